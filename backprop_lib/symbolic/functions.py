@@ -1,0 +1,318 @@
+r"""The library's activations and losses as sympy expressions, registered under the same names.
+
+An activation maps a ``1 x n`` row $s$ to a ``1 x n`` row $o = f(s)$ (elementwise, or over the
+whole row for softmax). Its Jacobian is the ``n x n`` Matrix $J_{ij} = \partial o_i/\partial s_j$,
+so that the delta of a layer is the row $\delta = \frac{\partial E}{\partial o} J$.
+
+A loss maps an output row $o$ and a target row $t$ to the **per-sample** loss, a sum over the
+output units. The library's loss is the mean of this over the batch rows; the factor $1/B$ is
+not part of these expressions (``backprop_lib.symbolic.numeric`` accounts for it).
+
+=========================  =============================================================
+name                       per-sample expression
+=========================  =============================================================
+``squared_error``          $E = \tfrac12 \sum_k (o_k - t_k)^2$
+``sum_squared_error``      $E = \sum_k (t_k - o_k)^2$
+``binary_cross_entropy``   $E = -\sum_k [t_k \ln o_k + (1 - t_k) \ln(1 - o_k)]$
+``cross_entropy``          $E = -\sum_k t_k \ln o_k$
+=========================  =============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_NAMES",
+    "LOSSES",
+    "LOSS_NAMES",
+    "SymbolicActivation",
+    "SymbolicLoss",
+    "get_activation",
+    "get_loss",
+    "interval_text",
+    "latex",
+    "pair_problem",
+]
+
+
+def _as_row(value, name: str) -> sp.Matrix:
+    """Return ``value`` as a ``1 x n`` sympy Matrix, or raise naming the argument."""
+    if isinstance(value, sp.MatrixBase):
+        row = sp.Matrix(value)
+    elif isinstance(value, (list, tuple)):
+        row = sp.Matrix([list(value)])
+    else:
+        raise TypeError(
+            f"{name} must be a 1 x n sympy Matrix (or a list of expressions), "
+            f"got {type(value).__name__}"
+        )
+    if row.rows != 1 or row.cols < 1:
+        raise ValueError(f"{name} must be a 1 x n row with n >= 1, got shape {row.shape}")
+    return row
+
+
+@dataclass(frozen=True, eq=False)
+class SymbolicActivation:
+    r"""An activation $f$ as sympy expressions.
+
+    ``forward(s)`` maps a ``1 x n`` row to a ``1 x n`` row. For an elementwise activation,
+    ``scalar(s)`` is $f$ of one expression and ``derivative(s)`` is $f'(s)$ taken by sympy.
+    ``jacobian(s)`` is the ``n x n`` Matrix $J_{ij} = \partial o_i / \partial s_j$ taken by
+    sympy; ``jacobian_from_output(o)`` is the textbook form of the same Jacobian written with
+    the outputs $o$ (e.g. $\sigma' = o(1 - o)$); the two are proved equal in the tests.
+    ``output_range`` is the set of values an output unit can take.
+    """
+
+    name: str
+    elementwise: bool
+    output_range: sp.Set
+    scalar_fn: Callable | None  # elementwise: expression -> expression
+    row_fn: Callable | None  # whole-row activations (softmax): row -> row
+    jacobian_from_output_fn: Callable  # output row -> textbook Jacobian
+
+    def scalar(self, s: sp.Expr) -> sp.Expr:
+        r"""$f(s)$ for one expression (elementwise activations only)."""
+        if not self.elementwise:
+            raise TypeError(f"{self.name} acts on a whole row; use forward(s) with a 1 x n row")
+        return self.scalar_fn(sp.sympify(s))
+
+    def forward(self, s) -> sp.Matrix:
+        r"""$o = f(s)$: ``1 x n`` row in, ``1 x n`` row out."""
+        s = _as_row(s, "s")
+        if self.elementwise:
+            return s.applyfunc(self.scalar_fn)
+        return self.row_fn(s)
+
+    def derivative(self, s: sp.Expr) -> sp.Expr:
+        r"""$f'(s) = \mathrm{d}f/\mathrm{d}s$ by ``sympy.diff`` (elementwise activations only).
+
+        For ``relu`` the derivative does not exist at $s = 0$; the expression takes the value
+        0 there (the library's convention), and every numerical check keeps $s$ off 0.
+        """
+        if not self.elementwise:
+            raise TypeError(f"{self.name} is not elementwise; use jacobian(s)")
+        u = sp.Dummy("u", real=True)
+        return sp.diff(self.scalar_fn(u), u).subs(u, sp.sympify(s))
+
+    def jacobian(self, s) -> sp.Matrix:
+        r"""$J_{ij} = \partial o_i/\partial s_j$, an ``n x n`` Matrix, by ``sympy.diff``.
+
+        Diagonal for elementwise activations. ``s`` may hold expressions, not only symbols:
+        the derivative is taken with respect to each entry as a whole.
+        """
+        s = _as_row(s, "s")
+        n = s.cols
+        if self.elementwise:
+            return sp.diag(*[self.derivative(s[j]) for j in range(n)])
+        u = sp.Matrix([[sp.Dummy(f"u{j}", real=True) for j in range(n)]])
+        o = self.row_fn(u)
+        jac = sp.Matrix(n, n, lambda i, j: sp.diff(o[i], u[j]))
+        return jac.subs(dict(zip(u, s, strict=True)), simultaneous=True)
+
+    def jacobian_from_output(self, o) -> sp.Matrix:
+        r"""The textbook form of $J$ written with the outputs $o$ (``1 x n`` row):
+        sigmoid $o_i(1-o_i)$, tanh $1-o_i^2$, relu $[o_i > 0]$, linear $1$ on the diagonal;
+        softmax $o_i(\delta_{ij} - o_j)$."""
+        return self.jacobian_from_output_fn(_as_row(o, "o"))
+
+    def latex(self, symbol: str = "s") -> str:
+        r"""LaTeX of $f$ at a scalar symbol (elementwise), or of unit $i$ of softmax."""
+        if self.elementwise:
+            return latex(self.scalar(sp.Symbol(symbol, real=True)))
+        i, k, n = sp.symbols("i k n", integer=True, positive=True)
+        s = sp.IndexedBase(symbol)
+        return latex(sp.exp(s[i]) / sp.Sum(sp.exp(s[k]), (k, 1, n)))
+
+    def __repr__(self) -> str:
+        return f"SymbolicActivation({self.name!r})"
+
+
+def _diag_from_output(fn: Callable) -> Callable:
+    return lambda o: sp.diag(*[fn(o[j]) for j in range(o.cols)])
+
+
+def _softmax_row(s: sp.Matrix) -> sp.Matrix:
+    total = sum(sp.exp(v) for v in s)
+    return s.applyfunc(lambda v: sp.exp(v) / total)
+
+
+def _softmax_jacobian_from_output(o: sp.Matrix) -> sp.Matrix:
+    n = o.cols
+    return sp.Matrix(n, n, lambda i, j: o[i] * (sp.KroneckerDelta(i, j) - o[j]))
+
+
+ACTIVATIONS: dict[str, SymbolicActivation] = {
+    "sigmoid": SymbolicActivation(
+        name="sigmoid",
+        elementwise=True,
+        output_range=sp.Interval.open(0, 1),
+        scalar_fn=lambda s: 1 / (1 + sp.exp(-s)),
+        row_fn=None,
+        jacobian_from_output_fn=_diag_from_output(lambda o: o * (1 - o)),
+    ),
+    "tanh": SymbolicActivation(
+        name="tanh",
+        elementwise=True,
+        output_range=sp.Interval.open(-1, 1),
+        scalar_fn=sp.tanh,
+        row_fn=None,
+        jacobian_from_output_fn=_diag_from_output(lambda o: 1 - o**2),
+    ),
+    "relu": SymbolicActivation(
+        name="relu",
+        elementwise=True,
+        output_range=sp.Interval(0, sp.oo),
+        # f'(0) does not exist; writing "s > 0" makes the derivative 0 there, like the library
+        scalar_fn=lambda s: sp.Piecewise((s, s > 0), (0, True)),
+        row_fn=None,
+        jacobian_from_output_fn=_diag_from_output(lambda o: sp.Piecewise((1, o > 0), (0, True))),
+    ),
+    "linear": SymbolicActivation(
+        name="linear",
+        elementwise=True,
+        output_range=sp.Reals,
+        scalar_fn=lambda s: s,
+        row_fn=None,
+        jacobian_from_output_fn=_diag_from_output(lambda o: sp.Integer(1)),
+    ),
+    "softmax": SymbolicActivation(
+        name="softmax",
+        elementwise=False,
+        output_range=sp.Interval.open(0, 1),
+        scalar_fn=None,
+        row_fn=_softmax_row,
+        jacobian_from_output_fn=_softmax_jacobian_from_output,
+    ),
+}
+ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
+
+
+@dataclass(frozen=True, eq=False)
+class SymbolicLoss:
+    r"""A loss as a sympy expression: the **per-sample** sum over the output units.
+
+    ``value(o, t)`` is $E$ for one sample (``1 x n`` rows $o$ and $t$); ``gradient(o, t)`` is
+    the row $\partial E/\partial o$ by ``sympy.diff`` (``o`` must hold symbols). ``domain`` is
+    the set of output values where $E$ is defined; ``targets`` names the valid targets:
+    ``"real"``, ``"unit interval"`` ($t_k \in [0, 1]$) or ``"probability"`` (each row
+    $t_k \ge 0$, $\sum_k t_k = 1$).
+    """
+
+    name: str
+    _term: Callable
+    domain: sp.Set
+    targets: str
+
+    def value(self, o, t) -> sp.Expr:
+        r"""$E(o, t)$ for one sample, a sum over the output units."""
+        o = _as_row(o, "o")
+        t = _as_row(t, "t")
+        if o.shape != t.shape:
+            raise ValueError(f"o and t must have the same shape, got {o.shape} and {t.shape}")
+        return sp.Add(*[self._term(o[k], t[k]) for k in range(o.cols)])
+
+    __call__ = value
+
+    def gradient(self, o, t) -> sp.Matrix:
+        r"""$\partial E/\partial o$, a ``1 x n`` row, by ``sympy.diff`` (``o`` holds symbols)."""
+        o = _as_row(o, "o")
+        if not all(isinstance(v, sp.Symbol) for v in o):
+            raise TypeError("o must hold symbols to differentiate with respect to them")
+        e = self.value(o, t)
+        return sp.Matrix([[sp.diff(e, v) for v in o]])
+
+    def latex(self) -> str:
+        r"""LaTeX of the per-sample loss written with indexed $o_k$, $t_k$."""
+        k, n = sp.symbols("k n", integer=True, positive=True)
+        o, t = sp.IndexedBase("o"), sp.IndexedBase("t")
+        return latex(sp.Sum(self._term(o[k], t[k]), (k, 1, n)))
+
+    def __repr__(self) -> str:
+        return f"SymbolicLoss({self.name!r})"
+
+
+LOSSES: dict[str, SymbolicLoss] = {
+    "squared_error": SymbolicLoss(
+        "squared_error", lambda o, t: sp.Rational(1, 2) * (o - t) ** 2, sp.Reals, "real"
+    ),
+    "sum_squared_error": SymbolicLoss(
+        "sum_squared_error", lambda o, t: (t - o) ** 2, sp.Reals, "real"
+    ),
+    "binary_cross_entropy": SymbolicLoss(
+        "binary_cross_entropy",
+        lambda o, t: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
+        sp.Interval.open(0, 1),
+        "unit interval",
+    ),
+    "cross_entropy": SymbolicLoss(
+        "cross_entropy", lambda o, t: -t * sp.log(o), sp.Interval.open(0, sp.oo), "probability"
+    ),
+}
+LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
+
+
+def _lookup(value, registry: dict, cls: type, what: str):
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        if value in registry:
+            return registry[value]
+        raise ValueError(f"unknown {what} {value!r}; valid names: {', '.join(registry)}")
+    if hasattr(value, "name") and getattr(value, "name", None) in registry:
+        # a backprop_lib activation or loss object: use the sympy twin of the same name
+        return registry[value.name]
+    raise TypeError(
+        f"{what} must be a name ({', '.join(registry)}) or a {cls.__name__}, "
+        f"got {type(value).__name__}"
+    )
+
+
+def get_activation(activation) -> SymbolicActivation:
+    """The sympy activation for a name, a ``SymbolicActivation`` or a library activation."""
+    return _lookup(activation, ACTIVATIONS, SymbolicActivation, "activation")
+
+
+def get_loss(loss) -> SymbolicLoss:
+    """The sympy loss for a name, a ``SymbolicLoss`` or a library loss object."""
+    return _lookup(loss, LOSSES, SymbolicLoss, "loss")
+
+
+def pair_problem(activation, loss) -> str | None:
+    r"""Why the loss is not defined after the activation, or ``None`` if it is.
+
+    Decided from sympy sets, independently of the library: the pair is defined when every
+    value the activation can output lies in the loss's domain
+    (``activation.output_range`` $\subseteq$ ``loss.domain``).
+    """
+    act, lss = get_activation(activation), get_loss(loss)
+    if act.output_range.is_subset(lss.domain):
+        return None
+    return (
+        f"{lss.name} is defined only for outputs in {interval_text(lss.domain)}, "
+        f"but {act.name} outputs lie in {interval_text(act.output_range)}"
+    )
+
+
+def interval_text(interval: sp.Set) -> str:
+    """An interval as plain text, e.g. ``(0, 1)``, ``[0, inf)``, ``(-inf, inf)``."""
+    if interval == sp.Reals:
+        return "(-inf, inf)"
+    if not isinstance(interval, sp.Interval):
+        return sp.sstr(interval)
+
+    def end(v):
+        return "inf" if v == sp.oo else "-inf" if v == -sp.oo else sp.sstr(v)
+
+    left = "(" if interval.left_open else "["
+    right = ")" if interval.right_open else "]"
+    return f"{left}{end(interval.start)}, {end(interval.end)}{right}"
+
+
+def latex(expr) -> str:
+    r"""``sympy.latex`` with the book's conventions ($\ln$ for the natural logarithm)."""
+    return sp.latex(expr, ln_notation=True)
