@@ -259,7 +259,8 @@ def load_mnist(
     published :data:`MNIST_SHA256`; pass your own table only for a private copy or tests).
 
     Pixels 0..255 are divided by 255. ``n_train`` and ``n_test`` keep only the first
-    images of each set. Returns a :class:`DigitData`: ``X`` ``(B, 784)``, ``T``
+    images of each set (in float64 the full ``X_train`` takes 376 MB; ``n_train`` or
+    ``dtype=np.float32`` make it smaller). Returns a :class:`DigitData`: ``X`` ``(B, 784)``, ``T``
     ``(B, 10)``, ``y`` ``(B,)``, ``image_shape == (28, 28)``.
     """
     if not isinstance(download, bool):
