@@ -1,0 +1,86 @@
+r"""A Sphinx extension that keeps every built page free of network requests.
+
+Loaded by `_config.yml` (`sphinx: local_extensions: {offline_site: tools/}`). On each
+HTML page it
+
+1. points the FontAwesome 4 stylesheet that matplotlib's ``Animation.to_jshtml()`` links
+   from a CDN at the copy vendored in ``site_assets/vendor/font-awesome`` (served at
+   ``vendor/`` by ``html_extra_path``), with a path relative to the page, so it also works
+   from ``file://``;
+2. warns (a build failure under ``-W``) about any other ``<script src>`` or
+   ``<link href>`` that still points at ``http(s)://``, in the page body (cell outputs)
+   or among the page's registered scripts and stylesheets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+# matplotlib/_animation_data.py: href="https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css"
+FONT_AWESOME_CDN = re.compile(
+    r"""https?://[^"'\s>]*font-awesome[^"'\s>]*/css/font-awesome(?:\.min)?\.css"""
+)
+FONT_AWESOME_LOCAL = "vendor/font-awesome/css/font-awesome.min.css"
+
+# <script ... src="http..."> and <link ... href="http...">, in any attribute order.
+EXTERNAL_RESOURCE = re.compile(
+    r"""<(script|link)\b[^>]*?\b(?:src|href)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""",
+    re.IGNORECASE,
+)
+
+
+def _localise_body(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+    body = context.get("body")
+    if not body:
+        return
+    local = context["pathto"](FONT_AWESOME_LOCAL, 1)
+    body = FONT_AWESOME_CDN.sub(local, body)
+    context["body"] = body
+    for tag, url in EXTERNAL_RESOURCE.findall(body):
+        logger.warning(
+            "offline_site: page %r loads <%s> %s from the network; vendor it into "
+            "site_assets/ (tools/vendor_assets.sh) and point the page at the local copy",
+            pagename,
+            tag,
+            url,
+            type="offline_site",
+            subtype="external_resource",
+        )
+
+
+def _check_registered_files(pagename: str, context: dict[str, Any]) -> None:
+    for key in ("script_files", "css_files"):
+        for asset in context.get(key, []):
+            url = getattr(asset, "filename", asset)
+            if not url:  # an inline <script> with a body and no src
+                continue
+            url = str(url)
+            if "://" in url or url.startswith("//"):
+                logger.warning(
+                    "offline_site: page %r registers %s from the network: %s",
+                    pagename,
+                    key,
+                    url,
+                    type="offline_site",
+                    subtype="external_resource",
+                )
+
+
+def on_page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    r"""``html-page-context`` handler: localise the body, then check what is left."""
+    _localise_body(app, pagename, context)
+    _check_registered_files(pagename, context)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    # After myst-nb (priority 500) has added the widget scripts for the page.
+    app.connect("html-page-context", on_page_context, priority=900)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
