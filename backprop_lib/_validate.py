@@ -1,0 +1,142 @@
+r"""Argument checks shared by the library.
+
+Every check raises a ``ValueError`` or ``TypeError`` whose message names the function, the
+argument, what was given and what is valid, e.g.::
+
+    Network.fit: lr must be a positive finite number; got -0.1.
+
+The checks run once per public call, before anything is modified, so a refused call leaves
+every network and layer exactly as it was. Internal hot loops (``Network.fit``) validate
+their data once and then skip these checks.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: The floating-point types a network can compute in.
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def describe(value) -> str:
+    """A short description of ``value`` for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} (type {type(value).__name__})"
+
+
+def check_dtype(dtype, name: str, where: str) -> np.dtype:
+    """Return ``dtype`` as a numpy dtype if it is float32 or float64."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{where}: {name} must be np.float64 or np.float32; got {describe(dtype)}."
+        )
+    return resolved
+
+
+def check_positive_int(value, name: str, where: str) -> int:
+    """Return ``value`` as an ``int`` if it is an integer >= 1 (``bool`` is refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be a positive integer; got {describe(value)}.")
+    if value < 1:
+        raise ValueError(f"{where}: {name} must be a positive integer (>= 1); got {value}.")
+    return int(value)
+
+
+def check_positive_float(value, name: str, where: str) -> float:
+    """Return ``value`` as a Python ``float`` if it is a finite real number > 0.
+
+    A Python float keeps float32 arithmetic in float32 (numpy treats it as a "weak" scalar),
+    where a ``np.float64`` scalar would promote a float32 array to float64.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{where}: {name} must be a positive finite number; got {describe(value)}."
+        )
+    value = float(value)
+    if not (np.isfinite(value) and value > 0.0):
+        raise ValueError(f"{where}: {name} must be a positive finite number; got {value}.")
+    return value
+
+
+def as_generator(rng, name: str, where: str) -> np.random.Generator:
+    r"""Return a ``numpy.random.Generator`` from ``rng``.
+
+    ``rng`` may be a Generator (used as is, so its state advances), an ``int`` seed
+    (``np.random.default_rng(rng)``) or ``None`` (a fresh generator seeded by the operating
+    system: results then differ from run to run). The library never touches numpy's global
+    random state.
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{where}: {name} must be a non-negative seed; got {rng}.")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"{where}: {name} must be a numpy.random.Generator (np.random.default_rng(seed)), "
+        f"an int seed or None; got {describe(rng)}."
+    )
+
+
+def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.ndarray:
+    r"""Return ``value`` as a 2-D array of shape ``(B, n_cols)`` in ``dtype``.
+
+    Accepted: anything ``np.asarray`` turns into a real (bool, integer or floating) array of
+    that shape with ``B >= 1`` and only finite entries. The result is ``value`` itself when it
+    already is such an array in ``dtype``; otherwise a converted copy. Converting float64 data
+    to a float32 network's dtype is allowed (that is what a float32 network computes in);
+    values too large for the network's dtype are refused, not turned into ``inf``.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: {name} must hold real numbers (bool, int or float); got "
+            f"{describe(value) if isinstance(value, np.ndarray) else 'dtype ' + str(array.dtype)}."
+        )
+    if array.ndim != 2:
+        hint = ""
+        if array.ndim == 1 and array.shape[0] == n_cols:
+            hint = f" For one sample, pass {name}[None, :] (shape (1, {n_cols}))."
+        raise ValueError(
+            f"{where}: {name} must be a 2-D array of shape (batch, {n_cols}), one row per "
+            f"sample; got shape {array.shape}.{hint}"
+        )
+    if array.shape[1] != n_cols:
+        raise ValueError(
+            f"{where}: {name} must have {n_cols} columns, shape (batch, {n_cols}); got shape "
+            f"{array.shape}."
+        )
+    if array.shape[0] == 0:
+        raise ValueError(
+            f"{where}: {name} is an empty batch (shape {array.shape}); it needs at least one "
+            f"row."
+        )
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            row, col = np.argwhere(~finite)[0]
+            raise ValueError(
+                f"{where}: {name} must be finite; got {array[row, col]} at {name}[{row}, {col}]."
+            )
+        if array.dtype.itemsize > dtype.itemsize:
+            limit = np.finfo(dtype).max
+            too_big = np.abs(array) > limit
+            if too_big.any():
+                row, col = np.argwhere(too_big)[0]
+                raise ValueError(
+                    f"{where}: {name}[{row}, {col}] = {array[row, col]} does not fit in the "
+                    f"network's dtype {dtype} (largest {limit:.4g})."
+                )
+    return array.astype(dtype, copy=False)

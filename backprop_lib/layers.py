@@ -1,0 +1,146 @@
+r"""The fully connected layer.
+
+Layer :math:`l` receives the outputs :math:`o^{l-1}` of the layer below (for :math:`l = 1`,
+the input :math:`x`), one row per sample, and computes
+
+.. math:: s^l = o^{l-1} W^l + b^l, \qquad o^l = f^l(s^l).
+
+``W[j, i]`` is :math:`w^l_{ji}`, the weight from unit :math:`j` of layer :math:`l-1` to unit
+:math:`i` of layer :math:`l`, so ``W`` has shape ``(n_in, n_out)``. (Notes that stack samples
+in columns write :math:`W^\top x`; with rows it is ``X @ W``.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_generator, check_dtype, check_positive_int, describe
+from .activations import Activation, ReLU, Softmax, get_activation
+
+
+class Dense:
+    r"""A fully connected layer: :math:`s = o^{l-1} W + b`, :math:`o = f(s)`.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Units of the layer below and of this layer.
+    activation : str or Activation
+        :math:`f`, a name from ``ACTIVATION_NAMES`` or an Activation object.
+    rng : numpy.random.Generator, int or None
+        Draws the initial weights: a Generator (its state advances), an int seed, or ``None``
+        for a fresh, unseeded generator (different weights every run).
+    dtype : np.float64 or np.float32
+        The dtype of ``W``, ``b`` and everything the layer computes.
+
+    Attributes
+    ----------
+    W : ndarray, shape ``(n_in, n_out)``
+        Weights. Initialised as Glorot & Bengio (2010), :math:`U(-a, a)` with
+        :math:`a = \sqrt{6 / (n_{in} + n_{out})}`; for ReLU as He et al. (2015),
+        :math:`N(0, 2 / n_{in})`.
+    b : ndarray, shape ``(n_out,)``
+        Biases, initially 0.
+    o_prev, s, o : ndarray, shapes ``(B, n_in)``, ``(B, n_out)``, ``(B, n_out)``
+        Stored by :meth:`forward`: the input it received, :math:`s` and :math:`o`.
+    delta, dW, db : ndarray, shapes ``(B, n_out)``, ``(n_in, n_out)``, ``(n_out,)``
+        Stored by :meth:`Network.backward <backprop_lib.Network.backward>`:
+        :math:`\delta = \partial E/\partial s`, :math:`\partial E/\partial W` and
+        :math:`\partial E/\partial b`. (The backward lines of a layer live in
+        ``Network.backward``, because :math:`\delta^l` needs the layer above.)
+
+    You may replace ``W`` and ``b`` with arrays of the same shape and dtype (e.g. a hand
+    example); the network checks them before every public call.
+    """
+
+    def __init__(self, n_in, n_out, activation="sigmoid", rng=None, dtype=np.float64):
+        where = "Dense"
+        n_in = check_positive_int(n_in, "n_in", where)
+        n_out = check_positive_int(n_out, "n_out", where)
+        activation = get_activation(activation)
+        dtype = check_dtype(dtype, "dtype", where)
+        if isinstance(activation, Softmax) and n_out == 1:
+            raise ValueError(
+                "Dense: a softmax over n_out = 1 unit always outputs 1 (its gradient is 0); "
+                "use n_out >= 2, or a sigmoid for a single output."
+            )
+        rng = as_generator(rng, "rng", where)
+        self.n_in, self.n_out = n_in, n_out
+        self.activation: Activation = activation
+        self.dtype = dtype
+        if isinstance(activation, ReLU):
+            W = rng.normal(0.0, np.sqrt(2.0 / n_in), size=(n_in, n_out))
+        else:
+            a = np.sqrt(6.0 / (n_in + n_out))
+            W = rng.uniform(-a, a, size=(n_in, n_out))
+        self.W = W.astype(dtype)
+        self.b = np.zeros(n_out, dtype=dtype)
+        self.o_prev = self.s = self.o = None
+        self.delta = self.dW = self.db = None
+
+    @classmethod
+    def from_arrays(cls, W, b, activation="sigmoid") -> Dense:
+        r"""A layer with the given weights ``W`` (shape ``(n_in, n_out)``) and biases ``b``
+        (shape ``(n_out,)``), both copied. The dtype is ``W``'s if it is float32 or float64,
+        else float64."""
+        W_array, b_array = np.asarray(W), np.asarray(b)
+        if W_array.ndim != 2 or W_array.dtype.kind not in "biuf":
+            raise ValueError(
+                f"Dense.from_arrays: W must be a 2-D array of real numbers, shape "
+                f"(n_in, n_out); got {describe(W_array)}."
+            )
+        dtype = W_array.dtype if W_array.dtype.kind == "f" else np.dtype(np.float64)
+        dtype = check_dtype(dtype, "W.dtype", "Dense.from_arrays")
+        layer = cls(W_array.shape[0], W_array.shape[1], activation, rng=0, dtype=dtype)
+        if b_array.shape != (layer.n_out,) or b_array.dtype.kind not in "biuf":
+            raise ValueError(
+                f"Dense.from_arrays: b must be a 1-D array of real numbers of shape "
+                f"({layer.n_out},) to match W; got {describe(b_array)}."
+            )
+        layer.W = W_array.astype(dtype, copy=True)
+        layer.b = b_array.astype(dtype, copy=True)
+        layer.check_parameters("Dense.from_arrays", "layer")
+        return layer
+
+    def forward(self, o_prev: np.ndarray) -> np.ndarray:
+        r""":math:`s = o^{l-1} W + b`, :math:`o = f(s)`; stores ``o_prev``, ``s``, ``o``.
+
+        ``o_prev`` has shape ``(B, n_in)``; returns ``o``, shape ``(B, n_out)``. No checks
+        here: :class:`~backprop_lib.Network` validates its inputs once per call.
+        """
+        self.o_prev = o_prev
+        self.s = o_prev @ self.W + self.b
+        self.o = self.activation.forward(self.s)
+        return self.o
+
+    def check_parameters(self, where: str, label: str) -> None:
+        """Raise ``TypeError``/``ValueError`` unless ``W`` and ``b`` are finite arrays of the
+        layer's shape and dtype (they may have been replaced by hand)."""
+        for name, shape in (("W", (self.n_in, self.n_out)), ("b", (self.n_out,))):
+            value = getattr(self, name)
+            if not isinstance(value, np.ndarray):
+                raise TypeError(
+                    f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
+                    f"dtype {self.dtype}; got {describe(value)}."
+                )
+            if value.shape != shape:
+                raise ValueError(
+                    f"{where}: {label}.{name} must have shape {shape} (the layer is "
+                    f"Dense({self.n_in}, {self.n_out})); got shape {value.shape}."
+                )
+            if value.dtype != self.dtype:
+                raise TypeError(
+                    f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
+                    f"in {self.dtype}; assign {name}.astype(np.{self.dtype}) instead."
+                )
+            if not np.isfinite(value).all():
+                raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
+
+    @property
+    def n_parameters(self) -> int:
+        """The number of weights and biases, ``n_in * n_out + n_out``."""
+        return self.n_in * self.n_out + self.n_out
+
+    def __repr__(self) -> str:
+        dtype = "" if self.dtype == np.float64 else f", dtype=np.{self.dtype}"
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{dtype})"

@@ -1,0 +1,241 @@
+r"""Losses :math:`E(o, t)`, each with its gradient right below it.
+
+Every loss is the **mean over the batch of a per-sample sum over the output units**:
+
+.. math:: E = \frac{1}{B} \sum_{n=1}^{B} \sum_{k=1}^{n_L} e(o_{nk}, t_{nk}),
+
+with ``o`` and ``t`` of shape ``(B, n_L)``, one row per sample.
+
+- ``value(o, t) -> float`` is :math:`E`;
+- ``gradient(o, t) -> dE/do``, shape ``(B, n_L)``, is :math:`\partial E / \partial o`; it
+  includes the :math:`1/B` of the batch mean;
+- ``check_targets(t)`` refuses targets the loss is not meant for;
+- ``domain`` is the interval the outputs must lie in for :math:`E` to be defined.
+
+On its own a loss sees only the outputs ``o``. Inside a :class:`~backprop_lib.Network`, the
+cross-entropies are computed from the pre-activations ``s`` instead (see
+:mod:`backprop_lib.pairs`), which stays finite where :math:`\ln o` of a rounded ``o`` would not.
+"""
+
+from __future__ import annotations
+
+import difflib
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from .activations import Interval
+
+
+def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """``o`` and ``t`` as arrays, checked to be 2-D and of the same shape."""
+    o, t = np.asarray(o), np.asarray(t)
+    if o.ndim != 2 or o.shape != t.shape:
+        raise ValueError(
+            f"{where}: o and t must be 2-D arrays of the same shape (batch, n_L); got "
+            f"o.shape = {o.shape} and t.shape = {t.shape}."
+        )
+    return o, t
+
+
+class Loss(ABC):
+    r"""A loss :math:`E = \frac{1}{B}\sum_n \sum_k e(o_{nk}, t_{nk})`."""
+
+    #: The registry name, e.g. ``"cross_entropy"``.
+    name: str
+    #: The outputs for which :math:`E` is defined.
+    domain: Interval = Interval(-np.inf, np.inf, False, False)
+    #: Why the domain is what it is (used in error messages).
+    domain_reason: str = ""
+
+    @abstractmethod
+    def value(self, o: np.ndarray, t: np.ndarray) -> float:
+        r""":math:`E`, a Python float."""
+
+    @abstractmethod
+    def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
+        r""":math:`\partial E / \partial o`, shape ``(B, n_L)``, including the :math:`1/B`."""
+
+    def check_targets(self, t: np.ndarray, name: str = "t", where: str = "check_targets") -> None:
+        """Raise ``ValueError`` if ``t`` holds targets this loss is not meant for.
+
+        The base rule asks only for a 2-D array ``(B, n_L)``; any real targets will do.
+        """
+        t = np.asarray(t)
+        if t.ndim != 2:
+            raise ValueError(
+                f"{where}: {name} must be a 2-D array (batch, n_L); got shape {t.shape}."
+            )
+
+    def _check_domain(self, o: np.ndarray, where: str) -> None:
+        if o.size and self.domain.sticks_out_below(Interval(o.min(), o.min(), True, True)):
+            raise ValueError(
+                f"{where}: {self.name} {self.domain_reason} and needs every output in "
+                f"{self.domain}; got min(o) = {o.min():.6g}. Inside a Network the loss is "
+                f"computed from the pre-activations s, which avoids rounded outputs."
+            )
+        if o.size and self.domain.sticks_out_above(Interval(o.max(), o.max(), True, True)):
+            raise ValueError(
+                f"{where}: {self.name} {self.domain_reason} and needs every output in "
+                f"{self.domain}; got max(o) = {o.max():.6g}. Inside a Network the loss is "
+                f"computed from the pre-activations s, which avoids rounded outputs."
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(Loss):
+    r"""Half the squared error,
+    :math:`E = \frac{1}{B}\sum_n \sum_k \tfrac12 (o_{nk} - t_{nk})^2`."""
+
+    name = "squared_error"
+
+    def value(self, o, t):
+        r""":math:`E = \dfrac{1}{B} \sum_n \sum_k \tfrac12 (o_{nk} - t_{nk})^2`."""
+        o, t = _pair(o, t, "SquaredError.value")
+        return float(0.5 * np.sum((o - t) ** 2) / len(o))
+
+    def gradient(self, o, t):
+        r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{o_{nk} - t_{nk}}{B}`."""
+        o, t = _pair(o, t, "SquaredError.gradient")
+        return (o - t) / len(o)
+
+
+class SumSquaredError(Loss):
+    r"""The squared error without the half,
+    :math:`E = \frac{1}{B}\sum_n \sum_k (t_{nk} - o_{nk})^2`.
+
+    Per sample this is :math:`\lVert t - o \rVert^2`, the loss of *Backpropagation and
+    Learning*, whose output derivative is :math:`-2(t - o)` (:math:`S = -2Ae` there).
+    """
+
+    name = "sum_squared_error"
+
+    def value(self, o, t):
+        r""":math:`E = \dfrac{1}{B} \sum_n \sum_k (t_{nk} - o_{nk})^2`."""
+        o, t = _pair(o, t, "SumSquaredError.value")
+        return float(np.sum((t - o) ** 2) / len(o))
+
+    def gradient(self, o, t):
+        r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{-2 (t_{nk} - o_{nk})}{B}`."""
+        o, t = _pair(o, t, "SumSquaredError.gradient")
+        return -2.0 * (t - o) / len(o)
+
+
+class BinaryCrossEntropy(Loss):
+    r"""The binary cross-entropy of independent outputs,
+    :math:`E = -\frac{1}{B}\sum_n \sum_k [t_{nk} \ln o_{nk} + (1 - t_{nk}) \ln(1 - o_{nk})]`.
+
+    Defined for outputs in :math:`(0, 1)` and targets in :math:`[0, 1]`.
+    """
+
+    name = "binary_cross_entropy"
+    domain = Interval(0.0, 1.0, False, False)
+    domain_reason = "takes ln(o) and ln(1 - o)"
+
+    def value(self, o, t):
+        r""":math:`E = -\dfrac{1}{B} \sum_n \sum_k [t \ln o + (1 - t) \ln(1 - o)]`."""
+        o, t = _pair(o, t, "BinaryCrossEntropy.value")
+        self._check_domain(o, "BinaryCrossEntropy.value")
+        return float(-np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o))
+
+    def gradient(self, o, t):
+        r""":math:`\dfrac{\partial E}{\partial o_{nk}}
+        = \dfrac{1}{B}\left(-\dfrac{t}{o} + \dfrac{1 - t}{1 - o}\right)
+        = \dfrac{o - t}{B\, o\,(1 - o)}`."""
+        o, t = _pair(o, t, "BinaryCrossEntropy.gradient")
+        self._check_domain(o, "BinaryCrossEntropy.gradient")
+        return (o - t) / (o * (1.0 - o)) / len(o)
+
+    def check_targets(self, t, name="t", where="check_targets"):
+        r"""Targets must lie in :math:`[0, 1]`."""
+        t = np.asarray(t)
+        outside = (t < 0) | (t > 1)
+        if outside.any():
+            row, col = np.argwhere(outside)[0]
+            raise ValueError(
+                f"{where}: {name} must lie in [0, 1] for binary_cross_entropy; got "
+                f"{t[row, col]} at {name}[{row}, {col}]."
+            )
+
+
+class CrossEntropy(Loss):
+    r"""The (multinomial) cross-entropy, :math:`E = -\frac{1}{B}\sum_n \sum_k t_{nk} \ln o_{nk}`.
+
+    Defined for outputs :math:`o > 0`; each target row must be a probability vector
+    (entries :math:`\ge 0` summing to 1), e.g. one-hot.
+    """
+
+    name = "cross_entropy"
+    domain = Interval(0.0, np.inf, False, False)
+    domain_reason = "takes ln(o)"
+
+    def value(self, o, t):
+        r""":math:`E = -\dfrac{1}{B} \sum_n \sum_k t_{nk} \ln o_{nk}`."""
+        o, t = _pair(o, t, "CrossEntropy.value")
+        self._check_domain(o, "CrossEntropy.value")
+        return float(-np.sum(t * np.log(o)) / len(o))
+
+    def gradient(self, o, t):
+        r""":math:`\dfrac{\partial E}{\partial o_{nk}} = -\dfrac{t_{nk}}{B\, o_{nk}}`."""
+        o, t = _pair(o, t, "CrossEntropy.gradient")
+        self._check_domain(o, "CrossEntropy.gradient")
+        return -t / o / len(o)
+
+    def check_targets(self, t, name="t", where="check_targets"):
+        r"""Each row must be a probability vector: entries :math:`\ge 0`, summing to 1
+        (within :math:`\max(10^{-6}, 10\, n\, \epsilon)`, :math:`\epsilon` the dtype's
+        machine epsilon)."""
+        t = np.asarray(t)
+        negative = t < 0
+        if negative.any():
+            row, col = np.argwhere(negative)[0]
+            raise ValueError(
+                f"{where}: {name} rows must be probability vectors for cross_entropy (entries "
+                f">= 0 summing to 1, e.g. one-hot); got {t[row, col]} at {name}[{row}, {col}]."
+            )
+        eps = np.finfo(t.dtype).eps if t.dtype.kind == "f" else np.finfo(np.float64).eps
+        tolerance = max(1e-6, 10 * t.shape[1] * eps)
+        sums = t.sum(axis=1, dtype=np.float64)
+        bad = np.abs(sums - 1.0) > tolerance
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"{where}: {name} rows must be probability vectors for cross_entropy (entries "
+                f">= 0 summing to 1, e.g. one-hot); row {row} sums to {sums[row]:.6g}."
+            )
+
+
+#: The losses by name, one shared (stateless) instance each.
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (SquaredError(), SumSquaredError(), BinaryCrossEntropy(), CrossEntropy())
+}
+#: The valid loss names, for widgets and error messages.
+LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
+
+
+def get_loss(name_or_object) -> Loss:
+    r"""The loss called ``name_or_object`` (e.g. ``"cross_entropy"``), or the object itself if
+    it already is a :class:`Loss`.
+
+    Raises ``ValueError`` for an unknown name (listing the valid ones) and ``TypeError`` for
+    anything else.
+    """
+    if isinstance(name_or_object, Loss):
+        return name_or_object
+    if isinstance(name_or_object, str):
+        try:
+            return LOSSES[name_or_object]
+        except KeyError:
+            close = difflib.get_close_matches(name_or_object.lower(), LOSS_NAMES, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"loss {name_or_object!r} is unknown; valid names are "
+                f"{', '.join(map(repr, LOSS_NAMES))}.{hint}"
+            ) from None
+    raise TypeError(
+        f"loss must be a name ({', '.join(map(repr, LOSS_NAMES))}) or a Loss object; got "
+        f"{name_or_object!r} (type {type(name_or_object).__name__})."
+    )

@@ -1,0 +1,471 @@
+r"""A feedforward network: a stack of :class:`~backprop_lib.Dense` layers and a loss.
+
+Conventions (the book's): rows are samples; layer :math:`l = 1, \dots, L` is ``layers[l - 1]``;
+:math:`o^0 = x`; :math:`s^l = o^{l-1} W^l + b^l`; :math:`o^l = f^l(s^l)`; the loss
+:math:`E` is the batch mean of a per-sample sum over the output units. Backpropagation:
+
+.. math::
+
+    \delta^L &= \partial E / \partial s^L \quad\text{(see } \texttt{pairs.output\_delta}),\\
+    \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'^{\,l}(s^{l})
+        \quad\text{(a vector-Jacobian product for softmax)},\\
+    \partial E/\partial W^l &= (o^{l-1})^\top \delta^l, \qquad
+    \partial E/\partial b^l = \textstyle\sum_n \delta^l_n .
+
+The :math:`1/B` of the batch mean lives in :math:`\delta^L`.
+
+Data types: a network computes in one dtype, float64 (default) or float32, set by its layers.
+Every public method converts ``X`` and ``T`` to that dtype once, so a float32 network never
+does float64 arithmetic; integer or boolean data are converted too. Data that cannot be
+converted exactly in meaning (complex, text, values too large for float32) are refused.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import (
+    as_batch,
+    as_generator,
+    check_dtype,
+    check_positive_float,
+    check_positive_int,
+    describe,
+)
+from .activations import get_activation
+from .layers import Dense
+from .losses import Loss, get_loss
+from .pairs import FUSED_PAIRS, check_pair, output_delta, output_loss
+
+
+@dataclass
+class History:
+    r"""What :meth:`Network.fit` records: one entry per epoch, entry 0 before training.
+
+    ``loss[e]`` is the exact training loss :math:`E(X, T)` over the whole training set with
+    the weights at the end of epoch ``e`` (``e = 0``: the initial weights), so
+    ``history.loss[-1] == net.loss(X, T)``. ``accuracy[e]`` is the fraction of training rows
+    that :meth:`Network.predict` classifies as the target does (meaningful for
+    classification). ``val_loss`` and ``val_accuracy`` are the same on the validation data,
+    empty without it. ``steps[e]`` counts the gradient steps taken by the end of epoch ``e``.
+
+    Plot a training curve with ``plt.plot(history.epoch, history.loss)``.
+    """
+
+    lr: float
+    batch_size: int
+    n_samples: int
+    epoch: list[int] = field(default_factory=list)
+    steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    #: True if the callback stopped training before ``epochs``.
+    stopped_early: bool = False
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return f"History(lr={self.lr}, batch_size={self.batch_size}, no epochs)"
+        val = f", val_loss {self.val_loss[-1]:.4g}" if self.val_loss else ""
+        stop = ", stopped early" if self.stopped_early else ""
+        return (
+            f"History(lr={self.lr}, batch_size={self.batch_size}, epochs {self.epoch[-1]}: "
+            f"loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, accuracy "
+            f"{self.accuracy[-1]:.3f}{val}{stop})"
+        )
+
+
+class Network:
+    r"""A feedforward network of :class:`~backprop_lib.Dense` layers with a loss.
+
+    Parameters
+    ----------
+    layers : sequence of Dense
+        ``layers[l - 1]`` is layer :math:`l`; consecutive sizes must chain
+        (``layers[i].n_out == layers[i + 1].n_in``) and all layers share one dtype.
+    loss : str or Loss
+        The loss :math:`E`, a name from ``LOSS_NAMES`` or a Loss object. A loss undefined
+        after the output activation (e.g. a cross-entropy after tanh, whose outputs can be
+        :math:`\le 0`) is refused with the reason.
+
+    Attributes
+    ----------
+    layers : list of Dense
+    loss_fn : Loss
+        The loss object (``loss`` is the method :meth:`loss`).
+    dtype : numpy.dtype
+        float64 or float32, the dtype of every layer.
+    fused : bool
+        True for softmax + cross_entropy and sigmoid + binary_cross_entropy, whose output
+        delta is :math:`(o - t)/B`.
+    """
+
+    def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
+        where = "Network"
+        if isinstance(layers, Dense):
+            layers = [layers]
+        if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
+            raise TypeError(
+                f"{where}: layers must be a non-empty list of Dense layers; got "
+                f"{describe(layers)}."
+            )
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise TypeError(
+                    f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}."
+                )
+        for i in range(1, len(layers)):
+            if layers[i].n_in != layers[i - 1].n_out:
+                raise ValueError(
+                    f"{where}: consecutive layers must chain, layers[{i}].n_in == "
+                    f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
+                    f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
+                    f"n_in = {layers[i].n_in}."
+                )
+            if layers[i].dtype != layers[0].dtype:
+                raise TypeError(
+                    f"{where}: all layers must share one dtype; layers[0] is "
+                    f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
+                )
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError(f"{where}: the same Dense object appears twice in layers.")
+        loss_fn = get_loss(loss)
+        check_pair(layers[-1].activation, loss_fn)
+        self.layers: list[Dense] = list(layers)
+        self.loss_fn: Loss = loss_fn
+        self.dtype: np.dtype = layers[0].dtype
+
+    @classmethod
+    def from_sizes(
+        cls, sizes, activations="sigmoid", loss="cross_entropy", rng=None, dtype=np.float64
+    ) -> Network:
+        r"""A network with layer sizes ``sizes = [n_0, n_1, ..., n_L]``.
+
+        ``activations`` is one name for every layer or one per layer (``L`` of them), e.g.
+        ``Network.from_sizes([784, 64, 10], ["sigmoid", "softmax"], "cross_entropy", rng)``.
+        ``rng`` (Generator, int seed or None) draws every layer's weights in order.
+        """
+        where = "Network.from_sizes"
+        if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+            raise ValueError(
+                f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
+                f"sizes; got {describe(sizes)}."
+            )
+        sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
+        n_layers = len(sizes) - 1
+        if isinstance(activations, str) or not isinstance(activations, Sequence):
+            activations = [activations] * n_layers
+        if len(activations) != n_layers:
+            raise ValueError(
+                f"{where}: activations must be one name or one per layer ({n_layers} for "
+                f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
+            )
+        activations = [get_activation(a) for a in activations]
+        loss_fn = get_loss(loss)
+        check_pair(activations[-1], loss_fn)
+        dtype = check_dtype(dtype, "dtype", where)
+        rng = as_generator(rng, "rng", where)
+        layers = [
+            Dense(n_in, n_out, activation, rng=rng, dtype=dtype)
+            for n_in, n_out, activation in zip(sizes[:-1], sizes[1:], activations, strict=True)
+        ]
+        return cls(layers, loss_fn)
+
+    # -- properties ------------------------------------------------------------------------
+
+    @property
+    def sizes(self) -> list[int]:
+        """``[n_0, n_1, ..., n_L]``."""
+        return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
+
+    @property
+    def fused(self) -> bool:
+        """Whether the output delta is the fused :math:`(o - t)/B`."""
+        return (self.layers[-1].activation.name, self.loss_fn.name) in FUSED_PAIRS
+
+    @property
+    def n_parameters(self) -> int:
+        """The number of weights and biases."""
+        return sum(layer.n_parameters for layer in self.layers)
+
+    @property
+    def threshold(self) -> float:
+        """The output value that splits the two classes of a single-output network: the
+        middle of the output activation's range if it is bounded (sigmoid 0.5, tanh 0),
+        else 0.5 (targets 0 and 1)."""
+        outputs = self.layers[-1].activation.output_range
+        if np.isfinite(outputs.low) and np.isfinite(outputs.high):
+            return 0.5 * (outputs.low + outputs.high)
+        return 0.5
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def _check_X(self, X, where: str, name: str = "X") -> np.ndarray:
+        for i, layer in enumerate(self.layers):
+            layer.check_parameters(where, f"layers[{i}]")
+        return as_batch(X, name, where, self.layers[0].n_in, self.dtype)
+
+    def _check_T(self, T, X: np.ndarray, where: str, name: str = "T") -> np.ndarray:
+        n_L = self.layers[-1].n_out
+        T_array = np.asarray(T)
+        if T_array.ndim != 2 or T_array.shape != (len(X), n_L):
+            hint = ""
+            if T_array.ndim == 1 and len(T_array) == len(X) and n_L > 1:
+                hint = " For class labels, pass one-hot rows, e.g. np.eye(n_L)[labels]."
+            elif T_array.ndim == 1 and len(T_array) == len(X) and n_L == 1:
+                hint = f" Pass {name}.reshape(-1, 1)."
+            raise ValueError(
+                f"{where}: {name} must have shape (batch, n_L) = ({len(X)}, {n_L}), one target "
+                f"row per row of the input; got shape {T_array.shape}.{hint}"
+            )
+        T_array = as_batch(T_array, name, where, n_L, self.dtype)
+        self.loss_fn.check_targets(T_array, name, where)
+        return T_array
+
+    def _check_data(self, X, T, where: str) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check_X(X, where)
+        return X, self._check_T(T, X, where)
+
+    # -- forward ---------------------------------------------------------------------------
+
+    def forward(self, X) -> np.ndarray:
+        r"""The output :math:`o^L` for inputs ``X`` of shape ``(B, n_0)``; shape ``(B, n_L)``.
+
+        Every layer stores its ``o_prev``, ``s`` and ``o``.
+        """
+        return self._forward(self._check_X(X, "Network.forward"))
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        o = X
+        for layer in self.layers:
+            o = layer.forward(o)  # s^l = o^{l-1} W^l + b^l,  o^l = f^l(s^l)
+        return o
+
+    def _outputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(s^L, o^L)`` for ``X``, without storing anything in the layers."""
+        o = X
+        for layer in self.layers:
+            s = o @ layer.W + layer.b
+            o = layer.activation.forward(s)
+        return s, o
+
+    def loss(self, X, T) -> float:
+        r"""The loss :math:`E` of inputs ``X`` ``(B, n_0)`` and targets ``T`` ``(B, n_L)``.
+
+        Runs the forward pass (the layers store ``s`` and ``o``). The cross-entropies are
+        computed from :math:`s^L` (see :func:`~backprop_lib.pairs.output_loss`).
+        """
+        X, T = self._check_data(X, T, "Network.loss")
+        self._forward(X)
+        last = self.layers[-1]
+        return self._finite(output_loss(last.activation, self.loss_fn, last.s, last.o, T))
+
+    def _loss(self, X: np.ndarray, T: np.ndarray) -> float:
+        s, o = self._outputs(X)
+        return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
+
+    def _finite(self, value: float) -> float:
+        if not np.isfinite(value):
+            raise FloatingPointError(
+                f"Network.loss: the loss is {value}: the outputs overflowed (weights too "
+                f"large, e.g. after training with too large a learning rate)."
+            )
+        return value
+
+    def predict(self, X) -> np.ndarray:
+        r"""Class indices, shape ``(B,)``, int.
+
+        With several outputs: :math:`\arg\max_k o^L_k` of each row (the first on ties). With
+        one output: 1 where :math:`o^L >` :attr:`threshold` (0.5 after a sigmoid, 0 after
+        tanh, 0.5 after linear or ReLU), else 0. Stores ``s`` and ``o`` like
+        :meth:`forward`.
+        """
+        return self._classes(self.forward(X))
+
+    def _classes(self, o: np.ndarray) -> np.ndarray:
+        if o.shape[1] == 1:
+            return (o[:, 0] > self.threshold).astype(np.intp)
+        return np.argmax(o, axis=1)
+
+    # -- backward --------------------------------------------------------------------------
+
+    def backward(self, X, T) -> list[tuple[np.ndarray, np.ndarray]]:
+        r"""The gradients :math:`(\partial E/\partial W^l, \partial E/\partial b^l)` of every
+        layer, in layer order: ``[(dW, db), ...]``.
+
+        Runs the forward pass, then the recursion from the output layer down, storing each
+        layer's ``delta``, ``dW`` and ``db``.
+        """
+        X, T = self._check_data(X, T, "Network.backward")
+        self._backward(X, T)
+        return [(layer.dW, layer.db) for layer in self.layers]
+
+    def _backward(self, X: np.ndarray, T: np.ndarray) -> None:
+        r"""Backpropagation on checked data. ``layers[i]`` is the book's layer
+        :math:`l = i + 1`."""
+        self._forward(X)
+        layers = self.layers
+        last = layers[-1]
+        last.delta = output_delta(last.activation, self.loss_fn, last.s, last.o, T)  # δ^L
+        for i in range(len(layers) - 1, -1, -1):
+            layer = layers[i]
+            layer.dW = layer.o_prev.T @ layer.delta  # ∂E/∂W^l = (o^{l-1})ᵀ δ^l
+            layer.db = layer.delta.sum(axis=0)  # ∂E/∂b^l = Σ_n δ^l_n
+            if i > 0:
+                prev = layers[i - 1]  # δ^{l-1} = (δ^l (W^l)ᵀ) ⊙ f'(s^{l-1}), as a VJP
+                prev.delta = prev.activation.backward(prev.s, prev.o, layer.delta @ layer.W.T)
+
+    def step(self, lr) -> None:
+        r"""One step of gradient descent on the stored gradients:
+        :math:`W^l \leftarrow W^l - \eta\, \partial E/\partial W^l`,
+        :math:`b^l \leftarrow b^l - \eta\, \partial E/\partial b^l`, in place.
+
+        Call :meth:`backward` first. ``lr`` (:math:`\eta`) must be a positive finite number.
+        """
+        lr = check_positive_float(lr, "lr", "Network.step")
+        for i, layer in enumerate(self.layers):
+            layer.check_parameters("Network.step", f"layers[{i}]")
+            if layer.dW is None or layer.db is None:
+                raise RuntimeError(
+                    f"Network.step: layers[{i}] has no stored gradients; call "
+                    f"backward(X, T) before step(lr)."
+                )
+        self._step(lr)
+
+    def _step(self, lr: float) -> None:
+        for layer in self.layers:
+            layer.W -= lr * layer.dW  # W ← W − η ∂E/∂W
+            layer.b -= lr * layer.db  # b ← b − η ∂E/∂b
+
+    # -- training --------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X,
+        T,
+        epochs,
+        lr,
+        batch_size,
+        rng=None,
+        callback: Callable[[Network, History], object] | None = None,
+        validation_data=None,
+    ) -> History:
+        r"""Mini-batch gradient descent; returns the :class:`History`.
+
+        Each epoch shuffles the rows of ``X`` and ``T`` with ``rng`` and walks through them in
+        batches of ``batch_size`` rows (the last batch may be smaller; a ``batch_size`` of at
+        least ``len(X)`` is full-batch gradient descent), taking one :meth:`backward` and one
+        :meth:`step` per batch. Each batch's gradient is the gradient of its own batch-mean
+        loss.
+
+        Parameters
+        ----------
+        X, T : array, shapes ``(N, n_0)`` and ``(N, n_L)``
+            Training inputs and targets, converted once to the network's dtype.
+        epochs, batch_size : positive int
+        lr : positive float
+            The learning rate :math:`\eta`.
+        rng : numpy.random.Generator, int or None
+            Shuffles the rows each epoch: a Generator (its state advances), an int seed, or
+            ``None`` for a fresh, unseeded generator (a different order every run).
+        callback : callable ``callback(net, history)``, optional
+            Called after every epoch, once the epoch is recorded in ``history``. If it
+            returns a true value (e.g. ``return history.loss[-1] < 0.01``), training stops
+            and ``history.stopped_early`` is True. Exceptions it raises propagate.
+        validation_data : ``(X_val, T_val)``, optional
+            Recorded as ``val_loss`` and ``val_accuracy``; never trained on.
+
+        Everything is checked before the first step; a refused call changes nothing. If the
+        loss becomes NaN or inf (the learning rate is too large), ``FloatingPointError`` is
+        raised, leaving the weights of that epoch.
+        """
+        where = "Network.fit"
+        X, T = self._check_data(X, T, where)
+        epochs = check_positive_int(epochs, "epochs", where)
+        lr = check_positive_float(lr, "lr", where)
+        batch_size = check_positive_int(batch_size, "batch_size", where)
+        rng = as_generator(rng, "rng", where)
+        if callback is not None and not callable(callback):
+            raise TypeError(
+                f"{where}: callback must be callable as callback(net, history) or None; got "
+                f"{describe(callback)}."
+            )
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError(
+                    f"{where}: validation_data must be a pair (X_val, T_val) or None; got "
+                    f"{describe(validation_data)}."
+                )
+            X_val = self._check_X(validation_data[0], where, "X_val")
+            T_val = self._check_T(validation_data[1], X_val, where, "T_val")
+
+        validation = None if validation_data is None else (X_val, T_val)
+        history = History(lr=lr, batch_size=batch_size, n_samples=len(X))
+        steps = 0
+        self._record(history, 0, steps, X, T, validation)
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(len(X))
+            X_epoch, T_epoch = X[order], T[order]
+            for start in range(0, len(X), batch_size):
+                stop = start + batch_size
+                self._backward(X_epoch[start:stop], T_epoch[start:stop])
+                self._step(lr)
+                steps += 1
+            self._record(history, epoch, steps, X, T, validation)
+            if callback is not None and callback(self, history):
+                history.stopped_early = epoch < epochs
+                break
+        return history
+
+    def _record(self, history: History, epoch: int, steps: int, X, T, validation) -> None:
+        """Append epoch ``epoch``'s loss and accuracy (and validation ones) to ``history``."""
+        history.epoch.append(epoch)
+        history.steps.append(steps)
+        for data, losses, accuracies in (
+            ((X, T), history.loss, history.accuracy),
+            (validation, history.val_loss, history.val_accuracy),
+        ):
+            if data is None:
+                continue
+            s, o = self._outputs(data[0])
+            value = output_loss(self.layers[-1].activation, self.loss_fn, s, o, data[1])
+            if not np.isfinite(value):
+                raise FloatingPointError(
+                    f"Network.fit: the loss became {value} at epoch {epoch} with lr = "
+                    f"{history.lr}: training diverged. Use a smaller lr."
+                )
+            losses.append(value)
+            accuracies.append(float(np.mean(self._classes(o) == self._classes(data[1]))))
+
+    # -- utilities -------------------------------------------------------------------------
+
+    def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``[(W, b), ...]`` of every layer, in layer order: the arrays themselves, so
+        changing them in place changes the network."""
+        return [(layer.W, layer.b) for layer in self.layers]
+
+    def copy(self) -> Network:
+        """An independent deep copy: parameters, loss and anything the layers stored."""
+        return copy.deepcopy(self)
+
+    def astype(self, dtype) -> Network:
+        """A copy computing in ``dtype`` (np.float64 or np.float32), parameters converted."""
+        dtype = check_dtype(dtype, "dtype", "Network.astype")
+        layers = []
+        for layer in self.layers:
+            new = Dense(layer.n_in, layer.n_out, layer.activation, rng=0, dtype=dtype)
+            new.W, new.b = layer.W.astype(dtype), layer.b.astype(dtype)
+            layers.append(new)
+        return Network(layers, self.loss_fn)
+
+    def __repr__(self) -> str:
+        lines = [f"    {layer!r}," for layer in self.layers]
+        return (
+            "Network([\n" + "\n".join(lines) + f"\n], loss={self.loss_fn.name!r})"
+            f"  # sizes {self.sizes}, {self.n_parameters} parameters"
+        )

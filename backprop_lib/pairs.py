@@ -1,0 +1,217 @@
+r"""Which loss may follow which output activation, and how the output delta is computed.
+
+A loss is defined only for some outputs: the cross-entropies take :math:`\ln o` (and
+:math:`\ln(1 - o)`), so they need outputs in :math:`(0, \infty)` (:math:`(0, 1)`). A pair
+(output activation, loss) is **valid** when every output the activation can produce lies in
+the loss's domain. :func:`pair_problem` says why a pair is not; a
+:class:`~backprop_lib.Network` refuses such a pair when it is built.
+
+The output delta :math:`\delta^L = \partial E / \partial s^L` is in general the chain rule
+through the activation, :math:`\delta^L = \partial E/\partial o^L \cdot J_f(s^L)`
+(:func:`output_delta`). Four pairs take a closed form computed from :math:`s^L`, so a saturated
+output (:math:`o` rounded to exactly 0 or 1) never meets a :math:`\ln 0` or a :math:`1/0`:
+
+================================  =====================================================
+pair                              :math:`\delta^L` (loss computed from :math:`s`)
+================================  =====================================================
+softmax + cross_entropy           :math:`(o - t)/B` (fused; log-sum-exp)
+sigmoid + binary_cross_entropy    :math:`(o - t)/B` (fused; softplus)
+sigmoid + cross_entropy           :math:`-t\,\sigma(-s)/B`
+softmax + binary_cross_entropy    see :func:`_softmax_binary_cross_entropy_delta`
+================================  =====================================================
+
+Each equals the general chain wherever both are finite (the tests check this); the closed
+forms stay finite, with no numpy warning, for every :math:`s \in [-1000, 1000]`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, get_activation
+from .losses import LOSSES, BinaryCrossEntropy, CrossEntropy, Loss, get_loss
+
+
+def pair_problem(activation, loss) -> str | None:
+    r"""Why ``loss`` is undefined after ``activation``, or ``None`` if the pair is valid.
+
+    ``activation`` and ``loss`` are names or objects. The pair is valid when the
+    activation's ``output_range`` lies inside the loss's ``domain``.
+    """
+    activation, loss = get_activation(activation), get_loss(loss)
+    domain, outputs = loss.domain, activation.output_range
+    if domain.contains(outputs):
+        return None
+    side = []
+    if domain.sticks_out_below(outputs):
+        side.append(f"{'<' if domain.low_closed else '<='} {domain.low:g}")
+    if domain.sticks_out_above(outputs):
+        side.append(f"{'>' if domain.high_closed else '>='} {domain.high:g}")
+    return (
+        f"{loss.name} {loss.domain_reason}, so it needs outputs in {domain}, but "
+        f"{activation.name} outputs lie in {outputs}, which includes values "
+        f"{' and '.join(side)}"
+    )
+
+
+def check_pair(activation, loss) -> None:
+    """Raise ``ValueError`` with the reason if ``loss`` is undefined after ``activation``."""
+    problem = pair_problem(activation, loss)
+    if problem is not None:
+        activation = get_activation(activation)
+        valid = [name for name in LOSSES if pair_problem(activation, name) is None]
+        raise ValueError(
+            f"the output activation {activation.name!r} cannot be followed by the loss "
+            f"{get_loss(loss).name!r}: {problem}. Valid losses after {activation.name!r}: "
+            f"{', '.join(map(repr, valid))}."
+        )
+
+
+#: Every (activation name, loss name) pair whose maths is defined.
+VALID_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    (a, loss) for a in ACTIVATIONS for loss in LOSSES if pair_problem(a, loss) is None
+)
+
+#: The pairs whose output delta is :math:`(o - t)/B`: the activation's Jacobian cancels the
+#: loss's :math:`1/(\ldots)` exactly.
+FUSED_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    {("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")}
+)
+
+
+def _softplus(x):
+    r""":math:`\ln(1 + e^{x})`, stable for every ``x`` (``np.logaddexp(0, x)``)."""
+    return np.logaddexp(0.0, x)
+
+
+def _log_sum_exp(s):
+    r""":math:`\ln \sum_k e^{s_k}` of each row, shape ``(B, 1)``:
+    :math:`m + \ln \sum_k e^{s_k - m}`, :math:`m = \max_k s_k`, so no term overflows."""
+    m = s.max(axis=-1, keepdims=True)
+    return m + np.log(np.exp(s - m).sum(axis=-1, keepdims=True))
+
+
+def _log_sum_exp_others(s):
+    r""":math:`L_k = \ln \sum_{j \ne k} e^{s_j}` for every unit :math:`k` of each row,
+    shape ``(B, n)`` (needs :math:`n \ge 2`)."""
+    n = s.shape[-1]
+    others = np.where(np.eye(n, dtype=bool), -np.inf, s[:, None, :])  # [b, k, j]: j != k
+    return _log_sum_exp(others)[..., 0]
+
+
+# -- softmax + cross_entropy (fused) ------------------------------------------------------
+
+
+def _softmax_cross_entropy_loss(s, o, t):
+    r""":math:`E = \frac1B \sum_n \sum_k t_{nk}(\operatorname{lse}(s_n) - s_{nk})`, since
+    :math:`-\ln o_k = \operatorname{lse}(s) - s_k` with
+    :math:`\operatorname{lse}(s) = \ln \sum_j e^{s_j}`."""
+    return float(np.sum(t * (_log_sum_exp(s) - s)) / len(t))
+
+
+def _softmax_cross_entropy_delta(s, o, t):
+    r""":math:`\delta^L = (o - t)/B` (rows of :math:`t` sum to 1)."""
+    return (o - t) / len(t)
+
+
+# -- sigmoid + binary_cross_entropy (fused) -----------------------------------------------
+
+
+def _sigmoid_binary_cross_entropy_loss(s, o, t):
+    r""":math:`E = \frac1B \sum [t \operatorname{softplus}(-s) + (1 - t)
+    \operatorname{softplus}(s)]`, since :math:`-\ln \sigma(s) = \operatorname{softplus}(-s)`
+    and :math:`-\ln(1 - \sigma(s)) = \operatorname{softplus}(s)`."""
+    return float(np.sum(t * _softplus(-s) + (1.0 - t) * _softplus(s)) / len(t))
+
+
+def _sigmoid_binary_cross_entropy_delta(s, o, t):
+    r""":math:`\delta^L = (o - t)/B`."""
+    return (o - t) / len(t)
+
+
+# -- sigmoid + cross_entropy ---------------------------------------------------------------
+
+
+def _sigmoid_cross_entropy_loss(s, o, t):
+    r""":math:`E = \frac1B \sum t \operatorname{softplus}(-s)`."""
+    return float(np.sum(t * _softplus(-s)) / len(t))
+
+
+def _sigmoid_cross_entropy_delta(s, o, t):
+    r""":math:`\delta^L = -\dfrac{t}{B o}\, o (1 - o) = -t\,\sigma(-s)/B`
+    (:math:`1 - \sigma(s) = \sigma(-s)`, accurate even where :math:`o` rounds to 1)."""
+    return -t * ACTIVATIONS["sigmoid"].forward(-s) / len(t)
+
+
+# -- softmax + binary_cross_entropy --------------------------------------------------------
+
+
+def _softmax_binary_cross_entropy_loss(s, o, t):
+    r""":math:`E = -\frac1B \sum [t \ln o + (1 - t) \ln(1 - o)]` with
+    :math:`\ln o_k = s_k - \operatorname{lse}(s)` and
+    :math:`\ln(1 - o_k) = L_k - \operatorname{lse}(s)`,
+    :math:`L_k = \ln \sum_{j \ne k} e^{s_j}`."""
+    lse = _log_sum_exp(s)
+    log_o, log_1m_o = s - lse, _log_sum_exp_others(s) - lse
+    return float(-np.sum(t * log_o + (1.0 - t) * log_1m_o) / len(t))
+
+
+def _softmax_binary_cross_entropy_delta(s, o, t):
+    r"""The softmax's vector-Jacobian product of the binary cross-entropy's gradient,
+    rearranged so that no term can overflow.
+
+    With :math:`g_k = (o_k - t_k) / (o_k q_k)`, :math:`q_k = 1 - o_k`, the chain rule gives
+    :math:`B\delta_i = o_i g_i - o_i \sum_k o_k g_k`. Collecting the :math:`k = i` terms,
+
+    .. math:: B\delta_i = o_i \Big(1 - t_i + \sum_k t_k\Big) - t_i
+              - \sum_{k \ne i} (1 - t_k)\, o_k\, e^{s_i - L_k},
+
+    where :math:`o_i / q_k = e^{s_i - L_k} \le 1` for :math:`k \ne i`
+    (:math:`L_k = \ln \sum_{j \ne k} e^{s_j}`). Every term is bounded.
+    """
+    n = s.shape[1]
+    ratio_exponent = s[:, :, None] - _log_sum_exp_others(s)[:, None, :]  # [b, i, k]
+    ratio = np.exp(np.where(np.eye(n, dtype=bool), -np.inf, ratio_exponent))  # 0 on k == i
+    others = np.einsum("bik,bk->bi", ratio, (1.0 - t) * o)
+    return (o * (1.0 - t + t.sum(axis=1, keepdims=True)) - t - others) / len(t)
+
+
+_CLOSED_FORMS = {
+    (Softmax, CrossEntropy): (_softmax_cross_entropy_loss, _softmax_cross_entropy_delta),
+    (Sigmoid, BinaryCrossEntropy): (
+        _sigmoid_binary_cross_entropy_loss,
+        _sigmoid_binary_cross_entropy_delta,
+    ),
+    (Sigmoid, CrossEntropy): (_sigmoid_cross_entropy_loss, _sigmoid_cross_entropy_delta),
+    (Softmax, BinaryCrossEntropy): (
+        _softmax_binary_cross_entropy_loss,
+        _softmax_binary_cross_entropy_delta,
+    ),
+}
+
+
+def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
+    r"""The loss :math:`E` of the output layer, from its pre-activations ``s``, outputs
+    ``o = activation.forward(s)`` and targets ``t``, all of shape ``(B, n_L)``.
+
+    The cross-entropy pairs use their closed forms from ``s`` (see the module docstring);
+    every other pair uses ``loss.value(o, t)``.
+    """
+    closed = _CLOSED_FORMS.get((type(activation), type(loss)))
+    if closed is not None:
+        return closed[0](s, o, t)
+    return loss.value(o, t)
+
+
+def output_delta(activation: Activation, loss: Loss, s, o, t) -> np.ndarray:
+    r"""The output delta :math:`\delta^L = \partial E / \partial s^L`, shape ``(B, n_L)``.
+
+    In general the chain rule through the activation (a vector-Jacobian product):
+    :math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)`, which for an elementwise
+    activation is :math:`\partial E/\partial o \odot f'(s^L)`. The four cross-entropy pairs
+    use their closed forms (module docstring), e.g. :math:`(o - t)/B` for the fused ones.
+    """
+    closed = _CLOSED_FORMS.get((type(activation), type(loss)))
+    if closed is not None:
+        return closed[1](s, o, t)
+    return activation.backward(s, o, loss.gradient(o, t))
