@@ -1,7 +1,8 @@
 r"""Claims of the Feedforward chapter (book/feedforward.md), checked beyond the page's examples.
 
 Expected values come from computations independent of ``backprop_lib``'s forward pass: numpy
-written out in Swinn's column layout, sympy expressions, and the float64 limits.
+written out in Swinn's column layout, sympy expressions, and the float64 limits. ``rng`` is
+the seeded generator of ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ import sympy as sp
 from backprop_lib import Network
 from backprop_lib.activations import get_activation
 from backprop_lib.symbolic import symbolic_network
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(20231128)
 
 
 def _sigmoid(z):
