@@ -1,6 +1,6 @@
-r"""A Sphinx extension that keeps every built page free of network requests.
+r"""A Sphinx extension that keeps every page of this book's site free of network requests.
 
-Loaded by `_config.yml` (`sphinx: local_extensions: {offline_site: tools/}`). On each
+Loaded by `_config.yml` (`sphinx: local_extensions: {book_site: tools/}`). On each
 HTML page it
 
 1. points the FontAwesome 4 stylesheet that matplotlib's ``Animation.to_jshtml()`` links
@@ -44,12 +44,12 @@ def _localise_body(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
     context["body"] = body
     for tag, url in EXTERNAL_RESOURCE.findall(body):
         logger.warning(
-            "offline_site: page %r loads <%s> %s from the network; vendor it into "
+            "book_site: page %r loads <%s> %s from the network; vendor it into "
             "site_assets/ (tools/vendor_assets.sh) and point the page at the local copy",
             pagename,
             tag,
             url,
-            type="offline_site",
+            type="book_site",
             subtype="external_resource",
         )
 
@@ -63,11 +63,11 @@ def _check_registered_files(pagename: str, context: dict[str, Any]) -> None:
             url = str(url)
             if "://" in url or url.startswith("//"):
                 logger.warning(
-                    "offline_site: page %r registers %s from the network: %s",
+                    "book_site: page %r registers %s from the network: %s",
                     pagename,
                     key,
                     url,
-                    type="offline_site",
+                    type="book_site",
                     subtype="external_resource",
                 )
 

@@ -20,7 +20,7 @@
 #   widget state saved in executed pages; its FontAwesome fonts (woff2/woff only: every
 #   browser that runs the bundle reads those) sit next to it, where the bundle looks for them.
 # - font-awesome 4.7.0: matplotlib's Animation.to_jshtml() player links FontAwesome 4 from a
-#   CDN; tools/offline_site.py points that link at this copy (css + woff2/woff).
+#   CDN; tools/book_site.py points that link at this copy (css + woff2/woff).
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

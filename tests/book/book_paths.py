@@ -1,0 +1,58 @@
+r"""Paths and page lists shared by the book's tests and fixtures (see conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILD_DIR = REPO_ROOT / "_build"
+HTML_DIR = BUILD_DIR / "html"
+EXECUTED_DIR = BUILD_DIR / "jupyter_execute"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _toc_files(node: dict) -> list[str]:
+    files = [node["root"]] if "root" in node else []
+    if "file" in node:
+        files.append(node["file"])
+    for key in ("parts", "chapters", "sections"):
+        for child in node.get(key, []):
+            files.extend(_toc_files(child))
+    return files
+
+
+def toc_files() -> list[str]:
+    r"""Every page of ``_toc.yml`` as a path without suffix, e.g. ``book/feedforward``."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [str(Path(f).with_suffix("")) if Path(f).suffix else f for f in _toc_files(toc)]
+
+
+def source_of(page: str) -> Path:
+    r"""The source file of a ``_toc.yml`` page (``.md`` first, then ``.ipynb``)."""
+    for suffix in (".md", ".ipynb"):
+        path = REPO_ROOT / f"{page}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"_toc.yml lists {page!r} but neither {page}.md nor .ipynb exists")
+
+
+def is_notebook(page: str) -> bool:
+    r"""Whether a page executes: a ``.ipynb``, or a ``.md`` whose front matter has a kernelspec."""
+    source = source_of(page)
+    return source.suffix == ".ipynb" or "kernelspec" in jupytext.read(source).metadata
+
+

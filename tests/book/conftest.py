@@ -1,0 +1,183 @@
+r"""Fixtures for the book's tests: the strict build, its pages, a local server, a browser.
+
+- ``built_site``: runs the README's build command (``jupyter-book build . --all -W -n
+  --keep-going``, into ``_build/``) once per session and returns ``_build/html``. A failed
+  build fails every test that uses it, with the end of the build log. Set
+  ``BOOK_BUILD=reuse`` to test an existing ``_build/html`` without rebuilding (for quick
+  iterations on the tests themselves; CI always builds).
+- ``toc_pages``, ``notebook_pages``: the pages of ``_toc.yml``, and those that are notebooks.
+- ``site_server``: ``_build/html`` served on ``http://127.0.0.1:<port>/``.
+- ``browser``: Debian's chromium driven by playwright (never a downloaded browser).
+- ``offline_page``: a fresh page whose every non-loopback request is aborted and recorded,
+  with console errors, page errors and failed local requests collected.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from book_paths import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HTML_DIR,
+    LOOPBACK_HOSTS,
+    REPO_ROOT,
+    is_notebook,
+    toc_files,
+)
+
+
+def build_command() -> list[str]:
+    r"""The jupyter-book part of the README's build command, with this venv's executable."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    return [str(jupyter_book), "build", ".", "--all", "-W", "-n", "--keep-going"]
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    r"""Build the book strictly, once; return ``_build/html``."""
+    if os.environ.get("BOOK_BUILD") == "reuse" and (HTML_DIR / "index.html").exists():
+        return HTML_DIR
+    start = time.monotonic()
+    result = subprocess.run(
+        build_command(),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30 * 60,
+    )
+    elapsed = time.monotonic() - start
+    if result.returncode != 0:
+        log = (result.stdout + "\n" + result.stderr).splitlines()
+        pytest.fail(
+            f"the strict book build failed (exit {result.returncode}, {elapsed:.0f} s): "
+            f"{' '.join(build_command())}\n" + "\n".join(log[-150:]),
+            pytrace=False,
+        )
+    return HTML_DIR
+
+
+@pytest.fixture(scope="session")
+def toc_pages() -> list[str]:
+    return toc_files()
+
+
+@pytest.fixture(scope="session")
+def notebook_pages(toc_pages: list[str]) -> list[str]:
+    return [page for page in toc_pages if is_notebook(page)]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site: Path):
+    r"""Serve the built site on 127.0.0.1; yield its base URL (ending in ``/``)."""
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    r"""Debian's chromium under playwright. Skips without it, unless CI is set: then fails."""
+    if not CHROMIUM.exists():
+        reason = (
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(apt-get install chromium)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class OfflinePage:
+    r"""A browser page that may only reach loopback, and what happened on it."""
+
+    page: object
+    blocked: list[str] = field(default_factory=list)  # non-loopback requests, aborted
+    failed: list[str] = field(default_factory=list)  # local requests that failed or gave >= 400
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return (
+            [f"network request (blocked): {u}" for u in self.blocked]
+            + [f"failed local request: {u}" for u in self.failed]
+            + [f"console error: {m}" for m in self.console_errors]
+            + [f"JS error: {m}" for m in self.page_errors]
+        )
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("file", "data", "blob", "about"):
+        return True
+    return parts.hostname in LOOPBACK_HOSTS
+
+
+@pytest.fixture
+def offline_page(browser):
+    r"""A fresh browser context and page; every request off the machine is aborted and recorded."""
+    context = browser.new_context()
+    record = OfflinePage(page=None)
+
+    def route(route):
+        url = route.request.url
+        if _is_local(url):
+            route.continue_()
+        else:
+            record.blocked.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    record.page = page
+    page.on("console", lambda m: m.type == "error" and record.console_errors.append(m.text))
+    page.on("pageerror", lambda e: record.page_errors.append(str(e)))
+
+    def on_failed(request):
+        if _is_local(request.url):
+            record.failed.append(f"{request.url} ({request.failure})")
+
+    page.on("requestfailed", on_failed)
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and _is_local(r.url) and record.failed.append(
+            f"{r.url} (HTTP {r.status})"
+        ),
+    )
+    try:
+        yield record
+    finally:
+        context.close()

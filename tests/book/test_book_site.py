@@ -1,0 +1,206 @@
+r"""The built site: every page built and executed, maths rendered by MathJax only, no broken
+internal link, no warning or traceback in an output, a download per notebook, no CDN."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+from book_paths import EXECUTED_DIR, HTML_DIR, toc_files
+from bs4 import BeautifulSoup
+
+pytestmark = pytest.mark.book
+
+# Where MathJax looks for TeX (Sphinx: div.math / span.math), and code, which is not maths.
+MATH_OR_CODE = "div.math, span.math, mjx-container, pre, code, script, style, .highlight"
+RAW_TEX = re.compile(
+    r"\$\$|\\\[|\\\(|\\begin\{|\\end\{|"  # display delimiters, environments
+    r"\$[^$\n]{0,200}?\\[A-Za-z]+[^$\n]{0,200}?\$"  # $...\command...$ left as text
+)
+NETWORK_URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+RESOURCE_ATTRS = {
+    "script": "src",
+    "link": "href",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "video": "src",
+    "audio": "src",
+    "embed": "src",
+}
+
+
+def html_pages(site: Path) -> list[Path]:
+    r"""The site's pages (not the theme's Jinja macro files copied into _static/)."""
+    return sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def executed_notebook(page: str) -> nbformat.NotebookNode:
+    return nbformat.read(EXECUTED_DIR / f"{page}.ipynb", as_version=4)
+
+
+def test_every_toc_page_was_built(built_site: Path, toc_pages: list[str]):
+    missing = [page for page in toc_pages if not (built_site / f"{page}.html").is_file()]
+    assert not missing, f"pages of _toc.yml without an HTML page: {missing}"
+    assert (built_site / "index.html").is_file()
+
+
+def test_every_notebook_page_executed(built_site: Path, notebook_pages: list[str]):
+    assert notebook_pages, "the book has no notebook page"
+    for page in notebook_pages:
+        nb = executed_notebook(page)
+        code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+        assert code, f"{page}: no code cell"
+        not_run = [i for i, c in enumerate(nb.cells) if c in code and c.execution_count is None]
+        assert not not_run, f"{page}: cells {not_run} were not executed"
+        with_output = sum(bool(c.outputs) for c in code)
+        rendered = len(soup_of(built_site / f"{page}.html").select("div.cell_output"))
+        assert with_output > 0, f"{page}: executed, but no cell has an output"
+        assert rendered >= with_output, (
+            f"{page}: {with_output} cells have outputs, the page shows {rendered}"
+        )
+
+
+def _output_texts(output: nbformat.NotebookNode) -> list[str]:
+    if output.output_type == "stream":
+        return [output.text]
+    if output.output_type == "error":
+        return ["\n".join(output.traceback)]
+    return [v for k, v in output.get("data", {}).items() if isinstance(v, str) and "json" not in k]
+
+
+def test_no_output_holds_an_error_a_warning_or_stderr(notebook_pages: list[str], built_site):
+    problems = []
+    for page in notebook_pages:
+        for index, cell in enumerate(executed_notebook(page).cells):
+            for output in cell.get("outputs", []):
+                where = f"{page} cell {index}"
+                if output.output_type == "error":
+                    problems.append(f"{where}: raised {output.ename}: {output.evalue}")
+                if output.get("name") == "stderr":
+                    problems.append(f"{where}: wrote to stderr: {output.text[:200]!r}")
+                for text in _output_texts(output):
+                    for word in ("Traceback", "Warning"):
+                        if word in text:
+                            problems.append(f"{where}: output contains {word!r}: {text[:200]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_raw_tex_outside_mathjax(built_site: Path):
+    problems = []
+    for path in html_pages(built_site):
+        soup = soup_of(path)
+        article = soup.select_one("article") or soup.body
+        if article is None:
+            continue
+        for node in article.select(MATH_OR_CODE):
+            node.decompose()
+        text = article.get_text(" ")
+        for match in RAW_TEX.finditer(text):
+            context = text[max(0, match.start() - 60) : match.end() + 60].replace("\n", " ")
+            problems.append(f"{path.relative_to(built_site)}: {context!r}")
+    assert not problems, "TeX that MathJax will not render:\n" + "\n".join(problems)
+
+
+def test_pages_with_maths_load_the_local_mathjax(built_site: Path, toc_pages: list[str]):
+    with_maths = 0
+    for page in toc_pages:
+        soup = soup_of(built_site / f"{page}.html")
+        if not soup.select("div.math, span.math"):
+            continue
+        with_maths += 1
+        sources = [s.get("src", "") for s in soup.find_all("script")]
+        assert any("vendor/mathjax/tex-mml-chtml.js" in s for s in sources), (page, sources)
+    assert with_maths > 0, "no page has maths: is dollarmath on?"
+
+
+def _local_target(page: Path, url: str, site: Path) -> Path | None:
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    target = (page.parent / unquote(parts.path)).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    return target
+
+
+def test_no_internal_link_points_at_a_missing_file(built_site: Path):
+    site = built_site.resolve()
+    broken = []
+    ids: dict[Path, set[str]] = {}
+    for path in html_pages(built_site):
+        soup = soup_of(path)
+        for tag in soup.find_all(["a", "link", "script", "img", "iframe", "source"]):
+            for attr in ("href", "src"):
+                url = tag.get(attr)
+                if not url or url.startswith(("#", "mailto:", "data:", "javascript:")):
+                    continue
+                target = _local_target(path, url, site)
+                if target is None:
+                    continue
+                where = f"{path.relative_to(built_site)}: <{tag.name} {attr}={url!r}>"
+                if not target.is_file():
+                    broken.append(f"{where}: no such file")
+                    continue
+                fragment = urlsplit(url).fragment
+                if fragment and target.suffix == ".html":
+                    if target not in ids:
+                        ids[target] = {
+                            t["id"] for t in soup_of(target).find_all(id=True)
+                        }
+                    if unquote(fragment) not in ids[target]:
+                        broken.append(f"{where}: no id {fragment!r} there")
+    assert not broken, "\n".join(broken)
+
+
+def test_every_notebook_page_offers_its_ipynb(built_site: Path, notebook_pages: list[str]):
+    for page in notebook_pages:
+        download = built_site / "_sources" / f"{page}.ipynb"
+        assert download.is_file(), f"{page}: no {download.relative_to(built_site)}"
+        nb = nbformat.read(download, as_version=4)
+        assert any(c.get("outputs") for c in nb.cells), f"{page}: the download has no outputs"
+        hrefs = [a.get("href", "") for a in soup_of(built_site / f"{page}.html").find_all("a")]
+        wanted = f"_sources/{page}.ipynb"
+        assert any(h.endswith(wanted) for h in hrefs), f"{page}: no link to {wanted}"
+
+
+def test_binder_links_open_the_paired_notebook_in_jupyterlab(
+    built_site: Path, notebook_pages: list[str]
+):
+    for page in notebook_pages:
+        hrefs = [a.get("href", "") for a in soup_of(built_site / f"{page}.html").find_all("a")]
+        binder = [h for h in hrefs if h.startswith("https://mybinder.org/")]
+        assert binder == [
+            "https://mybinder.org/v2/gh/backprop-executed/backprop-executed/main"
+            f"?urlpath=lab/tree/{page}.ipynb"
+        ], f"{page}: {binder}"
+
+
+def test_no_page_loads_anything_from_the_network(built_site: Path):
+    found = []
+    for path in html_pages(built_site):
+        for tag in soup_of(path).find_all(list(RESOURCE_ATTRS)):
+            if tag.name == "link" and "canonical" in (tag.get("rel") or []):
+                continue
+            url = tag.get(RESOURCE_ATTRS[tag.name], "")
+            if NETWORK_URL.match(url):
+                found.append(f"{path.relative_to(built_site)}: <{tag.name}> {url}")
+    assert not found, "\n".join(found)
+
+
+def test_no_thebe_on_any_page(built_site: Path):
+    for path in html_pages(built_site):
+        soup = soup_of(path)
+        assert not soup.select(".thebe-launch-button, .thebelab-button"), path
+
+
+def test_the_site_index_leads_to_the_landing_page(built_site: Path):
+    assert f"{toc_files()[0]}.html" in (built_site / "index.html").read_text(encoding="utf-8")
+    assert HTML_DIR.resolve() == built_site.resolve()

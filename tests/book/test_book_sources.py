@@ -1,0 +1,133 @@
+r"""The book's sources, without building it: the table of contents, the paired notebooks,
+the configuration and the vendored assets."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from book_paths import REPO_ROOT, is_notebook, source_of, toc_files
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import sync_notebooks  # noqa: E402
+
+pytestmark = pytest.mark.book
+
+CONFIG = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+VENDOR = REPO_ROOT / "site_assets" / "vendor"
+
+
+def test_every_toc_entry_has_a_source():
+    for page in toc_files():
+        assert source_of(page).exists()
+
+
+def test_every_book_page_is_in_the_toc():
+    # only_build_toc_files: true silently skips a page missing from _toc.yml; this does not.
+    listed = set(toc_files())
+    book = REPO_ROOT / "book"
+    pages = {str(p.relative_to(REPO_ROOT).with_suffix("")) for p in book.glob("*.md")}
+    missing = sorted(pages - listed)
+    assert not missing, f"pages in book/ that _toc.yml does not list: {missing}"
+
+
+def test_chapters_are_paired_notebooks_in_sync_and_without_outputs():
+    chapters = sync_notebooks.chapter_sources()
+    notebook_pages = {source_of(p) for p in toc_files() if is_notebook(p)}
+    assert notebook_pages <= set(chapters)
+    stale = {md.name: sync_notebooks.problems(md) for md in chapters}
+    stale = {name: why for name, why in stale.items() if why}
+    assert not stale, f"run `python tools/sync_notebooks.py`: {stale}"
+
+
+def test_sync_check_detects_a_stale_notebook(tmp_path: Path):
+    # The check above must be able to fail: an edited .md, a notebook with outputs.
+    md = tmp_path / "page.md"
+    md.write_text(
+        "---\njupytext:\n  formats: ipynb,md:myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n  language: python\n---\n\n# Page\n\n"
+        "```{code-cell} ipython3\n1 + 1\n```\n",
+        encoding="utf-8",
+    )
+    assert sync_notebooks.problems(md) == ["page.ipynb is missing"]
+    ipynb = sync_notebooks.write_notebook(md)
+    first = ipynb.read_bytes()
+    assert sync_notebooks.problems(md) == []
+    assert sync_notebooks.write_notebook(md).read_bytes() == first  # deterministic
+    md.write_text(md.read_text(encoding="utf-8").replace("1 + 1", "1 + 2"), encoding="utf-8")
+    assert sync_notebooks.problems(md) == ["page.ipynb differs from page.md"]
+    assert sync_notebooks.main(["--check", str(md)]) == 1
+    sync_notebooks.write_notebook(md)
+    text = ipynb.read_text(encoding="utf-8").replace(
+        '"outputs": []', '"outputs": [{"output_type": "stream", "name": "stdout", "text": "3"}]'
+    )
+    ipynb.write_text(text, encoding="utf-8")
+    assert sync_notebooks.problems(md) == ["page.ipynb holds outputs in cells [1]"]
+
+
+def test_config_identity_and_repository():
+    assert CONFIG["title"] == "Backprop, executed"
+    assert CONFIG["author"] == "The Backprop, executed authors"
+    assert str(CONFIG["copyright"]) == "2026"
+    repo = CONFIG["repository"]
+    assert repo["url"] == "https://github.com/backprop-executed/backprop-executed"
+    assert repo["branch"] == "main"
+    assert repo["path_to_book"] == ""
+
+
+def test_config_is_strict():
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "force"
+    assert execute["allow_errors"] is False
+    assert execute["stderr_output"] == "error"
+    assert CONFIG["only_build_toc_files"] is True
+    assert "book/*.ipynb" in CONFIG["exclude_patterns"]
+
+
+def test_config_launch_buttons_without_thebe():
+    buttons = CONFIG["launch_buttons"]
+    assert buttons["binderhub_url"] == "https://mybinder.org"
+    assert buttons["notebook_interface"] == "jupyterlab"
+    assert buttons.get("thebe", False) is False
+    assert "sphinx_thebe" not in CONFIG["sphinx"]["config"]["extensions"]
+
+
+def test_config_serves_scripts_from_the_site():
+    sphinx = CONFIG["sphinx"]["config"]
+    assert sphinx["html_extra_path"] == ["site_assets"]
+    paths = [sphinx["mathjax_path"], *sphinx["nb_ipywidgets_js"]]
+    for path in paths:
+        assert "://" not in path, path
+        # Relative paths are relative to _static/, which sits next to vendor/ in the site.
+        assert path.startswith("../vendor/"), path
+        assert (REPO_ROOT / "site_assets" / path.removeprefix("../")).is_file(), path
+
+
+def _manifest() -> dict[str, str]:
+    files = {}
+    for line in (VENDOR / "MANIFEST").read_text(encoding="utf-8").splitlines():
+        if line.startswith("file "):
+            digest, path = line.removeprefix("file ").split("  ", 1)
+            files[path] = digest
+    return files
+
+
+def test_vendored_assets_match_their_manifest():
+    listed = _manifest()
+    present = {
+        str(p.relative_to(VENDOR))
+        for p in VENDOR.rglob("*")
+        if p.is_file() and p.name != "MANIFEST"
+    }
+    assert present == set(listed), (
+        f"not in MANIFEST: {sorted(present - set(listed))}; "
+        f"missing: {sorted(set(listed) - present)}"
+    )
+    changed = [
+        path for path, digest in listed.items()
+        if hashlib.sha256((VENDOR / path).read_bytes()).hexdigest() != digest
+    ]
+    assert not changed, f"edited by hand? re-run tools/vendor_assets.sh: {changed}"
