@@ -110,6 +110,10 @@ def write_notebook(md: Path) -> Path:
     return ipynb
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -125,12 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     stale = {md: why for md, why in stale.items() if why}
     if args.check:
         for md, why in stale.items():
-            print(f"{md.relative_to(REPO_ROOT)}: " + "; ".join(why))
+            print(f"{_shown(md)}: " + "; ".join(why))
         if stale:
             print("Run: python tools/sync_notebooks.py", file=sys.stderr)
         return 1 if stale else 0
     for md in stale:
-        print(f"wrote {write_notebook(md).relative_to(REPO_ROOT)}")
+        print(f"wrote {_shown(write_notebook(md))}")
     return 0
 
 
