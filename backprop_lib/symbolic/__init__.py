@@ -1,9 +1,12 @@
-r"""The sympy side of ``backprop_lib``: the same activations and losses as sympy expressions,
-registered under the same names, and small fully symbolic networks in the book's notation.
+r"""The sympy side of ``backprop_lib``: the library's activations and losses as sympy
+expressions, registered under the same names; derivations of $\partial E/\partial o$,
+$\partial o/\partial s$ and $\delta$ for every pair; small fully symbolic networks; and helpers
+that compare all of it with the library.
 
 Notation (CONTRIBUTING.md): rows are samples; $s^l = o^{l-1} W^l + b^l$, $o^l = f^l(s^l)$;
 $w^l_{ji}$ joins unit $j$ of layer $l-1$ to unit $i$ of layer $l$; the loss is a per-sample sum
-over the output units, and the library takes its mean over the batch.
+over the output units, and the library takes its mean over the batch. Everything here is per
+sample; :mod:`~backprop_lib.symbolic.numeric` accounts for the library's $1/B$.
 
 Modules
 -------
@@ -11,11 +14,36 @@ Modules
     Symbol factories (``x_{j}``, ``w^{(l)}_{ji}``, ``b^{(l)}_{i}``, ``t_{i}``, ``s_{i}``,
     ``o_{i}``), all ``real=True``.
 ``functions``
-    ``ACTIVATIONS``, ``LOSSES`` (same names as the library), ``pair_problem``.
+    ``ACTIVATIONS``, ``LOSSES`` (the library's names), ``pair_problem``, ``latex``.
+``derivation``
+    ``derive(activation, loss, n) -> Derivation`` (cached), ``catalogue``,
+    ``catalogue_markdown``.
+``numeric``
+    ``lambdify_matrix``, ``compare_with_library``, ``check_against_library``,
+    ``assert_matches_library``.
 ``network``
     ``symbolic_network(sizes, activations) -> SymbolicNetwork``.
+``recursion``
+    ``brute_force_gradients``, ``recursive_gradients``, ``gradients_agree``.
+``identity``
+    ``is_identically_zero``: exact zero tests faster than ``simplify``.
+
+Example
+-------
+>>> from backprop_lib import symbolic
+>>> d = symbolic.derive("sigmoid", "binary_cross_entropy", n=2)
+>>> d.latex_delta()
+'o_{i} - t_{i}'
 """
 
+from .derivation import (
+    FUSED_PAIRS,
+    Derivation,
+    catalogue,
+    catalogue_markdown,
+    derive,
+    generic_symbols,
+)
 from .functions import (
     ACTIVATION_NAMES,
     ACTIVATIONS,
@@ -29,6 +57,7 @@ from .functions import (
     latex,
     pair_problem,
 )
+from .identity import atomize, is_identically_zero
 from .network import SymbolicNetwork, symbolic_network
 from .notation import (
     bias_symbols,
@@ -38,24 +67,58 @@ from .notation import (
     target_symbols,
     weight_symbols,
 )
+from .numeric import (
+    assert_matches_library,
+    check_against_library,
+    compare_with_library,
+    lambdify_matrix,
+    relative_error,
+    sample_points,
+)
+from .recursion import (
+    brute_force_gradients,
+    gradient_difference,
+    gradients_agree,
+    recursive_deltas,
+    recursive_gradients,
+)
 
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
+    "FUSED_PAIRS",
     "LOSSES",
     "LOSS_NAMES",
+    "Derivation",
     "SymbolicActivation",
     "SymbolicLoss",
     "SymbolicNetwork",
+    "assert_matches_library",
+    "atomize",
     "bias_symbols",
+    "brute_force_gradients",
+    "catalogue",
+    "catalogue_markdown",
+    "check_against_library",
+    "compare_with_library",
+    "derive",
+    "generic_symbols",
     "get_activation",
     "get_loss",
+    "gradient_difference",
+    "gradients_agree",
     "input_symbols",
     "interval_text",
+    "is_identically_zero",
+    "lambdify_matrix",
     "latex",
     "output_symbols",
     "pair_problem",
     "pre_activation_symbols",
+    "recursive_deltas",
+    "recursive_gradients",
+    "relative_error",
+    "sample_points",
     "symbolic_network",
     "target_symbols",
     "weight_symbols",

@@ -65,7 +65,8 @@ class SymbolicActivation:
     ``jacobian(s)`` is the ``n x n`` Matrix $J_{ij} = \partial o_i / \partial s_j$ taken by
     sympy; ``jacobian_from_output(o)`` is the textbook form of the same Jacobian written with
     the outputs $o$ (e.g. $\sigma' = o(1 - o)$); the two are proved equal in the tests.
-    ``output_range`` is the set of values an output unit can take.
+    ``derivative_from_output(o)`` is the textbook $f'$ of one unit written with its output
+    (elementwise activations). ``output_range`` is the set of values an output unit can take.
     """
 
     name: str
@@ -73,7 +74,7 @@ class SymbolicActivation:
     output_range: sp.Set
     scalar_fn: Callable | None  # elementwise: expression -> expression
     row_fn: Callable | None  # whole-row activations (softmax): row -> row
-    jacobian_from_output_fn: Callable  # output row -> textbook Jacobian
+    derivative_from_output_fn: Callable | None  # elementwise: o -> textbook f'
 
     def scalar(self, s: sp.Expr) -> sp.Expr:
         r"""$f(s)$ for one expression (elementwise activations only)."""
@@ -114,36 +115,38 @@ class SymbolicActivation:
         jac = sp.Matrix(n, n, lambda i, j: sp.diff(o[i], u[j]))
         return jac.subs(dict(zip(u, s, strict=True)), simultaneous=True)
 
+    def derivative_from_output(self, o: sp.Expr) -> sp.Expr:
+        r"""The textbook $f'$ of one unit written with its output $o = f(s)$:
+        sigmoid $o(1-o)$, tanh $1-o^2$, relu $[o > 0]$, linear $1$ (elementwise only)."""
+        if not self.elementwise:
+            raise TypeError(f"{self.name} is not elementwise; use jacobian_from_output(o)")
+        return self.derivative_from_output_fn(sp.sympify(o))
+
     def jacobian_from_output(self, o) -> sp.Matrix:
-        r"""The textbook form of $J$ written with the outputs $o$ (``1 x n`` row):
-        sigmoid $o_i(1-o_i)$, tanh $1-o_i^2$, relu $[o_i > 0]$, linear $1$ on the diagonal;
-        softmax $o_i(\delta_{ij} - o_j)$."""
-        return self.jacobian_from_output_fn(_as_row(o, "o"))
+        r"""The textbook form of $J$ written with the outputs $o$ (``1 x n`` row): the
+        elementwise $f'$ of :meth:`derivative_from_output` on the diagonal, or for softmax
+        $J_{ij} = o_i([i = j] - o_j)$."""
+        o = _as_row(o, "o")
+        if self.elementwise:
+            return sp.diag(*[self.derivative_from_output_fn(v) for v in o])
+        n = o.cols
+        return sp.Matrix(n, n, lambda i, j: o[i] * (sp.KroneckerDelta(i, j) - o[j]))
 
     def latex(self, symbol: str = "s") -> str:
         r"""LaTeX of $f$ at a scalar symbol (elementwise), or of unit $i$ of softmax."""
         if self.elementwise:
             return latex(self.scalar(sp.Symbol(symbol, real=True)))
         i, k, n = sp.symbols("i k n", integer=True, positive=True)
-        s = sp.IndexedBase(symbol)
+        s = sp.IndexedBase(symbol, real=True)
         return latex(sp.exp(s[i]) / sp.Sum(sp.exp(s[k]), (k, 1, n)))
 
     def __repr__(self) -> str:
         return f"SymbolicActivation({self.name!r})"
 
 
-def _diag_from_output(fn: Callable) -> Callable:
-    return lambda o: sp.diag(*[fn(o[j]) for j in range(o.cols)])
-
-
 def _softmax_row(s: sp.Matrix) -> sp.Matrix:
     total = sum(sp.exp(v) for v in s)
     return s.applyfunc(lambda v: sp.exp(v) / total)
-
-
-def _softmax_jacobian_from_output(o: sp.Matrix) -> sp.Matrix:
-    n = o.cols
-    return sp.Matrix(n, n, lambda i, j: o[i] * (sp.KroneckerDelta(i, j) - o[j]))
 
 
 ACTIVATIONS: dict[str, SymbolicActivation] = {
@@ -153,7 +156,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         output_range=sp.Interval.open(0, 1),
         scalar_fn=lambda s: 1 / (1 + sp.exp(-s)),
         row_fn=None,
-        jacobian_from_output_fn=_diag_from_output(lambda o: o * (1 - o)),
+        derivative_from_output_fn=lambda o: o * (1 - o),
     ),
     "tanh": SymbolicActivation(
         name="tanh",
@@ -161,7 +164,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         output_range=sp.Interval.open(-1, 1),
         scalar_fn=sp.tanh,
         row_fn=None,
-        jacobian_from_output_fn=_diag_from_output(lambda o: 1 - o**2),
+        derivative_from_output_fn=lambda o: 1 - o**2,
     ),
     "relu": SymbolicActivation(
         name="relu",
@@ -170,7 +173,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         # f'(0) does not exist; writing "s > 0" makes the derivative 0 there, like the library
         scalar_fn=lambda s: sp.Piecewise((s, s > 0), (0, True)),
         row_fn=None,
-        jacobian_from_output_fn=_diag_from_output(lambda o: sp.Piecewise((1, o > 0), (0, True))),
+        derivative_from_output_fn=lambda o: sp.Piecewise((1, o > 0), (0, True)),
     ),
     "linear": SymbolicActivation(
         name="linear",
@@ -178,7 +181,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         output_range=sp.Reals,
         scalar_fn=lambda s: s,
         row_fn=None,
-        jacobian_from_output_fn=_diag_from_output(lambda o: sp.Integer(1)),
+        derivative_from_output_fn=lambda o: sp.Integer(1),
     ),
     "softmax": SymbolicActivation(
         name="softmax",
@@ -186,7 +189,7 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         output_range=sp.Interval.open(0, 1),
         scalar_fn=None,
         row_fn=_softmax_row,
-        jacobian_from_output_fn=_softmax_jacobian_from_output,
+        derivative_from_output_fn=None,
     ),
 }
 ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
@@ -196,17 +199,24 @@ ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
 class SymbolicLoss:
     r"""A loss as a sympy expression: the **per-sample** sum over the output units.
 
-    ``value(o, t)`` is $E$ for one sample (``1 x n`` rows $o$ and $t$); ``gradient(o, t)`` is
-    the row $\partial E/\partial o$ by ``sympy.diff`` (``o`` must hold symbols). ``domain`` is
-    the set of output values where $E$ is defined; ``targets`` names the valid targets:
-    ``"real"``, ``"unit interval"`` ($t_k \in [0, 1]$) or ``"probability"`` (each row
-    $t_k \ge 0$, $\sum_k t_k = 1$).
+    ``value(o, t)`` is $E$ for one sample (``1 x n`` rows $o$ and $t$), the sum of ``term``
+    over the units; ``gradient(o, t)`` is the row $\partial E/\partial o$ by ``sympy.diff``
+    (``o`` must hold symbols); ``unit_gradient(o_k, t_k)`` is the textbook form of one entry,
+    e.g. $(o_k - t_k)/(o_k(1 - o_k))$ for binary cross-entropy (proved equal in the tests).
+    ``domain`` is the set of output values where $E$ is defined; ``targets`` names the valid
+    targets: ``"real"``, ``"unit interval"`` ($t_k \in [0, 1]$) or ``"probability"``
+    ($t_k \ge 0$ and $\sum_k t_k = 1$ in each row).
     """
 
     name: str
-    _term: Callable
+    term_fn: Callable  # (o_k, t_k) -> the unit's term of E
+    unit_gradient_fn: Callable  # (o_k, t_k) -> textbook dE/do_k
     domain: sp.Set
     targets: str
+
+    def term(self, o_k, t_k) -> sp.Expr:
+        r"""The term of unit $k$ in the per-sample sum $E = \sum_k \mathrm{term}(o_k, t_k)$."""
+        return self.term_fn(sp.sympify(o_k), sp.sympify(t_k))
 
     def value(self, o, t) -> sp.Expr:
         r"""$E(o, t)$ for one sample, a sum over the output units."""
@@ -214,7 +224,7 @@ class SymbolicLoss:
         t = _as_row(t, "t")
         if o.shape != t.shape:
             raise ValueError(f"o and t must have the same shape, got {o.shape} and {t.shape}")
-        return sp.Add(*[self._term(o[k], t[k]) for k in range(o.cols)])
+        return sp.Add(*[self.term_fn(o[k], t[k]) for k in range(o.cols)])
 
     __call__ = value
 
@@ -226,11 +236,15 @@ class SymbolicLoss:
         e = self.value(o, t)
         return sp.Matrix([[sp.diff(e, v) for v in o]])
 
+    def unit_gradient(self, o_k, t_k) -> sp.Expr:
+        r"""The textbook $\partial E/\partial o_k$ of one unit, written with $o_k$ and $t_k$."""
+        return self.unit_gradient_fn(sp.sympify(o_k), sp.sympify(t_k))
+
     def latex(self) -> str:
-        r"""LaTeX of the per-sample loss written with indexed $o_k$, $t_k$."""
+        r"""LaTeX of the per-sample loss, a sum over units $k = 1, \dots, n$."""
         k, n = sp.symbols("k n", integer=True, positive=True)
-        o, t = sp.IndexedBase("o"), sp.IndexedBase("t")
-        return latex(sp.Sum(self._term(o[k], t[k]), (k, 1, n)))
+        o, t = sp.IndexedBase("o", real=True), sp.IndexedBase("t", real=True)
+        return latex(sp.Sum(self.term_fn(o[k], t[k]), (k, 1, n)))
 
     def __repr__(self) -> str:
         return f"SymbolicLoss({self.name!r})"
@@ -238,19 +252,32 @@ class SymbolicLoss:
 
 LOSSES: dict[str, SymbolicLoss] = {
     "squared_error": SymbolicLoss(
-        "squared_error", lambda o, t: sp.Rational(1, 2) * (o - t) ** 2, sp.Reals, "real"
+        name="squared_error",
+        term_fn=lambda o, t: sp.Rational(1, 2) * (o - t) ** 2,
+        unit_gradient_fn=lambda o, t: o - t,
+        domain=sp.Reals,
+        targets="real",
     ),
     "sum_squared_error": SymbolicLoss(
-        "sum_squared_error", lambda o, t: (t - o) ** 2, sp.Reals, "real"
+        name="sum_squared_error",
+        term_fn=lambda o, t: (t - o) ** 2,
+        unit_gradient_fn=lambda o, t: -2 * (t - o),
+        domain=sp.Reals,
+        targets="real",
     ),
     "binary_cross_entropy": SymbolicLoss(
-        "binary_cross_entropy",
-        lambda o, t: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
-        sp.Interval.open(0, 1),
-        "unit interval",
+        name="binary_cross_entropy",
+        term_fn=lambda o, t: -(t * sp.log(o) + (1 - t) * sp.log(1 - o)),
+        unit_gradient_fn=lambda o, t: (o - t) / (o * (1 - o)),
+        domain=sp.Interval.open(0, 1),
+        targets="unit interval",
     ),
     "cross_entropy": SymbolicLoss(
-        "cross_entropy", lambda o, t: -t * sp.log(o), sp.Interval.open(0, sp.oo), "probability"
+        name="cross_entropy",
+        term_fn=lambda o, t: -t * sp.log(o),
+        unit_gradient_fn=lambda o, t: -t / o,
+        domain=sp.Interval.open(0, sp.oo),
+        targets="probability",
     ),
 }
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
@@ -314,5 +341,15 @@ def interval_text(interval: sp.Set) -> str:
 
 
 def latex(expr) -> str:
-    r"""``sympy.latex`` with the book's conventions ($\ln$ for the natural logarithm)."""
-    return sp.latex(expr, ln_notation=True)
+    r"""``sympy.latex`` with the book's conventions: $\ln$ for the natural logarithm, indexed
+    symbols as $o_{k}$ (not ${o}_{k}$), and $[i = j]$ (1 if $i = j$, else 0) for sympy's
+    ``KroneckerDelta``, since $\delta$ is the book's delta."""
+    expr = sp.sympify(expr)
+    reps = {}
+    for e in expr.atoms(sp.Indexed):
+        idx = ",".join(sp.latex(v) for v in e.indices)
+        reps[e] = sp.Symbol(f"{e.base.label}_{{{idx}}}", real=True)
+    for e in expr.atoms(sp.KroneckerDelta):
+        a, b = (sp.latex(v) for v in e.args)
+        reps[e] = sp.Symbol(f"[{a} = {b}]")
+    return sp.latex(expr.xreplace(reps) if reps else expr, ln_notation=True)

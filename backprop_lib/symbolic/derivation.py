@@ -1,0 +1,391 @@
+r"""Derivations of the output delta for every loss/activation pair.
+
+For one sample with $n$ output units, pre-activations $s$, outputs $o = f(s)$ and targets $t$
+(``1 x n`` rows), a :class:`Derivation` holds
+
+* $\partial E/\partial o$ (a row), by ``sympy.diff`` of the loss;
+* $\partial o/\partial s$, the full ``n x n`` Jacobian $J_{ij} = \partial o_i/\partial s_j$,
+  by ``sympy.diff`` of the activation (diagonal unless the activation is softmax);
+* $\delta = \partial E/\partial s = \frac{\partial E}{\partial o} J$ (a row), by ``sympy.diff``
+  of the composed loss $E(f(s), t)$ with respect to each $s_j$;
+
+and the same three written the textbook way, with a generic unit index and with the outputs $o$
+in place of $s$ (e.g. $\delta_i = o_i - t_i$ for sigmoid with binary cross-entropy). The
+textbook forms are built from the registry's hand-written pieces (``unit_gradient``,
+``derivative_from_output``, the softmax Jacobian $o_i([i = j] - o_j)$) and :meth:`Derivation.verify`
+proves them equal to the ``sympy.diff`` results with ``sympy.simplify``.
+
+Cross-entropy targets are probability rows, $\sum_k t_k = 1$. The textbook $\delta$ of a
+softmax output uses that constraint (it turns $o_i \sum_k t_k - t_i$ into $o_i - t_i$), so that
+form is stated, and verified, under it; ``target_constraint`` records it.
+
+All expressions are per sample. The library's loss is the batch mean, so its
+$\partial E/\partial o$ and $\delta$ carry an extra factor $1/B$.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+import sympy as sp
+
+from .functions import (
+    ACTIVATION_NAMES,
+    LOSS_NAMES,
+    get_activation,
+    get_loss,
+    latex,
+    pair_problem,
+)
+from .identity import is_identically_zero
+from .notation import output_symbols, pre_activation_symbols, target_symbols
+
+__all__ = [
+    "FUSED_PAIRS",
+    "Derivation",
+    "catalogue",
+    "catalogue_markdown",
+    "derive",
+    "generic_symbols",
+]
+
+#: The pairs whose delta cancels to $o - t$ (the library computes them fused, from $s$).
+FUSED_PAIRS = frozenset({("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")})
+
+_i, _j, _k, _n = sp.symbols("i j k n", integer=True, positive=True)
+_o = sp.IndexedBase("o", real=True)
+_t = sp.IndexedBase("t", real=True)
+_s = sp.IndexedBase("s", real=True)
+
+
+def generic_symbols() -> dict[str, sp.Basic]:
+    r"""The symbols of the textbook (index) forms: unit indices ``i``, ``j``, ``k``, the
+    number of units ``n`` and the indexed rows ``o``, ``t``, ``s`` (``o[i]`` is $o_i$)."""
+    return {"i": _i, "j": _j, "k": _k, "n": _n, "o": _o, "t": _t, "s": _s}
+
+
+def _constrain(expr, t: sp.Matrix):
+    r"""Apply $\sum_k t_k = 1$ by eliminating the last target, $t_n = 1 - \sum_{k<n} t_k$."""
+    return expr.subs(t[-1], 1 - sum(t[:-1], sp.Integer(0)))
+
+
+def _softmax_sum(g_k, constrained: bool):
+    r"""$\sum_k o_k g_k$ for softmax outputs, closed where the terms allow it.
+
+    Terms $c\,o_k$ sum to $c$ (softmax outputs sum to 1) and, under the target constraint,
+    terms $c\,t_k$ sum to $c$; anything else is left as a ``Sum``.
+    """
+    terms = sp.Add.make_args(sp.expand(_o[_k] * g_k))
+    closed, rest = [], []
+    for term in terms:
+        coeff_o = term / _o[_k]
+        coeff_t = term / _t[_k]
+        if not coeff_o.has(_k):
+            closed.append(coeff_o)
+        elif constrained and not coeff_t.has(_k):
+            closed.append(coeff_t)
+        else:
+            rest.append(term)
+    if rest:  # keep the sum in the factored, readable form
+        return sp.Sum(sp.factor_terms(_o[_k] * g_k), (_k, 1, _n))
+    return sp.Add(*closed)
+
+
+def _tidy(expr):
+    """The shorter of ``expr`` and its expansion, with common factors pulled out."""
+    expanded = sp.expand(expr)
+    best = expanded if sp.count_ops(expanded) < sp.count_ops(expr) else expr
+    return sp.factor_terms(best)
+
+
+@dataclass(frozen=True, eq=False)
+class Derivation:
+    r"""$\partial E/\partial o$, $\partial o/\partial s$ and $\delta$ for one loss/activation
+    pair with ``n`` output units (build it with :func:`derive`).
+
+    Explicit pieces (``1 x n`` rows and ``n x n`` matrices of the symbols ``s``, ``o``,
+    ``t``), all taken by ``sympy.diff``:
+
+    ``E``
+        The per-sample loss $E(o, t)$.
+    ``dE_do``
+        $\partial E/\partial o_k$, in $o$ and $t$.
+    ``jacobian``
+        $J_{ij} = \partial o_i/\partial s_j$ of $o = f(s)$, in $s$.
+    ``delta``
+        $\delta_j = \partial E(f(s), t)/\partial s_j$, in $s$ and $t$, with no assumption
+        on the targets.
+
+    Textbook pieces, with generic unit indices (:func:`generic_symbols`) and written with $o$:
+
+    ``dE_do_i``
+        $\partial E/\partial o_i$.
+    ``jacobian_ij``
+        $\partial o_i/\partial s_j$, with ``KroneckerDelta(i, j)`` for $[i = j]$.
+    ``derivative_i``
+        $f'(s_i)$ by ``sympy.diff`` (elementwise activations; ``None`` for softmax).
+    ``delta_i``
+        $\delta_i$, simplified; under ``target_constraint`` when that is not ``None``.
+
+    ``problem`` is why the loss is undefined after this activation (``None`` if defined,
+    decided from sympy sets by :func:`~backprop_lib.symbolic.functions.pair_problem`);
+    ``fused`` says whether the library computes this pair's delta fused.
+    """
+
+    activation: str
+    loss: str
+    n: int
+    s: sp.Matrix
+    o: sp.Matrix
+    t: sp.Matrix
+    E: sp.Expr
+    dE_do: sp.Matrix
+    jacobian: sp.Matrix
+    delta: sp.Matrix
+    dE_do_i: sp.Expr
+    jacobian_ij: sp.Expr
+    derivative_i: sp.Expr | None
+    delta_i: sp.Expr
+    target_constraint: sp.Eq | None
+    problem: str | None
+    fused: bool = field(default=False)
+
+    # -- explicit forms of the textbook pieces ------------------------------------------------
+    def at_units(self, expr, i: int | None = None, j: int | None = None) -> sp.Expr:
+        r"""A textbook (index) expression at ``n`` units: unit indices ``i``, ``j`` (1-based)
+        substituted, sums expanded, $o_k$, $t_k$, $s_k$ replaced by this derivation's symbols."""
+        reps = {_n: self.n}
+        if i is not None:
+            reps[_i] = i
+        if j is not None:
+            reps[_j] = j
+        out = sp.sympify(expr).subs(reps).doit()
+        table = {}
+        for e in out.atoms(sp.Indexed):
+            (m,) = e.indices
+            row = {_o: self.o, _t: self.t, _s: self.s}[e.base]
+            table[e] = row[int(m) - 1]
+        return out.xreplace(table)
+
+    @cached_property
+    def output(self) -> sp.Matrix:
+        r"""$o = f(s)$, the activation's output row in terms of $s$."""
+        return get_activation(self.activation).forward(self.s)
+
+    @cached_property
+    def dE_do_textbook(self) -> sp.Matrix:
+        r"""``dE_do_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
+        return sp.Matrix([[self.at_units(self.dE_do_i, i=m) for m in range(1, self.n + 1)]])
+
+    @cached_property
+    def jacobian_textbook(self) -> sp.Matrix:
+        r"""``jacobian_ij`` at units $1..n$ (an ``n x n`` Matrix in $o$)."""
+        return sp.Matrix(
+            self.n, self.n, lambda a, b: self.at_units(self.jacobian_ij, i=a + 1, j=b + 1)
+        )
+
+    @cached_property
+    def delta_textbook(self) -> sp.Matrix:
+        r"""``delta_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
+        return sp.Matrix([[self.at_units(self.delta_i, i=m) for m in range(1, self.n + 1)]])
+
+    @cached_property
+    def delta_simplified(self) -> sp.Matrix:
+        r"""``delta`` (in $s$, $t$) with each entry passed through ``sympy.simplify``."""
+        return self.delta.applyfunc(sp.simplify)
+
+    @cached_property
+    def jacobian_simplified(self) -> sp.Matrix:
+        r"""``jacobian`` (in $s$) with each entry passed through ``sympy.simplify``."""
+        return self.jacobian.applyfunc(sp.simplify)
+
+    def in_s(self, expr):
+        r"""Replace each output symbol $o_k$ by $f(s)_k$."""
+        return sp.sympify(expr).subs(dict(zip(self.o, self.output, strict=True)), simultaneous=True)
+
+    def constrained(self, expr):
+        r"""``expr`` under ``target_constraint`` ($t_n = 1 - \sum_{k<n} t_k$), else unchanged."""
+        return _constrain(expr, self.t) if self.target_constraint is not None else expr
+
+    # -- proofs ----------------------------------------------------------------------------
+    def identities(self) -> dict[str, bool]:
+        r"""Each textbook form against ``sympy.diff``, decided by :func:`is_identically_zero`:
+
+        ``"dE_do"``
+            ``dE_do_i`` at units $1..n$ equals ``dE_do``.
+        ``"jacobian"``
+            ``jacobian_ij`` at units $1..n$, with $o = f(s)$, equals ``jacobian``.
+        ``"chain_rule"``
+            ``dE_do`` (at $o = f(s)$) times ``jacobian`` equals ``delta``.
+        ``"delta"``
+            ``delta_i`` at units $1..n$, with $o = f(s)$, equals ``delta`` (under the target
+            constraint when there is one).
+
+        For relu with a cross-entropy (undefined: $\ln 0$ where $s \le 0$) the identities are
+        checked where the loss is defined, $s_k > 0$.
+        """
+        region = {}
+        if self.problem is not None and self.activation == "relu":
+            region = {v: sp.Dummy(f"p{k}", positive=True) for k, v in enumerate(self.s)}
+        variables = [region.get(v, v) for v in self.s]
+
+        def zero(matrix) -> bool:
+            return all(is_identically_zero(v.subs(region), variables) for v in matrix)
+
+        chain = self.in_s(self.dE_do) * self.jacobian
+        return {
+            "dE_do": zero(self.dE_do_textbook - self.dE_do),
+            "jacobian": zero(self.in_s(self.jacobian_textbook) - self.jacobian),
+            "chain_rule": zero(chain - self.delta),
+            "delta": zero(self.constrained(self.in_s(self.delta_textbook) - self.delta)),
+        }
+
+    def verify(self) -> None:
+        """Raise ``AssertionError`` naming every identity of :meth:`identities` that fails."""
+        failed = [name for name, ok in self.identities().items() if not ok]
+        if failed:
+            raise AssertionError(
+                f"{self.activation} + {self.loss} (n={self.n}): textbook form differs from "
+                f"sympy.diff for {', '.join(failed)}"
+            )
+
+    # -- rendering -------------------------------------------------------------------------
+    def latex_dE_do(self) -> str:
+        r"""LaTeX of $\partial E/\partial o_i$ (right-hand side only)."""
+        return latex(_tidy(self.dE_do_i))
+
+    def latex_jacobian(self) -> str:
+        r"""LaTeX of $\partial o_i/\partial s_j$: for elementwise activations the diagonal
+        entry followed by ``[i = j]``, for softmax $o_i([i = j] - o_j)$."""
+        return latex(self.jacobian_ij)
+
+    def latex_derivative(self) -> str | None:
+        r"""LaTeX of $f'(s_i)$ in terms of $s_i$ (``None`` for softmax)."""
+        return None if self.derivative_i is None else latex(self.derivative_i)
+
+    def latex_delta(self) -> str:
+        r"""LaTeX of $\delta_i$ in terms of $o$ and $t$ (under ``target_constraint``)."""
+        return latex(self.delta_i)
+
+    def latex_constraint(self) -> str | None:
+        r"""LaTeX of the target constraint the textbook $\delta_i$ assumes, or ``None``."""
+        return None if self.target_constraint is None else latex(self.target_constraint)
+
+    def __repr__(self) -> str:
+        return f"Derivation({self.activation!r}, {self.loss!r}, n={self.n})"
+
+
+@lru_cache(maxsize=None)
+def _derive(activation: str, loss: str, n: int) -> Derivation:
+    act, lss = get_activation(activation), get_loss(loss)
+    s, o, t = pre_activation_symbols(n), output_symbols(n), target_symbols(n)
+
+    E = lss.value(o, t)
+    dE_do = lss.gradient(o, t)
+    jacobian = act.jacobian(s)
+    E_of_s = lss.value(act.forward(s), t)
+    delta = sp.Matrix([[sp.diff(E_of_s, v) for v in s]])
+
+    constrained = lss.targets == "probability"
+    target_constraint = sp.Eq(sp.Sum(_t[_k], (_k, 1, _n)), 1) if constrained else None
+    dE_do_i = lss.unit_gradient(_o[_i], _t[_i])
+    if act.elementwise:
+        fprime_i = act.derivative_from_output(_o[_i])
+        jacobian_ij = fprime_i * sp.KroneckerDelta(_i, _j)
+        derivative_i = act.derivative(_s[_i])
+        delta_i = _tidy(dE_do_i * fprime_i)
+    else:  # softmax: delta_i = sum_k dE/do_k o_k([k = i] - o_i) = o_i (g_i - sum_k o_k g_k)
+        jacobian_ij = _o[_i] * (sp.KroneckerDelta(_i, _j) - _o[_j])
+        derivative_i = None
+        g_k = lss.unit_gradient(_o[_k], _t[_k])
+        delta_i = _tidy(_o[_i] * (dE_do_i - _softmax_sum(g_k, constrained)))
+
+    return Derivation(
+        activation=act.name,
+        loss=lss.name,
+        n=n,
+        s=s,
+        o=o,
+        t=t,
+        E=E,
+        dE_do=dE_do,
+        jacobian=jacobian,
+        delta=delta,
+        dE_do_i=dE_do_i,
+        jacobian_ij=jacobian_ij,
+        derivative_i=derivative_i,
+        delta_i=delta_i,
+        target_constraint=target_constraint,
+        problem=pair_problem(act, lss),
+        fused=(act.name, lss.name) in FUSED_PAIRS,
+    )
+
+
+def derive(activation, loss, n: int = 3) -> Derivation:
+    r"""Derive $\partial E/\partial o$, $\partial o/\partial s$ and $\delta$ for a pair.
+
+    Parameters
+    ----------
+    activation, loss : str or registry object
+        Names as in the library (``ACTIVATION_NAMES``, ``LOSS_NAMES``).
+    n : int, default 3
+        Number of output units of the explicit forms (small: 2 or 3 keeps sympy fast).
+
+    Returns
+    -------
+    Derivation
+        Cached: the same arguments return the same object. Undefined pairs are derived too
+        (the formulas exist symbolically) and carry their ``problem``.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive int (number of output units), got {n!r}")
+    return _derive(get_activation(activation).name, get_loss(loss).name, n)
+
+
+def catalogue(n: int = 3) -> list[Derivation]:
+    """Every activation/loss pair, activations outer and losses inner, in registry order."""
+    return [derive(a, loss, n) for a in ACTIVATION_NAMES for loss in LOSS_NAMES]
+
+
+def _library_pair_problem():
+    """The library's ``pair_problem``, or ``None`` when ``backprop_lib`` does not provide it."""
+    import backprop_lib
+
+    return getattr(backprop_lib, "pair_problem", None)
+
+
+def catalogue_markdown(n: int = 3, reasons=None) -> str:
+    r"""A Markdown table of all pairs: $\partial E/\partial o_i$, $\partial o_i/\partial s_j$,
+    $\delta_i$ (textbook forms, inline ``$...$`` math) and a note for each pair.
+
+    ``reasons(activation, loss) -> str | None`` supplies the text for undefined pairs; by
+    default the library's ``backprop_lib.pair_problem``. Every derivation is verified
+    (:meth:`Derivation.verify`) before it is rendered.
+    """
+    if reasons is None:
+        reasons = _library_pair_problem() or pair_problem
+    lines = [
+        "| activation | loss | $\\partial E/\\partial o_i$ | $\\partial o_i/\\partial s_j$ "
+        "| $\\delta_i$ | note |",
+        "|---|---|---|---|---|---|",
+    ]
+    for d in catalogue(n):
+        d.verify()
+        reason = reasons(d.activation, d.loss)
+        if (reason is None) != (d.problem is None):
+            raise AssertionError(
+                f"{d.activation} + {d.loss}: the library and sympy disagree on whether the "
+                f"pair is defined (library: {reason!r}, sympy: {d.problem!r})"
+            )
+        if reason is not None:
+            note = f"undefined: {reason}"
+        elif d.target_constraint is not None and d.activation == "softmax":
+            note = f"fused; uses ${d.latex_constraint()}$" if d.fused else ""
+        else:
+            note = "fused" if d.fused else ""
+        lines.append(
+            f"| {d.activation} | {d.loss} | ${d.latex_dE_do()}$ | ${d.latex_jacobian()}$ "
+            f"| ${d.latex_delta()}$ | {note} |"
+        )
+    return "\n".join(lines)
