@@ -4,6 +4,7 @@ the configuration and the vendored assets."""
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,16 @@ def test_every_book_page_is_in_the_toc():
     pages = {str(p.relative_to(REPO_ROOT).with_suffix("")) for p in book.glob("*.md")}
     missing = sorted(pages - listed)
     assert not missing, f"pages in book/ that _toc.yml does not list: {missing}"
+
+
+def test_landing_page_maps_every_chapter_and_only_those():
+    intro = source_of(toc_files()[0]).read_text(encoding="utf-8")
+    mapped = {f"book/{name}" for name in re.findall(r"\{doc\}`([^`<>]+)`", intro)}
+    chapters = set(toc_files()[1:])
+    assert mapped == chapters, (
+        f"not on the landing page: {sorted(chapters - mapped)}; "
+        f"on it but not in _toc.yml: {sorted(mapped - chapters)}"
+    )
 
 
 def test_chapters_are_paired_notebooks_in_sync_and_without_outputs():
