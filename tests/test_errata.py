@@ -371,11 +371,11 @@ def _nn_hidden_gradient(rng):
     loglik_h = -sum((ystar[k] - s_out[k]) ** 2 for k in range(2)) / 2
     to_x = {hs[i]: sigmoid(s_hid[i]) for i in range(2)}
     i, j = 0, 1
-    note = sum((ystar[k] - s_out[k]) * v[k, i] for k in range(2)).subs(to_x)
-    true = sp.diff(loglik_h.subs(to_x), w[i, j])
-    assert_differ(note, true, at([*x, *ystar, *w, *v], rng.normal(size=12)))
-    assert_same(note, sp.diff(loglik_h, hs[i]).subs(to_x))
-    assert_same(true, note * sigmoid(s_hid[i]) * (1 - sigmoid(s_hid[i])) * x[j])
+    note = sum((ystar[k] - s_out[k]) * v[k, i] for k in range(2))
+    right = note * hs[i] * (1 - hs[i]) * x[j]
+    assert_differ(note, right, at([*x, *ystar, *w, *v, *hs], rng.uniform(-1, 1, size=14)))
+    assert_same(sp.diff(loglik_h.subs(to_x), w[i, j]), right.subs(to_x))
+    assert_same(note, sp.diff(loglik_h, hs[i]))
 
 
 @check("er-nn-two-layer-indices")
