@@ -10,6 +10,10 @@ HTML page it
 2. warns (a build failure under ``-W``) about any other ``<script src>`` or
    ``<link href>`` that still points at ``http(s)://``, in the page body (cell outputs)
    or among the page's registered scripts and stylesheets.
+
+When the build starts, it also builds matplotlib's font cache in the build process. On a
+fresh machine the first ``import matplotlib`` may otherwise do it inside a chapter's kernel,
+and if that takes long, matplotlib says so on the cell's stderr: a build failure.
 """
 
 from __future__ import annotations
@@ -80,7 +84,16 @@ def on_page_context(
     _check_registered_files(pagename, context)
 
 
+def warm_matplotlib_font_cache(app: Sphinx) -> None:
+    r"""``builder-inited`` handler: build matplotlib's font cache outside any notebook."""
+    try:
+        import matplotlib.font_manager  # noqa: F401  (importing builds the cache)
+    except ImportError:
+        pass
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("builder-inited", warm_matplotlib_font_cache)
     # After myst-nb (priority 500) has added the widget scripts for the page.
     app.connect("html-page-context", on_page_context, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

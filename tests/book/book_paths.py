@@ -2,6 +2,7 @@ r"""Paths and page lists shared by the book's tests and fixtures (see conftest.p
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import jupytext
@@ -23,6 +24,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def build_command() -> list[str]:
+    r"""The jupyter-book part of the README's build command, with this venv's executable."""
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    return [str(jupyter_book), "build", ".", "--all", "-W", "-n", "--keep-going"]
 
 
 def _toc_files(node: dict) -> list[str]:

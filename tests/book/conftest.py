@@ -18,7 +18,6 @@ import functools
 import http.server
 import os
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,15 +31,10 @@ from book_paths import (
     HTML_DIR,
     LOOPBACK_HOSTS,
     REPO_ROOT,
+    build_command,
     is_notebook,
     toc_files,
 )
-
-
-def build_command() -> list[str]:
-    r"""The jupyter-book part of the README's build command, with this venv's executable."""
-    jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    return [str(jupyter_book), "build", ".", "--all", "-W", "-n", "--keep-going"]
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from book_paths import REPO_ROOT, is_notebook, source_of, toc_files
+from book_paths import REPO_ROOT, build_command, is_notebook, source_of, toc_files
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 import sync_notebooks  # noqa: E402
@@ -142,3 +142,17 @@ def test_vendored_assets_match_their_manifest():
         if hashlib.sha256((VENDOR / path).read_bytes()).hexdigest() != digest
     ]
     assert not changed, f"edited by hand? re-run tools/vendor_assets.sh: {changed}"
+
+
+def test_readme_quick_start_is_the_two_commands_ci_and_the_fixture_run():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)\n```", quick_start, flags=re.DOTALL)
+    setup = "python3.11 -m venv .venv && .venv/bin/pip install -r requirements.txt && "
+    assert commands == [
+        setup + ".venv/bin/jupyter-book build . --all -W -n --keep-going",
+        setup + ".venv/bin/python -m pytest",
+    ]
+    # The build fixture runs the same jupyter-book command (from this venv).
+    assert build_command()[1:] == commands[0].split(".venv/bin/jupyter-book ", 1)[1].split()
+    assert "_build/html/" in quick_start
