@@ -125,6 +125,16 @@ def _swinn_softmax_input(rng):
         assert sp.diff(right, h[2]) == w[2, j]
 
 
+@check("er-swinn-softmax-argument")
+def _swinn_softmax_argument(rng):
+    z = sp.symbols("z1:4", real=True)
+    total = sum(sp.exp(v) for v in z)
+    o1 = sp.exp(z[0]) / total
+    cross = sp.diff(o1, z[1])
+    assert_same(cross, -o1 * sp.exp(z[1]) / total)
+    assert float(cross.subs(at(z, (0.1, 0.2, 0.3)))) < 0
+
+
 @check("er-swinn-ce-distance")
 def _swinn_ce_distance(rng):
     def ce(t, o):
