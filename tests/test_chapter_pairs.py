@@ -1,0 +1,167 @@
+r"""Claims of the *Loss/activation pairs* chapter (book/pairs.md), checked beyond its examples.
+
+Each verdict of ``backprop_lib.pair_explorer.PAIR_ADVICE`` (and the fused pairs) is a claim
+about a pair's output delta. Here every claim is checked with the independent sympy and numpy
+implementations of ``test_pair_explorer`` (the loss written out by hand, differentiated by
+``sympy.diff``; no ``backprop_lib``), at points chosen to expose it. The last test measures the
+time the chapter's catalogue takes: every derivation and proof, and the numeric check of every
+defined pair against the library, in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_pair_explorer import _numpy_loss, independent_sympy_delta
+
+from backprop_lib import ACTIVATION_NAMES, LOSS_NAMES, VALID_PAIRS
+from backprop_lib.pair_explorer import PAIR_ADVICE, pair_verdict
+
+
+def _outputs(activation: str, s: np.ndarray) -> np.ndarray:
+    if activation == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-s))
+    if activation == "tanh":
+        return np.tanh(s)
+    if activation == "relu":
+        return np.maximum(s, 0.0)
+    if activation == "linear":
+        return s
+    e = np.exp(s - s.max())
+    return e / e.sum()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(31415)
+
+
+def _kind(kind: str) -> list[tuple[str, str]]:
+    return sorted(pair for pair in VALID_PAIRS if pair_verdict(*pair).kind == kind)
+
+
+#: A point where each saturating pair is badly wrong: (s, t).
+SATURATED = {
+    "sigmoid": ([-10.0, 10.0, -9.0], [1.0, 0.0, 1.0]),
+    "tanh": ([-10.0, 10.0, -9.0], [1.0, -1.0, 1.0]),
+    "softmax": ([-8.0, 8.0, 0.0], [1.0, 0.0, 0.0]),
+}
+
+
+@pytest.mark.parametrize("activation, loss", _kind("saturates"))
+def test_saturating_pairs_have_a_vanishing_delta_where_badly_wrong(activation, loss):
+    s, t = (np.array(v) for v in SATURATED[activation])
+    o = _outputs(activation, s)
+    assert np.max(np.abs(o - t)) > 0.99, "the point is not badly wrong"
+    delta = independent_sympy_delta(activation, loss, s, t)
+    assert np.max(np.abs(delta)) < 1e-3, f"{activation} + {loss}: delta {delta}"
+
+
+@pytest.mark.parametrize("activation, loss", _kind("fused"))
+def test_fused_pairs_give_output_minus_target(activation, loss, rng):
+    for _ in range(3):
+        s = rng.normal(scale=2.0, size=3)
+        t = rng.dirichlet(np.ones(3)) if loss == "cross_entropy" else rng.uniform(size=3)
+        np.testing.assert_allclose(independent_sympy_delta(activation, loss, s, t),
+                                   _outputs(activation, s) - t, rtol=1e-12, atol=1e-15)
+    # ... and where the squared error's delta vanishes, theirs is of size 1
+    s_sat, t_sat = (np.array(v) for v in SATURATED[activation])
+    assert np.max(np.abs(independent_sympy_delta(activation, loss, s_sat, t_sat))) > 0.99
+
+
+@pytest.mark.parametrize("activation, loss", _kind("good"))
+def test_linear_with_squared_errors_is_proportional_to_the_error(activation, loss, rng):
+    factor = {"squared_error": 1.0, "sum_squared_error": 2.0}[loss]
+    s, t = rng.normal(size=3), rng.normal(size=3)
+    np.testing.assert_allclose(independent_sympy_delta(activation, loss, s, t),
+                               factor * (s - t), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "sum_squared_error"])
+def test_relu_output_is_dead_for_negative_s_whatever_the_target(loss, rng):
+    assert pair_verdict("relu", loss).kind == "poor"
+    for _ in range(5):
+        s = -rng.uniform(0.1, 5.0, size=3)
+        t = rng.normal(scale=3.0, size=3)
+        np.testing.assert_array_equal(independent_sympy_delta("relu", loss, s, t), 0.0)
+
+
+def test_sigmoid_cross_entropy_loss_falls_while_the_prediction_worsens():
+    assert pair_verdict("sigmoid", "cross_entropy").kind == "poor"
+    t = np.array([1.0, 0.0, 0.0])
+    s_right, s_worse = np.array([2.0, -2.0, -2.0]), np.array([3.0, 6.0, 6.0])
+    E_right = _numpy_loss("sigmoid", "cross_entropy", s_right, t)
+    E_worse = _numpy_loss("sigmoid", "cross_entropy", s_worse, t)
+    assert np.argmax(_outputs("sigmoid", s_right)) == 0
+    assert np.argmax(_outputs("sigmoid", s_worse)) != 0
+    assert E_worse < E_right
+    for target in np.eye(3):     # every output pushed up: the loss is ~0 for every target
+        assert _numpy_loss("sigmoid", "cross_entropy", np.full(3, 10.0), target) < 1e-4
+    # units with t = 0 get no signal at all
+    np.testing.assert_array_equal(
+        independent_sympy_delta("sigmoid", "cross_entropy", s_worse, t)[1:], 0.0)
+
+
+def test_softmax_binary_cross_entropy_cannot_fit_multi_label_targets(rng):
+    assert pair_verdict("softmax", "binary_cross_entropy").kind == "poor"
+    t = np.array([1.0, 1.0, 0.0])
+    losses = [_numpy_loss("softmax", "binary_cross_entropy", s, t)
+              for s in rng.uniform(-10.0, 10.0, size=(2000, 3))]
+    assert min(losses) >= 2 * np.log(2)
+    np.testing.assert_allclose(
+        _numpy_loss("softmax", "binary_cross_entropy", np.array([30.0, 30.0, -30.0]), t),
+        2 * np.log(2))
+
+
+def test_softmax_binary_cross_entropy_couples_the_units():
+    s = np.array([0.3, -0.2, 0.5])
+    t_a, t_b = np.array([1.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0])   # only t_2 differs
+    coupled = independent_sympy_delta("softmax", "binary_cross_entropy", s, t_a)[0]
+    assert coupled != independent_sympy_delta("softmax", "binary_cross_entropy", s, t_b)[0]
+    separate = independent_sympy_delta("sigmoid", "binary_cross_entropy", s, t_a)[0]
+    assert separate == independent_sympy_delta("sigmoid", "binary_cross_entropy", s, t_b)[0]
+
+
+def test_every_advice_kind_is_tested_here():
+    tested = {"saturates", "fused", "good", "poor", "undefined"}
+    kinds = {pair_verdict(a, loss).kind for a in ACTIVATION_NAMES for loss in LOSS_NAMES}
+    assert kinds == tested
+    poor = {pair for pair, (kind, _) in PAIR_ADVICE.items() if kind == "poor"}
+    assert poor == {("relu", "squared_error"), ("relu", "sum_squared_error"),
+                    ("sigmoid", "cross_entropy"), ("softmax", "binary_cross_entropy")}
+
+
+CATALOGUE_TIMING = r"""
+import time
+start = time.process_time()
+import numpy as np
+from backprop_lib import VALID_PAIRS, pair_problem
+from backprop_lib.pair_explorer import catalogue_tabs, pair_agreement
+from backprop_lib.symbolic import derivation, numeric
+
+catalogue = derivation.catalogue(3)
+for d in catalogue:
+    d.verify()
+    assert (pair_problem(d.activation, d.loss) is None) == (d.problem is None)
+catalogue_tabs(catalogue)
+rng = np.random.default_rng(0)
+for activation, loss in sorted(VALID_PAIRS):
+    numeric.assert_matches_library(activation, loss, rng, rtol=1e-12)
+    S, T = numeric.sample_points(loss, rng, batch=5, n=3)
+    agreement = pair_agreement(activation, loss, S, T)
+    assert agreement.error_numerical < 1e-7
+print(time.process_time() - start)
+"""
+
+
+def test_catalogue_derivation_and_check_take_under_ten_seconds():
+    r"""The chapter's catalogue: 20 derivations and proofs, the rendering, and the numeric check
+    of the 14 defined pairs (sympy vs library vs finite differences), from a fresh interpreter
+    (imports included). CPU time, so that other processes on the machine do not count."""
+    result = subprocess.run([sys.executable, "-W", "error", "-c", CATALOGUE_TIMING],
+                            check=True, capture_output=True, text=True)
+    seconds = float(result.stdout.strip().splitlines()[-1])
+    assert seconds < 10.0, f"the catalogue took {seconds:.1f} s of CPU time"
