@@ -409,18 +409,21 @@ class Network:
         steps = 0
         self._record(history, 0, steps, X, T, validation)
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(len(X))
-            X_epoch, T_epoch = X[order], T[order]
-            for start in range(0, len(X), batch_size):
-                stop = start + batch_size
-                self._backward(X_epoch[start:stop], T_epoch[start:stop])
-                self._step(lr)
-                steps += 1
+            steps += self._train_epoch(X, T, lr, batch_size, rng)
             self._record(history, epoch, steps, X, T, validation)
             if callback is not None and callback(self, history):
                 history.stopped_early = epoch < epochs
                 break
         return history
+
+    def _train_epoch(self, X, T, lr: float, batch_size: int, rng: np.random.Generator) -> int:
+        """One epoch of mini-batch gradient descent on checked data; returns the step count."""
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), batch_size):
+            rows = order[start : start + batch_size]  # gather one batch: no epoch-size copy
+            self._backward(X[rows], T[rows])
+            self._step(lr)
+        return -(-len(X) // batch_size)
 
     def _record(self, history: History, epoch: int, steps: int, X, T, validation) -> None:
         """Append epoch ``epoch``'s loss and accuracy (and validation ones) to ``history``."""
