@@ -23,6 +23,14 @@ MATHJAX_DONE = """() => new Promise((resolve, reject) => {
     })();
 })"""
 
+# MathJax's CHTML fonts that the browser tried to load and could not.
+MATHJAX_FONT_ERRORS = """async () => {
+    await document.fonts.ready;
+    return Array.from(document.fonts)
+        .filter(f => f.family.startsWith("MJX") && f.status === "error")
+        .map(f => f.family);
+}"""
+
 # Visible text of the article, without code (which may hold a literal "$$").
 ARTICLE_TEXT = """() => {
     const article = document.querySelector("article") || document.body;
@@ -37,10 +45,11 @@ def check_page(offline_page, url: str) -> dict:
     page = offline_page.page
     page.goto(url, wait_until="load")
     has_maths = page.locator("div.math, span.math").count() > 0
-    seen = {"has_maths": has_maths, "typeset": 0, "raw": False}
+    seen = {"has_maths": has_maths, "typeset": 0, "raw": False, "bad_fonts": []}
     if has_maths:
         page.evaluate(MATHJAX_DONE)
         seen["typeset"] = page.locator("mjx-container").count()
+        seen["bad_fonts"] = page.evaluate(MATHJAX_FONT_ERRORS)
         text = page.evaluate(ARTICLE_TEXT)
         seen["raw"] = "$$" in text or "\\[" in text or "\\begin{" in text
     return seen
@@ -53,6 +62,7 @@ def test_page_renders_offline(page_name, site_server, offline_page):
     if seen["has_maths"]:
         assert seen["typeset"] > 0, f"{page_name}: MathJax typeset nothing"
         assert not seen["raw"], f"{page_name}: raw TeX is visible"
+        assert not seen["bad_fonts"], f"{page_name}: MathJax fonts failed: {seen['bad_fonts']}"
 
 
 def test_landing_page_renders_from_disk(built_site, offline_page):
@@ -62,6 +72,7 @@ def test_landing_page_renders_from_disk(built_site, offline_page):
     assert seen["has_maths"], "the landing page is expected to hold an equation"
     assert seen["typeset"] > 0
     assert not seen["raw"]
+    assert not seen["bad_fonts"], seen["bad_fonts"]
 
 
 def test_blocked_requests_are_seen(site_server, offline_page):
