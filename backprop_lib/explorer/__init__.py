@@ -1,0 +1,61 @@
+r"""The weight-update explorer: watch gradient descent change every weight of a small network.
+
+Import it explicitly (``import backprop_lib`` does not: it needs ipywidgets, matplotlib and
+Pillow, which the library itself does not)::
+
+    from backprop_lib.explorer import WeightUpdateExplorer
+
+    WeightUpdateExplorer()   # a 2-2-2 sigmoid network, squared error, one sample
+
+The parts, each importable on its own:
+
+``model``
+    :class:`ExplorerModel` (the state: a :class:`~backprop_lib.Network`, one sample
+    :math:`(x, t)`, the learning rate; Step = ``Network.backward`` + ``Network.step``),
+    :class:`Snapshot` (copies of the library's numbers at one moment), :class:`Parameter`,
+    :class:`Unit`. Pure numpy: no drawing, no widgets.
+``formulas``
+    The update :math:`\Delta w^l_{ji} = -\eta\,\delta^l_i\,o^{l-1}_j` and the δ recursion as
+    LaTeX with a snapshot's numbers substituted.
+``view``
+    :class:`NetworkView` (matplotlib + Pillow picture, redrawn in milliseconds) and
+    :func:`training_animation_html` (a kernel-free JavaScript animation of a run).
+``widget``
+    :class:`WeightUpdateExplorer` (ipywidgets 8) and :func:`formula_scrubber` (panels
+    flipped by ``jslink``-ed controls, for static pages).
+
+The names below are imported on first use, so ``from backprop_lib.explorer import
+ExplorerModel`` does not import ipywidgets or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "ExplorerModel": "model",
+    "Snapshot": "model",
+    "Parameter": "model",
+    "Unit": "model",
+    "UpdateTerms": "model",
+    "DeltaTerms": "model",
+    "OutputDeltaTerms": "model",
+    "NetworkView": "view",
+    "training_animation_html": "view",
+    "WeightUpdateExplorer": "widget",
+    "formula_scrubber": "widget",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

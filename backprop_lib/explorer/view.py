@@ -1,0 +1,432 @@
+r"""The explorer's picture: the network and its loss curve.
+
+:class:`NetworkView` draws a :class:`~backprop_lib.explorer.model.Snapshot`:
+
+- each unit shows its output :math:`o` inside the circle, its pre-activation :math:`s` and
+  bias :math:`b` above, its delta :math:`\delta` below (inputs show :math:`x`; outputs also
+  the target :math:`t`);
+- each edge's colour (red positive, blue negative) and width show its weight :math:`w`; its
+  label shows :math:`w` and, after a step, the change :math:`\Delta w` that step made;
+- the loss curve :math:`E` grows as the model steps.
+
+Speed (a step must redraw in well under 50 ms): the shapes are matplotlib artists on an Agg
+canvas (a :class:`matplotlib.figure.Figure`, no pyplot, so nothing is shown by accident and
+no figure manager keeps it alive). Everything that does not change from step to step (axes,
+ticks, layer titles) is rendered once into a background that each frame restores; only the
+edges, circles and the loss line are redrawn. The numbers, which change every step, are
+written with Pillow's FreeType text (the same DejaVu Sans font matplotlib uses), far faster
+than matplotlib's text layout.
+
+:func:`training_animation_html` turns a run of snapshots into a scrubbable JavaScript
+animation (``FuncAnimation.to_jshtml``) for pages without a kernel.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib import colormaps, font_manager, rc_context
+from matplotlib.animation import FuncAnimation
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle
+from PIL import Image, ImageDraw, ImageFont
+
+from .model import Parameter, Snapshot, Unit, layer_name
+
+_MINUS = "\u2212"
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+# Layout in data units of the network axes.
+_GAP_X, _GAP_Y, _RADIUS = 4.0, 2.3, 0.45
+
+
+def _text(value: float, digits: int = 3) -> str:
+    """A short label for a number, with a true minus sign."""
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text.replace("-", _MINUS)
+
+
+def _signed(value: float, digits: int = 2) -> str:
+    text = _text(value, digits)
+    return text if text.startswith(_MINUS) else "+" + text
+
+
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``value`` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(value))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * power >= value * (1 - 1e-12):
+            return m * power
+    return 10.0 * power
+
+
+def encode_png(rgb: np.ndarray) -> bytes:
+    r"""An 8-bit RGB image ``(H, W, 3)`` as PNG bytes, written for speed.
+
+    No per-row filters and zlib level 1: about twice as fast as Pillow's fastest setting on
+    the explorer's pictures (mostly white, with flat colours), and about as small.
+    """
+    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"encode_png: rgb must have shape (H, W, 3); got {rgb.shape}.")
+    height, width, _ = rgb.shape
+    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # filter byte 0 ("None")
+    rows[:, 1:] = rgb.reshape(height, 3 * width)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+@dataclass
+class _Label:
+    """A number label, written with Pillow at a point of the network axes."""
+
+    x: float  # data coordinates
+    y: float
+    valign: str  # "top", "middle", "bottom": which side of the text block sits at (x, y)
+    size: float  # points
+    bold: bool = False
+    box: bool = False
+    lines: tuple[str, ...] = ()
+    outline: str | None = None  # box edge colour
+
+
+class NetworkView:
+    r"""A picture of a small network and its loss curve, redrawn fast from snapshots.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[n_0, ..., n_L]``, the layer sizes of the snapshots it will draw.
+    figsize : (float, float)
+        Inches.
+    dpi : float
+        Pixels per inch of the rendered image.
+    weight_scale : float
+        :math:`|w|` at which an edge has its darkest colour and greatest width.
+
+    Use :meth:`draw` then :meth:`render` (an RGB array) or :meth:`png` (PNG bytes).
+    """
+
+    def __init__(self, sizes, figsize=(9.0, 4.2), dpi=80, weight_scale=2.0):
+        self.sizes = tuple(int(n) for n in sizes)
+        self.n_layers = len(self.sizes) - 1
+        self.dpi = float(dpi)
+        self.weight_scale = float(weight_scale)
+        self.figure = Figure(figsize=figsize, dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        grid = self.figure.add_gridspec(
+            1, 2, width_ratios=(2.7, 1.0), left=0.0, right=0.98, bottom=0.12, top=0.88,
+            wspace=0.18,
+        )
+        self.ax_net = self.figure.add_subplot(grid[0, 0])
+        self.ax_loss = self.figure.add_subplot(grid[0, 1])
+        self._cmap = colormaps["RdBu_r"]
+        self._fonts: dict[tuple[float, bool], ImageFont.FreeTypeFont] = {}
+        self._background = None
+        self._background_key = None
+        self._background_key_wanted = None
+        self._highlight: tuple[Parameter | None, Unit | None] = (None, None)
+        self._title = ""
+        self._build_network()
+        self._build_loss()
+
+    # -- building --------------------------------------------------------------------------
+
+    def _position(self, layer: int, i: int) -> tuple[float, float]:
+        n = self.sizes[layer]
+        return _GAP_X * layer, _GAP_Y * ((n - 1) / 2 - (i - 1))
+
+    def _build_network(self) -> None:
+        ax = self.ax_net
+        self.edges = {}
+        self.edge_labels: dict[Parameter, _Label] = {}
+        for layer in range(1, self.n_layers + 1):
+            for j in range(1, self.sizes[layer - 1] + 1):
+                for i in range(1, self.sizes[layer] + 1):
+                    p = Parameter("w", layer, i, j)
+                    (x0, y0), (x1, y1) = self._position(layer - 1, j), self._position(layer, i)
+                    (line,) = ax.plot([x0, x1], [y0, y1], solid_capstyle="round", zorder=1,
+                                      animated=True)
+                    self.edges[p] = line
+                    # Edges into the first receiver are labelled near their sender, edges
+                    # into the last near their receiver: the labels of edges that leave or
+                    # reach one unit spread apart, and none sits where edges cross.
+                    n_out = self.sizes[layer]
+                    f = 0.5 if n_out == 1 else 0.24 + 0.52 * (i - 1) / (n_out - 1)
+                    self.edge_labels[p] = _Label(
+                        x0 + f * (x1 - x0), y0 + f * (y1 - y0), "middle", 7.0, box=True
+                    )
+        self.nodes: dict[Unit, Circle] = {}
+        self.node_labels: dict[Unit, tuple[_Label, _Label, _Label]] = {}
+        for layer, n in enumerate(self.sizes):
+            for i in range(1, n + 1):
+                x, y = self._position(layer, i)
+                unit = Unit(layer, i)
+                circle = Circle((x, y), _RADIUS, fc="white", ec="black", lw=1.0, zorder=2,
+                                animated=True)
+                ax.add_patch(circle)
+                self.nodes[unit] = circle
+                self.node_labels[unit] = (
+                    _Label(x, y, "middle", 8.5, bold=True),
+                    _Label(x, y + _RADIUS + 0.08, "bottom", 7.0),
+                    _Label(x, y - _RADIUS - 0.08, "top", 7.0),
+                )
+        top = _GAP_Y * (max(self.sizes) - 1) / 2
+        self.layer_titles = [
+            ax.text(_GAP_X * layer, -top - 1.45, "", ha="center", va="top", fontsize=8)
+            for layer in range(self.n_layers + 1)
+        ]
+        ax.set_xlim(-1.0, _GAP_X * self.n_layers + 1.0)
+        ax.set_ylim(-top - 2.2, top + 0.8)
+        ax.text(
+            0.5, 0.0, "edge colour: red w > 0, blue w < 0; width: |w|",
+            transform=ax.transAxes, ha="center", va="top", fontsize=7, color="0.35",
+        )
+        ax.set_aspect("equal")
+        ax.axis("off")
+
+    def _build_loss(self) -> None:
+        ax = self.ax_loss
+        (self.loss_line,) = ax.plot([], [], color="C0", lw=1.5, animated=True)
+        (self.loss_point,) = ax.plot([], [], "o", color="C3", ms=4, animated=True)
+        ax.set_xlabel("step", fontsize=8)
+        ax.set_ylabel("loss E", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, lw=0.4, alpha=0.5)
+        ax.set_title("loss curve", fontsize=8.5)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def highlight(self, parameter: Parameter | None = None, unit: Unit | None = None) -> None:
+        """Mark a parameter (its edge, or its unit for a bias) and a unit, e.g. those of the
+        formula panel. Takes effect at the next :meth:`draw`."""
+        self._highlight = (parameter, unit)
+
+    def draw(self, snapshot: Snapshot) -> None:
+        r"""Set every artist and label from ``snapshot``; :meth:`render` paints them."""
+        if tuple(snapshot.sizes) != self.sizes:
+            raise ValueError(
+                f"NetworkView.draw: this view draws sizes {list(self.sizes)}; the snapshot has "
+                f"sizes {list(snapshot.sizes)}."
+            )
+        chosen, chosen_unit = self._highlight
+        L = self.n_layers
+        weights = np.array([snapshot.value(p) for p in self.edges])
+        colours = self._cmap(np.clip((weights / self.weight_scale + 1.0) / 2.0, 0.0, 1.0))
+        widths = 0.6 + 4.4 * np.minimum(np.abs(weights) / self.weight_scale, 1.0)
+        for (p, line), w, colour, width in zip(
+            self.edges.items(), weights, colours, widths, strict=True
+        ):
+            line.set_color(colour)
+            line.set_linewidth(width)
+            label = self.edge_labels[p]
+            applied = snapshot.applied(p)
+            label.lines = (f"w {_text(w)}",) + (() if applied is None else (
+                f"Δ {_signed(applied)}",))
+            label.outline = "black" if p == chosen else None
+        for unit, circle in self.nodes.items():
+            layer, i = unit.layer, unit.i
+            bias = chosen is not None and not chosen.is_weight and (
+                chosen.layer, chosen.i) == (layer, i)
+            circle.set_linewidth(2.6 if unit == chosen_unit or bias else 1.0)
+            circle.set_edgecolor("C2" if unit == chosen_unit else "black")
+            inside, above, below = self.node_labels[unit]
+            if layer == 0:
+                inside.lines = (_text(snapshot.x[i - 1]),)
+                above.lines = (f"x{str(i).translate(_SUBSCRIPTS)}",)
+                continue
+            k = layer - 1
+            inside.lines = (_text(snapshot.o[k][i - 1]),)
+            below.lines = (
+                f"s {_text(snapshot.s[k][i - 1])}   b {_text(snapshot.b[k][i - 1])}",
+                f"δ {_text(snapshot.delta[k][i - 1])}",
+            ) + ((f"t {_text(snapshot.t[i - 1])}",) if layer == L else ())
+        for layer, title in enumerate(self.layer_titles):
+            name = layer_name(layer, L)
+            if layer == 0:
+                title.set_text(f"{name}  o⁰ = x")
+            else:
+                sup = str(layer).translate(_SUPERSCRIPTS)
+                title.set_text(f"{name}  o{sup}: {snapshot.activations[layer - 1]}")
+        self._title = (
+            f"step {snapshot.step}    E = {_text(snapshot.loss, 5)}    η = {_text(snapshot.lr)}"
+            f"    loss: {snapshot.loss_name}    (in each unit: o; on each edge: w and the "
+            f"last step's Δw)"
+        )
+        steps = np.array([point[0] for point in snapshot.curve], dtype=float)
+        losses = np.array([point[1] for point in snapshot.curve], dtype=float)
+        self.loss_line.set_data(steps, losses)
+        self.loss_point.set_data(steps[-1:], losses[-1:])
+        x_max = 10.0
+        while x_max < steps.max():
+            x_max *= 2.0
+        y_max = _nice_ceiling(1.05 * max(float(losses.max()), 1e-12))
+        self.ax_loss.set_xlim(0.0, x_max)
+        self.ax_loss.set_ylim(0.0, y_max)
+        self._background_key_wanted = (x_max, y_max, snapshot.activations)
+
+    def render(self) -> np.ndarray:
+        """Paint the last :meth:`draw` and return the image, an RGB array ``(H, W, 3)``."""
+        if self._background_key_wanted is None:
+            raise RuntimeError("NetworkView.render: call draw(snapshot) first.")
+        canvas = self.canvas
+        if self._background is None or self._background_key != self._background_key_wanted:
+            canvas.draw()  # everything but the animated artists
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._background_key = self._background_key_wanted
+            self._pixels = self._label_pixels()
+        else:
+            canvas.restore_region(self._background)
+        for line in self.edges.values():
+            self.ax_net.draw_artist(line)
+        for circle in self.nodes.values():
+            self.ax_net.draw_artist(circle)
+        self.ax_loss.draw_artist(self.loss_line)
+        self.ax_loss.draw_artist(self.loss_point)
+        width, height = canvas.get_width_height()
+        image = Image.frombuffer(
+            "RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+        ).convert("RGB")
+        self._write_labels(image)
+        return np.asarray(image)
+
+    def png(self) -> bytes:
+        """The rendered image as PNG bytes (see :func:`encode_png`)."""
+        return encode_png(self.render())
+
+    # -- labels ----------------------------------------------------------------------------
+
+    def _all_labels(self) -> list[_Label]:
+        labels = list(self.edge_labels.values())
+        for triple in self.node_labels.values():
+            labels.extend(triple)
+        return labels
+
+    def _label_pixels(self) -> np.ndarray:
+        """Pixel positions (origin top left) of every label, after a full draw."""
+        points = np.array([(label.x, label.y) for label in self._all_labels()])
+        pixels = self.ax_net.transData.transform(points)
+        pixels[:, 1] = self.canvas.get_width_height()[1] - pixels[:, 1]
+        return pixels
+
+    def _font(self, size: float, bold: bool) -> ImageFont.FreeTypeFont:
+        key = (size, bold)
+        if key not in self._fonts:
+            weight = "bold" if bold else "normal"
+            path = font_manager.findfont(
+                font_manager.FontProperties(family="DejaVu Sans", weight=weight)
+            )
+            self._fonts[key] = ImageFont.truetype(path, max(1, round(size * self.dpi / 72)))
+        return self._fonts[key]
+
+    def _write_labels(self, image: Image.Image) -> None:
+        draw = ImageDraw.Draw(image)
+        for label, (x, y) in zip(self._all_labels(), self._pixels, strict=True):
+            if not label.lines:
+                continue
+            font = self._font(label.size, label.bold)
+            step = font.size * 1.15
+            height = step * len(label.lines)
+            top = {"top": y, "middle": y - height / 2, "bottom": y - height}[label.valign]
+            centres = [(x, top + step * (k + 0.5)) for k in range(len(label.lines))]
+            if label.box:
+                boxes = [draw.textbbox(c, line, font=font, anchor="mm")
+                         for c, line in zip(centres, label.lines, strict=True)]
+                left = min(b[0] for b in boxes) - 2
+                right = max(b[2] for b in boxes) + 2
+                draw.rectangle(
+                    (left, top - 1, right, top + height + 1), fill="white",
+                    outline=label.outline, width=1 if label.outline else 0,
+                )
+            for centre, line in zip(centres, label.lines, strict=True):
+                draw.text(centre, line, font=font, fill="black", anchor="mm")
+        font = self._font(9.0, False)
+        draw.text((6, 5), self._title, font=font, fill="black", anchor="la")
+
+
+class _FrameFigure(Figure):
+    r"""A figure that holds one precomputed frame (an RGB array) and shows it.
+
+    Its ``savefig`` writes PNG frames as 64-colour palette images: the explorer's pictures
+    (white, flat colours, text) lose nothing visible, and a frame is about four times
+    smaller than matplotlib's RGBA PNG. ``HTMLWriter`` saves each frame with ``savefig``.
+    """
+
+    colors = 64
+
+    def show_frame(self, frame: np.ndarray) -> None:
+        self.frame = frame
+        self.image.set_data(frame)
+
+    def savefig(self, fname, *args, **kwargs):
+        r"""PNG into a file object (what ``HTMLWriter`` asks for): the frame as a palette
+        image. Anything else: matplotlib's own ``savefig``."""
+        if kwargs.get("format") == "png" and hasattr(fname, "write"):
+            palette = Image.fromarray(self.frame).quantize(
+                self.colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+            )
+            palette.save(fname, format="png")
+            return None
+        return super().savefig(fname, *args, **kwargs)
+
+
+def training_animation_html(
+    snapshots,
+    figsize=(9.0, 4.2),
+    dpi=80,
+    interval=250,
+    default_mode="once",
+    highlight: tuple[Parameter | None, Unit | None] = (None, None),
+) -> str:
+    r"""A scrubbable JavaScript animation (``FuncAnimation.to_jshtml``) of ``snapshots``.
+
+    Each frame is exactly the picture :class:`NetworkView` renders for one snapshot (with
+    the given ``highlight``), stored as a 64-colour PNG. Returns the HTML to show with
+    ``IPython.display.HTML``; it plays in the browser with no kernel. Its player buttons use
+    FontAwesome 4 icons, which matplotlib links from a CDN; the book's ``offline_site``
+    extension points that link at the vendored copy. About 15 kB per frame at ``dpi=80``.
+    """
+    snapshots = list(snapshots)
+    if not snapshots or not all(isinstance(s, Snapshot) for s in snapshots):
+        raise TypeError(
+            "training_animation_html: snapshots must be a non-empty list of Snapshot objects."
+        )
+    view = NetworkView(snapshots[0].sizes, figsize=figsize, dpi=dpi)
+    view.highlight(*highlight)
+    frames = []
+    for snapshot in snapshots:
+        view.draw(snapshot)
+        frames.append(view.render().copy())
+    height, width = frames[0].shape[:2]
+    player = _FrameFigure(figsize=(width / dpi, height / dpi), dpi=dpi)
+    FigureCanvasAgg(player)
+    # The frames are finished pictures: the writer takes them from savefig, so the image
+    # is "animated" (left out of the canvas's own redraw after every frame).
+    player.image = player.figimage(frames[0], origin="upper", animated=True)
+    player.show_frame(frames[0])
+
+    def show(k: int):
+        player.show_frame(frames[k])
+        return [player.image]
+
+    animation = FuncAnimation(player, show, frames=len(frames), interval=interval, repeat=False)
+    with rc_context({"animation.frame_format": "png"}):
+        return animation.to_jshtml(default_mode=default_mode)
