@@ -99,7 +99,13 @@ def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.n
     to a float32 network's dtype is allowed (that is what a float32 network computes in);
     values too large for the network's dtype are refused, not turned into ``inf``.
     """
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # e.g. ragged nested lists
+        raise ValueError(
+            f"{where}: {name} must be an array of shape (batch, {n_cols}); got "
+            f"{describe(value)}, which numpy cannot make an array of ({error})."
+        ) from None
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{where}: {name} must hold real numbers (bool, int or float); got "

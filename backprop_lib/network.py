@@ -16,8 +16,8 @@ The :math:`1/B` of the batch mean lives in :math:`\delta^L`.
 
 Data types: a network computes in one dtype, float64 (default) or float32, set by its layers.
 Every public method converts ``X`` and ``T`` to that dtype once, so a float32 network never
-does float64 arithmetic; integer or boolean data are converted too. Data that cannot be
-converted exactly in meaning (complex, text, values too large for float32) are refused.
+does float64 arithmetic; integer or boolean data are converted too. Data whose meaning the
+conversion would change (complex numbers, text, values too large for float32) are refused.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from ._validate import (
 from .activations import get_activation
 from .layers import Dense
 from .losses import Loss, get_loss
-from .pairs import FUSED_PAIRS, check_pair, output_delta, output_loss
+from .pairs import check_pair, is_fused, output_delta, output_loss
 
 
 @dataclass
@@ -151,6 +151,8 @@ class Network:
         ``rng`` (Generator, int seed or None) draws every layer's weights in order.
         """
         where = "Network.from_sizes"
+        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+            sizes = sizes.tolist()
         if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
             raise ValueError(
                 f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
@@ -185,8 +187,9 @@ class Network:
 
     @property
     def fused(self) -> bool:
-        """Whether the output delta is the fused :math:`(o - t)/B`."""
-        return (self.layers[-1].activation.name, self.loss_fn.name) in FUSED_PAIRS
+        """Whether the output delta is the fused :math:`(o - t)/B` (see
+        :func:`~backprop_lib.pairs.is_fused`)."""
+        return is_fused(self.layers[-1].activation, self.loss_fn)
 
     @property
     def n_parameters(self) -> int:
@@ -316,8 +319,8 @@ class Network:
             layer = layers[i]
             layer.dW = layer.o_prev.T @ layer.delta  # ∂E/∂W^l = (o^{l-1})ᵀ δ^l
             layer.db = layer.delta.sum(axis=0)  # ∂E/∂b^l = Σ_n δ^l_n
-            if i > 0:
-                prev = layers[i - 1]  # δ^{l-1} = (δ^l (W^l)ᵀ) ⊙ f'(s^{l-1}), as a VJP
+            if i > 0:  # δ^{l-1} = (δ^l (W^l)ᵀ) ⊙ f'(s^{l-1}), a vector-Jacobian product
+                prev = layers[i - 1]
                 prev.delta = prev.activation.backward(prev.s, prev.o, layer.delta @ layer.W.T)
 
     def step(self, lr) -> None:

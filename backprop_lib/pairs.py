@@ -190,6 +190,17 @@ _CLOSED_FORMS = {
 }
 
 
+def is_fused(activation: Activation, loss: Loss) -> bool:
+    r"""Whether the output delta of this pair is the fused :math:`(o - t)/B`: exactly
+    :class:`~backprop_lib.Softmax` with :class:`~backprop_lib.CrossEntropy` or
+    :class:`~backprop_lib.Sigmoid` with :class:`~backprop_lib.BinaryCrossEntropy`. (A
+    subclass may change the maths, so it takes the general chain rule.)"""
+    return (type(activation), type(loss)) in {
+        (Softmax, CrossEntropy),
+        (Sigmoid, BinaryCrossEntropy),
+    }
+
+
 def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
     r"""The loss :math:`E` of the output layer, from its pre-activations ``s``, outputs
     ``o = activation.forward(s)`` and targets ``t``, all of shape ``(B, n_L)``.

@@ -60,6 +60,13 @@ CASES = [
         ValueError,
         r"Network\.backward: X must be a 2-D array .*got shape \(1, 4, 3\)",
     ),
+    (
+        "X ragged",
+        lambda n: n["ce"].forward([[1.0, 2.0, 3.0], [1.0, 2.0]]),
+        ValueError,
+        r"X must be an array of shape \(batch, 3\); got \[\[1\.0, 2\.0, 3\.0\], \[1\.0, 2\.0\]\] "
+        r"\(type list\), which numpy cannot make an array of",
+    ),
     # wrong number of columns
     (
         "X columns",

@@ -126,7 +126,9 @@ def test_loss_and_forward(rng):
     np.testing.assert_allclose(value, -np.mean(np.sum(T * np.log(o), axis=1)), rtol=1e-13)
 
 
-@pytest.mark.parametrize(("activation", "loss"), sorted(VALID_PAIRS), ids="+".join)
+@pytest.mark.parametrize(
+    ("activation", "loss"), sorted(VALID_PAIRS), ids=[f"{a}+{b}" for a, b in sorted(VALID_PAIRS)]
+)
 def test_extreme_pre_activations_stay_finite_through_a_network(activation, loss, rng):
     """Output pre-activations across [-1000, 1000]: loss and every gradient finite, and no
     numpy warning (pytest turns warnings into errors)."""
@@ -142,6 +144,35 @@ def test_extreme_pre_activations_stay_finite_through_a_network(activation, loss,
     assert np.isfinite(net.loss(X, T))
     for dW, db in net.backward(X, T):
         assert np.all(np.isfinite(dW)) and np.all(np.isfinite(db))
+
+
+CLOSED_FORM_PAIRS = [
+    ("softmax", "cross_entropy"),
+    ("sigmoid", "binary_cross_entropy"),
+    ("sigmoid", "cross_entropy"),
+    ("softmax", "binary_cross_entropy"),
+]
+
+
+@pytest.mark.parametrize(
+    ("activation", "loss"), CLOSED_FORM_PAIRS, ids=[f"{a}+{b}" for a, b in CLOSED_FORM_PAIRS]
+)
+def test_fused_network_equals_the_unfused_chain(activation, loss, rng):
+    """The same network with a subclass of the loss (which the closed forms do not know, so
+    it takes the general chain activation.backward(s, o, loss.gradient(o, t))) gives the
+    same loss and gradients."""
+    fused = Network.from_sizes([3, 5, 4], ["tanh", activation], loss, rng=rng)
+    unfused_loss = type("Unfused", (type(fused.loss_fn),), {})()
+    unfused = Network([layer for layer in fused.copy().layers], unfused_loss)
+    assert fused.fused == ((activation, loss) in FUSED_PAIRS) and not unfused.fused
+    X = rng.normal(size=(6, 3))
+    T = targets_for(loss, rng, (6, 4))
+    np.testing.assert_allclose(unfused.loss(X, T), fused.loss(X, T), rtol=1e-13)
+    for (dW, db), (dW_chain, db_chain) in zip(
+        fused.backward(X, T), unfused.backward(X, T), strict=True
+    ):
+        np.testing.assert_allclose(dW, dW_chain, rtol=1e-10, atol=1e-17)
+        np.testing.assert_allclose(db, db_chain, rtol=1e-10, atol=1e-17)
 
 
 def test_fused_flag():

@@ -21,6 +21,7 @@ from backprop_lib.pairs import (
     FUSED_PAIRS,
     VALID_PAIRS,
     check_pair,
+    is_fused,
     output_delta,
     output_loss,
     pair_problem,
@@ -50,6 +51,18 @@ def test_valid_and_fused_pairs():
     assert len(VALID_PAIRS) == 14
     assert FUSED_PAIRS == {("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")}
     assert FUSED_PAIRS <= VALID_PAIRS
+
+
+def test_is_fused_goes_by_the_exact_classes():
+    fused = {
+        (a, loss)
+        for a in ACTIVATION_NAMES
+        for loss in LOSS_NAMES
+        if is_fused(ACTIVATIONS[a], LOSSES[loss])
+    }
+    assert fused == FUSED_PAIRS
+    subclass = type("MyCrossEntropy", (type(LOSSES["cross_entropy"]),), {})()
+    assert not is_fused(ACTIVATIONS["softmax"], subclass)
 
 
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
