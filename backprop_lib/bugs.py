@@ -205,7 +205,8 @@ class Bug:
     r"""One entry of :data:`BUGS`.
 
     ``network`` is the buggy class; ``line`` names the line of :class:`CorrectNetwork` it
-    replaces; ``description`` says what is wrong in one line; ``trains`` records whether its
+    replaces; ``description`` says what is wrong in one line (inline maths between ``$``
+    signs, ready for Markdown); ``trains`` records whether its
     training loss still falls on the demo problem (:func:`train_demo`: lower after
     :data:`DEMO` ``.epochs`` epochs than at the start, like the correct network's).
     """
@@ -222,19 +223,19 @@ BUGS: dict[str, Bug] = {
     bug.name: bug
     for bug in (
         Bug("missing f'", MissingDerivative, "_delta_below",
-            "the recursion drops the factor f'(s^{l-1})", True),
+            "the recursion drops the factor $f'(s^{l-1})$", True),
         Bug("missing transpose", MissingTranspose, "_delta_below",
-            "the recursion multiplies by W^l instead of (W^l)^T", True),
+            "the recursion multiplies by $W^l$ instead of $(W^l)^\\top$", True),
         Bug("wrong sign", WrongSign, "_output_delta",
-            "the output delta is (t - o)/B instead of (o - t)/B", False),
+            "the output delta is $(t - o)/B$ instead of $(o - t)/B$", False),
         Bug("sum, not mean", BatchSum, "_output_delta",
-            "the gradient of the batch sum: B times too large", True),
+            "the gradient of the batch sum: $B$ times too large", True),
         Bug("diagonal softmax", DiagonalSoftmax, "_output_delta",
-            "the softmax Jacobian without its off-diagonal -o_i o_j", False),
+            "the softmax Jacobian without its off-diagonal $-o_i o_j$", False),
         Bug("bias mean", BiasMean, "_bias_gradient",
-            "the bias gradient averages the deltas: B times too small", True),
+            "the bias gradient averages the deltas: $B$ times too small", True),
         Bug("f' of o", DerivativeAtOutput, "_delta_below",
-            "the derivative evaluated at o^{l-1} instead of s^{l-1}", True),
+            "the derivative evaluated at $o^{l-1}$ instead of $s^{l-1}$", True),
     )
 }
 
