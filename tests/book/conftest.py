@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -28,6 +29,7 @@ import pytest
 from book_paths import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    EXECUTED_DIR,
     HTML_DIR,
     LOOPBACK_HOSTS,
     REPO_ROOT,
@@ -42,6 +44,9 @@ def built_site() -> Path:
     r"""Build the book strictly, once; return ``_build/html``."""
     if os.environ.get("BOOK_BUILD") == "reuse" and (HTML_DIR / "index.html").exists():
         return HTML_DIR
+    # Pages of an earlier build (a chapter since renamed) must not be tested as this one's.
+    for stale in (HTML_DIR, EXECUTED_DIR):
+        shutil.rmtree(stale, ignore_errors=True)
     start = time.monotonic()
     result = subprocess.run(
         build_command(),
@@ -53,9 +58,14 @@ def built_site() -> Path:
     elapsed = time.monotonic() - start
     if result.returncode != 0:
         log = (result.stdout + "\n" + result.stderr).splitlines()
+        problems = [
+            line for line in log
+            if ("WARNING" in line or "ERROR" in line) and "IPKernelApp" not in line
+        ]
         pytest.fail(
             f"the strict book build failed (exit {result.returncode}, {elapsed:.0f} s): "
-            f"{' '.join(build_command())}\n" + "\n".join(log[-150:]),
+            f"{' '.join(build_command())}\n"
+            + "\n".join(["-- warnings and errors:", *problems, "-- end of the log:", *log[-60:]]),
             pytrace=False,
         )
     return HTML_DIR
