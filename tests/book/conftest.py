@@ -185,3 +185,17 @@ def offline_page(browser):
         yield record
     finally:
         context.close()
+
+
+# -- added for tests/book/test_browser_pages.py ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(built_site: Path) -> Path:
+    r"""``_build/screenshots/`` (next to ``html/``), emptied of old PNGs: the browser tests
+    save a screenshot of every page there for reviewers."""
+    directory = built_site.parent / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("*.png"):
+        old.unlink()
+    return directory
