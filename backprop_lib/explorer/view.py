@@ -32,8 +32,10 @@ import numpy as np
 from matplotlib import colormaps, font_manager, rc_context
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
+from matplotlib.ticker import LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
 from .model import Parameter, Snapshot, Unit, layer_name
@@ -43,6 +45,8 @@ _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # Layout in data units of the network axes.
 _GAP_X, _GAP_Y, _RADIUS = 4.0, 2.3, 0.45
+# The loss axis ends here at most: a diverging run's losses may approach the float64 limit.
+_LARGEST_LOSS_SHOWN = 1e200
 
 
 def _text(value: float, digits: int = 3) -> str:
@@ -66,6 +70,21 @@ def _nice_ceiling(value: float) -> float:
         if m * power >= value * (1 - 1e-12):
             return m * power
     return 10.0 * power
+
+
+def default_figsize(sizes) -> tuple[float, float]:
+    r"""9 inches wide; the height keeps the network's units as large as in a 2-2-2
+    network (4.2 inches), within 3.5 to 7.5 inches."""
+    width_units = _GAP_X * (len(sizes) - 1) + 2.0
+    height_units = _GAP_Y * (max(sizes) - 1) + 4.0
+    reference = (_GAP_Y + 4.0) / (_GAP_X * 2 + 2.0)  # the 2-2-2 network
+    height = 4.2 * (height_units / width_units) / reference
+    return 9.0, float(min(7.5, max(3.5, height)))
+
+
+#: Edges are labelled with w and Δw in layers with at most this many edges; in denser
+#: layers only the highlighted edge is (the colours and widths still show every weight).
+MAX_LABELLED_EDGES = 6
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
@@ -115,8 +134,9 @@ class NetworkView:
     ----------
     sizes : sequence of int
         ``[n_0, ..., n_L]``, the layer sizes of the snapshots it will draw.
-    figsize : (float, float)
-        Inches.
+    figsize : (float, float) or None
+        Inches. ``None``: 9 inches wide and as tall as the network needs (4.2 inches for
+        a 2-2-2 network, more for wider layers), see :func:`default_figsize`.
     dpi : float
         Pixels per inch of the rendered image.
     weight_scale : float
@@ -125,11 +145,13 @@ class NetworkView:
     Use :meth:`draw` then :meth:`render` (an RGB array) or :meth:`png` (PNG bytes).
     """
 
-    def __init__(self, sizes, figsize=(9.0, 4.2), dpi=80, weight_scale=2.0):
+    def __init__(self, sizes, figsize=None, dpi=80, weight_scale=2.0):
         self.sizes = tuple(int(n) for n in sizes)
         self.n_layers = len(self.sizes) - 1
         self.dpi = float(dpi)
         self.weight_scale = float(weight_scale)
+        if figsize is None:
+            figsize = default_figsize(self.sizes)
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         grid = self.figure.add_gridspec(
@@ -156,16 +178,16 @@ class NetworkView:
 
     def _build_network(self) -> None:
         ax = self.ax_net
-        self.edges = {}
+        self.edge_parameters: list[Parameter] = []
         self.edge_labels: dict[Parameter, _Label] = {}
+        segments = []
         for layer in range(1, self.n_layers + 1):
             for j in range(1, self.sizes[layer - 1] + 1):
                 for i in range(1, self.sizes[layer] + 1):
                     p = Parameter("w", layer, i, j)
                     (x0, y0), (x1, y1) = self._position(layer - 1, j), self._position(layer, i)
-                    (line,) = ax.plot([x0, x1], [y0, y1], solid_capstyle="round", zorder=1,
-                                      animated=True)
-                    self.edges[p] = line
+                    self.edge_parameters.append(p)
+                    segments.append([(x0, y0), (x1, y1)])
                     # Edges into the first receiver are labelled near their sender, edges
                     # into the last near their receiver: the labels of edges that leave or
                     # reach one unit spread apart, and none sits where edges cross.
@@ -174,21 +196,28 @@ class NetworkView:
                     self.edge_labels[p] = _Label(
                         x0 + f * (x1 - x0), y0 + f * (y1 - y0), "middle", 7.0, box=True
                     )
-        self.nodes: dict[Unit, Circle] = {}
+        # One artist for all edges and one for all units: two draws per frame.
+        self.edge_lines = LineCollection(segments, capstyle="round", zorder=1, animated=True)
+        ax.add_collection(self.edge_lines)
+        self.units: list[Unit] = []
         self.node_labels: dict[Unit, tuple[_Label, _Label, _Label]] = {}
+        circles = []
         for layer, n in enumerate(self.sizes):
             for i in range(1, n + 1):
                 x, y = self._position(layer, i)
                 unit = Unit(layer, i)
-                circle = Circle((x, y), _RADIUS, fc="white", ec="black", lw=1.0, zorder=2,
-                                animated=True)
-                ax.add_patch(circle)
-                self.nodes[unit] = circle
+                self.units.append(unit)
+                circles.append(Circle((x, y), _RADIUS))
                 self.node_labels[unit] = (
                     _Label(x, y, "middle", 8.5, bold=True),
                     _Label(x, y + _RADIUS + 0.08, "bottom", 7.0),
                     _Label(x, y - _RADIUS - 0.08, "top", 7.0),
                 )
+        self.unit_circles = PatchCollection(
+            circles, facecolors="white", edgecolors="black", linewidths=1.0, zorder=2,
+            animated=True,
+        )
+        ax.add_collection(self.unit_circles)
         top = _GAP_Y * (max(self.sizes) - 1) / 2
         self.layer_titles = [
             ax.text(_GAP_X * layer, -top - 1.45, "", ha="center", va="top", fontsize=8)
@@ -229,25 +258,32 @@ class NetworkView:
             )
         chosen, chosen_unit = self._highlight
         L = self.n_layers
-        weights = np.array([snapshot.value(p) for p in self.edges])
-        colours = self._cmap(np.clip((weights / self.weight_scale + 1.0) / 2.0, 0.0, 1.0))
-        widths = 0.6 + 4.4 * np.minimum(np.abs(weights) / self.weight_scale, 1.0)
-        for (p, line), w, colour, width in zip(
-            self.edges.items(), weights, colours, widths, strict=True
-        ):
-            line.set_color(colour)
-            line.set_linewidth(width)
+        weights = np.array([snapshot.value(p) for p in self.edge_parameters])
+        self.edge_lines.set_color(
+            self._cmap(np.clip((weights / self.weight_scale + 1.0) / 2.0, 0.0, 1.0))
+        )
+        self.edge_lines.set_linewidth(
+            0.6 + 4.4 * np.minimum(np.abs(weights) / self.weight_scale, 1.0)
+        )
+        for p, w in zip(self.edge_parameters, weights, strict=True):
             label = self.edge_labels[p]
+            dense = self.sizes[p.layer - 1] * self.sizes[p.layer] > MAX_LABELLED_EDGES
+            if dense and p != chosen:
+                label.lines = ()
+                continue
             applied = snapshot.applied(p)
             label.lines = (f"w {_text(w)}",) + (() if applied is None else (
                 f"Δ {_signed(applied)}",))
             label.outline = "black" if p == chosen else None
-        for unit, circle in self.nodes.items():
+        bias_unit = None if chosen is None or chosen.is_weight else Unit(chosen.layer, chosen.i)
+        self.unit_circles.set_linewidth(
+            [2.6 if unit in (chosen_unit, bias_unit) else 1.0 for unit in self.units]
+        )
+        self.unit_circles.set_edgecolor(
+            ["C2" if unit == chosen_unit else "black" for unit in self.units]
+        )
+        for unit in self.units:
             layer, i = unit.layer, unit.i
-            bias = chosen is not None and not chosen.is_weight and (
-                chosen.layer, chosen.i) == (layer, i)
-            circle.set_linewidth(2.6 if unit == chosen_unit or bias else 1.0)
-            circle.set_edgecolor("C2" if unit == chosen_unit else "black")
             inside, above, below = self.node_labels[unit]
             if layer == 0:
                 inside.lines = (_text(snapshot.x[i - 1]),)
@@ -268,20 +304,37 @@ class NetworkView:
                 title.set_text(f"{name}  o{sup}: {snapshot.activations[layer - 1]}")
         self._title = (
             f"step {snapshot.step}    E = {_text(snapshot.loss, 5)}    η = {_text(snapshot.lr)}"
-            f"    loss: {snapshot.loss_name}    (in each unit: o; on each edge: w and the "
+            f"    loss: {snapshot.loss_name}    (in each unit: o; edge labels: w and the "
             f"last step's Δw)"
         )
         steps = np.array([point[0] for point in snapshot.curve], dtype=float)
         losses = np.array([point[1] for point in snapshot.curve], dtype=float)
         self.loss_line.set_data(steps, losses)
         self.loss_point.set_data(steps[-1:], losses[-1:])
+        # Limits that change rarely, so the background (ticks) is seldom redrawn: the step
+        # axis doubles; the loss axis starts at 0, or is logarithmic once the losses span
+        # more than three decades (a run converging or diverging).
         x_max = 10.0
         while x_max < steps.max():
             x_max *= 2.0
-        y_max = _nice_ceiling(1.05 * max(float(losses.max()), 1e-12))
-        self.ax_loss.set_xlim(0.0, x_max)
-        self.ax_loss.set_ylim(0.0, y_max)
-        self._background_key_wanted = (x_max, y_max, snapshot.activations)
+        low, high = float(losses.min()), min(float(losses.max()), _LARGEST_LOSS_SHOWN)
+        if low > 0 and high > 1e3 * low:
+            scale = "log"  # whole decades; the top grows four decades at a time
+            y_min = 10.0 ** math.floor(math.log10(low))
+            y_max = 10.0 ** (4 * math.ceil(math.log10(high) / 4))
+        else:
+            scale, y_min = "linear", 0.0
+            y_max = _nice_ceiling(1.05 * max(high, 1e-12))
+        ax = self.ax_loss
+        if ax.get_yscale() != scale:
+            ax.set_yscale(scale)
+            ax.set_title("loss curve" + (" (log scale)" if scale == "log" else ""), fontsize=8.5)
+            if scale == "log":  # major ticks only: fewer labels to lay out
+                ax.yaxis.set_major_locator(LogLocator(numticks=6))
+                ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_xlim(0.0, x_max)
+        ax.set_ylim(y_min, y_max)
+        self._background_key_wanted = (x_max, y_min, y_max, scale, snapshot.activations)
 
     def render(self) -> np.ndarray:
         """Paint the last :meth:`draw` and return the image, an RGB array ``(H, W, 3)``."""
@@ -295,10 +348,8 @@ class NetworkView:
             self._pixels = self._label_pixels()
         else:
             canvas.restore_region(self._background)
-        for line in self.edges.values():
-            self.ax_net.draw_artist(line)
-        for circle in self.nodes.values():
-            self.ax_net.draw_artist(circle)
+        self.ax_net.draw_artist(self.edge_lines)
+        self.ax_net.draw_artist(self.unit_circles)
         self.ax_loss.draw_artist(self.loss_line)
         self.ax_loss.draw_artist(self.loss_point)
         width, height = canvas.get_width_height()
@@ -390,7 +441,7 @@ class _FrameFigure(Figure):
 
 def training_animation_html(
     snapshots,
-    figsize=(9.0, 4.2),
+    figsize=None,
     dpi=80,
     interval=250,
     default_mode="once",

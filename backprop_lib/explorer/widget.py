@@ -64,7 +64,7 @@ class WeightUpdateExplorer(widgets.VBox):
     interval : int
         Milliseconds between two steps while playing.
     figsize, dpi
-        Of the picture.
+        Of the picture (``figsize=None``: as tall as the network needs).
 
     Attributes (the controls, for scripts and tests)
     ------------------------------------------------
@@ -81,7 +81,7 @@ class WeightUpdateExplorer(widgets.VBox):
         unit: Unit | None = None,
         max_steps: int = 500,
         interval: int = 300,
-        figsize=(9.0, 4.2),
+        figsize=None,
         dpi=80,
         **model_options,
     ):
