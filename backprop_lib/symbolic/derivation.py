@@ -210,6 +210,11 @@ class Derivation:
 
     # -- proofs ----------------------------------------------------------------------------
     def identities(self) -> dict[str, bool]:
+        r"""See :attr:`_identities` (computed once per derivation, then cached)."""
+        return dict(self._identities)
+
+    @cached_property
+    def _identities(self) -> dict[str, bool]:
         r"""Each textbook form against ``sympy.diff``, decided by :func:`is_identically_zero`:
 
         ``"dE_do"``
@@ -257,8 +262,16 @@ class Derivation:
 
     def latex_jacobian(self) -> str:
         r"""LaTeX of $\partial o_i/\partial s_j$: for elementwise activations the diagonal
-        entry followed by ``[i = j]``, for softmax $o_i([i = j] - o_j)$."""
-        return latex(self.jacobian_ij)
+        entry times $[i = j]$ (1 if $i = j$, else 0), for softmax $o_i([i = j] - o_j)$."""
+        if self.derivative_i is None:
+            return latex(self.jacobian_ij)
+        diagonal = self.jacobian_ij.subs(sp.KroneckerDelta(_i, _j), 1)
+        if diagonal == 1:
+            return latex(sp.KroneckerDelta(_i, _j))
+        body = latex(diagonal)
+        if isinstance(diagonal, sp.Add):
+            body = rf"\left({body}\right)"
+        return body + r" \, " + latex(sp.KroneckerDelta(_i, _j))
 
     def latex_derivative(self) -> str | None:
         r"""LaTeX of $f'(s_i)$ in terms of $s_i$ (``None`` for softmax)."""

@@ -341,15 +341,40 @@ def interval_text(interval: sp.Set) -> str:
 
 
 def latex(expr) -> str:
-    r"""``sympy.latex`` with the book's conventions: $\ln$ for the natural logarithm, indexed
-    symbols as $o_{k}$ (not ${o}_{k}$), and $[i = j]$ (1 if $i = j$, else 0) for sympy's
-    ``KroneckerDelta``, since $\delta$ is the book's delta."""
+    r"""``sympy.latex`` with the book's conventions.
+
+    $\ln$ for the natural logarithm; indexed symbols as $o_{k}$ (not ${o}_{k}$); Iverson
+    brackets for indicators: $[i = j]$ for sympy's ``KroneckerDelta`` (since $\delta$ is the
+    book's delta) and $[o_i > 0]$ for ``Piecewise((1, o_i > 0), (0, True))``; a number times a
+    sum kept factored, $2(o_i - t_i)$. Matrices are rendered entry by entry the same way.
+    """
     expr = sp.sympify(expr)
+    if isinstance(expr, sp.MatrixBase):
+        return sp.latex(expr.applyfunc(_for_display), ln_notation=True)
+    return sp.latex(_for_display(expr), ln_notation=True)
+
+
+def _for_display(expr):
+    """``expr`` with the replacements of :func:`latex` (an expression only for printing)."""
     reps = {}
     for e in expr.atoms(sp.Indexed):
         idx = ",".join(sp.latex(v) for v in e.indices)
         reps[e] = sp.Symbol(f"{e.base.label}_{{{idx}}}", real=True)
+    expr = expr.xreplace(reps) if reps else expr
+    reps = {}
     for e in expr.atoms(sp.KroneckerDelta):
         a, b = (sp.latex(v) for v in e.args)
         reps[e] = sp.Symbol(f"[{a} = {b}]")
-    return sp.latex(expr.xreplace(reps) if reps else expr, ln_notation=True)
+    for e in expr.atoms(sp.Piecewise):
+        if len(e.args) == 2 and e.args[0].expr == 1 and e.args[1] == (0, sp.true):
+            reps[e] = sp.Symbol(f"[{sp.latex(e.args[0].cond)}]")
+    expr = expr.xreplace(reps) if reps else expr
+
+    def factored(e):
+        if isinstance(e, sp.Add):
+            c, rest = e.as_content_primitive()
+            if c != 1 and isinstance(rest, sp.Add):
+                return sp.Mul(c, rest, evaluate=False)
+        return e
+
+    return expr.replace(lambda e: isinstance(e, sp.Add), factored)

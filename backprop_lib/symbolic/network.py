@@ -147,13 +147,22 @@ class SymbolicNetwork:
             out.update(zip(self.t, _row_values(t_row, self.sizes[-1], "t_row"), strict=True))
         return out
 
-    def evaluate(self, expr, network, x_row, t_row=None) -> np.ndarray:
+    def evaluate(self, expr, network, x_row, t_row=None, digits: int = 30) -> np.ndarray:
         """``expr`` (an expression or Matrix of this network) at the numbers of a library
-        ``Network`` and an input (and target) row, as a float64 array."""
-        sub = self.substitution(network, x_row, t_row)
+        ``Network`` and an input (and target) row, as a float64 array.
+
+        Each symbol is replaced by the exact binary value of its float64 number and the result
+        is evaluated with ``digits`` significant digits before rounding to float64, so the
+        answer is a reference for the library's float64 arithmetic.
+        """
+        sub = {k: sp.Float(v, digits) for k, v in self.substitution(network, x_row, t_row).items()}
+
+        def value(e):
+            return sp.sympify(e).xreplace(sub).evalf(digits)
+
         if isinstance(expr, sp.MatrixBase):
-            return np.array(expr.evalf(subs=sub).tolist(), dtype=np.float64)
-        return np.float64(sp.sympify(expr).evalf(subs=sub))
+            return np.array(expr.applyfunc(value).tolist(), dtype=np.float64)
+        return np.float64(value(expr))
 
 
 def _row_values(row, n: int, name: str) -> list[float]:
