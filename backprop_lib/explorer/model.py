@@ -16,7 +16,9 @@ The one product the library does not keep is the error that reaches a hidden lay
 outputs, :math:`\partial E/\partial o^l = \delta^{l+1} (W^{l+1})^\top` (shape ``(n_l,)``);
 :class:`Snapshot` stores it as ``backsum`` so that the δ recursion
 :math:`\delta^l_j = f'(s^l_j) \sum_i w^{l+1}_{ji} \delta^{l+1}_i` can be shown with numbers.
-The tests check that the library's activation turns it into the library's :math:`\delta^l`.
+The tests check that :math:`f'(s^l)` times it (the Jacobian for softmax) gives the library's
+:math:`\delta^l`, and that the library's :math:`\delta^l` equals central differences of
+:math:`E` in the biases.
 
 A refused change (an invalid pair, targets the loss cannot take, a bad learning rate)
 raises the library's ``ValueError``/``TypeError`` and leaves the model exactly as it was.

@@ -2,12 +2,15 @@ r"""The explorer's picture: the network and its loss curve.
 
 :class:`NetworkView` draws a :class:`~backprop_lib.explorer.model.Snapshot`:
 
-- each unit shows its output :math:`o` inside the circle, its pre-activation :math:`s` and
-  bias :math:`b` above, its delta :math:`\delta` below (inputs show :math:`x`; outputs also
-  the target :math:`t`);
+- each unit shows its output :math:`o` inside the circle and, below it, its pre-activation
+  :math:`s`, its bias :math:`b` and its delta :math:`\delta` (inputs show :math:`x`; outputs
+  also the target :math:`t`);
 - each edge's colour (red positive, blue negative) and width show its weight :math:`w`; its
-  label shows :math:`w` and, after a step, the change :math:`\Delta w` that step made;
-- the loss curve :math:`E` grows as the model steps.
+  label shows :math:`w` and, after a step, the change :math:`\Delta w` that step made (in
+  layers of more than :data:`MAX_LABELLED_EDGES` edges only the highlighted edge has a
+  label);
+- the loss curve :math:`E` grows as the model steps (on a log scale once the losses span
+  more than three decades).
 
 Speed (a step must redraw in well under 50 ms): the shapes are matplotlib artists on an Agg
 canvas (a :class:`matplotlib.figure.Figure`, no pyplot, so nothing is shown by accident and
