@@ -67,7 +67,7 @@ def generic_symbols() -> dict[str, sp.Basic]:
 
 def _constrain(expr, t: sp.Matrix):
     r"""Apply $\sum_k t_k = 1$ by eliminating the last target, $t_n = 1 - \sum_{k<n} t_k$."""
-    return expr.subs(t[-1], 1 - sum(t[:-1], sp.Integer(0)))
+    return expr.xreplace({t[-1]: 1 - sum(t[:-1], sp.Integer(0))})
 
 
 def _softmax_sum(g_k, constrained: bool):
@@ -202,7 +202,7 @@ class Derivation:
 
     def in_s(self, expr):
         r"""Replace each output symbol $o_k$ by $f(s)_k$."""
-        return sp.sympify(expr).subs(dict(zip(self.o, self.output, strict=True)), simultaneous=True)
+        return sp.sympify(expr).xreplace(dict(zip(self.o, self.output, strict=True)))
 
     def constrained(self, expr):
         r"""``expr`` under ``target_constraint`` ($t_n = 1 - \sum_{k<n} t_k$), else unchanged."""
@@ -236,7 +236,7 @@ class Derivation:
         variables = [region.get(v, v) for v in self.s]
 
         def zero(matrix) -> bool:
-            return all(is_identically_zero(v.subs(region), variables) for v in matrix)
+            return all(is_identically_zero(v.xreplace(region), variables) for v in matrix)
 
         chain = self.in_s(self.dE_do) * self.jacobian
         return {

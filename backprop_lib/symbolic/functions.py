@@ -98,7 +98,7 @@ class SymbolicActivation:
         if not self.elementwise:
             raise TypeError(f"{self.name} is not elementwise; use jacobian(s)")
         u = sp.Dummy("u", real=True)
-        return sp.diff(self.scalar_fn(u), u).subs(u, sp.sympify(s))
+        return sp.diff(self.scalar_fn(u), u).xreplace({u: sp.sympify(s)})
 
     def jacobian(self, s) -> sp.Matrix:
         r"""$J_{ij} = \partial o_i/\partial s_j$, an ``n x n`` Matrix, by ``sympy.diff``.
@@ -113,7 +113,7 @@ class SymbolicActivation:
         u = sp.Matrix([[sp.Dummy(f"u{j}", real=True) for j in range(n)]])
         o = self.row_fn(u)
         jac = sp.Matrix(n, n, lambda i, j: sp.diff(o[i], u[j]))
-        return jac.subs(dict(zip(u, s, strict=True)), simultaneous=True)
+        return jac.xreplace(dict(zip(u, s, strict=True)))
 
     def derivative_from_output(self, o: sp.Expr) -> sp.Expr:
         r"""The textbook $f'$ of one unit written with its output $o = f(s)$:

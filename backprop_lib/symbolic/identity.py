@@ -83,13 +83,14 @@ def is_identically_zero(expr, variables=(), try_simplify: bool = True) -> bool:
     means they differ (the tests confirm such cases with a numeric counter-example).
     """
     e = sp.sympify(expr)
+    variables = list(variables)
     if e == 0:
         return True
     if variables:
         if e.has(sp.tanh):
             e = e.rewrite(sp.exp)
         z = [sp.Dummy(f"z{k}", positive=True) for k in range(len(variables))]
-        e = e.subs({v: sp.log(zk) for v, zk in zip(variables, z, strict=True)}, simultaneous=True)
+        e = e.xreplace({v: sp.log(zk) for v, zk in zip(variables, z, strict=True)})
         e = sp.piecewise_fold(e)
         branches = [b for b, _ in e.args] if isinstance(e, sp.Piecewise) else [e]
         rest = [b for b in branches if sp.cancel(sp.together(b)) != 0]

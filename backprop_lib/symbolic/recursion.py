@@ -64,7 +64,7 @@ def recursive_deltas(net: SymbolicNetwork, loss) -> list[sp.Matrix]:
     net = _check_network(net)
     pair = derive(net.activations[-1], loss, net.sizes[-1])
     # pair.t are the same symbols as net.t; only s is replaced
-    delta = pair.delta.subs(dict(zip(pair.s, net.s[-1], strict=True)), simultaneous=True)
+    delta = pair.delta.xreplace(dict(zip(pair.s, net.s[-1], strict=True)))
     deltas = [delta]
     for ell in range(net.depth - 1, 0, -1):
         act = get_activation(net.activations[ell - 1])
