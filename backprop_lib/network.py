@@ -460,14 +460,18 @@ class Network:
         return copy.deepcopy(self)
 
     def astype(self, dtype) -> Network:
-        """A copy computing in ``dtype`` (np.float64 or np.float32), parameters converted."""
+        """A copy computing in ``dtype`` (np.float64 or np.float32): parameters converted,
+        no stored forward or backward values."""
         dtype = check_dtype(dtype, "dtype", "Network.astype")
-        layers = []
+        converted = copy.copy(self)  # same class and loss; new layers below
+        converted.layers = []
         for layer in self.layers:
-            new = Dense(layer.n_in, layer.n_out, layer.activation, rng=0, dtype=dtype)
-            new.W, new.b = layer.W.astype(dtype), layer.b.astype(dtype)
-            layers.append(new)
-        return Network(layers, self.loss_fn)
+            new = copy.copy(layer)
+            new.W, new.b, new.dtype = layer.W.astype(dtype), layer.b.astype(dtype), dtype
+            new.o_prev = new.s = new.o = new.delta = new.dW = new.db = None
+            converted.layers.append(new)
+        converted.dtype = dtype
+        return converted
 
     def __repr__(self) -> str:
         lines = [f"    {layer!r}," for layer in self.layers]

@@ -295,10 +295,18 @@ def test_float32_gradients_agree_with_float64(rng):
     net64 = Network.from_sizes([5, 6, 3], ["tanh", "softmax"], "cross_entropy", rng=3)
     net32 = net64.astype(np.float32)
     assert net32.dtype == np.float32 and net64.dtype == np.float64
+    for layer32, layer64 in zip(net32.layers, net64.layers, strict=True):
+        assert layer32.dtype == np.float32 and layer32.s is None
+        np.testing.assert_array_equal(layer32.W, layer64.W.astype(np.float32))
+        assert layer32.W.dtype == layer32.b.dtype == np.float32
+        assert layer32.activation is layer64.activation
     X, T = rng.normal(size=(8, 5)), rng.dirichlet(np.ones(3), size=8)
     for (dW64, db64), (dW32, db32) in zip(net64.backward(X, T), net32.backward(X, T), strict=True):
         np.testing.assert_allclose(dW32, dW64, rtol=2e-4, atol=1e-6)
         np.testing.assert_allclose(db32, db64, rtol=2e-4, atol=1e-6)
+    W64 = net64.layers[0].W.copy()
+    net32.step(1.0)  # the copy is independent
+    np.testing.assert_array_equal(net64.layers[0].W, W64)
 
 
 def test_integer_and_boolean_data_are_converted():
