@@ -3,6 +3,7 @@ internal link, no warning or traceback in an output, a download per notebook, no
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -10,12 +11,10 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 from book_paths import EXECUTED_DIR, HTML_DIR, toc_files
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, NavigableString
 
 pytestmark = pytest.mark.book
 
-# Where MathJax looks for TeX (Sphinx: div.math / span.math), and code, which is not maths.
-MATH_OR_CODE = "div.math, span.math, mjx-container, pre, code, script, style, .highlight"
 RAW_TEX = re.compile(
     r"\$\$|\\\[|\\\(|\\begin\{|\\end\{|"  # display delimiters, environments
     r"\$[^$\n]{0,200}?\\[A-Za-z]+[^$\n]{0,200}?\$"  # $...\command...$ left as text
@@ -38,8 +37,24 @@ def html_pages(site: Path) -> list[Path]:
     return sorted(p for p in site.rglob("*.html") if "_static" not in p.relative_to(site).parts)
 
 
-def soup_of(path: Path) -> BeautifulSoup:
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, mtime_ns: int) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    r"""The parsed page, parsed once per version of the file. Do not modify it."""
+    path = path.resolve()
+    return _parsed(path, path.stat().st_mtime_ns)
+
+
+def _outside_maths_and_code(text: NavigableString) -> bool:
+    for parent in text.parents:
+        if parent.name in ("pre", "code", "script", "style", "mjx-container"):
+            return False
+        if {"math", "highlight"} & set(parent.get("class") or ()):
+            return False
+    return True
 
 
 def executed_notebook(page: str) -> nbformat.NotebookNode:
@@ -100,9 +115,8 @@ def test_no_raw_tex_outside_mathjax(built_site: Path):
         article = soup.select_one("article") or soup.body
         if article is None:
             continue
-        for node in article.select(MATH_OR_CODE):
-            node.decompose()
-        text = article.get_text(" ")
+        # Text outside where MathJax looks for TeX (Sphinx: div.math / span.math) and code.
+        text = " ".join(t for t in article.find_all(string=True) if _outside_maths_and_code(t))
         for match in RAW_TEX.finditer(text):
             context = text[max(0, match.start() - 60) : match.end() + 60].replace("\n", " ")
             problems.append(f"{path.relative_to(built_site)}: {context!r}")
