@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -38,6 +39,8 @@ from book_paths import (
     toc_files,
 )
 
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
@@ -57,7 +60,7 @@ def built_site() -> Path:
     )
     elapsed = time.monotonic() - start
     if result.returncode != 0:
-        log = (result.stdout + "\n" + result.stderr).splitlines()
+        log = ANSI_COLOUR.sub("", result.stdout + "\n" + result.stderr).splitlines()
         problems = [
             line for line in log
             if ("WARNING" in line or "ERROR" in line) and "IPKernelApp" not in line
