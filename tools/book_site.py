@@ -39,7 +39,7 @@ EXTERNAL_RESOURCE = re.compile(
 )
 
 
-def _localise_body(app: Sphinx, pagename: str, context: dict[str, Any]) -> None:
+def _localise_body(pagename: str, context: dict[str, Any]) -> None:
     body = context.get("body")
     if not body:
         return
@@ -80,16 +80,13 @@ def on_page_context(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
     r"""``html-page-context`` handler: localise the body, then check what is left."""
-    _localise_body(app, pagename, context)
+    _localise_body(pagename, context)
     _check_registered_files(pagename, context)
 
 
 def warm_matplotlib_font_cache(app: Sphinx) -> None:
     r"""``builder-inited`` handler: build matplotlib's font cache outside any notebook."""
-    try:
-        import matplotlib.font_manager  # noqa: F401  (importing builds the cache)
-    except ImportError:
-        pass
+    import matplotlib.font_manager  # noqa: F401  (importing it builds the cache)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
