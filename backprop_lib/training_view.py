@@ -39,6 +39,7 @@ from .network import History, Network
 __all__ = [
     "BATCH_SIZES",
     "HIDDEN_UNITS",
+    "LEARNING_RATES",
     "RetrainPanel",
     "TrainingRun",
     "plot_history",
@@ -49,6 +50,8 @@ __all__ = [
     "weights_animation_html",
 ]
 
+#: The learning rates the panel offers.
+LEARNING_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
 #: The hidden-layer sizes the panel offers (Swinn's note uses 64).
 HIDDEN_UNITS = (4, 8, 16, 32, 64, 128, 256)
 #: The batch sizes the panel offers, besides the whole training set.
@@ -321,7 +324,7 @@ def _frames_html(frames: list[np.ndarray], dpi: int, interval: int) -> str:
         return animation.to_jshtml(default_mode="once")
 
 
-def _run_png(run: TrainingRun, image_shape, dpi: int = 72) -> bytes:
+def _run_png(run: TrainingRun, image_shape, dpi: int = 64) -> bytes:
     """The panel's picture of a run: loss, accuracy and :math:`W^1`, as PNG bytes."""
     fig = Figure(figsize=(10.5, 3.2), dpi=dpi)
     FigureCanvasAgg(fig)
@@ -338,7 +341,7 @@ def _run_png(run: TrainingRun, image_shape, dpi: int = 72) -> bytes:
 class RetrainPanel(widgets.VBox):
     r"""Controls that retrain Swinn's network in a live kernel, and the result they gave.
 
-    Controls: ``lr_slider`` (the learning rate :math:`\eta`, on a log scale),
+    Controls: ``lr_slider`` (the learning rate :math:`\eta`, :data:`LEARNING_RATES`),
     ``batch_slider`` (:data:`BATCH_SIZES` and the whole training set), ``hidden_slider``
     (:data:`HIDDEN_UNITS`), ``epochs_slider`` and ``retrain_button``. Pressing the button
     (or calling :meth:`retrain`) runs :func:`train_swinn` on ``(X_fit, T_fit)`` with the
@@ -380,14 +383,16 @@ class RetrainPanel(widgets.VBox):
                 f"{where}: batch_size must be one of {[b for _, b in batch_options]}; "
                 f"got {batch_size!r}."
             )
+        if lr not in LEARNING_RATES:
+            raise ValueError(f"{where}: lr must be one of {LEARNING_RATES}; got {lr!r}.")
         if n_hidden not in HIDDEN_UNITS:
             raise ValueError(f"{where}: n_hidden must be one of {HIDDEN_UNITS}; got {n_hidden!r}.")
         self.seed = seed
-        style = {"description_width": "110px"}
-        layout = widgets.Layout(width="380px")
-        self.lr_slider = widgets.FloatLogSlider(
-            value=lr, base=10, min=-2, max=1, step=0.25, description="learning rate η",
-            readout_format=".3g", style=style, layout=layout)
+        style = {"description_width": "100px"}
+        layout = widgets.Layout(width="340px")
+        self.lr_slider = widgets.SelectionSlider(
+            options=[(f"{r:g}", r) for r in LEARNING_RATES], value=lr,
+            description="learning rate η", style=style, layout=layout)
         self.batch_slider = widgets.SelectionSlider(
             options=batch_options, value=batch_size, description="batch size B", style=style,
             layout=layout)
@@ -402,12 +407,14 @@ class RetrainPanel(widgets.VBox):
         self.status = widgets.HTML()
         self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.run: TrainingRun | None = None
-        controls = widgets.HBox([
-            widgets.VBox([self.lr_slider, self.batch_slider]),
-            widgets.VBox([self.hidden_slider, self.epochs_slider]),
+        rows = widgets.Layout(flex_flow="row wrap")  # two sliders a row; one on a narrow page
+        super().__init__([
+            widgets.HBox([self.lr_slider, self.hidden_slider], layout=rows),
+            widgets.HBox([self.batch_slider, self.epochs_slider], layout=rows),
             self.retrain_button,
+            self.status,
+            self.picture,
         ])
-        super().__init__([controls, self.status, self.picture])
         self.retrain_button.on_click(lambda _button: self.retrain())
         if run is not None:
             self.show(run, "the run computed when this page was executed")

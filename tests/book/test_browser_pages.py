@@ -7,8 +7,9 @@ there, page by page:
 - every maths element is typeset, and none holds a TeX error (MathJax shows an unknown
   command in red, ``mjx-merror``, which is not raw TeX, so the offline test cannot see it);
 - every widget the executed notebook displays (an output of type
-  ``application/vnd.jupyter.widget-view+json``) is rendered from the saved widget state and
-  is visible, and its sliders move in the browser;
+  ``application/vnd.jupyter.widget-view+json``) is rendered from the saved widget state, is
+  visible, fits the text column without cutting off or scrolling its parts, and its sliders
+  move in the browser;
 - every ``to_jshtml`` animation of the executed notebook (an output holding
   ``<div class="animation">``) shows a frame, its "Next frame" button and its slider change
   the frame, and its player icons come from the vendored FontAwesome font;
@@ -71,10 +72,17 @@ WIDGETS_STATE = """() => Array.from(document.querySelectorAll(
     const widget = area && area.classList.contains("widget-subarea")
         ? area.querySelector(".jupyter-widgets") : null;
     const box = widget ? widget.getBoundingClientRect() : null;
+    const column = tag.closest("article") || document.body;
+    // parts whose content does not fit: cut off, or behind a scroll bar of their own
+    const cramped = widget ? [widget, ...widget.querySelectorAll(".jupyter-widgets")].filter(
+        el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+            && getComputedStyle(el).overflowX !== "visible").length : 0;
     return {
         rendered: widget !== null,
         width: box ? box.width : 0,
         height: box ? box.height : 0,
+        overhang: box ? box.right - column.getBoundingClientRect().right : 0,
+        cramped: cramped,
         folded: tag.closest("details:not([open])") !== null,
     };
 })"""
@@ -98,18 +106,35 @@ SET_SLIDER = """(div, value) => {
     slider.dispatchEvent(new Event("change", {bubbles: true}));
 }"""
 
-FONT_AWESOME_LOADED = """async () => {
+# The player's buttons show FontAwesome icons: pydata-sphinx-theme's FontAwesome 6 script turns
+# matplotlib's <i class="fa ..."> into inline SVG; where it does not, the vendored FontAwesome
+# 4 font must have loaded. Either way every button needs a drawn icon.
+PLAYER_ICONS = """async (div) => {
     await document.fonts.ready;
-    const icon = document.querySelector(".animation i.fa");
-    if (!icon) return "no icon";
-    const family = getComputedStyle(icon, "::before").fontFamily;
-    if (!/FontAwesome/i.test(family)) return "icon font is " + family;
-    await document.fonts.load("14px FontAwesome");
-    const faces = Array.from(document.fonts).filter(f => /FontAwesome/i.test(f.family));
-    if (!faces.some(f => f.status === "loaded")) {
-        return "FontAwesome faces: " + faces.map(f => f.status).join(", ");
+    const problems = [];
+    for (const button of div.querySelectorAll(".anim-buttons button")) {
+        const name = button.getAttribute("title");
+        const svg = button.querySelector("svg");
+        const icon = button.querySelector("i.fa");
+        if (svg) {
+            const box = svg.getBoundingClientRect();
+            const path = svg.querySelector("path");
+            if (!(box.width > 0 && box.height > 0 && path && path.getAttribute("d"))) {
+                problems.push(name + ": an empty SVG icon");
+            }
+        } else if (icon) {
+            const family = getComputedStyle(icon, "::before").fontFamily;
+            await document.fonts.load("14px FontAwesome");
+            const loaded = Array.from(document.fonts).some(
+                f => /FontAwesome/i.test(f.family) && f.status === "loaded");
+            if (!/FontAwesome/i.test(family) || !loaded) {
+                problems.push(name + ": the icon font (" + family + ") did not load");
+            }
+        } else {
+            problems.push(name + ": no icon");
+        }
     }
-    return "ok";
+    return problems;
 }"""
 
 
@@ -185,6 +210,15 @@ def widget_problems(page, expected: int, timeout: float = 30.0) -> list[str]:
             problems.append(
                 f"widget view {k} is invisible ({view['width']:.0f} x {view['height']:.0f} px)"
             )
+        elif not view["folded"] and view["overhang"] > 1:
+            problems.append(
+                f"widget view {k} sticks out of the text column by {view['overhang']:.0f} px"
+            )
+        elif view["cramped"]:
+            problems.append(
+                f"widget view {k}: {view['cramped']} of its parts are too narrow for their "
+                "content (cut off or scrolling)"
+            )
     problems += [f"TeX error in a widget: {t!r}" for t in page.evaluate(WIDGET_TEX_ERRORS)]
     return problems
 
@@ -212,7 +246,8 @@ def slider_problems(page) -> list[str]:
 
 
 def animation_problems(page, expected: int, timeout: float = 10.0) -> list[str]:
-    r"""Every animation shows a frame; "Next frame" and the slider change it; icons load."""
+    r"""Every animation shows a frame; "Next frame" and the slider change it; every player
+    button shows an icon."""
     animations = page.locator("div.animation")
     problems = []
     if animations.count() != expected:
@@ -247,10 +282,7 @@ def animation_problems(page, expected: int, timeout: float = 10.0) -> list[str]:
         div.evaluate(SET_SLIDER, 0)
         if div.evaluate(ANIMATION_STATE)["src"] != first["src"]:
             problems.append(f"animation {k}: the slider back at 0 does not show the first frame")
-    if animations.count():
-        fonts = page.evaluate(FONT_AWESOME_LOADED)
-        if fonts != "ok":
-            problems.append(f"the animation player's icons: {fonts}")
+        problems += [f"animation {k}: {p}" for p in div.evaluate(PLAYER_ICONS)]
     return problems
 
 
@@ -277,13 +309,14 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
         problems += animation_problems(page, expected["animations"])
 
     name = screenshot_name(page_name)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)  # let the theme's scroll handlers settle
+    page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
     for kind, selector in (("widget", ".widget-subarea"), ("animation", "div.animation")):
         for k in range(page.locator(selector).count()):
             element = page.locator(selector).nth(k)
             if element.is_visible():
                 element.screenshot(path=screenshot_dir / f"{name}--{kind}-{k + 1}.png")
-    page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
 
     problems += [f"network request (blocked): {u}" for u in offline_page.blocked]
     problems += [f"failed local request: {u}" for u in offline_page.failed]
@@ -319,7 +352,7 @@ WORKING_ANIMATION = """<div class="animation">
          oninput="show(parseInt(this.value))">
   <div class="anim-buttons"><button title="Next frame" aria-label="Next frame"
       onclick="show(Math.min(2, parseInt(document.querySelector('input').value) + 1))">
-      next</button></div>
+      ICON</button></div>
 </div>
 <script>
 function show(k) {
@@ -342,11 +375,19 @@ def test_a_frozen_animation_is_caught(offline_page):
     assert any("slider to the end did not change" in p for p in problems), problems
 
 
-def test_a_working_animation_passes_except_for_its_missing_icons(offline_page):
+def test_a_working_animation_passes_but_for_its_icon(offline_page):
     page = offline_page.page
-    page.set_content(WORKING_ANIMATION)
+    page.set_content(WORKING_ANIMATION.replace("ICON", "next"))
     problems = animation_problems(page, expected=1, timeout=2)
-    assert problems == ["the animation player's icons: no icon"], problems
+    assert problems == ["animation 0: Next frame: no icon"], problems
+    # an icon whose font never loads (no FontAwesome stylesheet here)
+    page.set_content(WORKING_ANIMATION.replace("ICON", '<i class="fa fa-step-forward"></i>'))
+    problems = animation_problems(page, expected=1, timeout=2)
+    assert len(problems) == 1 and problems[0].endswith("did not load"), problems
+    # an SVG icon with nothing drawn
+    page.set_content(WORKING_ANIMATION.replace("ICON", '<svg width="0" height="0"></svg>'))
+    problems = animation_problems(page, expected=1, timeout=2)
+    assert problems == ["animation 0: Next frame: an empty SVG icon"], problems
 
 
 def test_a_missing_animation_is_caught(offline_page):
@@ -377,6 +418,25 @@ def test_an_invisible_widget_is_caught(offline_page):
     assert widget_problems(page, expected=1, timeout=1) == [
         "widget view 0 is invisible (0 x 0 px)"
     ]
+
+
+def test_a_cramped_or_overhanging_widget_is_caught(offline_page):
+    page = offline_page.page
+    script = f'<script type="{WIDGET_VIEW}">{{}}</script>'
+    page.set_content(
+        '<article style="width: 300px"><div class="widget-subarea"><div class="jupyter-widgets"'
+        ' style="width: 200px; overflow: auto"><div style="width: 400px; height: 30px">wide'
+        f"</div></div></div>{script}</article>"
+    )
+    assert widget_problems(page, expected=1, timeout=1) == [
+        "widget view 0: 1 of its parts are too narrow for their content (cut off or scrolling)"
+    ]
+    page.set_content(
+        '<article style="width: 300px"><div class="widget-subarea"><div class="jupyter-widgets"'
+        f' style="width: 500px; height: 30px">wide</div></div>{script}</article>'
+    )
+    problems = widget_problems(page, expected=1, timeout=1)
+    assert len(problems) == 1 and "sticks out of the text column" in problems[0], problems
 
 
 def test_untypeset_maths_and_tex_errors_are_caught(offline_page):
