@@ -64,11 +64,11 @@ _WEIGHT_CMAP = matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.88")
 def validation_split(X, T, fraction: float = 0.2, rng=0):
     r"""Split the rows of a training set in two: ``((X_fit, T_fit), (X_val, T_val))``.
 
-    ``round(fraction * N)`` rows, drawn at random with ``rng`` (a seed or a Generator), form
-    the validation set; the other rows, in their original order, are the ones to fit.
-    ``X`` ``(N, n_0)`` and ``T`` ``(N, n_L)`` are returned as given (no copy of the dtype
-    changes). The validation rows are never trained on: they show how the network does on
-    images it has not seen while the test set stays untouched until the end.
+    ``X`` has shape ``(N, n_0)`` and ``T`` ``(N, n_L)``. ``round(fraction * N)`` rows, drawn
+    at random with ``rng`` (a seed or a Generator), form the validation set; the others are
+    the rows to fit. Both parts keep the rows' original order and dtype. The validation rows
+    are never trained on: they show how the network does on images it has not seen, while
+    the test set stays untouched until the end.
     """
     where = "validation_split"
     X, T = np.asarray(X), np.asarray(T)
