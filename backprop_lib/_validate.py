@@ -12,9 +12,14 @@ their data once and then skip these checks.
 
 from __future__ import annotations
 
+import difflib
 import numbers
+from collections.abc import Mapping
+from typing import TypeVar
 
 import numpy as np
+
+_Entry = TypeVar("_Entry")
 
 #: The floating-point types a network can compute in.
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -28,6 +33,48 @@ def describe(value) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} (type {type(value).__name__})"
+
+
+def lookup_name(name: str, registry: Mapping[str, _Entry], what: str) -> _Entry:
+    """``registry[name]``; an unknown name raises ``ValueError`` naming ``what``, the name
+    given, every valid name and the closest one, e.g.::
+
+        activation 'sigmod' is unknown; valid names are 'sigmoid', 'tanh', 'relu', 'linear',
+        'softmax'. Did you mean 'sigmoid'?
+    """
+    try:
+        return registry[name]
+    except KeyError:
+        close = difflib.get_close_matches(name.lower(), list(registry), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"{what} {name!r} is unknown; valid names are "
+            f"{', '.join(map(repr, registry))}.{hint}"
+        ) from None
+
+
+def lookup(
+    value, registry: Mapping[str, _Entry], kind: type, what: str, twins: tuple[type, ...] = ()
+) -> _Entry:
+    """The registry entry ``value`` stands for.
+
+    ``value`` is an instance of ``kind`` (returned as it is), a name (see :func:`lookup_name`)
+    or an instance of one of ``twins``, which stands for the entry of the same ``.name`` (the
+    sympy registry takes the library's objects so). Anything else raises ``TypeError`` naming
+    ``what``, the valid names and the accepted classes.
+    """
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, twins):
+        value = value.name
+    if isinstance(value, str):
+        return lookup_name(value, registry, what)
+    classes = " or ".join(cls.__name__ for cls in (kind, *twins))
+    article = "an" if classes[0] in "AEIOU" else "a"
+    raise TypeError(
+        f"{what} must be a name ({', '.join(map(repr, registry))}) or {article} {classes} "
+        f"object; got {describe(value)}."
+    )
 
 
 def check_dtype(dtype, name: str, where: str) -> np.dtype:

@@ -21,11 +21,12 @@ names.
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+
+from ._validate import lookup
 
 
 @dataclass(frozen=True)
@@ -264,19 +265,4 @@ def get_activation(name_or_object) -> Activation:
     Raises ``ValueError`` for an unknown name (listing the valid ones) and ``TypeError`` for
     anything else.
     """
-    if isinstance(name_or_object, Activation):
-        return name_or_object
-    if isinstance(name_or_object, str):
-        try:
-            return ACTIVATIONS[name_or_object]
-        except KeyError:
-            close = difflib.get_close_matches(name_or_object.lower(), ACTIVATION_NAMES, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"activation {name_or_object!r} is unknown; valid names are "
-                f"{', '.join(map(repr, ACTIVATION_NAMES))}.{hint}"
-            ) from None
-    raise TypeError(
-        f"activation must be a name ({', '.join(map(repr, ACTIVATION_NAMES))}) or an "
-        f"Activation object; got {name_or_object!r} (type {type(name_or_object).__name__})."
-    )
+    return lookup(name_or_object, ACTIVATIONS, Activation, "activation")

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_generator, describe
+from ._validate import as_generator, describe, lookup_name
 from .activations import Softmax
 from .layers import Dense
 from .network import History, Network
@@ -250,11 +250,7 @@ def _network_class(bug) -> type[CorrectNetwork]:
     if isinstance(bug, type) and issubclass(bug, CorrectNetwork):
         return bug
     if isinstance(bug, str):
-        if bug not in BUGS:
-            raise ValueError(
-                f"bug {bug!r} is unknown; valid names are {', '.join(map(repr, BUGS))}."
-            )
-        return BUGS[bug].network
+        return lookup_name(bug, BUGS, "bug").network
     raise TypeError(
         f"bug must be a name from BUGS ({', '.join(map(repr, BUGS))}), a Bug, a subclass of "
         f"CorrectNetwork, or None for the correct network; got {describe(bug)}."

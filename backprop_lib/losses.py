@@ -19,11 +19,11 @@ cross-entropies are computed from the pre-activations ``s`` instead (see
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 
 import numpy as np
 
+from ._validate import lookup
 from .activations import Interval
 
 
@@ -223,19 +223,4 @@ def get_loss(name_or_object) -> Loss:
     Raises ``ValueError`` for an unknown name (listing the valid ones) and ``TypeError`` for
     anything else.
     """
-    if isinstance(name_or_object, Loss):
-        return name_or_object
-    if isinstance(name_or_object, str):
-        try:
-            return LOSSES[name_or_object]
-        except KeyError:
-            close = difflib.get_close_matches(name_or_object.lower(), LOSS_NAMES, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
-                f"loss {name_or_object!r} is unknown; valid names are "
-                f"{', '.join(map(repr, LOSS_NAMES))}.{hint}"
-            ) from None
-    raise TypeError(
-        f"loss must be a name ({', '.join(map(repr, LOSS_NAMES))}) or a Loss object; got "
-        f"{name_or_object!r} (type {type(name_or_object).__name__})."
-    )
+    return lookup(name_or_object, LOSSES, Loss, "loss")

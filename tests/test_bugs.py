@@ -267,6 +267,8 @@ def test_with_bug_refuses_bad_arguments():
     net, _, _ = problem("demo", 0)
     with pytest.raises(ValueError, match="unknown; valid names are .*'missing transpose'"):
         with_bug(net, "missing derivative")
+    with pytest.raises(ValueError, match="Did you mean 'missing transpose'"):
+        with_bug(net, "missing tranpose")
     with pytest.raises(TypeError, match="bug must be"):
         with_bug(net, 3)
     with pytest.raises(TypeError, match="bug must be"):

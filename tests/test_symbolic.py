@@ -90,12 +90,14 @@ def test_six_pairs_are_undefined():
 def test_lookup_accepts_library_objects_and_rejects_bad_names():
     assert symbolic.get_activation(backprop_lib.get_activation("tanh")).name == "tanh"
     assert symbolic.get_loss(backprop_lib.get_loss("cross_entropy")).name == "cross_entropy"
-    with pytest.raises(ValueError, match="valid names"):
+    with pytest.raises(ValueError, match="activation 'swish' is unknown; valid names are 'sig"):
         symbolic.get_activation("swish")
-    with pytest.raises(ValueError, match="valid names"):
-        symbolic.get_loss("hinge")
-    with pytest.raises(TypeError, match="loss"):
+    with pytest.raises(ValueError, match="Did you mean 'cross_entropy'"):
+        symbolic.get_loss("crossentropy")
+    with pytest.raises(TypeError, match=r"loss must be a name .* SymbolicLoss or Loss .* got 3"):
         symbolic.get_loss(3)
+    with pytest.raises(TypeError, match=r"activation must be .* got SquaredError\(\)"):
+        symbolic.get_activation(backprop_lib.get_loss("squared_error"))
 
 
 def test_activation_forward_is_the_definition():

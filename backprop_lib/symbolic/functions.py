@@ -25,6 +25,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .._validate import lookup
+from ..activations import Activation
+from ..losses import Loss
+
 __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
@@ -283,30 +287,16 @@ LOSSES: dict[str, SymbolicLoss] = {
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
 
 
-def _lookup(value, registry: dict, cls: type, what: str):
-    if isinstance(value, cls):
-        return value
-    if isinstance(value, str):
-        if value in registry:
-            return registry[value]
-        raise ValueError(f"unknown {what} {value!r}; valid names: {', '.join(registry)}")
-    if hasattr(value, "name") and getattr(value, "name", None) in registry:
-        # a backprop_lib activation or loss object: use the sympy twin of the same name
-        return registry[value.name]
-    raise TypeError(
-        f"{what} must be a name ({', '.join(registry)}) or a {cls.__name__}, "
-        f"got {type(value).__name__}"
-    )
-
-
 def get_activation(activation) -> SymbolicActivation:
-    """The sympy activation for a name, a ``SymbolicActivation`` or a library activation."""
-    return _lookup(activation, ACTIVATIONS, SymbolicActivation, "activation")
+    """The sympy activation for a name, a ``SymbolicActivation`` or a library activation
+    (its twin of the same name)."""
+    return lookup(activation, ACTIVATIONS, SymbolicActivation, "activation", (Activation,))
 
 
 def get_loss(loss) -> SymbolicLoss:
-    """The sympy loss for a name, a ``SymbolicLoss`` or a library loss object."""
-    return _lookup(loss, LOSSES, SymbolicLoss, "loss")
+    """The sympy loss for a name, a ``SymbolicLoss`` or a library loss (its twin of the same
+    name)."""
+    return lookup(loss, LOSSES, SymbolicLoss, "loss", (Loss,))
 
 
 def pair_problem(activation, loss) -> str | None:
