@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import assert_layer_state, layer_state
 
 from backprop_lib import Dense, Network, gradient_check
 
@@ -25,17 +26,6 @@ def nets():
     ce.backward(GOOD_X, GOOD_T)
     bce.backward(GOOD_X, GOOD_T)
     return {"ce": ce, "bce": bce}
-
-
-def snapshot(net):
-    names = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
-    return [{name: np.copy(getattr(layer, name)) for name in names} for layer in net.layers]
-
-
-def assert_unchanged(before, net):
-    for old, layer in zip(before, net.layers, strict=True):
-        for name, value in old.items():
-            np.testing.assert_array_equal(getattr(layer, name), value, err_msg=name)
 
 
 def replace(array, index, value):
@@ -374,18 +364,18 @@ CASES = [
 
 @pytest.mark.parametrize(("case", "call", "error", "pattern"), CASES, ids=[c[0] for c in CASES])
 def test_refused_with_a_clear_message_and_nothing_modified(nets, case, call, error, pattern):
-    before = {name: snapshot(net) for name, net in nets.items()}
+    before = {name: layer_state(net) for name, net in nets.items()}
     with pytest.raises(error, match=pattern):
         call(nets)
     for name, net in nets.items():
         if case in ("W dtype", "W shape"):  # the test itself replaced a parameter
             continue
-        assert_unchanged(before[name], net)
+        assert_layer_state(before[name], net)
 
 
 def test_cases_with_a_replaced_parameter_change_nothing_else(nets):
     net = nets["ce"]
-    before = snapshot(net)
+    before = layer_state(net)
     net.layers[1].W = net.layers[1].W.astype(np.float32)
     with pytest.raises(TypeError):
         net.fit(GOOD_X, GOOD_T, 1, 0.1, 2)
@@ -410,7 +400,7 @@ def test_step_before_backward_is_refused():
 def test_a_refused_fit_takes_no_step_even_late_in_the_checks(nets):
     """The last argument checked (validation data) fails: no weight has moved."""
     net = nets["ce"]
-    before = snapshot(net)
+    before = layer_state(net)
     with pytest.raises(ValueError, match="X_val"):
         net.fit(GOOD_X, GOOD_T, 5, 0.5, 1, rng=0, validation_data=(GOOD_X[:, :1], GOOD_T))
-    assert_unchanged(before, net)
+    assert_layer_state(before, net)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_targets, softmax
 
 from backprop_lib import VALID_PAIRS, Network, numerical_gradient
 
@@ -20,14 +21,6 @@ from backprop_lib import VALID_PAIRS, Network, numerical_gradient
 @pytest.fixture
 def rng():
     return np.random.default_rng(271828)
-
-
-def _targets(loss: str, rng, shape) -> np.ndarray:
-    if loss == "cross_entropy":
-        return rng.dirichlet(np.ones(shape[1]), size=shape[0])
-    if loss == "binary_cross_entropy":
-        return rng.uniform(size=shape)
-    return rng.normal(size=shape)
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "linear", "softmax"])
@@ -39,7 +32,7 @@ def test_batch_gradient_is_the_mean_of_per_sample_finite_differences(hidden, out
         layer.b = rng.normal(scale=0.3, size=layer.b.shape)
     B = 5
     X = rng.normal(size=(B, 3))
-    T = _targets(loss, rng, (B, 3))
+    T = random_targets(loss, rng, (B, 3))
     net.forward(X)
     if hidden == "relu":   # keep every relu input away from its kink
         assert np.min(np.abs(net.layers[0].s)) > 1e-4
@@ -51,15 +44,6 @@ def test_batch_gradient_is_the_mean_of_per_sample_finite_differences(hidden, out
             np.testing.assert_allclose(
                 analytic, np.mean(per_sample, axis=0), rtol=1e-6, atol=1e-9,
                 err_msg=f"{hidden}-{output} + {loss}: layer {index + 1} {name}")
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _softmax_columns(z):
-    e = np.exp(z - z.max(axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
 
 
 @pytest.mark.parametrize("sizes", [(6, 5, 4), (3, 7, 2), (10, 3, 5)])
@@ -74,7 +58,7 @@ def test_column_layout_backprop_equals_the_library(sizes, batch, rng):
     T_col = np.eye(n2)[:, rng.integers(n2, size=batch)]
 
     H = np.tanh(W1.T @ X_col + b1[:, None])
-    O_out = _softmax_columns(W2.T @ H + b2[:, None])
+    O_out = softmax(W2.T @ H + b2[:, None], axis=0)
     D2 = (O_out - T_col) / batch
     D1 = (W2 @ D2) * (1.0 - H**2)
     expected = [(X_col @ D1.T, D1.sum(axis=1)), (H @ D2.T, D2.sum(axis=1))]

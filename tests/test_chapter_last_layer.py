@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import sigmoid
 
 from backprop_lib import Network, numerical_gradient, symbolic
 from backprop_lib.symbolic import derive
@@ -18,10 +19,6 @@ from backprop_lib.symbolic import derive
 @pytest.fixture
 def rng():
     return np.random.default_rng(20231129)
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _sigmoid_slope(z):
@@ -43,7 +40,7 @@ def test_lecture_S_is_the_book_delta_transposed(sizes, seed):
 
     eta = last.W.T @ last.o_prev.T + last.b[:, None]           # the lecture: eta = W^T a + b
     A = np.diag(_sigmoid_slope(eta)[:, 0])
-    e = t.T - _sigmoid(eta)                                    # e = t - y
+    e = t.T - sigmoid(eta)                                    # e = t - y
     S = -2 * A @ e
     np.testing.assert_allclose(S, last.delta.T, rtol=1e-12, atol=1e-16,
                                err_msg="S = -2Ae differs from the library's delta, transposed")
@@ -56,7 +53,7 @@ def test_sum_of_squares_delta_carries_one_over_B(batch, rng):
     X, T = rng.normal(size=(batch, 3)), rng.uniform(size=(batch, 3))
     net.backward(X, T)
     last = net.layers[-1]
-    expected = -2 * (T - _sigmoid(last.s)) * _sigmoid_slope(last.s) / batch
+    expected = -2 * (T - sigmoid(last.s)) * _sigmoid_slope(last.s) / batch
     np.testing.assert_allclose(last.delta, expected, rtol=1e-12)
     # sum over the batch of delta is the bias gradient, by finite differences
     np.testing.assert_allclose(expected.sum(axis=0), numerical_gradient(net, X, T, 1, "b"),

@@ -2,7 +2,7 @@ r"""Claims of the *Loss/activation pairs* chapter (book/pairs.md), checked beyon
 
 Each verdict of ``backprop_lib.pair_explorer.PAIR_ADVICE`` (and the fused pairs) is a claim
 about a pair's output delta. Here every claim is checked with the independent sympy and numpy
-implementations of ``test_pair_explorer`` (the loss written out by hand, differentiated by
+implementations of ``tests/helpers.py`` (the loss written out by hand, differentiated by
 ``sympy.diff``; no ``backprop_lib``), at points chosen to expose it. The last test measures the
 time the chapter's catalogue takes: every derivation and proof, and the numeric check of every
 defined pair against the library, in a fresh interpreter.
@@ -15,23 +15,10 @@ import sys
 
 import numpy as np
 import pytest
-from test_pair_explorer import _numpy_loss, independent_sympy_delta
+from helpers import numpy_loss, numpy_outputs, sympy_delta
 
 from backprop_lib import ACTIVATION_NAMES, LOSS_NAMES, VALID_PAIRS
 from backprop_lib.pair_explorer import PAIR_ADVICE, pair_verdict
-
-
-def _outputs(activation: str, s: np.ndarray) -> np.ndarray:
-    if activation == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-s))
-    if activation == "tanh":
-        return np.tanh(s)
-    if activation == "relu":
-        return np.maximum(s, 0.0)
-    if activation == "linear":
-        return s
-    e = np.exp(s - s.max())
-    return e / e.sum()
 
 
 @pytest.fixture
@@ -54,9 +41,9 @@ SATURATED = {
 @pytest.mark.parametrize("activation, loss", _kind("saturates"))
 def test_saturating_pairs_have_a_vanishing_delta_where_badly_wrong(activation, loss):
     s, t = (np.array(v) for v in SATURATED[activation])
-    o = _outputs(activation, s)
+    o = numpy_outputs(activation, s)
     assert np.max(np.abs(o - t)) > 0.99, "the point is not badly wrong"
-    delta = independent_sympy_delta(activation, loss, s, t)
+    delta = sympy_delta(activation, loss, s, t)
     assert np.max(np.abs(delta)) < 1e-3, f"{activation} + {loss}: delta {delta}"
 
 
@@ -65,18 +52,18 @@ def test_fused_pairs_give_output_minus_target(activation, loss, rng):
     for _ in range(3):
         s = rng.normal(scale=2.0, size=3)
         t = rng.dirichlet(np.ones(3)) if loss == "cross_entropy" else rng.uniform(size=3)
-        np.testing.assert_allclose(independent_sympy_delta(activation, loss, s, t),
-                                   _outputs(activation, s) - t, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(sympy_delta(activation, loss, s, t),
+                                   numpy_outputs(activation, s) - t, rtol=1e-12, atol=1e-15)
     # ... and where the squared error's delta vanishes, theirs is of size 1
     s_sat, t_sat = (np.array(v) for v in SATURATED[activation])
-    assert np.max(np.abs(independent_sympy_delta(activation, loss, s_sat, t_sat))) > 0.99
+    assert np.max(np.abs(sympy_delta(activation, loss, s_sat, t_sat))) > 0.99
 
 
 @pytest.mark.parametrize("activation, loss", _kind("good"))
 def test_linear_with_squared_errors_is_proportional_to_the_error(activation, loss, rng):
     factor = {"squared_error": 1.0, "sum_squared_error": 2.0}[loss]
     s, t = rng.normal(size=3), rng.normal(size=3)
-    np.testing.assert_allclose(independent_sympy_delta(activation, loss, s, t),
+    np.testing.assert_allclose(sympy_delta(activation, loss, s, t),
                                factor * (s - t), rtol=1e-12)
 
 
@@ -86,43 +73,43 @@ def test_relu_output_is_dead_for_negative_s_whatever_the_target(loss, rng):
     for _ in range(5):
         s = -rng.uniform(0.1, 5.0, size=3)
         t = rng.normal(scale=3.0, size=3)
-        np.testing.assert_array_equal(independent_sympy_delta("relu", loss, s, t), 0.0)
+        np.testing.assert_array_equal(sympy_delta("relu", loss, s, t), 0.0)
 
 
 def test_sigmoid_cross_entropy_loss_falls_while_the_prediction_worsens():
     assert pair_verdict("sigmoid", "cross_entropy").kind == "poor"
     t = np.array([1.0, 0.0, 0.0])
     s_right, s_worse = np.array([2.0, -2.0, -2.0]), np.array([3.0, 6.0, 6.0])
-    E_right = _numpy_loss("sigmoid", "cross_entropy", s_right, t)
-    E_worse = _numpy_loss("sigmoid", "cross_entropy", s_worse, t)
-    assert np.argmax(_outputs("sigmoid", s_right)) == 0
-    assert np.argmax(_outputs("sigmoid", s_worse)) != 0
+    E_right = numpy_loss("sigmoid", "cross_entropy", s_right, t)
+    E_worse = numpy_loss("sigmoid", "cross_entropy", s_worse, t)
+    assert np.argmax(numpy_outputs("sigmoid", s_right)) == 0
+    assert np.argmax(numpy_outputs("sigmoid", s_worse)) != 0
     assert E_worse < E_right
     for target in np.eye(3):     # every output pushed up: the loss is ~0 for every target
-        assert _numpy_loss("sigmoid", "cross_entropy", np.full(3, 10.0), target) < 1e-4
+        assert numpy_loss("sigmoid", "cross_entropy", np.full(3, 10.0), target) < 1e-4
     # units with t = 0 get no signal at all
     np.testing.assert_array_equal(
-        independent_sympy_delta("sigmoid", "cross_entropy", s_worse, t)[1:], 0.0)
+        sympy_delta("sigmoid", "cross_entropy", s_worse, t)[1:], 0.0)
 
 
 def test_softmax_binary_cross_entropy_cannot_fit_multi_label_targets(rng):
     assert pair_verdict("softmax", "binary_cross_entropy").kind == "poor"
     t = np.array([1.0, 1.0, 0.0])
-    losses = [_numpy_loss("softmax", "binary_cross_entropy", s, t)
+    losses = [numpy_loss("softmax", "binary_cross_entropy", s, t)
               for s in rng.uniform(-10.0, 10.0, size=(2000, 3))]
     assert min(losses) >= 2 * np.log(2)
     np.testing.assert_allclose(
-        _numpy_loss("softmax", "binary_cross_entropy", np.array([30.0, 30.0, -30.0]), t),
+        numpy_loss("softmax", "binary_cross_entropy", np.array([30.0, 30.0, -30.0]), t),
         2 * np.log(2))
 
 
 def test_softmax_binary_cross_entropy_couples_the_units():
     s = np.array([0.3, -0.2, 0.5])
     t_a, t_b = np.array([1.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0])   # only t_2 differs
-    coupled = independent_sympy_delta("softmax", "binary_cross_entropy", s, t_a)[0]
-    assert coupled != independent_sympy_delta("softmax", "binary_cross_entropy", s, t_b)[0]
-    separate = independent_sympy_delta("sigmoid", "binary_cross_entropy", s, t_a)[0]
-    assert separate == independent_sympy_delta("sigmoid", "binary_cross_entropy", s, t_b)[0]
+    coupled = sympy_delta("softmax", "binary_cross_entropy", s, t_a)[0]
+    assert coupled != sympy_delta("softmax", "binary_cross_entropy", s, t_b)[0]
+    separate = sympy_delta("sigmoid", "binary_cross_entropy", s, t_a)[0]
+    assert separate == sympy_delta("sigmoid", "binary_cross_entropy", s, t_b)[0]
 
 
 def test_every_advice_kind_is_tested_here():

@@ -11,16 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import sigmoid
 
 from backprop_lib import Network, numerical_gradient, symbolic
 
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 SLOPES = {
-    "sigmoid": lambda z: _sigmoid(z) * (1.0 - _sigmoid(z)),
+    "sigmoid": lambda z: sigmoid(z) * (1.0 - sigmoid(z)),
     "tanh": lambda z: 1.0 / np.cosh(z) ** 2,
 }
 
@@ -92,7 +88,7 @@ def test_four_layer_lecture_example(sizes, seed):
     for k in (2, 3, 4):
         layer = net.layers[k - 2]
         eta = layer.W.T @ a[k - 1] + layer.b[:, None]
-        a[k] = _sigmoid(eta)
+        a[k] = sigmoid(eta)
         A[k] = np.diag((a[k] * (1.0 - a[k]))[:, 0])
     S = {4: -2 * A[4] @ (t.T - a[4])}
     for k in (3, 2):

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import central_difference, softmax
+from helpers import sigmoid as np_sigmoid
 
 import backprop_lib.symbolic as bsym
 from backprop_lib import Network, check_pair, numerical_gradient
@@ -57,27 +59,6 @@ def assert_same(left, right):
         assert gap.applyfunc(sp.simplify).is_zero_matrix, gap
     else:
         assert sp.simplify(gap) == 0, gap
-
-
-def central_difference(f, x, eps=1e-6):
-    r"""$\partial f/\partial x$ by central differences, entry by entry."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        grad[idx] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
-
-def np_sigmoid(v):
-    return 1 / (1 + np.exp(-v))
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(20231128)
 
 
 # --------------------------------------------------------------------------- Swinn
@@ -297,10 +278,6 @@ def _nn_overall_layer(rng):
 
 @check("er-nn-catalogue-blanks")
 def _nn_catalogue_blanks(rng):
-    def softmax(v):
-        e = np.exp(v - v.max())
-        return e / e.sum()
-
     forwards = {"relu": lambda v: np.maximum(v, 0.0), "linear": lambda v: v, "softmax": softmax}
     given = {
         "relu": lambda s, o: np.diag((s > 0).astype(float)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import assert_layer_state, layer_state
 
 from backprop_lib import Dense, Network, Sigmoid, SquaredError, gradient_check, numerical_gradient
 
@@ -17,27 +18,6 @@ def problem(rng):
     X = rng.normal(size=(5, 3))
     T = np.eye(2)[[0, 1, 1, 0, 1]]
     return net, X, T
-
-
-def snapshot(net):
-    """Copies of every array a layer holds, parameters and stored values."""
-    names = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
-    return [
-        {
-            name: None if getattr(layer, name) is None else getattr(layer, name).copy()
-            for name in names
-        }
-        for layer in net.layers
-    ]
-
-
-def assert_same(before, after):
-    for old, new in zip(before, after, strict=True):
-        for name, value in old.items():
-            if value is None:
-                assert new[name] is None, name
-            else:
-                np.testing.assert_array_equal(new[name], value, err_msg=name)
 
 
 def test_correct_backprop_gives_a_tiny_error(problem):
@@ -70,10 +50,10 @@ def test_numerical_gradient_by_hand():
 def test_the_network_is_left_exactly_as_it_was(problem):
     net, X, T = problem
     net.backward(X[:2], T[:2])  # stored values from another batch
-    before = snapshot(net)
+    before = layer_state(net)
     gradient_check(net, X, T)
     numerical_gradient(net, X, T, 1, "W")
-    assert_same(before, snapshot(net))
+    assert_layer_state(before, net)
 
 
 class WrongSigmoid(Sigmoid):
@@ -141,11 +121,11 @@ def test_float32_networks_are_refused(problem):
 )
 def test_numerical_gradient_refuses_bad_arguments(problem, kwargs, error, pattern):
     net, X, T = problem
-    before = snapshot(net)
+    before = layer_state(net)
     arguments = {"layer": 0, "name": "W", "eps": 1e-6, **kwargs}
     with pytest.raises(error, match=pattern):
         numerical_gradient(net, X, T, **arguments)
-    assert_same(before, snapshot(net))
+    assert_layer_state(before, net)
 
 
 def test_gradient_check_refuses_bad_arguments(problem):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import random_targets
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -17,14 +18,6 @@ from backprop_lib import (
     Network,
     gradient_check,
 )
-
-
-def targets_for(loss, rng, shape):
-    if loss == "cross_entropy":
-        return rng.dirichlet(np.ones(shape[1]), size=shape[0])
-    if loss == "binary_cross_entropy":
-        return rng.uniform(0.0, 1.0, size=shape)
-    return rng.normal(size=shape)
 
 
 @st.composite
@@ -45,7 +38,7 @@ def networks(draw, pair):
     for layer in net.layers:
         layer.b = rng.normal(0.0, 0.5, size=layer.n_out)
     X = rng.normal(size=(batch, sizes[0]))
-    T = targets_for(loss, rng, (batch, sizes[-1]))
+    T = random_targets(loss, rng, (batch, sizes[-1]))
     return net, X, T
 
 
@@ -139,7 +132,7 @@ def test_extreme_pre_activations_stay_finite_through_a_network(activation, loss,
     net = Network([Dense(1, 1, "linear", rng=0), layer], loss)
     net.layers[0].W = np.array([[1.0]])
     X = np.array([[1.0], [-1.0], [0.5], [0.999]])
-    T = targets_for(loss, rng, (4, n_out))
+    T = random_targets(loss, rng, (4, n_out))
     assert np.abs(net.forward(X)).max() <= 1000.0 or activation != "linear"
     assert np.isfinite(net.loss(X, T))
     for dW, db in net.backward(X, T):
@@ -166,7 +159,7 @@ def test_fused_network_equals_the_unfused_chain(activation, loss, rng):
     unfused = Network([layer for layer in fused.copy().layers], unfused_loss)
     assert fused.fused == ((activation, loss) in FUSED_PAIRS) and not unfused.fused
     X = rng.normal(size=(6, 3))
-    T = targets_for(loss, rng, (6, 4))
+    T = random_targets(loss, rng, (6, 4))
     np.testing.assert_allclose(unfused.loss(X, T), fused.loss(X, T), rtol=1e-13)
     for (dW, db), (dW_chain, db_chain) in zip(
         fused.backward(X, T), unfused.backward(X, T), strict=True

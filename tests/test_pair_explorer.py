@@ -2,8 +2,9 @@ r"""The pair explorer (backprop_lib/pair_explorer.py), driven in plain Python.
 
 ipywidgets 8 works without a frontend: setting ``.value`` fires the observers. The numbers the
 explorer displays are read back from its HTML and compared with an independent computation:
-the loss written out here with plain sympy and differentiated with ``sympy.diff``, and central
-differences of the loss written out here with numpy. Neither uses ``backprop_lib``.
+the loss written out with plain sympy and differentiated with ``sympy.diff``, and central
+differences of the loss written out with numpy (``tests/helpers.py``: ``sympy_delta``,
+``finite_difference_delta``). Neither uses ``backprop_lib``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 import numpy as np
 import pytest
-import sympy as sp
+from helpers import finite_difference_delta, sympy_delta
 
 from backprop_lib import ACTIVATION_NAMES, FUSED_PAIRS, LOSS_NAMES, VALID_PAIRS, check_pair
 from backprop_lib.pair_explorer import (
@@ -29,77 +30,6 @@ from backprop_lib.pair_explorer import (
     scaled_error,
 )
 from backprop_lib.symbolic.derivation import catalogue
-
-# -- an independent implementation of every activation and loss -------------------------------
-
-
-def _sympy_outputs(activation: str, s: list[sp.Symbol]) -> list[sp.Expr]:
-    if activation == "sigmoid":
-        return [1 / (1 + sp.exp(-v)) for v in s]
-    if activation == "tanh":
-        return [sp.tanh(v) for v in s]
-    if activation == "relu":
-        return [sp.Max(0, v) for v in s]
-    if activation == "linear":
-        return list(s)
-    total = sum(sp.exp(v) for v in s)
-    return [sp.exp(v) / total for v in s]
-
-
-def _sympy_loss(loss: str, o: list[sp.Expr], t: list[sp.Symbol]) -> sp.Expr:
-    pairs = list(zip(o, t, strict=True))
-    if loss == "squared_error":
-        return sum((ok - tk) ** 2 for ok, tk in pairs) / 2
-    if loss == "sum_squared_error":
-        return sum((tk - ok) ** 2 for ok, tk in pairs)
-    if loss == "binary_cross_entropy":
-        return -sum(tk * sp.log(ok) + (1 - tk) * sp.log(1 - ok) for ok, tk in pairs)
-    return -sum(tk * sp.log(ok) for ok, tk in pairs)
-
-
-def independent_sympy_delta(activation: str, loss: str, s_row, t_row) -> np.ndarray:
-    r"""$\partial E(f(s), t)/\partial s_i$ by ``sympy.diff`` of the loss written out here."""
-    n = len(s_row)
-    s = sp.symbols(f"s1:{n + 1}", real=True)
-    t = sp.symbols(f"t1:{n + 1}", real=True)
-    E = _sympy_loss(loss, _sympy_outputs(activation, list(s)), list(t))
-    values = {**dict(zip(s, map(float, s_row), strict=True)),
-              **dict(zip(t, map(float, t_row), strict=True))}
-    return np.array([float(sp.diff(E, v).evalf(30, subs=values)) for v in s])
-
-
-def _numpy_loss(activation: str, loss: str, s: np.ndarray, t: np.ndarray) -> float:
-    if activation == "sigmoid":
-        o = 1.0 / (1.0 + np.exp(-s))
-    elif activation == "tanh":
-        o = np.tanh(s)
-    elif activation == "relu":
-        o = np.maximum(s, 0.0)
-    elif activation == "linear":
-        o = s
-    else:
-        e = np.exp(s - s.max())
-        o = e / e.sum()
-    if loss == "squared_error":
-        return 0.5 * np.sum((o - t) ** 2)
-    if loss == "sum_squared_error":
-        return np.sum((t - o) ** 2)
-    if loss == "binary_cross_entropy":
-        return -np.sum(t * np.log(o) + (1 - t) * np.log(1 - o))
-    return -np.sum(t * np.log(o))
-
-
-def independent_finite_differences(activation, loss, s_row, t_row, eps=1e-6) -> np.ndarray:
-    r"""Central differences of the loss written out here with numpy."""
-    s_row, t_row = np.asarray(s_row, dtype=float), np.asarray(t_row, dtype=float)
-    out = np.empty_like(s_row)
-    for k in range(len(s_row)):
-        step = np.zeros_like(s_row)
-        step[k] = eps
-        out[k] = (_numpy_loss(activation, loss, s_row + step, t_row)
-                  - _numpy_loss(activation, loss, s_row - step, t_row)) / (2 * eps)
-    return out
-
 
 # -- reading the explorer's display ----------------------------------------------------------
 
@@ -157,11 +87,11 @@ def test_displayed_delta_equals_independent_computation(activation, loss, rng):
     t_used = t / t.sum() if loss == "cross_entropy" else t
     np.testing.assert_allclose(shown["t"], t_used, rtol=1e-9,
                                err_msg="the t shown are not the targets used")
-    expected = independent_sympy_delta(activation, loss, s, t_used)
+    expected = sympy_delta(activation, loss, s, t_used)
     for key in ("delta_sympy", "delta_textbook", "delta_library"):
         np.testing.assert_allclose(shown[key], expected, rtol=1e-9, atol=1e-12,
                                    err_msg=f"{activation} + {loss}: displayed {key}")
-    expected_fd = independent_finite_differences(activation, loss, s, t_used)
+    expected_fd = finite_difference_delta(activation, loss, s, t_used)
     np.testing.assert_allclose(shown["delta_numerical"], expected_fd, rtol=1e-6, atol=1e-8,
                                err_msg=f"{activation} + {loss}: displayed finite differences")
     errors = displayed_errors(explorer)
@@ -262,7 +192,7 @@ def test_pair_agreement_on_a_batch(activation, loss, rng):
     else:
         T = rng.normal(size=(B, 3))
     g = pair_agreement(activation, loss, S, T)
-    expected = np.array([independent_sympy_delta(activation, loss, s, t)
+    expected = np.array([sympy_delta(activation, loss, s, t)
                          for s, t in zip(S, T, strict=True)]) / B   # the batch mean's 1/B
     for name in ("delta_sympy", "delta_textbook", "delta_library"):
         np.testing.assert_allclose(getattr(g, name), expected, rtol=1e-9, atol=1e-14,

@@ -14,6 +14,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import random_targets, sympy_loss, sympy_outputs
 
 from backprop_lib.activations import ACTIVATION_NAMES, ACTIVATIONS
 from backprop_lib.losses import LOSS_NAMES, LOSSES
@@ -100,34 +101,10 @@ _s = sp.symbols(f"s1:{N + 1}", real=True)
 _t = sp.symbols(f"t1:{N + 1}", real=True)
 
 
-def _outputs_sym(activation):
-    if activation == "softmax":
-        total = sum(sp.exp(v) for v in _s)
-        return [sp.exp(v) / total for v in _s]
-    f = {
-        "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
-        "tanh": sp.tanh,
-        "relu": lambda v: sp.Max(0, v),
-        "linear": lambda v: v,
-    }[activation]
-    return [f(v) for v in _s]
-
-
-def _per_sample_sym(activation, loss):
-    o = _outputs_sym(activation)
-    terms = {
-        "squared_error": lambda ok, tk: sp.Rational(1, 2) * (ok - tk) ** 2,
-        "sum_squared_error": lambda ok, tk: (tk - ok) ** 2,
-        "binary_cross_entropy": lambda ok, tk: -(tk * sp.log(ok) + (1 - tk) * sp.log(1 - ok)),
-        "cross_entropy": lambda ok, tk: -tk * sp.log(ok),
-    }[loss]
-    return sum(terms(ok, tk) for ok, tk in zip(o, _t, strict=True))
-
-
 def sympy_loss_and_delta(activation, loss, s, t, digits=30):
     """E and dE/ds from sympy's expressions evaluated with mpmath at ``digits`` digits (1000
     keep even the e^-1000 in 1 - sigmoid(1000)); s, t of shape (B, N)."""
-    e = _per_sample_sym(activation, loss)
+    e = sympy_loss(loss, sympy_outputs(activation, _s), _t)
     value = sp.lambdify(_s + _t, e, "mpmath")
     partials = [sp.lambdify(_s + _t, sp.diff(e, v), "mpmath") for v in _s]
     values, deltas = [], []
@@ -139,20 +116,12 @@ def sympy_loss_and_delta(activation, loss, s, t, digits=30):
     return np.mean(values), np.array(deltas) / len(s)
 
 
-def targets_for(loss, rng, shape):
-    if loss == "cross_entropy":
-        return rng.dirichlet(np.ones(shape[1]), size=shape[0])
-    if loss == "binary_cross_entropy":
-        return rng.uniform(0.0, 1.0, size=shape)
-    return rng.normal(size=shape)
-
-
 @pytest.mark.parametrize(("activation", "loss"), sorted(VALID_PAIRS))
 def test_output_delta_and_loss_match_sympy(activation, loss, rng):
     s = rng.uniform(-4.0, 4.0, size=(4, N))
     if activation == "relu":
         s = np.where(np.abs(s) < 0.1, 0.1, s)
-    t = targets_for(loss, rng, s.shape)
+    t = random_targets(loss, rng, s.shape)
     act, lo = ACTIVATIONS[activation], LOSSES[loss]
     o = act.forward(s)
     value, delta = sympy_loss_and_delta(activation, loss, s, t)
@@ -164,7 +133,7 @@ def test_output_delta_and_loss_match_sympy(activation, loss, rng):
 def test_closed_forms_equal_the_general_chain(activation, loss, rng):
     """Fused == unfused (and the other closed forms == the chain) where both are finite."""
     s = rng.uniform(-6.0, 6.0, size=(5, 4))
-    t = targets_for(loss, rng, s.shape)
+    t = random_targets(loss, rng, s.shape)
     act, lo = ACTIVATIONS[activation], LOSSES[loss]
     o = act.forward(s)
     chain = act.backward(s, o, lo.gradient(o, t))
@@ -175,7 +144,7 @@ def test_closed_forms_equal_the_general_chain(activation, loss, rng):
 def test_fused_delta_is_output_minus_target_over_batch(rng):
     for activation, loss in FUSED_PAIRS:
         s = rng.normal(size=(6, 4))
-        t = targets_for(loss, rng, s.shape)
+        t = random_targets(loss, rng, s.shape)
         o = ACTIVATIONS[activation].forward(s)
         np.testing.assert_array_equal(
             output_delta(ACTIVATIONS[activation], LOSSES[loss], s, o, t), (o - t) / 6
@@ -208,7 +177,7 @@ def test_closed_forms_are_exact_at_extreme_pre_activations(activation, loss):
 def test_every_valid_pair_is_finite_on_the_whole_range(activation, loss, rng):
     s = rng.uniform(-1000.0, 1000.0, size=(200, 4))
     s[:4, :3] = EXTREME_S
-    t = targets_for(loss, rng, s.shape)
+    t = random_targets(loss, rng, s.shape)
     act, lo = ACTIVATIONS[activation], LOSSES[loss]
     o = act.forward(s)
     assert np.isfinite(output_loss(act, lo, s, o, t))

@@ -8,6 +8,7 @@ the library's loss values, a hand-written numpy forward pass, and the library it
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import central_difference
 
 import backprop_lib
 from backprop_lib import symbolic
@@ -239,17 +240,6 @@ def _relative(a, b):
     return np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1e-300)
 
 
-def _central(f, x, eps=1e-6):
-    """Central differences of the scalar f at every entry of x."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        grad[idx] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("activation, loss", VALID)
 def test_sympy_matches_library(activation, loss, rng):
     errors = assert_matches_library(activation, loss, rng, batch=6, n=N_UNITS, rtol=1e-12)
@@ -267,20 +257,23 @@ def test_sympy_matches_central_differences(activation, loss, rng):
 
     # dE/do: sympy (per sample, / B) against differences of the library's loss value in o
     dE_do_sym = lambdify_matrix(d.dE_do, [d.o, d.t])(o_lib, T) / B
-    dE_do_fd = _central(lambda o: lss.value(o, T), o_lib)
+    dE_do_fd = central_difference(lambda o: lss.value(o, T), o_lib)
     assert _relative(dE_do_sym, dE_do_fd) <= 1e-7
 
     # the Jacobian: sympy against differences of the library's forward pass, row by row
     J_sym = lambdify_matrix(d.jacobian, [d.s])(S)
     for row in range(B):
         J_fd = np.stack(
-            [_central(lambda s, k=k: act.forward(s[None])[0, k], S[row]) for k in range(N_UNITS)]
+            [
+                central_difference(lambda s, k=k: act.forward(s[None])[0, k], S[row])
+                for k in range(N_UNITS)
+            ]
         )
         assert _relative(J_sym[row], J_fd) <= 1e-7
 
     # delta: sympy against differences of the network-style loss E(f(s), t) in s
     delta_sym = lambdify_matrix(d.delta, [d.s, d.t])(S, T) / B
-    delta_fd = _central(lambda s: lss.value(act.forward(s), T), S)
+    delta_fd = central_difference(lambda s: lss.value(act.forward(s), T), S)
     assert _relative(delta_sym, delta_fd) <= 1e-7
     delta_textbook = lambdify_matrix(d.delta_textbook, [d.o, d.t])(o_lib, T) / B
     assert _relative(delta_textbook, delta_fd) <= 1e-7

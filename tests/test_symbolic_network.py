@@ -5,16 +5,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import numpy_outputs
 
 from backprop_lib.symbolic import latex, symbolic_network, weight_symbols
-
-NUMPY_ACTIVATIONS = {
-    "sigmoid": lambda s: 1 / (1 + np.exp(-s)),
-    "tanh": np.tanh,
-    "relu": lambda s: np.maximum(s, 0.0),
-    "linear": lambda s: s,
-    "softmax": lambda s: np.exp(s - s.max()) / np.exp(s - s.max()).sum(),
-}
 
 
 def _fake_network(sizes, activations, rng):
@@ -33,7 +26,7 @@ def _fake_network(sizes, activations, rng):
 def _numpy_forward(net, x):
     o = np.asarray(x, dtype=float)
     for layer in net.layers:
-        o = NUMPY_ACTIVATIONS[layer.activation.name](o @ layer.W + layer.b)
+        o = numpy_outputs(layer.activation.name, o @ layer.W + layer.b)
     return o
 
 

@@ -1,0 +1,165 @@
+r"""The tests' independent reference: everything here is written from the definitions with
+plain numpy and sympy, and imports nothing from ``backprop_lib``, so that a test comparing the
+library with it compares two separate implementations.
+
+Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path`` (the default
+``prepend`` import mode, as ``tests/`` is not a package), with ``pytest`` and with
+``python -m pytest`` alike.
+
+- :func:`central_difference`: the gradient of any scalar function, entry by entry;
+- :func:`random_targets`: targets a loss accepts;
+- :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_loss`: activations and
+  losses in numpy; :func:`sympy_outputs`, :func:`sympy_loss`: the same in sympy;
+  :func:`sympy_delta`, :func:`finite_difference_delta`: the output delta from those;
+- :func:`layer_state`, :func:`assert_layer_state`: copies of every array a network's layers
+  hold, to assert that a call left the network exactly as it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+LAYER_ARRAYS = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
+
+
+def central_difference(f, x, eps=1e-6) -> np.ndarray:
+    r"""$\partial f/\partial x$ by central differences,
+    $(f(x + \varepsilon e_k) - f(x - \varepsilon e_k)) / 2\varepsilon$ for every entry $k$ of
+    ``x`` (any shape, converted to float64); returns an array of the shape of ``x``."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[idx] += eps
+        down[idx] -= eps
+        grad[idx] = (f(up) - f(down)) / (2 * eps)
+    return grad
+
+
+def random_targets(loss: str, rng: np.random.Generator, shape) -> np.ndarray:
+    r"""Targets of ``shape`` ``(B, n)`` valid for ``loss``: probability rows (Dirichlet(1)) for
+    cross-entropy, uniform in $[0, 1]$ for binary cross-entropy, standard normal otherwise."""
+    if loss == "cross_entropy":
+        return rng.dirichlet(np.ones(shape[1]), size=shape[0])
+    if loss == "binary_cross_entropy":
+        return rng.uniform(0.0, 1.0, size=shape)
+    return rng.normal(size=shape)
+
+
+# -- activations and losses in numpy ----------------------------------------------------------
+
+
+def sigmoid(z):
+    r"""$\sigma(z) = 1/(1 + e^{-z})$, the textbook form (overflows for $z < -709$)."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def softmax(z, axis=-1):
+    r"""$e^{z_i - m} / \sum_k e^{z_k - m}$ along ``axis``, $m$ the maximum along it
+    (``axis=0`` for the notes' column layout)."""
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def numpy_outputs(activation: str, s):
+    r"""$o = f(s)$ for an activation name; softmax acts along the last axis."""
+    if activation == "sigmoid":
+        return sigmoid(s)
+    if activation == "tanh":
+        return np.tanh(s)
+    if activation == "relu":
+        return np.maximum(s, 0.0)
+    if activation == "linear":
+        return s
+    if activation == "softmax":
+        return softmax(s)
+    raise ValueError(f"numpy_outputs: unknown activation {activation!r}")
+
+
+def numpy_loss(activation: str, loss: str, s, t) -> float:
+    r"""The per-sample loss $E(f(s), t)$, a sum over the units of one row ``s``, ``t``."""
+    o = numpy_outputs(activation, np.asarray(s, dtype=np.float64))
+    if loss == "squared_error":
+        return 0.5 * np.sum((o - t) ** 2)
+    if loss == "sum_squared_error":
+        return np.sum((t - o) ** 2)
+    if loss == "binary_cross_entropy":
+        return -np.sum(t * np.log(o) + (1 - t) * np.log(1 - o))
+    if loss == "cross_entropy":
+        return -np.sum(t * np.log(o))
+    raise ValueError(f"numpy_loss: unknown loss {loss!r}")
+
+
+def finite_difference_delta(activation: str, loss: str, s_row, t_row, eps=1e-6) -> np.ndarray:
+    r"""$\delta = \partial E(f(s), t)/\partial s$ of one row by :func:`central_difference` of
+    :func:`numpy_loss`."""
+    t_row = np.asarray(t_row, dtype=np.float64)
+    return central_difference(lambda s: numpy_loss(activation, loss, s, t_row), s_row, eps)
+
+
+# -- activations and losses in sympy ----------------------------------------------------------
+
+
+def sympy_outputs(activation: str, s) -> list[sp.Expr]:
+    r"""$o = f(s)$ for a list of expressions ``s`` (softmax over the whole list)."""
+    if activation == "softmax":
+        total = sum(sp.exp(v) for v in s)
+        return [sp.exp(v) / total for v in s]
+    f = {
+        "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
+        "tanh": sp.tanh,
+        "relu": lambda v: sp.Max(0, v),
+        "linear": lambda v: v,
+    }[activation]
+    return [f(v) for v in s]
+
+
+def sympy_loss(loss: str, o, t) -> sp.Expr:
+    r"""The per-sample loss $E(o, t) = \sum_k e(o_k, t_k)$ of two lists of expressions."""
+    term = {
+        "squared_error": lambda ok, tk: sp.Rational(1, 2) * (ok - tk) ** 2,
+        "sum_squared_error": lambda ok, tk: (tk - ok) ** 2,
+        "binary_cross_entropy": lambda ok, tk: -(tk * sp.log(ok) + (1 - tk) * sp.log(1 - ok)),
+        "cross_entropy": lambda ok, tk: -tk * sp.log(ok),
+    }[loss]
+    return sum(term(ok, tk) for ok, tk in zip(o, t, strict=True))
+
+
+def sympy_delta(activation: str, loss: str, s_row, t_row) -> np.ndarray:
+    r"""$\delta_i = \partial E(f(s), t)/\partial s_i$ of one row by ``sympy.diff`` of
+    :func:`sympy_loss` after :func:`sympy_outputs`, evaluated with 30 digits."""
+    n = len(s_row)
+    s = sp.symbols(f"s1:{n + 1}", real=True)
+    t = sp.symbols(f"t1:{n + 1}", real=True)
+    E = sympy_loss(loss, sympy_outputs(activation, s), t)
+    values = {**dict(zip(s, map(float, s_row), strict=True)),
+              **dict(zip(t, map(float, t_row), strict=True))}
+    return np.array([float(sp.diff(E, v).evalf(30, subs=values)) for v in s])
+
+
+# -- a network's state ------------------------------------------------------------------------
+
+
+def layer_state(net) -> list[dict]:
+    """Copies of every array each layer of ``net`` holds (:data:`LAYER_ARRAYS`: parameters and
+    stored forward and backward values; ``None`` where nothing is stored)."""
+    return [
+        {
+            name: None if getattr(layer, name) is None else getattr(layer, name).copy()
+            for name in LAYER_ARRAYS
+        }
+        for layer in net.layers
+    ]
+
+
+def assert_layer_state(before: list[dict], net) -> None:
+    """Assert that every layer of ``net`` holds exactly the arrays of ``before`` (a
+    :func:`layer_state`): equal bit for bit, and ``None`` where ``before`` has ``None``."""
+    assert len(before) == len(net.layers)
+    for old, layer in zip(before, net.layers, strict=True):
+        for name, value in old.items():
+            if value is None:
+                assert getattr(layer, name) is None, name
+            else:
+                np.testing.assert_array_equal(getattr(layer, name), value, err_msg=name)
