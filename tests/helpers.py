@@ -7,6 +7,8 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
 ``python -m pytest`` alike.
 
 - :func:`central_difference`: the gradient of any scalar function, entry by entry;
+  :func:`five_point`: the fourth-order difference of a function of one variable (or an
+  elementwise one);
 - :func:`random_targets`: targets a loss accepts;
 - :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_loss`: activations and
   losses in numpy; :func:`sympy_outputs`, :func:`sympy_loss`: the same in sympy;
@@ -35,6 +37,13 @@ def central_difference(f, x, eps=1e-6) -> np.ndarray:
         down[idx] -= eps
         grad[idx] = (f(up) - f(down)) / (2 * eps)
     return grad
+
+
+def five_point(f, x, h):
+    r"""The fourth-order central difference
+    $f'(x) \approx (f(x - 2h) - 8 f(x - h) + 8 f(x + h) - f(x + 2h)) / 12h$, with $f$ called on
+    all of ``x`` at once: for an elementwise ``f`` it is every entry's derivative."""
+    return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h)
 
 
 def random_targets(loss: str, rng: np.random.Generator, shape) -> np.ndarray:

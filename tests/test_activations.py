@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import five_point
 
 from backprop_lib.activations import (
     ACTIVATION_NAMES,
@@ -37,11 +38,6 @@ SYMPY_FORMULAS = {
     "relu": sp.Piecewise((0, _s <= 0), (_s, True)),
     "linear": _s,
 }
-
-
-def five_point(f, s, h):
-    """The fourth-order central difference of ``f`` at ``s`` (elementwise)."""
-    return (f(s - 2 * h) - 8 * f(s - h) + 8 * f(s + h) - f(s + 2 * h)) / (12 * h)
 
 
 def grid(name):

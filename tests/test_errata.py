@@ -379,12 +379,20 @@ def _nn_two_layer_indices(rng):
     assert not np.allclose(swapped, fd, rtol=1e-3)
 
 
-@check("er-nn-sigmoid-mse-index")
-def _nn_sigmoid_mse_index(rng):
+def _sigmoid_layer_2x2():
+    r"""The notation notes' layer of two sigmoid units on two inputs, in sympy: inputs $p_j$,
+    weights $w_{ji}$ (a 2 x 2 Matrix), targets $y^*_i$ and outputs
+    $\sigma(\sum_j w_{ji} p_j)$."""
     p = sp.symbols("p1:3", real=True)
     w = sp.Matrix(2, 2, lambda j, i: sp.Symbol(f"w_{j}{i}", real=True))
     ys = sp.symbols("ys1:3", real=True)
     out = [sigmoid(w[0, i] * p[0] + w[1, i] * p[1]) for i in range(2)]
+    return p, w, ys, out
+
+
+@check("er-nn-sigmoid-mse-index")
+def _nn_sigmoid_mse_index(rng):
+    p, w, ys, out = _sigmoid_layer_2x2()
     L = sum((ys[k] - out[k]) ** 2 for k in range(2)) / 2
     j, i, k = 0, 0, 1
     assert_same(sp.diff(L, w[j, i]), (out[i] - ys[i]) * out[i] * (1 - out[i]) * p[j])
@@ -394,10 +402,7 @@ def _nn_sigmoid_mse_index(rng):
 
 @check("er-nn-apparent-error")
 def _nn_apparent_error(rng):
-    p = sp.symbols("p1:3", real=True)
-    w = sp.Matrix(2, 2, lambda j, i: sp.Symbol(f"w_{j}{i}", real=True))
-    ys = sp.symbols("ys1:3", real=True)
-    out = [sigmoid(w[0, i] * p[0] + w[1, i] * p[1]) for i in range(2)]
+    p, w, ys, out = _sigmoid_layer_2x2()
     L = sum((out[i] - ys[i]) ** 2 for i in range(2)) / 2
     terms = [(out[i] - ys[i]) * out[i] * (1 - out[i]) * w[0, i] for i in range(2)]
     assert_same(sum(terms), sp.diff(L, p[0]))

@@ -1,8 +1,9 @@
 r"""Tests for backprop_lib.losses.
 
-Each loss is written out in sympy here (per sample, summed over the units, then averaged over
-the batch): its value and :math:`\partial E/\partial o` must match the library's, and the
-library's gradient must match five-point central differences of the library's value.
+Each loss is written out in sympy (``tests/helpers.py``; per sample, summed over the units,
+then averaged over the batch): its value and :math:`\partial E/\partial o` must match the
+library's, and the library's gradient must match five-point central differences of the
+library's value.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from helpers import five_point, sympy_loss
 
 from backprop_lib.losses import (
     LOSS_NAMES,
@@ -26,14 +28,7 @@ RTOL = 1e-7
 N_UNITS = 3
 _o = sp.symbols(f"o1:{N_UNITS + 1}", real=True)
 _t = sp.symbols(f"t1:{N_UNITS + 1}", real=True)
-PER_SAMPLE = {
-    "squared_error": sum(sp.Rational(1, 2) * (o - t) ** 2 for o, t in zip(_o, _t, strict=True)),
-    "sum_squared_error": sum((t - o) ** 2 for o, t in zip(_o, _t, strict=True)),
-    "binary_cross_entropy": -sum(
-        t * sp.log(o) + (1 - t) * sp.log(1 - o) for o, t in zip(_o, _t, strict=True)
-    ),
-    "cross_entropy": -sum(t * sp.log(o) for o, t in zip(_o, _t, strict=True)),
-}
+PER_SAMPLE = {name: sympy_loss(name, _o, _t) for name in LOSS_NAMES}
 
 
 def sympy_value(name, o, t):
@@ -111,7 +106,7 @@ def test_gradient_matches_central_differences(name, batch):
             shifted[entry] += shift
             return loss.value(shifted, t)
 
-        numerical[entry] = (E(-2 * h) - 8 * E(-h) + 8 * E(h) - E(2 * h)) / (12 * h)
+        numerical[entry] = five_point(E, 0.0, h)
     np.testing.assert_allclose(loss.gradient(o, t), numerical, rtol=RTOL, atol=0)
 
 
