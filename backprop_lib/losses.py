@@ -68,18 +68,19 @@ class Loss(ABC):
             )
 
     def _check_domain(self, o: np.ndarray, where: str) -> None:
-        if o.size and self.domain.sticks_out_below(Interval(o.min(), o.min(), True, True)):
-            raise ValueError(
-                f"{where}: {self.name} {self.domain_reason} and needs every output in "
-                f"{self.domain}; got min(o) = {o.min():.6g}. Inside a Network the loss is "
-                f"computed from the pre-activations s, which avoids rounded outputs."
-            )
-        if o.size and self.domain.sticks_out_above(Interval(o.max(), o.max(), True, True)):
-            raise ValueError(
-                f"{where}: {self.name} {self.domain_reason} and needs every output in "
-                f"{self.domain}; got max(o) = {o.max():.6g}. Inside a Network the loss is "
-                f"computed from the pre-activations s, which avoids rounded outputs."
-            )
+        """Raise ``ValueError`` naming the smallest or largest output outside :attr:`domain`."""
+        if not o.size:
+            return
+        for label, value, outside in (
+            ("min", o.min(), self.domain.sticks_out_below),
+            ("max", o.max(), self.domain.sticks_out_above),
+        ):
+            if outside(Interval(value, value, True, True)):
+                raise ValueError(
+                    f"{where}: {self.name} {self.domain_reason} and needs every output in "
+                    f"{self.domain}; got {label}(o) = {value:.6g}. Inside a Network the loss "
+                    f"is computed from the pre-activations s, which avoids rounded outputs."
+                )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

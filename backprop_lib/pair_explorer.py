@@ -354,11 +354,8 @@ def _number(x: float) -> str:
     return f"{x + 0.0:.10g}"
 
 
-def _row_latex(values) -> str:
-    return r"\begin{pmatrix}" + " & ".join(f"{v + 0.0:.4g}" for v in values) + r"\end{pmatrix}"
-
-
 def _matrix_latex(matrix) -> str:
+    r"""A 2-D array (a list of rows) as a LaTeX ``pmatrix``, 4 significant digits."""
     rows = [" & ".join(f"{v + 0.0:.4g}" for v in row) for row in matrix]
     return r"\begin{pmatrix}" + r" \\ ".join(rows) + r"\end{pmatrix}"
 
@@ -508,11 +505,11 @@ class PairExplorer(widgets.VBox):
         if self.agreement is not None:
             act, lss = get_activation(d.activation), get_loss(d.loss)
             o, t = self.agreement.o, self.agreement.t
-            dE_do, jacobian = lss.gradient(o, t)[0], act.jacobian(self.agreement.s)[0]
+            dE_do, jacobian = lss.gradient(o, t), act.jacobian(self.agreement.s)[0]
             parts.append(
                 "<p>At this point, with the library's numbers (one sample, so 1/B = 1):</p>"
-                rf"$$\delta = \frac{{\partial E}}{{\partial o}} J = {_row_latex(dE_do)}"
-                rf"{_matrix_latex(jacobian)} = {_row_latex(self.agreement.delta_library[0])}$$"
+                rf"$$\delta = \frac{{\partial E}}{{\partial o}} J = {_matrix_latex(dE_do)}"
+                rf"{_matrix_latex(jacobian)} = {_matrix_latex(self.agreement.delta_library)}$$"
             )
         return "\n".join(parts)
 

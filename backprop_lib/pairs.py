@@ -99,6 +99,15 @@ def _log_sum_exp_others(s):
     return _log_sum_exp(others)[..., 0]
 
 
+# -- the fused pairs ------------------------------------------------------------------------
+
+
+def _fused_delta(s, o, t):
+    r""":math:`\delta^L = (o - t)/B`, the output delta of both fused pairs (for softmax +
+    cross-entropy because the rows of :math:`t` sum to 1)."""
+    return (o - t) / len(t)
+
+
 # -- softmax + cross_entropy (fused) ------------------------------------------------------
 
 
@@ -109,11 +118,6 @@ def _softmax_cross_entropy_loss(s, o, t):
     return float(np.sum(t * (_log_sum_exp(s) - s)) / len(t))
 
 
-def _softmax_cross_entropy_delta(s, o, t):
-    r""":math:`\delta^L = (o - t)/B` (rows of :math:`t` sum to 1)."""
-    return (o - t) / len(t)
-
-
 # -- sigmoid + binary_cross_entropy (fused) -----------------------------------------------
 
 
@@ -122,11 +126,6 @@ def _sigmoid_binary_cross_entropy_loss(s, o, t):
     \operatorname{softplus}(s)]`, since :math:`-\ln \sigma(s) = \operatorname{softplus}(-s)`
     and :math:`-\ln(1 - \sigma(s)) = \operatorname{softplus}(s)`."""
     return float(np.sum(t * _softplus(-s) + (1.0 - t) * _softplus(s)) / len(t))
-
-
-def _sigmoid_binary_cross_entropy_delta(s, o, t):
-    r""":math:`\delta^L = (o - t)/B`."""
-    return (o - t) / len(t)
 
 
 # -- sigmoid + cross_entropy ---------------------------------------------------------------
@@ -177,11 +176,8 @@ def _softmax_binary_cross_entropy_delta(s, o, t):
 
 
 _CLOSED_FORMS = {
-    (Softmax, CrossEntropy): (_softmax_cross_entropy_loss, _softmax_cross_entropy_delta),
-    (Sigmoid, BinaryCrossEntropy): (
-        _sigmoid_binary_cross_entropy_loss,
-        _sigmoid_binary_cross_entropy_delta,
-    ),
+    (Softmax, CrossEntropy): (_softmax_cross_entropy_loss, _fused_delta),
+    (Sigmoid, BinaryCrossEntropy): (_sigmoid_binary_cross_entropy_loss, _fused_delta),
     (Sigmoid, CrossEntropy): (_sigmoid_cross_entropy_loss, _sigmoid_cross_entropy_delta),
     (Softmax, BinaryCrossEntropy): (
         _softmax_binary_cross_entropy_loss,
@@ -195,10 +191,7 @@ def is_fused(activation: Activation, loss: Loss) -> bool:
     :class:`~backprop_lib.Softmax` with :class:`~backprop_lib.CrossEntropy` or
     :class:`~backprop_lib.Sigmoid` with :class:`~backprop_lib.BinaryCrossEntropy`. (A
     subclass may change the maths, so it takes the general chain rule.)"""
-    return (type(activation), type(loss)) in {
-        (Softmax, CrossEntropy),
-        (Sigmoid, BinaryCrossEntropy),
-    }
+    return _CLOSED_FORMS.get((type(activation), type(loss)), (None, None))[1] is _fused_delta
 
 
 def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
