@@ -25,6 +25,7 @@ from backprop_lib.symbolic import (
     gradients_agree,
     is_identically_zero,
     lambdify_matrix,
+    random_targets,
     recursive_deltas,
     recursive_gradients,
     sample_points,
@@ -311,6 +312,9 @@ def test_sample_points_lie_in_the_valid_domain(loss, rng):
         sample_points(loss, 0)
     with pytest.raises(ValueError, match="batch"):
         sample_points(loss, rng, batch=0)
+    row = random_targets(loss, rng, (4,))
+    assert row.shape == (4,)
+    backprop_lib.get_loss(loss).check_targets(row[None, :])
 
 
 def test_lambdify_matrix_shapes_and_constants():

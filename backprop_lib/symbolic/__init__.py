@@ -14,13 +14,14 @@ Modules
     Symbol factories (``x_{j}``, ``w^{(l)}_{ji}``, ``b^{(l)}_{i}``, ``t_{i}``, ``s_{i}``,
     ``o_{i}``), all ``real=True``.
 ``functions``
-    ``ACTIVATIONS``, ``LOSSES`` (the library's names), ``pair_problem``, ``latex``.
+    ``ACTIVATIONS``, ``LOSSES`` (the library's names), ``get_activation``, ``get_loss``,
+    ``pair_problem``, ``latex``.
 ``derivation``
     ``derive(activation, loss, n) -> Derivation`` (cached), ``catalogue``,
     ``catalogue_markdown``.
 ``numeric``
-    ``lambdify_matrix``, ``compare_with_library``, ``check_against_library``,
-    ``assert_matches_library``.
+    ``lambdify_matrix``, ``sample_points``, ``random_targets``, ``relative_error``,
+    ``compare_with_library``, ``check_against_library``, ``assert_matches_library``.
 ``network``
     ``symbolic_network(sizes, activations) -> SymbolicNetwork``.
 ``recursion``
@@ -72,6 +73,7 @@ from .numeric import (
     check_against_library,
     compare_with_library,
     lambdify_matrix,
+    random_targets,
     relative_error,
     sample_points,
 )
@@ -115,6 +117,7 @@ __all__ = [
     "output_symbols",
     "pair_problem",
     "pre_activation_symbols",
+    "random_targets",
     "recursive_deltas",
     "recursive_gradients",
     "relative_error",

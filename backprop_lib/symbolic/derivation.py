@@ -30,6 +30,7 @@ from functools import cached_property, lru_cache
 
 import sympy as sp
 
+from ..pairs import pair_problem as library_pair_problem
 from .functions import (
     ACTIVATION_NAMES,
     LOSS_NAMES,
@@ -173,10 +174,14 @@ class Derivation:
         r"""$o = f(s)$, the activation's output row in terms of $s$."""
         return get_activation(self.activation).forward(self.s)
 
+    def _unit_row(self, expr) -> sp.Matrix:
+        r"""A textbook expression in the unit index $i$ at units $1..n$: a ``1 x n`` row."""
+        return sp.Matrix([[self.at_units(expr, i=m) for m in range(1, self.n + 1)]])
+
     @cached_property
     def dE_do_textbook(self) -> sp.Matrix:
         r"""``dE_do_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
-        return sp.Matrix([[self.at_units(self.dE_do_i, i=m) for m in range(1, self.n + 1)]])
+        return self._unit_row(self.dE_do_i)
 
     @cached_property
     def jacobian_textbook(self) -> sp.Matrix:
@@ -188,7 +193,7 @@ class Derivation:
     @cached_property
     def delta_textbook(self) -> sp.Matrix:
         r"""``delta_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
-        return sp.Matrix([[self.at_units(self.delta_i, i=m) for m in range(1, self.n + 1)]])
+        return self._unit_row(self.delta_i)
 
     @cached_property
     def delta_simplified(self) -> sp.Matrix:
@@ -209,6 +214,20 @@ class Derivation:
         return _constrain(expr, self.t) if self.target_constraint is not None else expr
 
     # -- proofs ----------------------------------------------------------------------------
+    def library_problem(self, reasons=None) -> str | None:
+        r"""``reasons(activation, loss)``, by default the library's
+        :func:`~backprop_lib.pair_problem`: why the pair is undefined, or ``None``. Raises
+        ``AssertionError`` if it and ``problem`` (sympy's sets) disagree on whether the pair
+        is defined."""
+        reasons = library_pair_problem if reasons is None else reasons
+        reason = reasons(self.activation, self.loss)
+        if (reason is None) != (self.problem is None):
+            raise AssertionError(
+                f"{self.activation} + {self.loss}: the library and sympy disagree on whether "
+                f"the pair is defined (library: {reason!r}, sympy: {self.problem!r})"
+            )
+        return reason
+
     def identities(self) -> dict[str, bool]:
         r"""See :attr:`_identities` (computed once per derivation, then cached)."""
         return dict(self._identities)
@@ -361,13 +380,6 @@ def catalogue(n: int = 3) -> list[Derivation]:
     return [derive(a, loss, n) for a in ACTIVATION_NAMES for loss in LOSS_NAMES]
 
 
-def _library_pair_problem():
-    """The library's ``pair_problem``, or ``None`` when ``backprop_lib`` does not provide it."""
-    import backprop_lib
-
-    return getattr(backprop_lib, "pair_problem", None)
-
-
 def catalogue_markdown(n: int = 3, reasons=None) -> str:
     r"""A Markdown table of all pairs: $\partial E/\partial o_i$, $\partial o_i/\partial s_j$,
     $\delta_i$ (textbook forms, inline ``$...$`` math) and a note for each pair.
@@ -376,8 +388,6 @@ def catalogue_markdown(n: int = 3, reasons=None) -> str:
     default the library's ``backprop_lib.pair_problem``. Every derivation is verified
     (:meth:`Derivation.verify`) before it is rendered.
     """
-    if reasons is None:
-        reasons = _library_pair_problem() or pair_problem
     lines = [
         "| activation | loss | $\\partial E/\\partial o_i$ | $\\partial o_i/\\partial s_j$ "
         "| $\\delta_i$ | note |",
@@ -385,12 +395,7 @@ def catalogue_markdown(n: int = 3, reasons=None) -> str:
     ]
     for d in catalogue(n):
         d.verify()
-        reason = reasons(d.activation, d.loss)
-        if (reason is None) != (d.problem is None):
-            raise AssertionError(
-                f"{d.activation} + {d.loss}: the library and sympy disagree on whether the "
-                f"pair is defined (library: {reason!r}, sympy: {d.problem!r})"
-            )
+        reason = d.library_problem(reasons)
         if reason is not None:
             note = f"undefined: {reason}"
         elif d.target_constraint is not None and d.activation == "softmax":

@@ -21,6 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
+from ..activations import get_activation as library_activation
+from ..losses import get_loss as library_loss
+from ..pairs import output_delta, output_loss
 from .derivation import Derivation, derive
 from .functions import get_loss
 
@@ -29,6 +32,7 @@ __all__ = [
     "check_against_library",
     "compare_with_library",
     "lambdify_matrix",
+    "random_targets",
     "relative_error",
     "sample_points",
 ]
@@ -108,21 +112,22 @@ def sample_points(loss, rng: np.random.Generator, batch: int = 5, n: int = 3):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     lss = get_loss(loss)
     S = rng.choice([-1.0, 1.0], size=(batch, n)) * rng.uniform(0.1, 3.0, size=(batch, n))
+    T = random_targets(lss, rng, (batch, n))
     if lss.targets == "probability":
-        T = rng.dirichlet(np.ones(n), size=batch)
         T[0] = np.eye(n)[rng.integers(n)]
-    elif lss.targets == "unit interval":
-        T = rng.uniform(0.0, 1.0, size=(batch, n))
-    else:
-        T = rng.normal(size=(batch, n))
     return S, T
 
 
-def _library():
-    """The library modules the comparison needs (imported late: no import cycle)."""
-    from .. import activations, losses, pairs
-
-    return activations, losses, pairs
+def random_targets(loss, rng: np.random.Generator, shape) -> np.ndarray:
+    r"""Targets of ``shape`` (``(n,)`` for one row, ``(batch, n)``) valid for ``loss``: rows of
+    a Dirichlet(1) (probability rows) for cross-entropy, uniform in $[0, 1]$ for binary
+    cross-entropy, standard normal for the squared errors."""
+    targets = get_loss(loss).targets
+    if targets == "probability":
+        return rng.dirichlet(np.ones(shape[-1]), size=tuple(shape[:-1]))
+    if targets == "unit interval":
+        return rng.uniform(0.0, 1.0, size=shape)
+    return rng.normal(size=shape)
 
 
 def compare_with_library(
@@ -141,17 +146,11 @@ def compare_with_library(
 
     Raises ``ValueError`` with the library's reason for a pair that is not defined.
     """
-    activations, losses, pairs = _library()
     d: Derivation = derive(activation, loss, n)
-    reason = pairs.pair_problem(d.activation, d.loss)
-    if (reason is None) != (d.problem is None):
-        raise AssertionError(
-            f"{d.activation} + {d.loss}: the library and sympy disagree on whether the pair is "
-            f"defined (library: {reason!r}, sympy: {d.problem!r})"
-        )
+    reason = d.library_problem()
     if reason is not None:
         raise ValueError(f"{d.activation} + {d.loss} is not defined: {reason}")
-    act, lss = activations.get_activation(d.activation), losses.get_loss(d.loss)
+    act, lss = library_activation(d.activation), library_loss(d.loss)
     s_num, t_num = sample_points(d.loss, rng, batch, n)
     B = s_num.shape[0]
     lss.check_targets(t_num)
@@ -168,7 +167,7 @@ def compare_with_library(
         "output": relative_error(lambdify_matrix(d.output, so)(s_num), o_num),
         "loss": max(
             relative_error(loss_sym, lss.value(o_num, t_num)),
-            relative_error(loss_sym, pairs.output_loss(act, lss, s_num, o_num, t_num)),
+            relative_error(loss_sym, output_loss(act, lss, s_num, o_num, t_num)),
         ),
         "dE_do": relative_error(lambdify_matrix(d.dE_do, ot)(o_num, t_num) / B, dE_do_lib),
         "dE_do_textbook": relative_error(
@@ -183,7 +182,7 @@ def compare_with_library(
             lambdify_matrix(d.delta_textbook, ot)(o_num, t_num) / B, delta_lib
         ),
         "delta_closed_form": relative_error(
-            delta_sym, pairs.output_delta(act, lss, s_num, o_num, t_num)
+            delta_sym, output_delta(act, lss, s_num, o_num, t_num)
         ),
     }
 

@@ -27,6 +27,7 @@ from .derivation import derive
 from .functions import get_activation, get_loss
 from .identity import is_identically_zero
 from .network import SymbolicNetwork
+from .numeric import random_targets
 
 __all__ = [
     "brute_force_gradients",
@@ -130,12 +131,7 @@ def gradients_agree(
     n_out = net.sizes[-1]
     for _ in range(points):
         values = {v: sp.Rational(int(rng.integers(-2000, 2001)), 1000) for v in symbols}
-        if lss.targets == "probability":
-            t = rng.dirichlet(np.ones(n_out))
-        elif lss.targets == "unit interval":
-            t = rng.uniform(0.0, 1.0, n_out)
-        else:
-            t = rng.normal(size=n_out)
+        t = random_targets(lss, rng, (n_out,))
         values.update({v: sp.Rational(float(x)) for v, x in zip(net.t, t, strict=True)})
         if lss.targets == "probability":  # exact sum 1
             values[net.t[-1]] = 1 - sum(values[v] for v in net.t[:-1])
