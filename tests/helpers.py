@@ -9,7 +9,6 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
 - :func:`central_difference`: the gradient of any scalar function, entry by entry;
   :func:`five_point`: the fourth-order difference of a function of one variable (or an
   elementwise one);
-- :func:`random_targets`: targets a loss accepts;
 - :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_loss`: activations and
   losses in numpy; :func:`sympy_outputs`, :func:`sympy_loss`: the same in sympy;
   :func:`sympy_delta`, :func:`finite_difference_delta`: the output delta from those;
@@ -44,16 +43,6 @@ def five_point(f, x, h):
     $f'(x) \approx (f(x - 2h) - 8 f(x - h) + 8 f(x + h) - f(x + 2h)) / 12h$, with $f$ called on
     all of ``x`` at once: for an elementwise ``f`` it is every entry's derivative."""
     return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h)
-
-
-def random_targets(loss: str, rng: np.random.Generator, shape) -> np.ndarray:
-    r"""Targets of ``shape`` ``(B, n)`` valid for ``loss``: probability rows (Dirichlet(1)) for
-    cross-entropy, uniform in $[0, 1]$ for binary cross-entropy, standard normal otherwise."""
-    if loss == "cross_entropy":
-        return rng.dirichlet(np.ones(shape[1]), size=shape[0])
-    if loss == "binary_cross_entropy":
-        return rng.uniform(0.0, 1.0, size=shape)
-    return rng.normal(size=shape)
 
 
 # -- activations and losses in numpy ----------------------------------------------------------

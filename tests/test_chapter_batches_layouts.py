@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import random_targets, softmax
+from helpers import softmax
 
 from backprop_lib import VALID_PAIRS, Network, numerical_gradient
+from backprop_lib.symbolic import random_targets
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import random_targets
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from backprop_lib import (
     Network,
     gradient_check,
 )
+from backprop_lib.symbolic import random_targets
 
 
 @st.composite

@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from helpers import random_targets, sympy_loss, sympy_outputs
+from helpers import sympy_loss, sympy_outputs
 
 from backprop_lib.activations import ACTIVATION_NAMES, ACTIVATIONS
 from backprop_lib.losses import LOSS_NAMES, LOSSES
@@ -27,6 +27,7 @@ from backprop_lib.pairs import (
     output_loss,
     pair_problem,
 )
+from backprop_lib.symbolic import random_targets
 
 # Derived by hand: the squared errors are defined for any output; the cross-entropies take
 # ln o (and ln(1 - o)), so they need outputs in (0, inf) (in (0, 1)): sigmoid and softmax.
