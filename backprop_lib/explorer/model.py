@@ -53,6 +53,14 @@ def layer_name(layer: int, n_layers: int) -> str:
     return "hidden" if n_layers == 2 else f"hidden {layer}"
 
 
+def subscript(number: int) -> str:
+    """``number`` in Unicode subscript digits, e.g. ``"₁₂"`` for 12 (for plain-text labels)."""
+    return str(number).translate(_SUBSCRIPT_DIGITS)
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
 @dataclass(frozen=True)
 class Parameter:
     r"""One weight :math:`w^l_{ji}` (``kind="w"``) or bias :math:`b^l_i` (``kind="b"``).
@@ -78,7 +86,18 @@ class Parameter:
 
     @property
     def is_weight(self) -> bool:
+        """True for a weight, False for a bias."""
         return self.kind == "w"
+
+    @property
+    def index(self) -> tuple[int, ...]:
+        """Its position in ``W`` (``(j - 1, i - 1)``) or in ``b`` (``(i - 1,)``)."""
+        return (self.j - 1, self.i - 1) if self.is_weight else (self.i - 1,)
+
+    def of(self, W: np.ndarray, b: np.ndarray) -> float:
+        """Its entry of layer :math:`l`'s arrays: ``W[j - 1, i - 1]`` or ``b[i - 1]`` (also
+        for ``dW, db`` or the updates of a step)."""
+        return float((W if self.is_weight else b)[self.index])
 
     @property
     def latex(self) -> str:
@@ -221,22 +240,17 @@ class Snapshot:
 
     def value(self, p: Parameter) -> float:
         """The parameter's value now."""
-        if p.is_weight:
-            return float(self.W[p.layer - 1][p.j - 1, p.i - 1])
-        return float(self.b[p.layer - 1][p.i - 1])
+        return p.of(self.W[p.layer - 1], self.b[p.layer - 1])
 
     def gradient(self, p: Parameter) -> float:
         r""":math:`\partial E / \partial p`, the library's ``dW`` or ``db`` entry."""
-        if p.is_weight:
-            return float(self.dW[p.layer - 1][p.j - 1, p.i - 1])
-        return float(self.db[p.layer - 1][p.i - 1])
+        return p.of(self.dW[p.layer - 1], self.db[p.layer - 1])
 
     def applied(self, p: Parameter) -> float | None:
         """The change the last step made to ``p`` (``None`` if there is no last step)."""
         if self.last_update is None:
             return None
-        dW, db = self.last_update[p.layer - 1]
-        return float(dW[p.j - 1, p.i - 1] if p.is_weight else db[p.i - 1])
+        return p.of(*self.last_update[p.layer - 1])
 
     def update_terms(self, p: Parameter) -> UpdateTerms:
         r"""The numbers of the next step's :math:`\Delta p = -\eta\,\partial E/\partial p`."""
@@ -478,7 +492,7 @@ class ExplorerModel:
         """The current value of parameter ``p``."""
         check_parameter(p, self.sizes, "ExplorerModel.value")
         layer = self.net.layers[p.layer - 1]
-        return float(layer.W[p.j - 1, p.i - 1] if p.is_weight else layer.b[p.i - 1])
+        return p.of(layer.W, layer.b)
 
     def snapshot(self) -> Snapshot:
         r"""Copies of everything shown: weights, forward values, deltas, gradients, loss."""
@@ -649,7 +663,7 @@ class ExplorerModel:
         if not np.isfinite(value):
             raise ValueError(f"{where}: value must be a finite real number; got {value}.")
         layer = self.net.layers[p.layer - 1]
-        array, index = (layer.W, (p.j - 1, p.i - 1)) if p.is_weight else (layer.b, p.i - 1)
+        array, index = (layer.W if p.is_weight else layer.b), p.index
         old = float(array[index])
         array[index] = value
         try:

@@ -41,10 +41,9 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
-from .model import Parameter, Snapshot, Unit, layer_name
+from .model import Parameter, Snapshot, Unit, layer_name, subscript
 
 _MINUS = "\u2212"
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # Layout in data units of the network axes.
 _GAP_X, _GAP_Y, _RADIUS = 4.0, 2.3, 0.45
@@ -290,7 +289,7 @@ class NetworkView:
             inside, above, below = self.node_labels[unit]
             if layer == 0:
                 inside.lines = (_text(snapshot.x[i - 1]),)
-                above.lines = (f"x{str(i).translate(_SUBSCRIPTS)}",)
+                above.lines = (f"x{subscript(i)}",)
                 continue
             k = layer - 1
             inside.lines = (_text(snapshot.o[k][i - 1]),)

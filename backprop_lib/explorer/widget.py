@@ -15,6 +15,7 @@ precomputed formula panels with no kernel at all.
 
 from __future__ import annotations
 
+import html
 from contextlib import contextmanager
 
 import ipywidgets as widgets
@@ -30,11 +31,11 @@ from .model import (
     check_parameter,
     check_unit,
     layer_name,
+    subscript,
 )
 from .view import NetworkView
 
 _ERROR_STYLE = "color: #b00020"
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def unit_options(sizes) -> list[tuple[str, Unit]]:
@@ -121,11 +122,11 @@ class WeightUpdateExplorer(widgets.VBox):
             )
 
         self.input_sliders = [
-            slider(float(v), -2.0, 2.0, f"input x{str(j).translate(_SUBSCRIPTS)}")
+            slider(float(v), -2.0, 2.0, f"input x{subscript(j)}")
             for j, v in enumerate(snapshot.x, start=1)
         ]
         self.target_sliders = [
-            slider(float(v), -1.0, 1.0, f"target t{str(i).translate(_SUBSCRIPTS)}")
+            slider(float(v), -1.0, 1.0, f"target t{subscript(i)}")
             for i, v in enumerate(snapshot.t, start=1)
         ]
         self.activation_dropdowns = [
@@ -262,69 +263,40 @@ class WeightUpdateExplorer(widgets.VBox):
             self._syncing = previous
 
     def _show_error(self, err: Exception) -> None:
-        import html
-
         self.message.value = f'<span style="{_ERROR_STYLE}">Refused: {html.escape(str(err))}</span>'
 
-    def _apply(self, change, action, revert) -> None:
-        """Run ``action``; if the library refuses, show its message and ``revert`` the
-        control to ``change['old']`` (the model is unchanged)."""
+    def _apply(self, change, action) -> None:
+        """Run ``action``; if the library refuses, show its message and set the control that
+        fired back to ``change['old']`` (the model is unchanged)."""
         if self._syncing:
             return
         try:
             action()
         except (ValueError, TypeError) as err:
             with self._sync():
-                revert(change["old"])
+                change["owner"].value = change["old"]
             self._show_error(err)
             return
         self.refresh()
 
     def _on_inputs(self, change) -> None:
-        owner = change["owner"]
-        self._apply(
-            change,
-            lambda: self.model.set_inputs([s.value for s in self.input_sliders]),
-            lambda old: setattr(owner, "value", old),
-        )
+        self._apply(change, lambda: self.model.set_inputs([s.value for s in self.input_sliders]))
 
     def _on_targets(self, change) -> None:
-        owner = change["owner"]
-        self._apply(
-            change,
-            lambda: self.model.set_targets([s.value for s in self.target_sliders]),
-            lambda old: setattr(owner, "value", old),
-        )
+        self._apply(change, lambda: self.model.set_targets([s.value for s in self.target_sliders]))
 
     def _on_activation(self, layer: int, change) -> None:
-        dropdown = self.activation_dropdowns[layer - 1]
-        self._apply(
-            change,
-            lambda: self.model.set_activation(layer, change["new"]),
-            lambda old: setattr(dropdown, "value", old),
-        )
+        self._apply(change, lambda: self.model.set_activation(layer, change["new"]))
 
     def _on_loss(self, change) -> None:
-        self._apply(
-            change,
-            lambda: self.model.set_loss(change["new"]),
-            lambda old: setattr(self.loss_dropdown, "value", old),
-        )
+        self._apply(change, lambda: self.model.set_loss(change["new"]))
 
     def _on_lr(self, change) -> None:
-        self._apply(
-            change,
-            lambda: self.model.set_lr(change["new"]),
-            lambda old: setattr(self.lr_slider, "value", old),
-        )
+        self._apply(change, lambda: self.model.set_lr(change["new"]))
 
     def _on_value(self, change) -> None:
         parameter = self.parameter_dropdown.value
-        self._apply(
-            change,
-            lambda: self.model.set_parameter(parameter, float(change["new"])),
-            lambda old: setattr(self.value_slider, "value", old),
-        )
+        self._apply(change, lambda: self.model.set_parameter(parameter, float(change["new"])))
 
     def _on_choice(self, change) -> None:
         if not self._syncing:
