@@ -235,9 +235,8 @@ class Softmax(Activation):
         ``s`` of shape ``(B, n)`` gives ``(B, n, n)``; one row ``(n,)`` gives ``(n, n)``.
         """
         o = self.forward(np.asarray(s))
-        return o[..., :, None] * np.eye(o.shape[-1], dtype=o.dtype) - o[..., :, None] * o[
-            ..., None, :
-        ]
+        column = o[..., :, None]
+        return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta_j = \sum_i \dfrac{\partial E}{\partial o_i} J_{ij}

@@ -209,11 +209,15 @@ class Network:
     # -- checks ----------------------------------------------------------------------------
 
     def _check_X(self, X, where: str, name: str = "X") -> np.ndarray:
+        """``X`` as an array ``(B, n_0)`` in the network's dtype, after checking it and every
+        layer's ``W`` and ``b``."""
         for i, layer in enumerate(self.layers):
             layer.check_parameters(where, f"layers[{i}]")
         return as_batch(X, name, where, self.layers[0].n_in, self.dtype)
 
     def _check_T(self, T, X: np.ndarray, where: str, name: str = "T") -> np.ndarray:
+        """``T`` as an array ``(B, n_L)`` in the network's dtype, one row per row of ``X``,
+        after checking it against the loss (``check_targets``)."""
         n_L = self.layers[-1].n_out
         T_array = np.asarray(T)
         if T_array.ndim != 2 or T_array.shape != (len(X), n_L):
@@ -231,6 +235,7 @@ class Network:
         return T_array
 
     def _check_data(self, X, T, where: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, T)`` checked and converted (:meth:`_check_X`, :meth:`_check_T`)."""
         X = self._check_X(X, where)
         return X, self._check_T(T, X, where)
 
@@ -244,6 +249,8 @@ class Network:
         return self._forward(self._check_X(X, "Network.forward"))
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
+        r""":math:`o^L` ``(B, n_L)`` of checked ``X`` ``(B, n_0)``; the layers store
+        ``o_prev``, ``s``, ``o``."""
         o = X
         for layer in self.layers:
             o = layer.forward(o)  # s^l = o^{l-1} W^l + b^l,  o^l = f^l(s^l)
@@ -269,10 +276,13 @@ class Network:
         return self._finite(output_loss(last.activation, self.loss_fn, last.s, last.o, T))
 
     def _loss(self, X: np.ndarray, T: np.ndarray) -> float:
+        r""":math:`E` of checked data, without storing anything in the layers (what
+        gradient checking evaluates twice per parameter entry)."""
         s, o = self._outputs(X)
         return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
 
     def _finite(self, value: float) -> float:
+        """``value``, or ``FloatingPointError`` if it is NaN or inf."""
         if not np.isfinite(value):
             raise FloatingPointError(
                 f"Network.loss: the loss is {value}: the outputs overflowed (weights too "
@@ -291,6 +301,7 @@ class Network:
         return self._classes(self.forward(X))
 
     def _classes(self, o: np.ndarray) -> np.ndarray:
+        """Class indices ``(B,)`` of outputs or targets ``(B, n_L)``, as :meth:`predict`."""
         if o.shape[1] == 1:
             return (o[:, 0] > self.threshold).astype(np.intp)
         return np.argmax(o, axis=1)
@@ -341,6 +352,7 @@ class Network:
         self._step(lr)
 
     def _step(self, lr: float) -> None:
+        """The update of :meth:`step` with a checked ``lr``, on the stored gradients."""
         for layer in self.layers:
             layer.W -= lr * layer.dW  # W ← W − η ∂E/∂W
             layer.b -= lr * layer.db  # b ← b − η ∂E/∂b

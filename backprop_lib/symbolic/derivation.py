@@ -310,6 +310,7 @@ class Derivation:
 
 @lru_cache(maxsize=None)
 def _derive(activation: str, loss: str, n: int) -> Derivation:
+    """:func:`derive` for checked registry names, cached."""
     act, lss = get_activation(activation), get_loss(loss)
     s, o, t = pre_activation_symbols(n), output_symbols(n), target_symbols(n)
 

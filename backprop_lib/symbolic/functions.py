@@ -149,6 +149,7 @@ class SymbolicActivation:
 
 
 def _softmax_row(s: sp.Matrix) -> sp.Matrix:
+    r"""$o_i = e^{s_i} / \sum_k e^{s_k}$ of a ``1 x n`` row."""
     total = sum(sp.exp(v) for v in s)
     return s.applyfunc(lambda v: sp.exp(v) / total)
 

@@ -206,7 +206,7 @@ def symbolic_network(sizes: Sequence[int], activations) -> SymbolicNetwork:
     depth = len(sizes) - 1
     if isinstance(activations, str):
         activations = (activations,) * depth
-    if isinstance(activations, (bytes,)) or not isinstance(activations, Sequence):
+    if isinstance(activations, bytes) or not isinstance(activations, Sequence):
         raise TypeError(
             f"activations must be a name or a sequence of {depth} names, got {activations!r}"
         )
