@@ -195,16 +195,6 @@ class Derivation:
         r"""``delta_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
         return self._unit_row(self.delta_i)
 
-    @cached_property
-    def delta_simplified(self) -> sp.Matrix:
-        r"""``delta`` (in $s$, $t$) with each entry passed through ``sympy.simplify``."""
-        return self.delta.applyfunc(sp.simplify)
-
-    @cached_property
-    def jacobian_simplified(self) -> sp.Matrix:
-        r"""``jacobian`` (in $s$) with each entry passed through ``sympy.simplify``."""
-        return self.jacobian.applyfunc(sp.simplify)
-
     def in_s(self, expr):
         r"""Replace each output symbol $o_k$ by $f(s)_k$."""
         return sp.sympify(expr).xreplace(dict(zip(self.o, self.output, strict=True)))
