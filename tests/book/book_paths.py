@@ -63,3 +63,18 @@ def is_notebook(page: str) -> bool:
     return source.suffix == ".ipynb" or "kernelspec" in jupytext.read(source).metadata
 
 
+# JavaScript for page.evaluate: resolves once MathJax has started and typeset the page (its
+# startup promise), rejects if MathJax has not appeared within 20 s.
+MATHJAX_READY = """() => new Promise((resolve, reject) => {
+    const started = Date.now();
+    (function poll() {
+        const mj = window.MathJax;
+        if (mj && mj.startup && mj.startup.promise) {
+            mj.startup.promise.then(() => resolve(true), reject);
+        } else if (Date.now() - started > 20000) {
+            reject(new Error("MathJax never started"));
+        } else {
+            setTimeout(poll, 50);
+        }
+    })();
+})"""

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from book_paths import EXECUTED_DIR, is_notebook, toc_files
+from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -43,19 +43,6 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ANIMATION_MARK = '<div class="animation">'
 SECONDS = 1000  # playwright timeouts are in milliseconds
 
-MATHJAX_READY = """() => new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-        const mj = window.MathJax;
-        if (mj && mj.startup && mj.startup.promise) {
-            mj.startup.promise.then(() => resolve(true), reject);
-        } else if (Date.now() - started > 20000) {
-            reject(new Error("MathJax never started"));
-        } else {
-            setTimeout(poll, 50);
-        }
-    })();
-})"""
 
 # Every maths element of the article: is it typeset, and without a TeX error?
 MATHS_STATE = """() => Array.from(document.querySelectorAll("div.math, span.math")).map(el => ({

@@ -5,23 +5,9 @@ typeset every page with maths, and no page may raise a JavaScript error."""
 from __future__ import annotations
 
 import pytest
-from book_paths import toc_files
+from book_paths import MATHJAX_READY, toc_files
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
-
-MATHJAX_DONE = """() => new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-        const mj = window.MathJax;
-        if (mj && mj.startup && mj.startup.promise) {
-            mj.startup.promise.then(() => resolve(true), reject);
-        } else if (Date.now() - started > 20000) {
-            reject(new Error("MathJax never started"));
-        } else {
-            setTimeout(poll, 50);
-        }
-    })();
-})"""
 
 # MathJax's CHTML fonts that the browser tried to load and could not.
 MATHJAX_FONT_ERRORS = """async () => {
@@ -47,7 +33,7 @@ def check_page(offline_page, url: str) -> dict:
     has_maths = page.locator("div.math, span.math").count() > 0
     seen = {"has_maths": has_maths, "typeset": 0, "raw": False, "bad_fonts": []}
     if has_maths:
-        page.evaluate(MATHJAX_DONE)
+        page.evaluate(MATHJAX_READY)
         seen["typeset"] = page.locator("mjx-container").count()
         seen["bad_fonts"] = page.evaluate(MATHJAX_FONT_ERRORS)
         text = page.evaluate(ARTICLE_TEXT)
