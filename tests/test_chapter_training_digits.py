@@ -25,6 +25,7 @@ import nbclient
 import nbformat
 import numpy as np
 import pytest
+from helpers import sigmoid, softmax
 from PIL import Image
 from sklearn.datasets import load_digits as sklearn_digits
 
@@ -46,20 +47,11 @@ LR, BATCH_SIZE, EPOCHS, SEED = 2.0, 16, 40, 0
 GRID_LR, GRID_BATCH, GRID_SEEDS = (0.5, 1.0, 2.0), (16, 32, 64), (0, 1, 2)
 
 
-def _sigmoid(s):
-    return 1.0 / (1.0 + np.exp(-s))
-
-
-def _softmax(s):
-    e = np.exp(s - s.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _accuracy(net: Network, X, y) -> float:
     r"""The fraction of rows of ``X`` classified as ``y``, from the trained parameters with the
     forward pass written out in numpy."""
     (W1, b1), (W2, b2) = net.parameters()
-    o2 = _softmax(_sigmoid(X @ W1 + b1) @ W2 + b2)
+    o2 = softmax(sigmoid(X @ W1 + b1) @ W2 + b2)
     return float(np.mean(np.argmax(o2, axis=1) == y))
 
 
@@ -112,8 +104,8 @@ def test_one_full_batch_epoch_is_the_update_written_out(digits, rng):
     (W1, b1), (W2, b2) = [(W.copy(), b.copy()) for W, b in net.parameters()]
     net.fit(X, T, epochs=1, lr=0.7, batch_size=len(X), rng=rng)
 
-    o1 = _sigmoid(X @ W1 + b1)
-    o2 = _softmax(o1 @ W2 + b2)
+    o1 = sigmoid(X @ W1 + b1)
+    o2 = softmax(o1 @ W2 + b2)
     delta2 = (o2 - T) / len(X)
     delta1 = (delta2 @ W2.T) * o1 * (1.0 - o1)
     expected = [(W1 - 0.7 * X.T @ delta1, b1 - 0.7 * delta1.sum(axis=0)),
