@@ -77,13 +77,29 @@ def lookup(
     )
 
 
-def check_dtype(dtype, name: str, where: str) -> np.dtype:
-    """Return ``dtype`` as a numpy dtype if it is float32 or float64."""
+def float_dtype(dtype) -> np.dtype | None:
+    """``dtype`` as ``np.dtype(np.float64)`` or ``np.dtype(np.float32)``, else ``None``.
+
+    ``None`` itself is refused: ``np.dtype(None)`` is float64, and ``np.dtype(x) == None``
+    is True for float64, so neither ``None`` nor an unparseable value may reach a
+    membership test of :data:`FLOAT_DTYPES` (``None in FLOAT_DTYPES`` is True).
+    """
+    if dtype is None:
+        return None
     try:
         resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in FLOAT_DTYPES:
+    except (TypeError, ValueError, SyntaxError):  # np.dtype("garbage"), np.dtype("f8,(")
+        return None
+    for valid in FLOAT_DTYPES:
+        if resolved == valid:  # both are dtypes here: a real comparison
+            return valid
+    return None
+
+
+def check_dtype(dtype, name: str, where: str) -> np.dtype:
+    """Return ``dtype`` as a numpy dtype if it is float32 or float64."""
+    resolved = float_dtype(dtype)
+    if resolved is None:
         raise TypeError(
             f"{where}: {name} must be np.float64 or np.float32; got {describe(dtype)}."
         )

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._validate import float_dtype
+
 N_CLASSES = 10
 
 MNIST_FILES = (
@@ -373,11 +375,8 @@ def _generator(rng) -> np.random.Generator:
 
 def _float_dtype(dtype) -> np.dtype:
     r"""Accept float32 or float64 (the dtypes ``Dense`` supports)."""
-    try:
-        result = np.dtype(dtype)
-    except TypeError:
-        result = None
-    if result not in (np.dtype(np.float32), np.dtype(np.float64)):
+    result = float_dtype(dtype)
+    if result is None:
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
     return result
 

@@ -61,20 +61,73 @@ def _layer_index(net: Network, layer, where: str) -> int:
     return int(layer)
 
 
-def _central_differences(work: Network, X, T, index: int, name: str, eps: float):
+#: The steps ``eps`` :func:`gradient_check` accepts. Below ``1e-8`` the floor
+#: :math:`\tau \propto 1/\varepsilon` grows so large that it hides bugs (at ``eps=1e-12``
+#: a backprop with a wrong sign scores ``2.6e-5``); above ``1e-5`` the truncation error
+#: :math:`O(\varepsilon^2)` of the differences alone exceeds the ``1e-7`` that means
+#: "correct" (``2e-7`` at ``1e-4`` on the bugs chapter's network).
+GRADIENT_CHECK_EPS = (1e-8, 1e-5)
+#: The steps ``eps`` :func:`numerical_gradient` accepts: below ``1e-12`` rounding error
+#: dominates every difference, above ``1e-2`` the truncation error does.
+NUMERICAL_GRADIENT_EPS = (1e-12, 1e-2)
+
+
+def _check_eps(eps, where: str, valid: tuple[float, float], why: str) -> float:
+    eps = check_positive_float(eps, "eps", where)
+    low, high = valid
+    if not low <= eps <= high:
+        raise ValueError(
+            f"{where}: eps must lie in [{low:g}, {high:g}]; got {eps:g}. {why}"
+        )
+    return eps
+
+
+def _require_finite(array, what: str, where: str) -> None:
+    """``FloatingPointError`` naming ``what`` if ``array`` holds NaN or inf."""
+    finite = np.isfinite(array)
+    if not np.all(finite):
+        if np.ndim(array):
+            at = tuple(int(i) for i in np.argwhere(~finite)[0])
+            found = f"{np.asarray(array)[at]} at index {list(at)}"
+        else:
+            found = f"{array}"
+        raise FloatingPointError(
+            f"{where}: {what} is {found} for these X and T, "
+            f"so backprop and central differences cannot be compared: the check fails. "
+            f"Use data and weights for which net.loss(X, T) is finite."
+        )
+
+
+def _central_differences(work: Network, X, T, index: int, name: str, eps: float, where):
     r"""Central differences for every entry of ``work.layers[index].<name>``, in place on
-    ``work`` (a copy), each entry restored to its exact original value."""
+    ``work`` (a copy), each entry restored to its exact original value. A loss that is not
+    finite, or a step lost to rounding, raises ``FloatingPointError`` (never a numpy
+    warning)."""
     P = getattr(work.layers[index], name)
     gradient = np.empty_like(P)
-    for entry in np.ndindex(P.shape):
-        original = P[entry]
-        P[entry] = original + eps
-        plus, loss_plus = P[entry], work._loss(X, T)
-        P[entry] = original - eps
-        minus, loss_minus = P[entry], work._loss(X, T)
-        P[entry] = original
-        # divide by the step actually taken: (θ + ε) − (θ − ε) after rounding
-        gradient[entry] = (loss_plus - loss_minus) / (plus - minus)
+    label = f"layers[{index}].{name}"
+    with np.errstate(all="ignore"):
+        for entry in np.ndindex(P.shape):
+            original = P[entry]
+            P[entry] = original + eps
+            plus, loss_plus = P[entry], work._loss(X, T)
+            P[entry] = original - eps
+            minus, loss_minus = P[entry], work._loss(X, T)
+            P[entry] = original
+            if plus == minus:
+                raise FloatingPointError(
+                    f"{where}: eps = {eps:g} is lost to rounding at {label}{list(entry)} = "
+                    f"{original:.17g} (θ + eps == θ - eps); use a larger eps."
+                )
+            if not (np.isfinite(loss_plus) and np.isfinite(loss_minus)):
+                _require_finite(
+                    np.array([loss_plus, loss_minus]),
+                    f"the loss E at {label}{list(entry)} ± eps",
+                    where,
+                )
+            # divide by the step actually taken: (θ + ε) − (θ − ε) after rounding
+            gradient[entry] = (loss_plus - loss_minus) / (plus - minus)
+    _require_finite(gradient, f"the central difference of {label}", where)
     return gradient
 
 
@@ -92,8 +145,11 @@ def numerical_gradient(net, X, T, layer, name, eps=1e-6) -> np.ndarray:
     index = _layer_index(net, layer, where)
     if name not in ("W", "b"):
         raise ValueError(f"{where}: name must be 'W' or 'b'; got {name!r}.")
-    eps = check_positive_float(eps, "eps", where)
-    return _central_differences(net.copy(), X, T, index, name, eps)
+    eps = _check_eps(
+        eps, where, NUMERICAL_GRADIENT_EPS,
+        "Smaller steps drown in rounding error, larger ones in truncation error.",
+    )
+    return _central_differences(net.copy(), X, T, index, name, eps, where)
 
 
 #: The floor :math:`\tau` of the relative error's denominator is
@@ -122,20 +178,34 @@ def gradient_check(net, X, T, eps=1e-6) -> float:
     it). About :math:`10^{-7}` or less means backprop is right; :math:`10^{-3}` or more means a
     bug (or a ReLU input within :math:`\varepsilon` of its kink at 0).
 
+    ``eps`` must lie in :data:`GRADIENT_CHECK_EPS`, ``[1e-8, 1e-5]``, where these two
+    thresholds hold. A loss or gradient that is NaN or inf (from either side) raises
+    ``FloatingPointError``: a check that cannot compare never reports agreement.
+
     ``net`` must compute in float64; it is never modified (the check works on a copy).
     """
     where = "gradient_check"
     net = _check_net(net, where)
     X, T = net._check_data(X, T, where)
-    eps = check_positive_float(eps, "eps", where)
+    eps = _check_eps(
+        eps, where, GRADIENT_CHECK_EPS,
+        "Below it the rounding floor hides bugs, above it truncation error hides "
+        "correctness (see GRADIENT_CHECK_EPS).",
+    )
     work = net.copy()
-    work._backward(X, T)
+    with np.errstate(all="ignore"):
+        loss = work._loss(X, T)
+        work._backward(X, T)
+    _require_finite(loss, "the loss E", where)
     analytic = [(layer.dW.copy(), layer.db.copy()) for layer in work.layers]
-    floor = FLOOR * max(1.0, abs(work._loss(X, T))) * (1e-6 / eps)
+    for index, (dW, db) in enumerate(analytic):
+        _require_finite(dW, f"backprop's dW of layers[{index}]", where)
+        _require_finite(db, f"backprop's db of layers[{index}]", where)
+    floor = FLOOR * max(1.0, abs(loss)) * (1e-6 / eps)
     worst = 0.0
     for index, gradients in enumerate(analytic):
         for name, a in zip(("W", "b"), gradients, strict=True):
-            n = _central_differences(work, X, T, index, name, eps)
+            n = _central_differences(work, X, T, index, name, eps, where)
             error = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
             worst = max(worst, float(error.max()))
     return worst

@@ -1,0 +1,170 @@
+"""Issue 12: nothing silent, nothing half-done.
+
+One table per item of the issue. Every case calls the library with a bad argument and
+asserts, through :func:`assert_refused`:
+
+- the exception type;
+- that the message matches a pattern naming the argument and what is valid;
+- that no warning was emitted (warnings are recorded, not only turned into errors);
+- that every network of the fixture (parameters and stored forward/backward values) and
+  the Generator passed to the call are exactly as they were.
+
+The expected behaviour comes from the issue's text, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import assert_layer_state, layer_state
+
+from backprop_lib import Dense, Network, gradient_check, numerical_gradient
+from backprop_lib.bugs import BUGS, demo_problem, with_bug
+
+X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
+T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+
+
+def make_nets() -> dict[str, Network]:
+    """Three small networks with stored forward and backward values."""
+    ce = Network.from_sizes([3, 4, 2], ["sigmoid", "softmax"], "cross_entropy", rng=0)
+    bce = Network.from_sizes([3, 4, 2], ["tanh", "sigmoid"], "binary_cross_entropy", rng=1)
+    reg = Network.from_sizes([3, 5, 1], ["relu", "linear"], "squared_error", rng=2)
+    ce.backward(X4, T4)
+    bce.backward(X4, T4)
+    reg.backward(X4, X4[:, :1])
+    return {"ce": ce, "bce": bce, "reg": reg}
+
+
+def generator_state(g: np.random.Generator) -> dict:
+    return g.bit_generator.state
+
+
+def assert_refused(call, error, pattern, nets=None, g=None):
+    """Run ``call()``; assert it raises ``error`` matching ``pattern``, warns nothing and
+    changes neither ``nets`` nor ``g``. Returns the exception."""
+    before = {} if nets is None else {k: layer_state(n) for k, n in nets.items()}
+    g_before = None if g is None else generator_state(g)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(error, match=pattern) as info:
+            call()
+    assert not caught, [str(w.message) for w in caught]
+    for key, state in before.items():
+        assert_layer_state(state, nets[key])
+    if g is not None:
+        assert generator_state(g) == g_before, "the Generator advanced"
+    return info.value
+
+
+def run_table(cases, case_id):
+    """Run the case ``case_id`` of ``cases`` (id, call(nets, g), error, pattern)."""
+    (call, error, pattern) = next(c[1:] for c in cases if c[0] == case_id)
+    nets, g = make_nets(), np.random.default_rng(12)
+    assert_refused(lambda: call(nets, g), error, pattern, nets, g)
+
+
+# -- item 1: gradient_check never reports "agrees" when it could not compare ---------------
+
+EPS_RANGE = r"eps must lie in \[1e-08, 1e-05\]; got "
+GRADCHECK = [
+    ("eps 1e-12", lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-12), ValueError,
+     EPS_RANGE + r"1e-12\. Below it the rounding floor hides bugs"),
+    ("eps 1e-9", lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-9), ValueError,
+     EPS_RANGE + "1e-09"),
+    ("eps 1e-3", lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-3), ValueError,
+     EPS_RANGE + r"0\.001\..*truncation error"),
+    ("eps 0", lambda n, g: gradient_check(n["ce"], X4, T4, eps=0.0), ValueError,
+     r"gradient_check: eps must be a positive finite number; got 0\.0"),
+    ("eps nan", lambda n, g: gradient_check(n["ce"], X4, T4, eps=np.nan), ValueError,
+     r"eps must be a positive finite number; got nan"),
+    ("eps str", lambda n, g: gradient_check(n["ce"], X4, T4, eps="1e-6"), TypeError,
+     r"eps must be a positive finite number; got '1e-6'"),
+    ("numerical eps 1e-20",
+     lambda n, g: numerical_gradient(n["ce"], X4, T4, 0, "W", eps=1e-20), ValueError,
+     r"numerical_gradient: eps must lie in \[1e-12, 0\.01\]; got 1e-20"),
+    ("numerical eps 1",
+     lambda n, g: numerical_gradient(n["ce"], X4, T4, 0, "W", eps=1.0), ValueError,
+     r"numerical_gradient: eps must lie in \[1e-12, 0\.01\]; got 1\."),
+    ("loss overflows", lambda n, g: gradient_check(n["reg"], X4, np.full((4, 1), 1e200)),
+     FloatingPointError, r"gradient_check: the loss E is inf for these X and T, so backprop "
+     r"and central differences cannot be compared: the check fails"),
+    ("numerical loss overflows",
+     lambda n, g: numerical_gradient(n["reg"], X4, np.full((4, 1), 1e200), 0, "W"),
+     FloatingPointError, r"numerical_gradient: the loss E at layers\[0\]\.W\[0, 0\] ± eps "
+     r"is inf at index \[0\]"),
+]
+
+
+@pytest.mark.parametrize("case_id", [c[0] for c in GRADCHECK])
+def test_gradient_check_refusals(case_id):
+    run_table(GRADCHECK, case_id)
+
+
+class NaNNetwork(Network):
+    """A network whose backward pass returns NaN gradients (a broken backprop)."""
+
+    def _backward(self, X, T):
+        super()._backward(X, T)
+        for layer in self.layers:
+            layer.dW = np.full_like(layer.dW, np.nan)
+            layer.db = np.full_like(layer.db, np.nan)
+
+
+def test_nan_gradients_are_a_failure_not_agreement():
+    net = make_nets()["ce"]
+    broken = NaNNetwork(net.layers, net.loss_fn)
+    assert_refused(
+        lambda: gradient_check(broken, X4, T4),
+        FloatingPointError,
+        r"gradient_check: backprop's dW of layers\[0\] is nan at index \[0, 0\] .*the check "
+        r"fails",
+    )
+
+
+@pytest.mark.parametrize("eps", [1e-8, 1e-7, 1e-6, 1e-5])
+def test_every_accepted_eps_separates_correct_from_every_bug(eps):
+    """Inside the accepted range every planted bug scores >= 1e-3 and correct backprop
+    <= 1e-7 (the documented thresholds), on the bugs chapter's problem."""
+    net, X, T = demo_problem(0)
+    assert gradient_check(with_bug(net, None), X, T, eps=eps) <= 1e-7
+    for bug in BUGS:
+        assert gradient_check(with_bug(net, bug), X, T, eps=eps) >= 1e-3, bug
+
+
+# -- item 2: unparseable dtypes are refused, never read as float64 --------------------------
+
+DTYPES = [
+    ("Dense garbage", lambda n, g: Dense(3, 2, dtype="garbage", rng=g), TypeError,
+     r"Dense: dtype must be np\.float64 or np\.float32; got 'garbage' \(type str\)"),
+    ("Dense None", lambda n, g: Dense(3, 2, dtype=None, rng=g), TypeError,
+     r"Dense: dtype must be np\.float64 or np\.float32; got None"),
+    ("Dense float16", lambda n, g: Dense(3, 2, dtype=np.float16, rng=g), TypeError,
+     r"Dense: dtype must be np\.float64 or np\.float32"),
+    ("Dense structured", lambda n, g: Dense(3, 2, dtype="f8,f8", rng=g), TypeError,
+     r"Dense: dtype must be np\.float64 or np\.float32; got 'f8,f8'"),
+    ("from_sizes garbage",
+     lambda n, g: Network.from_sizes([3, 2], "sigmoid", "squared_error", g, dtype="x"),
+     TypeError, r"Network\.from_sizes: dtype must be np\.float64 or np\.float32; got 'x'"),
+    ("astype garbage", lambda n, g: n["ce"].astype("garbage"), TypeError,
+     r"Network\.astype: dtype must be np\.float64 or np\.float32; got 'garbage'"),
+    ("astype None", lambda n, g: n["ce"].astype(None), TypeError,
+     r"Network\.astype: dtype must be np\.float64 or np\.float32; got None"),
+]
+
+
+@pytest.mark.parametrize("case_id", [c[0] for c in DTYPES])
+def test_dtype_refusals(case_id):
+    run_table(DTYPES, case_id)
+
+
+@pytest.mark.parametrize("dtype", ["garbage", None, "int8", np.float16])
+def test_dataset_loaders_refuse_unparseable_dtypes(dtype, tmp_path):
+    from backprop_lib.datasets import load_digits, load_mnist
+
+    g = np.random.default_rng(3)
+    for call in (lambda: load_digits(0.25, g, dtype=dtype),
+                 lambda: load_mnist(tmp_path, dtype=dtype)):
+        assert_refused(call, ValueError, r"dtype must be float32 or float64, got ", g=g)
