@@ -167,8 +167,8 @@ def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitDat
     bunch = sklearn_load_digits()
     images, labels = bunch.images, bunch.target.astype(np.int64)
 
-    test_parts = []
-    for digit in range(N_CLASSES):
+    groups = []
+    for digit in range(N_CLASSES):  # every digit checked before the first draw
         members = np.flatnonzero(labels == digit)
         n_test = round(test_size * members.size)
         if not 0 < n_test < members.size:
@@ -176,7 +176,8 @@ def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitDat
                 f"test_size={test_size} puts {n_test} of the {members.size} images of digit "
                 f"{digit} in the test set; both sets need at least one of each digit"
             )
-        test_parts.append(generator.choice(members, size=n_test, replace=False))
+        groups.append((members, n_test))
+    test_parts = [generator.choice(m, size=n, replace=False) for m, n in groups]
     test = np.sort(np.concatenate(test_parts))
     train = np.setdiff1d(np.arange(labels.size), test)
     return _digit_data(

@@ -55,15 +55,7 @@ class Dense:
 
     def __init__(self, n_in, n_out, activation="sigmoid", rng=None, dtype=np.float64):
         where = "Dense"
-        n_in = check_positive_int(n_in, "n_in", where)
-        n_out = check_positive_int(n_out, "n_out", where)
-        activation = get_activation(activation)
-        dtype = check_dtype(dtype, "dtype", where)
-        if isinstance(activation, Softmax) and n_out == 1:
-            raise ValueError(
-                "Dense: a softmax over n_out = 1 unit always outputs 1 (its gradient is 0); "
-                "use n_out >= 2, or a sigmoid for a single output."
-            )
+        n_in, n_out, activation, dtype = self.check_arguments(n_in, n_out, activation, dtype)
         rng = as_generator(rng, "rng", where)
         self.n_in, self.n_out = n_in, n_out
         self.activation: Activation = activation
@@ -77,6 +69,22 @@ class Dense:
         self.b = np.zeros(n_out, dtype=dtype)
         self.o_prev = self.s = self.o = None
         self.delta = self.dW = self.db = None
+
+    @staticmethod
+    def check_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
+        """``(n_in, n_out, activation, dtype)`` checked and resolved, or the error
+        :class:`Dense` raises for them; draws nothing (so a caller building several layers
+        can check them all before the first draw)."""
+        n_in = check_positive_int(n_in, "n_in", where)
+        n_out = check_positive_int(n_out, "n_out", where)
+        activation = get_activation(activation)
+        dtype = check_dtype(dtype, "dtype", where)
+        if isinstance(activation, Softmax) and n_out == 1:
+            raise ValueError(
+                f"{where}: a softmax over n_out = 1 unit always outputs 1 (its gradient is "
+                f"0); use n_out >= 2, or a sigmoid for a single output."
+            )
+        return n_in, n_out, activation, dtype
 
     @classmethod
     def from_arrays(cls, W, b, activation="sigmoid") -> Dense:
@@ -113,9 +121,10 @@ class Dense:
         self.o = self.activation.forward(self.s)
         return self.o
 
-    def check_parameters(self, where: str, label: str) -> None:
+    def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         """Raise ``TypeError``/``ValueError`` unless ``W`` and ``b`` are finite arrays of the
-        layer's shape and dtype (they may have been replaced by hand)."""
+        layer's shape and dtype (they may have been replaced by hand), and, with
+        ``writable``, arrays that can be updated in place."""
         for name, shape in (("W", (self.n_in, self.n_out)), ("b", (self.n_out,))):
             value = getattr(self, name)
             if not isinstance(value, np.ndarray):
@@ -135,6 +144,12 @@ class Dense:
                 )
             if not np.isfinite(value).all():
                 raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
+            if writable and not value.flags.writeable:
+                raise ValueError(
+                    f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
+                    f"gradient descent cannot update it in place; assign a writable copy, "
+                    f"{label}.{name} = {label}.{name}.copy()."
+                )
 
     @property
     def n_parameters(self) -> int:

@@ -23,6 +23,7 @@ conversion would change (complex numbers, text, values too large for float32) ar
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,6 +41,11 @@ from .activations import get_activation
 from .layers import Dense
 from .losses import Loss, get_loss
 from .pairs import check_pair, is_fused, output_delta, output_loss
+
+#: :meth:`Network.fit` calls training diverged when the loss of an epoch exceeds this many
+#: times ``max(1, initial loss)``: a cross-entropy of 1e4 per sample means log-probabilities
+#: of -1e4 for the right class, which no converging run passes through.
+DIVERGENCE_RATIO = 1e4
 
 
 @dataclass
@@ -78,6 +84,27 @@ class History:
             f"loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, accuracy "
             f"{self.accuracy[-1]:.3f}{val}{stop})"
         )
+
+
+def _check_callback(callback, where: str) -> None:
+    """``TypeError`` unless ``callback`` is None or callable as ``callback(net, history)``
+    (checked on its signature, before any training)."""
+    if callback is None:
+        return
+    message = (
+        f"{where}: callback must be callable as callback(net, history) or None; got "
+        f"{describe(callback)}"
+    )
+    if not callable(callback):
+        raise TypeError(message + ".")
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):  # a builtin without a signature: cannot tell, accept
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError as error:
+        raise TypeError(f"{message}, whose signature is {signature} ({error}).") from None
 
 
 class Network:
@@ -171,6 +198,10 @@ class Network:
         loss_fn = get_loss(loss)
         check_pair(activations[-1], loss_fn)
         dtype = check_dtype(dtype, "dtype", where)
+        for i, (n_in, n_out, activation) in enumerate(
+            zip(sizes[:-1], sizes[1:], activations, strict=True)
+        ):  # every layer checked before the first draw from rng
+            Dense.check_arguments(n_in, n_out, activation, dtype, f"{where}: layer {i + 1}")
         rng = as_generator(rng, "rng", where)
         layers = [
             Dense(n_in, n_out, activation, rng=rng, dtype=dtype)
@@ -246,7 +277,11 @@ class Network:
 
         Every layer stores its ``o_prev``, ``s`` and ``o``.
         """
-        return self._forward(self._check_X(X, "Network.forward"))
+        X = self._check_X(X, "Network.forward")
+        with np.errstate(all="ignore"):  # overflow is reported below, not as a warning
+            o = self._forward(X)
+        self._require_finite(o, "the outputs o^L", "Network.forward")
+        return o
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         r""":math:`o^L` ``(B, n_L)`` of checked ``X`` ``(B, n_0)``; the layers store
@@ -271,9 +306,12 @@ class Network:
         computed from :math:`s^L` (see :func:`~backprop_lib.pairs.output_loss`).
         """
         X, T = self._check_data(X, T, "Network.loss")
-        self._forward(X)
-        last = self.layers[-1]
-        return self._finite(output_loss(last.activation, self.loss_fn, last.s, last.o, T))
+        with np.errstate(all="ignore"):  # overflow is reported below, not as a warning
+            self._forward(X)
+            last = self.layers[-1]
+            value = output_loss(last.activation, self.loss_fn, last.s, last.o, T)
+        self._require_finite(value, "the loss", "Network.loss")
+        return value
 
     def _loss(self, X: np.ndarray, T: np.ndarray) -> float:
         r""":math:`E` of checked data, without storing anything in the layers (what
@@ -281,14 +319,15 @@ class Network:
         s, o = self._outputs(X)
         return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
 
-    def _finite(self, value: float) -> float:
-        """``value``, or ``FloatingPointError`` if it is NaN or inf."""
-        if not np.isfinite(value):
+    @staticmethod
+    def _require_finite(value, what: str, where: str) -> None:
+        """``FloatingPointError`` if ``value`` (a number or an array) holds NaN or inf."""
+        if not np.all(np.isfinite(value)):
+            found = value if np.ndim(value) == 0 else "NaN or inf"
             raise FloatingPointError(
-                f"Network.loss: the loss is {value}: the outputs overflowed (weights too "
-                f"large, e.g. after training with too large a learning rate)."
+                f"{where}: {what} is {found}: the outputs overflowed (weights too large, "
+                f"e.g. after training with too large a learning rate, or inputs too large)."
             )
-        return value
 
     def predict(self, X) -> np.ndarray:
         r"""Class indices, shape ``(B,)``, int.
@@ -316,7 +355,11 @@ class Network:
         layer's ``delta``, ``dW`` and ``db``.
         """
         X, T = self._check_data(X, T, "Network.backward")
-        self._backward(X, T)
+        with np.errstate(all="ignore"):  # overflow is reported below, not as a warning
+            self._backward(X, T)
+        for i, layer in enumerate(self.layers):
+            self._require_finite(layer.dW, f"layers[{i}].dW", "Network.backward")
+            self._require_finite(layer.db, f"layers[{i}].db", "Network.backward")
         return [(layer.dW, layer.db) for layer in self.layers]
 
     def _backward(self, X: np.ndarray, T: np.ndarray) -> None:
@@ -343,19 +386,56 @@ class Network:
         """
         lr = check_positive_float(lr, "lr", "Network.step")
         for i, layer in enumerate(self.layers):
-            layer.check_parameters("Network.step", f"layers[{i}]")
-            if layer.dW is None or layer.db is None:
-                raise RuntimeError(
-                    f"Network.step: layers[{i}] has no stored gradients; call "
-                    f"backward(X, T) before step(lr)."
+            layer.check_parameters("Network.step", f"layers[{i}]", writable=True)
+            for name, shape in (("dW", layer.W.shape), ("db", layer.b.shape)):
+                gradient = getattr(layer, name)
+                if gradient is None:
+                    raise RuntimeError(
+                        f"Network.step: layers[{i}] has no stored gradients; call "
+                        f"backward(X, T) before step(lr)."
+                    )
+                if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
+                    raise ValueError(
+                        f"Network.step: layers[{i}].{name} must be an array of shape {shape} "
+                        f"(from backward(X, T)); got {describe(gradient)}."
+                    )
+        with np.errstate(all="ignore"):
+            new = self._updates(lr)
+        for i, (W, b) in enumerate(new):
+            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                raise FloatingPointError(
+                    f"Network.step: the step with lr = {lr} would make layers[{i}].W or .b "
+                    f"NaN or inf (the gradients or the learning rate are too large); nothing "
+                    f"was changed. Use a smaller lr."
                 )
-        self._step(lr)
+        self._apply(new)
+
+    def _updates(self, lr: float) -> list[tuple[np.ndarray, np.ndarray]]:
+        r"""The new :math:`(W^l - \eta\,\partial E/\partial W^l,\;
+        b^l - \eta\,\partial E/\partial b^l)` of every layer, computed, not applied."""
+        return [(layer.W - lr * layer.dW, layer.b - lr * layer.db) for layer in self.layers]
+
+    def _apply(self, new: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        r"""Copy the new parameters of :meth:`_updates` into every layer's ``W`` and ``b``.
+
+        Atomic with respect to an interrupt: if an exception (a ``KeyboardInterrupt``)
+        arrives while copying, the copying is finished before it propagates, so no layer is
+        ever a step ahead of another. (Computing ``new``, the slow part, changes nothing.)
+        """
+        try:
+            for layer, (W, b) in zip(self.layers, new, strict=True):
+                np.copyto(layer.W, W)  # W ← W − η ∂E/∂W
+                np.copyto(layer.b, b)  # b ← b − η ∂E/∂b
+        except BaseException:
+            for layer, (W, b) in zip(self.layers, new, strict=True):  # idempotent: finish
+                np.copyto(layer.W, W)
+                np.copyto(layer.b, b)
+            raise
 
     def _step(self, lr: float) -> None:
-        """The update of :meth:`step` with a checked ``lr``, on the stored gradients."""
-        for layer in self.layers:
-            layer.W -= lr * layer.dW  # W ← W − η ∂E/∂W
-            layer.b -= lr * layer.db  # b ← b − η ∂E/∂b
+        """The update of :meth:`step` with a checked ``lr``: all new parameters computed,
+        then applied (:meth:`_apply`)."""
+        self._apply(self._updates(lr))
 
     # -- training --------------------------------------------------------------------------
 
@@ -395,21 +475,28 @@ class Network:
         validation_data : ``(X_val, T_val)``, optional
             Recorded as ``val_loss`` and ``val_accuracy``; never trained on.
 
-        Everything is checked before the first step; a refused call changes nothing. If the
-        loss becomes NaN or inf (the learning rate is too large), ``FloatingPointError`` is
-        raised, leaving the weights of that epoch.
+        Everything is checked before the first step; a refused call changes nothing (the
+        weights, the stored values and ``rng``).
+
+        Divergence: if the training loss at the end of an epoch is NaN or inf, or exceeds
+        :data:`DIVERGENCE_RATIO` times ``max(1, history.loss[0])``, or a validation loss is
+        NaN or inf, ``FloatingPointError`` is raised (no numpy warning is emitted on the
+        way). The network then holds the weights of the previous epoch, the last ones whose
+        loss was recorded and finite, and no stored forward or backward values.
+
+        An interrupted fit (``KeyboardInterrupt``, or an exception from ``callback``) leaves
+        the weights after the last complete gradient step: every step is applied to all
+        layers or to none (:meth:`_apply`). The layers' stored values are those of the last
+        backward pass; the History is not returned (a callback may keep it).
         """
         where = "Network.fit"
         X, T = self._check_data(X, T, where)
+        for i, layer in enumerate(self.layers):
+            layer.check_parameters(where, f"layers[{i}]", writable=True)
         epochs = check_positive_int(epochs, "epochs", where)
         lr = check_positive_float(lr, "lr", where)
         batch_size = check_positive_int(batch_size, "batch_size", where)
-        rng = as_generator(rng, "rng", where)
-        if callback is not None and not callable(callback):
-            raise TypeError(
-                f"{where}: callback must be callable as callback(net, history) or None; got "
-                f"{describe(callback)}."
-            )
+        _check_callback(callback, where)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError(
@@ -418,14 +505,24 @@ class Network:
                 )
             X_val = self._check_X(validation_data[0], where, "X_val")
             T_val = self._check_T(validation_data[1], X_val, where, "T_val")
+        rng = as_generator(rng, "rng", where)
 
         validation = None if validation_data is None else (X_val, T_val)
         history = History(lr=lr, batch_size=batch_size, n_samples=len(X))
         steps = 0
-        self._record(history, 0, steps, X, T, validation)
+        with np.errstate(all="ignore"):  # overflow is detected below, never a warning
+            self._record(history, 0, steps, X, T, validation)
         for epoch in range(1, epochs + 1):
-            steps += self._train_epoch(X, T, lr, batch_size, rng)
-            self._record(history, epoch, steps, X, T, validation)
+            last = [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
+            try:
+                with np.errstate(all="ignore"):
+                    steps += self._train_epoch(X, T, lr, batch_size, rng)
+                    self._record(history, epoch, steps, X, T, validation)
+            except FloatingPointError:
+                self._apply(last)  # the weights of epoch - 1, whose loss was recorded
+                for layer in self.layers:
+                    layer.o_prev = layer.s = layer.o = layer.delta = layer.dW = layer.db = None
+                raise
             if callback is not None and callback(self, history):
                 history.stopped_early = epoch < epochs
                 break
@@ -442,6 +539,13 @@ class Network:
 
     def _record(self, history: History, epoch: int, steps: int, X, T, validation) -> None:
         """Append epoch ``epoch``'s loss and accuracy (and validation ones) to ``history``."""
+        for i, layer in enumerate(self.layers):
+            if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+                raise FloatingPointError(
+                    f"Network.fit: layers[{i}].W or .b became NaN or inf during epoch "
+                    f"{epoch} with lr = {history.lr}: training diverged. The network keeps "
+                    f"the weights of epoch {epoch - 1}. Use a smaller lr."
+                )
         history.epoch.append(epoch)
         history.steps.append(steps)
         for data, losses, accuracies in (
@@ -453,10 +557,26 @@ class Network:
             s, o = self._outputs(data[0])
             value = output_loss(self.layers[-1].activation, self.loss_fn, s, o, data[1])
             if not np.isfinite(value):
+                if epoch == 0:
+                    raise FloatingPointError(
+                        f"Network.fit: the loss at the initial weights is {value} (the "
+                        f"outputs overflow); nothing was trained. Use smaller weights."
+                    )
                 raise FloatingPointError(
                     f"Network.fit: the loss became {value} at epoch {epoch} with lr = "
-                    f"{history.lr}: training diverged. Use a smaller lr."
+                    f"{history.lr}: training diverged. The network keeps the weights of "
+                    f"epoch {epoch - 1}. Use a smaller lr."
                 )
+            if epoch > 0 and losses is history.loss:
+                limit = DIVERGENCE_RATIO * max(history.loss[0], 1.0)
+                if value > limit:
+                    raise FloatingPointError(
+                        f"Network.fit: the loss became {value:.4g} at epoch {epoch} with "
+                        f"lr = {history.lr}, more than {DIVERGENCE_RATIO:g} times "
+                        f"max(1, initial loss {history.loss[0]:.4g}): training diverged. "
+                        f"The network keeps the weights of epoch {epoch - 1}. Use a smaller "
+                        f"lr."
+                    )
             losses.append(value)
             accuracies.append(float(np.mean(self._classes(o) == self._classes(data[1]))))
 

@@ -168,3 +168,176 @@ def test_dataset_loaders_refuse_unparseable_dtypes(dtype, tmp_path):
     for call in (lambda: load_digits(0.25, g, dtype=dtype),
                  lambda: load_mnist(tmp_path, dtype=dtype)):
         assert_refused(call, ValueError, r"dtype must be float32 or float64, got ", g=g)
+
+
+# -- item 4: a refused call changes nothing, not even the Generator ------------------------
+
+
+def read_only(nets, key, index):
+    nets[key].layers[index].W.flags.writeable = False
+    return nets[key]
+
+
+STATE = [
+    ("from_sizes softmax n_out=1",
+     lambda n, g: Network.from_sizes([3, 4, 1], ["sigmoid", "softmax"], "squared_error", g),
+     ValueError, r"Network\.from_sizes: layer 2: a softmax over n_out = 1 unit always "
+     r"outputs 1 .*use n_out >= 2"),
+    ("from_sizes bad n later",
+     lambda n, g: Network.from_sizes([3, 4, 0], "sigmoid", "squared_error", g),
+     ValueError, r"sizes\[2\] must be a positive integer \(>= 1\); got 0"),
+    ("fit callback without arguments",
+     lambda n, g: n["ce"].fit(X4, T4, 3, 0.1, 2, rng=g, callback=lambda: False),
+     TypeError, r"Network\.fit: callback must be callable as callback\(net, history\) or "
+     r"None; got .*whose signature is \(\)"),
+    ("fit callback with three arguments",
+     lambda n, g: n["ce"].fit(X4, T4, 3, 0.1, 2, rng=g, callback=lambda a, b, c: False),
+     TypeError, r"callback must be callable as callback\(net, history\).*signature is "
+     r"\(a, b, c\)"),
+    ("step read-only W",
+     lambda n, g: read_only(n, "ce", 1).step(0.1), ValueError,
+     r"Network\.step: layers\[1\]\.W is read-only \(flags\.writeable is False\).*copy\(\)"),
+    ("fit read-only W",
+     lambda n, g: read_only(n, "ce", 1).fit(X4, T4, 2, 0.1, 2, rng=g), ValueError,
+     r"Network\.fit: layers\[1\]\.W is read-only"),
+    ("fit bad validation after good rng",
+     lambda n, g: n["ce"].fit(X4, T4, 2, 0.1, 2, rng=g, validation_data=(X4, T4[:, :1])),
+     ValueError, r"Network\.fit: T_val must have shape \(batch, n_L\) = \(4, 2\)"),
+]
+
+
+@pytest.mark.parametrize("case_id", [c[0] for c in STATE])
+def test_refused_calls_change_no_state(case_id):
+    run_table(STATE, case_id)
+
+
+def test_a_step_that_would_overflow_changes_nothing():
+    nets = make_nets()
+    nets["reg"].layers[1].dW = nets["reg"].layers[1].dW + 10.0  # |lr dW| > float64 max
+    assert_refused(
+        lambda: nets["reg"].step(1e308), FloatingPointError,
+        r"Network\.step: the step with lr = 1e\+308 would make layers\[1\]\.W or \.b NaN "
+        r"or inf.*nothing was changed",
+        nets,
+    )
+
+
+def test_load_digits_refused_split_leaves_the_generator_alone():
+    from backprop_lib.datasets import load_digits
+
+    g = np.random.default_rng(7)
+    assert_refused(lambda: load_digits(0.99715, g), ValueError,
+                   r"test_size=0\.99715 puts \d+ of the \d+ images of digit \d in the test set",
+                   g=g)
+
+
+# -- item 5: a step is applied to every layer or to none -----------------------------------
+
+
+def hand_steps(net, X, T, lr, n_steps):
+    """``n_steps`` full-batch steps written out: backward, then W -= lr dW per layer."""
+    net = net.copy()
+    for _ in range(n_steps):
+        for layer, (dW, db) in zip(net.layers, net.backward(X, T), strict=True):
+            layer.W = layer.W - lr * dW
+            layer.b = layer.b - lr * db
+    return [(layer.W, layer.b) for layer in net.layers]
+
+
+@pytest.mark.parametrize("interrupt_at", [1, 2, 3, 4, 5, 6, 7, 8, 9])
+def test_an_interrupt_while_applying_a_step_never_leaves_it_half_done(
+    monkeypatch, interrupt_at
+):
+    """KeyboardInterrupt on the ``interrupt_at``-th ``np.copyto`` of the update (2 per
+    layer, 3 layers): the weights are those after a whole number of steps."""
+    net = Network.from_sizes([3, 4, 4, 2], ["tanh", "sigmoid", "softmax"], rng=5)
+    start = net.copy()
+    calls = {"n": 0}
+    real = np.copyto
+
+    def flaky(dst, src, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == interrupt_at:
+            raise KeyboardInterrupt
+        real(dst, src, **kwargs)
+
+    monkeypatch.setattr(np, "copyto", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X4, T4, 5, 0.5, 4, rng=0)  # full batch: one step per epoch
+    monkeypatch.setattr(np, "copyto", real)
+    completed = (interrupt_at - 1) // 6 + 1  # the interrupted step is finished
+    for (W, b), layer in zip(hand_steps(start, X4, T4, 0.5, completed), net.layers,
+                             strict=True):  # a step moves W by ~1e-2: far above rounding
+        np.testing.assert_allclose(layer.W, W, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(layer.b, b, rtol=1e-12, atol=1e-14)
+
+
+class InterruptedNetwork(Network):
+    """Raises KeyboardInterrupt in the ``n``-th backward pass (while computing a step)."""
+
+    n = 3
+
+    def _backward(self, X, T):
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls == self.n:
+            raise KeyboardInterrupt
+        super()._backward(X, T)
+
+
+def test_an_interrupt_while_computing_a_step_leaves_the_steps_before_it():
+    base = Network.from_sizes([3, 4, 2], ["tanh", "softmax"], rng=6)
+    net = InterruptedNetwork([layer for layer in base.copy().layers], base.loss_fn)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X4, T4, 5, 0.5, 4, rng=0)
+    for (W, b), layer in zip(hand_steps(base, X4, T4, 0.5, 2), net.layers, strict=True):
+        np.testing.assert_allclose(layer.W, W, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(layer.b, b, rtol=1e-12, atol=1e-14)
+
+
+# -- item 3: divergence raises cleanly and keeps the last finite weights -------------------
+
+DIVERGING = [
+    ([4, 8, 3], ["relu", "linear"], "squared_error", 1e3),
+    ([4, 8, 3], ["sigmoid", "softmax"], "cross_entropy", 1e300),
+    ([4, 8, 3], ["tanh", "sigmoid"], "binary_cross_entropy", 1e300),
+    ([4, 8, 3], ["relu", "softmax"], "cross_entropy", 1e5),
+    ([4, 8, 3], ["tanh", "linear"], "squared_error", 10.0),
+    ([4, 8, 3], ["sigmoid", "linear"], "sum_squared_error", 1e10),
+]
+
+
+@pytest.mark.parametrize("config", DIVERGING, ids=lambda c: f"{c[1]}-{c[2]}-{c[3]:g}")
+def test_divergence_raises_without_warnings_and_keeps_finite_weights(config):
+    sizes, activations, loss, lr = config
+    data = np.random.default_rng(0)
+    X = data.normal(size=(64, 4))
+    T = np.eye(3)[data.integers(0, 3, 64)]
+    net = Network.from_sizes(sizes, activations, loss, rng=0)
+    error = assert_refused(
+        lambda: net.fit(X, T, 30, lr, 16, rng=0),
+        FloatingPointError,
+        r"Network\.fit: .* training diverged\. The network keeps the weights of epoch \d+\. "
+        r"Use a smaller lr\.",
+    )
+    kept = int(str(error).split("weights of epoch ")[1].split(".")[0])
+    for W, b in net.parameters():
+        assert np.isfinite(W).all() and np.isfinite(b).all()
+    reference = Network.from_sizes(sizes, activations, loss, rng=0)
+    if kept:
+        reference.fit(X, T, kept, lr, 16, rng=0)
+    for (W, b), (W_ref, b_ref) in zip(net.parameters(), reference.parameters(), strict=True):
+        np.testing.assert_array_equal(W, W_ref)
+        np.testing.assert_array_equal(b, b_ref)
+    assert all(layer.s is None and layer.dW is None for layer in net.layers)
+    assert np.isfinite(net.loss(X, T))  # the network stays usable
+
+
+def test_huge_weights_give_a_clear_error_not_warnings():
+    net = make_nets()["reg"]
+    net.layers[0].W = np.full((3, 5), 1e300)
+    net.layers[1].W = np.full((5, 1), 1e300)
+    for call, where in ((lambda: net.loss(X4, X4[:, :1]), "Network.loss"),
+                        (lambda: net.forward(X4), "Network.forward"),
+                        (lambda: net.backward(X4, X4[:, :1]), "Network.backward"),
+                        (lambda: net.fit(X4, X4[:, :1], 2, 0.1, 2, rng=0), "Network.fit")):
+        assert_refused(call, FloatingPointError, rf"{where}: .*(inf|NaN)")
