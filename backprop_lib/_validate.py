@@ -153,6 +153,54 @@ def as_generator(rng, name: str, where: str) -> np.random.Generator:
     )
 
 
+def as_real_array(
+    value, name: str, where: str, shape: str = "(batch, n)", nonempty: bool = True
+) -> np.ndarray:
+    r"""``np.asarray(value)`` if it holds real numbers (bool, int or float) and (with
+    ``nonempty``) at least one entry, else a ``ValueError``/``TypeError`` naming ``name``
+    and the valid ``shape``.
+
+    Refused: ragged nested lists (numpy cannot make one array of them), masked arrays (the
+    library has no notion of a missing entry, and ``np.asarray`` would drop the mask
+    silently), complex, text or object data, and empty arrays.
+    """
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{where}: {name} is a masked array; the library cannot skip masked entries and "
+            f"would silently use the values under the mask. Pass the rows without masked "
+            f"entries, or {name}.filled(value) with the value you mean."
+        )
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as error:  # e.g. ragged nested lists
+        raise ValueError(
+            f"{where}: {name} must be an array of shape {shape}; got {describe(value)}, which "
+            f"numpy cannot make an array of ({error})."
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{where}: {name} must hold real numbers (bool, int or float); got "
+            f"{describe(value) if isinstance(value, np.ndarray) else 'dtype ' + str(array.dtype)}."
+        )
+    if nonempty and array.size == 0:
+        raise ValueError(
+            f"{where}: {name} is empty (shape {array.shape}); it needs at least one entry, "
+            f"shape {shape}."
+        )
+    return array
+
+
+def check_finite(array: np.ndarray, name: str, where: str) -> None:
+    """``ValueError`` naming the first NaN or inf entry of ``array``, if it has one."""
+    if array.dtype.kind == "f":
+        finite = np.isfinite(array)
+        if not finite.all():
+            at = [int(i) for i in np.argwhere(~finite)[0]]
+            raise ValueError(
+                f"{where}: {name} must be finite; got {array[tuple(at)]} at {name}{at}."
+            )
+
+
 def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.ndarray:
     r"""Return ``value`` as a 2-D array of shape ``(B, n_cols)`` in ``dtype``.
 
@@ -162,18 +210,7 @@ def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.n
     to a float32 network's dtype is allowed (that is what a float32 network computes in);
     values too large for the network's dtype are refused, not turned into ``inf``.
     """
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError) as error:  # e.g. ragged nested lists
-        raise ValueError(
-            f"{where}: {name} must be an array of shape (batch, {n_cols}); got "
-            f"{describe(value)}, which numpy cannot make an array of ({error})."
-        ) from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{where}: {name} must hold real numbers (bool, int or float); got "
-            f"{describe(value) if isinstance(value, np.ndarray) else 'dtype ' + str(array.dtype)}."
-        )
+    array = as_real_array(value, name, where, f"(batch, {n_cols})", nonempty=False)
     if array.ndim != 2:
         hint = ""
         if array.ndim == 1 and array.shape[0] == n_cols:

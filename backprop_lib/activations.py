@@ -26,7 +26,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import lookup
+from ._validate import as_real_array, describe, lookup
+
+
+def _checked(s, where: str, name: str = "s") -> np.ndarray:
+    """``s`` as a non-empty real array with at least one axis (cheap when it already is a
+    float array, as inside a Network), else the error naming ``name``."""
+    if type(s) is np.ndarray and s.size and s.ndim and s.dtype.kind == "f":
+        return s
+    array = as_real_array(s, name, where, "(batch, n)")
+    if array.ndim == 0:
+        raise ValueError(
+            f"{where}: {name} must be an array of shape (batch, n) or (n,); got a scalar, "
+            f"{describe(s)}."
+        )
+    return array
+
+
+def _checked_backward(s, o, dE_do, where: str) -> tuple[np.ndarray, ...]:
+    """``s``, ``o`` and ``dE_do`` as non-empty arrays of one shape (nothing broadcast),
+    else the error naming them; cheap when they already are, as inside a Network."""
+    if (
+        type(s) is np.ndarray and type(o) is np.ndarray and type(dE_do) is np.ndarray
+        and s.shape == o.shape == dE_do.shape and s.size and s.ndim
+    ):
+        return s, o, dE_do
+    s, o, dE_do = (_checked(a, where, n) for a, n in ((s, "s"), (o, "o"), (dE_do, "dE_do")))
+    if not s.shape == o.shape == dE_do.shape:
+        raise ValueError(
+            f"{where}: s, o and dE_do must have one shape (batch, n), the same for all "
+            f"three (nothing is broadcast); got s.shape = {s.shape}, o.shape = {o.shape} "
+            f"and dE_do.shape = {dE_do.shape}."
+        )
+    return s, o, dE_do
 
 
 @dataclass(frozen=True)
@@ -93,7 +125,7 @@ class Activation(ABC):
 
         ``s`` of shape ``(B, n)`` gives ``(B, n, n)``; one row ``(n,)`` gives ``(n, n)``.
         """
-        d = self.derivative(np.asarray(s))
+        d = self.derivative(_checked(s, f"{type(self).__name__}.jacobian"))
         return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
 
     def __repr__(self) -> str:
@@ -114,6 +146,7 @@ class Sigmoid(Activation):
         :math:`s < 0`. Both forms are accurate to a few units in the last place; the naive
         ``1 / (1 + np.exp(-s))`` overflows (with a warning) for :math:`s < -709`.
         """
+        s = _checked(s, "Sigmoid.forward")
         e = np.exp(-np.abs(s))
         return np.where(s >= 0, 1.0, e) / (1.0 + e)
 
@@ -121,6 +154,7 @@ class Sigmoid(Activation):
         r""":math:`\sigma'(s) = \sigma(s)\,(1 - \sigma(s)) = \dfrac{e}{(1 + e)^2}`,
         :math:`e = e^{-|s|}` (the same for :math:`s` and :math:`-s`; accurate for every ``s``).
         """
+        s = _checked(s, "Sigmoid.derivative")
         e = np.exp(-np.abs(s))
         return e / (1.0 + e) ** 2
 
@@ -131,6 +165,7 @@ class Sigmoid(Activation):
         to an absolute :math:`10^{-16}`; for :math:`s > 36` it rounds to 0, where the true value
         is below :math:`2 \cdot 10^{-16}`.
         """
+        s, o, dE_do = _checked_backward(s, o, dE_do, "Sigmoid.backward")
         return dE_do * o * (1.0 - o)
 
 
@@ -142,18 +177,21 @@ class Tanh(Activation):
 
     def forward(self, s):
         r""":math:`o = \tanh(s) = \dfrac{e^{s} - e^{-s}}{e^{s} + e^{-s}}` (numpy's, stable)."""
+        s = _checked(s, "Tanh.forward")
         return np.tanh(s)
 
     def derivative(self, s):
         r""":math:`\tanh'(s) = 1 - \tanh^2(s) = \operatorname{sech}^2(s)
         = \left(\dfrac{2e}{1 + e^2}\right)^2`, :math:`e = e^{-|s|}` (accurate for every ``s``).
         """
+        s = _checked(s, "Tanh.derivative")
         e = np.exp(-np.abs(s))
         return (2.0 * e / (1.0 + e * e)) ** 2
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot (1 - o^2)`, using
         :math:`\tanh'(s) = 1 - o^2` from the stored outputs."""
+        s, o, dE_do = _checked_backward(s, o, dE_do, "Tanh.backward")
         return dE_do * (1.0 - o * o)
 
 
@@ -165,16 +203,18 @@ class ReLU(Activation):
 
     def forward(self, s):
         r""":math:`o = \max(0, s)`."""
+        s = _checked(s, "ReLU.forward")
         return np.maximum(s, 0.0)
 
     def derivative(self, s):
         r""":math:`f'(s) = 1` for :math:`s > 0`, else 0. At the kink :math:`s = 0` the
         derivative does not exist; the library uses 0 there."""
-        s = np.asarray(s)
+        s = _checked(s, "ReLU.derivative")
         return (s > 0).astype(s.dtype if s.dtype.kind == "f" else np.float64)
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot [s > 0]`."""
+        s, o, dE_do = _checked_backward(s, o, dE_do, "ReLU.backward")
         return np.where(s > 0, dE_do, 0.0)
 
 
@@ -186,15 +226,17 @@ class Linear(Activation):
 
     def forward(self, s):
         r""":math:`o = s` (the same array: nothing to compute)."""
+        s = _checked(s, "Linear.forward")
         return s
 
     def derivative(self, s):
         r""":math:`f'(s) = 1`."""
-        s = np.asarray(s)
+        s = _checked(s, "Linear.derivative")
         return np.ones_like(s, dtype=s.dtype if s.dtype.kind == "f" else np.float64)
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta = \partial E / \partial o`."""
+        s, o, dE_do = _checked_backward(s, o, dE_do, "Linear.backward")
         return dE_do
 
 
@@ -217,6 +259,7 @@ class Softmax(Activation):
         :math:`\le 0`: no overflow, and the largest term is exactly 1, so the sum is
         :math:`\ge 1`.
         """
+        s = _checked(s, "Softmax.forward")
         e = np.exp(s - s.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
@@ -234,7 +277,8 @@ class Softmax(Activation):
 
         ``s`` of shape ``(B, n)`` gives ``(B, n, n)``; one row ``(n,)`` gives ``(n, n)``.
         """
-        o = self.forward(np.asarray(s))
+        s = _checked(s, "Softmax.jacobian")
+        o = self.forward(s)
         column = o[..., :, None]
         return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
@@ -246,6 +290,7 @@ class Softmax(Activation):
         The vector-Jacobian product :math:`\partial E/\partial o \cdot J` without building
         the ``(B, n, n)`` Jacobian: two elementwise products and a row sum.
         """
+        s, o, dE_do = _checked_backward(s, o, dE_do, "Softmax.backward")
         return o * (dE_do - np.sum(dE_do * o, axis=-1, keepdims=True))
 
 

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_generator, check_dtype, check_positive_int, describe
+from ._validate import (
+    as_generator,
+    as_real_array,
+    check_dtype,
+    check_finite,
+    check_positive_int,
+    describe,
+)
 from .activations import Activation, ReLU, Softmax, get_activation
 
 
@@ -91,8 +98,12 @@ class Dense:
         r"""A layer with the given weights ``W`` (shape ``(n_in, n_out)``) and biases ``b``
         (shape ``(n_out,)``), both copied. The dtype is ``W``'s if it is float32 or float64,
         else float64."""
-        W_array, b_array = np.asarray(W), np.asarray(b)
-        if W_array.ndim != 2 or W_array.dtype.kind not in "biuf":
+        where = "Dense.from_arrays"
+        W_array = as_real_array(W, "W", where, "(n_in, n_out)")
+        b_array = as_real_array(b, "b", where, "(n_out,)")
+        check_finite(W_array, "W", where)
+        check_finite(b_array, "b", where)
+        if W_array.ndim != 2:
             raise ValueError(
                 f"Dense.from_arrays: W must be a 2-D array of real numbers, shape "
                 f"(n_in, n_out); got {describe(W_array)}."

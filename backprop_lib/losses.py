@@ -23,18 +23,24 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ._validate import lookup
+from ._validate import as_real_array, check_finite, lookup
 from .activations import Interval
 
 
 def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """``o`` and ``t`` as arrays, checked to be 2-D and of the same shape."""
-    o, t = np.asarray(o), np.asarray(t)
-    if o.ndim != 2 or o.shape != t.shape:
-        raise ValueError(
-            f"{where}: o and t must be 2-D arrays of the same shape (batch, n_L); got "
-            f"o.shape = {o.shape} and t.shape = {t.shape}."
-        )
+    """``o`` and ``t`` as non-empty 2-D arrays of one shape (nothing broadcast), else the
+    error naming them; cheap when they already are, as inside a Network."""
+    if not (
+        type(o) is np.ndarray and type(t) is np.ndarray and o.ndim == 2
+        and o.shape == t.shape and o.size
+    ):
+        o = as_real_array(o, "o", where, "(batch, n_L)")
+        t = as_real_array(t, "t", where, "(batch, n_L)")
+        if o.ndim != 2 or o.shape != t.shape:
+            raise ValueError(
+                f"{where}: o and t must be 2-D arrays of the same shape (batch, n_L); got "
+                f"o.shape = {o.shape} and t.shape = {t.shape}."
+            )
     return o, t
 
 
@@ -59,13 +65,15 @@ class Loss(ABC):
     def check_targets(self, t: np.ndarray, name: str = "t", where: str = "check_targets") -> None:
         """Raise ``ValueError`` if ``t`` holds targets this loss is not meant for.
 
-        The base rule asks only for a 2-D array ``(B, n_L)``; any real targets will do.
+        The base rule asks for a non-empty 2-D array ``(B, n_L)`` of finite real numbers;
+        any such targets will do. Returns nothing; subclasses add their own rules.
         """
-        t = np.asarray(t)
+        t = as_real_array(t, name, where, "(batch, n_L)")
         if t.ndim != 2:
             raise ValueError(
                 f"{where}: {name} must be a 2-D array (batch, n_L); got shape {t.shape}."
             )
+        check_finite(t, name, where)
 
     def _check_domain(self, o: np.ndarray, where: str) -> None:
         """Raise ``ValueError`` naming the smallest or largest output outside :attr:`domain`."""
@@ -151,6 +159,7 @@ class BinaryCrossEntropy(Loss):
 
     def check_targets(self, t, name="t", where="check_targets"):
         r"""Targets must lie in :math:`[0, 1]`."""
+        super().check_targets(t, name, where)
         t = np.asarray(t)
         outside = (t < 0) | (t > 1)
         if outside.any():
@@ -188,6 +197,7 @@ class CrossEntropy(Loss):
         r"""Each row must be a probability vector: entries :math:`\ge 0`, summing to 1
         (within :math:`\max(10^{-6}, 10\, n\, \epsilon)`, :math:`\epsilon` the dtype's
         machine epsilon)."""
+        super().check_targets(t, name, where)
         t = np.asarray(t)
         negative = t < 0
         if negative.any():

@@ -32,6 +32,7 @@ import numpy as np
 from ._validate import (
     as_batch,
     as_generator,
+    as_real_array,
     check_dtype,
     check_positive_float,
     check_positive_int,
@@ -250,7 +251,7 @@ class Network:
         """``T`` as an array ``(B, n_L)`` in the network's dtype, one row per row of ``X``,
         after checking it against the loss (``check_targets``)."""
         n_L = self.layers[-1].n_out
-        T_array = np.asarray(T)
+        T_array = as_real_array(T, name, where, f"(batch, {n_L})", nonempty=False)
         if T_array.ndim != 2 or T_array.shape != (len(X), n_L):
             hint = ""
             if T_array.ndim == 1 and len(T_array) == len(X) and n_L > 1:

@@ -28,8 +28,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import as_real_array
 from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, get_activation
-from .losses import LOSSES, BinaryCrossEntropy, CrossEntropy, Loss, get_loss
+from .losses import LOSSES, BinaryCrossEntropy, CrossEntropy, Loss, _pair, get_loss
+
+
+def _checked_output(s, o, t, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``s``, ``o``, ``t`` as non-empty 2-D arrays of one shape, else the error naming them;
+    cheap when they already are, as inside a Network."""
+    if (
+        type(s) is np.ndarray and type(o) is np.ndarray and type(t) is np.ndarray
+        and s.ndim == 2 and s.shape == o.shape == t.shape and s.size
+    ):
+        return s, o, t
+    o, t = _pair(o, t, where)
+    s = as_real_array(s, "s", where, "(batch, n_L)")
+    if s.shape != o.shape:
+        raise ValueError(
+            f"{where}: s and o must have one shape (batch, n_L); got s.shape = {s.shape} and "
+            f"o.shape = {o.shape}."
+        )
+    return s, o, t
 
 
 def pair_problem(activation, loss) -> str | None:
@@ -201,6 +220,7 @@ def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
     The cross-entropy pairs use their closed forms from ``s`` (see the module docstring);
     every other pair uses ``loss.value(o, t)``.
     """
+    s, o, t = _checked_output(s, o, t, "output_loss")
     closed = _CLOSED_FORMS.get((type(activation), type(loss)))
     if closed is not None:
         return closed[0](s, o, t)
@@ -215,6 +235,7 @@ def output_delta(activation: Activation, loss: Loss, s, o, t) -> np.ndarray:
     activation is :math:`\partial E/\partial o \odot f'(s^L)`. The four cross-entropy pairs
     use their closed forms (module docstring), e.g. :math:`(o - t)/B` for the fused ones.
     """
+    s, o, t = _checked_output(s, o, t, "output_delta")
     closed = _CLOSED_FORMS.get((type(activation), type(loss)))
     if closed is not None:
         return closed[1](s, o, t)

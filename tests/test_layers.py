@@ -121,7 +121,8 @@ def test_from_arrays_refuses_bad_shapes():
         Dense.from_arrays(np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match=r"b must be a 1-D array .* of shape \(2,\)"):
         Dense.from_arrays(np.ones((3, 2)), np.ones(3))
-    with pytest.raises(ValueError, match=r"layer.W contains NaN or inf"):
+    with pytest.raises(ValueError, match=r"Dense\.from_arrays: W must be finite; got nan at "
+                       r"W\[0, 0\]"):
         Dense.from_arrays(np.full((3, 2), np.nan), np.ones(2))
 
 

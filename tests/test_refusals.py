@@ -341,3 +341,120 @@ def test_huge_weights_give_a_clear_error_not_warnings():
                         (lambda: net.backward(X4, X4[:, :1]), "Network.backward"),
                         (lambda: net.fit(X4, X4[:, :1], 2, 0.1, 2, rng=0), "Network.fit")):
         assert_refused(call, FloatingPointError, rf"{where}: .*(inf|NaN)")
+
+
+# -- item 6: ragged, masked and otherwise unclear arguments --------------------------------
+
+RAGGED_T = [[1, 0], [0, 1], [1, 0], [0]]
+MASKED_X = np.ma.masked_array(X4, mask=np.eye(4, 3, dtype=bool))
+MASKED_T = np.ma.masked_array(T4, mask=np.zeros_like(T4, dtype=bool))
+
+UNCLEAR = [
+    ("loss ragged T", lambda n, g: n["ce"].loss(X4, RAGGED_T), ValueError,
+     r"Network\.loss: T must be an array of shape \(batch, 2\); got \[\[1, 0\].*which numpy "
+     r"cannot make an array of"),
+    ("fit ragged T", lambda n, g: n["ce"].fit(X4, RAGGED_T, 1, 0.1, 2, rng=g), ValueError,
+     r"Network\.fit: T must be an array of shape \(batch, 2\)"),
+    ("fit ragged T_val",
+     lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, 2, rng=g, validation_data=(X4, RAGGED_T)),
+     ValueError, r"Network\.fit: T_val must be an array of shape \(batch, 2\)"),
+    ("from_arrays ragged W",
+     lambda n, g: Dense.from_arrays([[1.0, 2.0], [3.0]], [0.0, 0.0]), ValueError,
+     r"Dense\.from_arrays: W must be an array of shape \(n_in, n_out\); got .*which numpy "
+     r"cannot make an array of"),
+    ("from_arrays ragged b",
+     lambda n, g: Dense.from_arrays([[1.0, 2.0]], [[0.0], [0.0, 1.0]]), ValueError,
+     r"Dense\.from_arrays: b must be an array of shape \(n_out,\)"),
+    ("from_arrays text W", lambda n, g: Dense.from_arrays([["a", "b"]], [0.0, 0.0]),
+     TypeError, r"Dense\.from_arrays: W must hold real numbers"),
+    ("from_arrays inf b", lambda n, g: Dense.from_arrays([[1.0, 2.0]], [0.0, np.inf]),
+     ValueError, r"Dense\.from_arrays: b must be finite; got inf at b\[1\]"),
+    ("forward masked X", lambda n, g: n["ce"].forward(MASKED_X), TypeError,
+     r"Network\.forward: X is a masked array; the library cannot skip masked entries"),
+    ("backward masked T", lambda n, g: n["ce"].backward(X4, MASKED_T), TypeError,
+     r"Network\.backward: T is a masked array.*T\.filled\(value\)"),
+    ("fit masked X", lambda n, g: n["ce"].fit(MASKED_X, T4, 1, 0.1, 2, rng=g), TypeError,
+     r"Network\.fit: X is a masked array"),
+    ("gradient_check masked X", lambda n, g: gradient_check(n["ce"], MASKED_X, T4),
+     TypeError, r"gradient_check: X is a masked array"),
+    ("fit lr nan", lambda n, g: n["ce"].fit(X4, T4, 1, np.nan, 2, rng=g), ValueError,
+     r"Network\.fit: lr must be a positive finite number; got nan"),
+    ("fit lr inf", lambda n, g: n["ce"].fit(X4, T4, 1, np.inf, 2, rng=g), ValueError,
+     r"Network\.fit: lr must be a positive finite number; got inf"),
+    ("fit epochs float inf", lambda n, g: n["ce"].fit(X4, T4, np.inf, 0.1, 2, rng=g),
+     TypeError, r"Network\.fit: epochs must be a positive integer; got inf"),
+    ("fit batch_size nan", lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, np.nan, rng=g),
+     TypeError, r"Network\.fit: batch_size must be a positive integer; got nan"),
+]
+
+
+@pytest.mark.parametrize("case_id", [c[0] for c in UNCLEAR])
+def test_unclear_arguments_get_clear_errors(case_id):
+    run_table(UNCLEAR, case_id)
+
+
+# -- item 9: activation and loss objects used on their own check their arguments -----------
+
+
+def _objects():
+    from backprop_lib import ACTIVATIONS, LOSSES
+
+    return ACTIVATIONS, LOSSES
+
+
+A, L = _objects()
+Z23 = np.zeros((2, 3))
+OBJECTS = [
+    ("sigmoid backward broadcast",
+     lambda n, g: A["sigmoid"].backward(Z23, Z23, np.ones((2, 1))), ValueError,
+     r"Sigmoid\.backward: s, o and dE_do must have one shape .*nothing is broadcast.*"
+     r"dE_do\.shape = \(2, 1\)"),
+    ("softmax backward o shape",
+     lambda n, g: A["softmax"].backward(Z23, np.zeros((3, 2)), Z23), ValueError,
+     r"Softmax\.backward: s, o and dE_do must have one shape"),
+    ("tanh forward empty", lambda n, g: A["tanh"].forward(np.zeros((0, 2))), ValueError,
+     r"Tanh\.forward: s is empty \(shape \(0, 2\)\); it needs at least one entry"),
+    ("relu derivative text", lambda n, g: A["relu"].derivative(["a"]), TypeError,
+     r"ReLU\.derivative: s must hold real numbers"),
+    ("softmax forward scalar", lambda n, g: A["softmax"].forward(3.0), ValueError,
+     r"Softmax\.forward: s must be an array of shape \(batch, n\) or \(n,\); got a scalar"),
+    ("linear jacobian ragged", lambda n, g: A["linear"].jacobian([[1.0], [1.0, 2.0]]),
+     ValueError, r"Linear\.jacobian: s must be an array of shape \(batch, n\)"),
+    ("softmax jacobian masked",
+     lambda n, g: A["softmax"].jacobian(np.ma.masked_array(Z23)), TypeError,
+     r"Softmax\.jacobian: s is a masked array"),
+    ("squared_error value empty",
+     lambda n, g: L["squared_error"].value(np.zeros((0, 2)), np.zeros((0, 2))), ValueError,
+     r"SquaredError\.value: o is empty \(shape \(0, 2\)\)"),
+    ("cross_entropy gradient shapes",
+     lambda n, g: L["cross_entropy"].gradient(np.full((2, 3), 0.5), np.ones((2, 1))),
+     ValueError, r"CrossEntropy\.gradient: o and t must be 2-D arrays of the same shape"),
+    ("sum_squared_error value ragged",
+     lambda n, g: L["sum_squared_error"].value([[1.0], [1.0, 2.0]], Z23), ValueError,
+     r"SumSquaredError\.value: o must be an array of shape \(batch, n_L\)"),
+    ("check_targets nan",
+     lambda n, g: L["squared_error"].check_targets(np.array([[0.0, np.nan]])), ValueError,
+     r"check_targets: t must be finite; got nan at t\[0, 1\]"),
+    ("bce check_targets nan",
+     lambda n, g: L["binary_cross_entropy"].check_targets(np.array([[np.nan]])), ValueError,
+     r"check_targets: t must be finite; got nan"),
+    ("ce check_targets inf",
+     lambda n, g: L["cross_entropy"].check_targets(np.array([[np.inf, 0.0]])), ValueError,
+     r"check_targets: t must be finite; got inf"),
+    ("check_targets empty",
+     lambda n, g: L["cross_entropy"].check_targets(np.zeros((0, 2))), ValueError,
+     r"check_targets: t is empty"),
+    ("output_delta shapes",
+     lambda n, g: __import__("backprop_lib").output_delta(
+         A["softmax"], L["cross_entropy"], Z23, np.full((2, 3), 1 / 3), np.ones((2, 1))),
+     ValueError, r"output_delta: o and t must be 2-D arrays of the same shape"),
+    ("output_loss s shape",
+     lambda n, g: __import__("backprop_lib").output_loss(
+         A["sigmoid"], L["binary_cross_entropy"], np.zeros((2, 2)), Z23 + 0.5, Z23),
+     ValueError, r"output_loss: s and o must have one shape"),
+]
+
+
+@pytest.mark.parametrize("case_id", [c[0] for c in OBJECTS])
+def test_objects_used_on_their_own_check_their_arguments(case_id):
+    run_table(OBJECTS, case_id)
