@@ -189,7 +189,26 @@ def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitDat
 def read_idx(path) -> np.ndarray:
     r"""Read an IDX file (gzipped or raw) into a numpy array; see :func:`parse_idx`."""
     path = Path(path)
-    return parse_idx(path.read_bytes(), name=str(path))
+    return parse_idx(_read_bytes(path), name=str(path))
+
+
+def _read_bytes(path: Path) -> bytes:
+    r"""``path.read_bytes()``; a directory, a missing or an unreadable file raises the
+    same ``OSError`` subclass with a message naming the path and what to do."""
+    try:
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise IsADirectoryError(
+            f"{path} is a directory, not an IDX file; remove or rename it, then put the file "
+            f"there (or call load_mnist(download=True))."
+        ) from None
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist; check the path.") from None
+    except PermissionError:
+        raise PermissionError(
+            f"{path} cannot be read (permission denied); make it readable (chmod u+r) or "
+            f"use another cache_dir."
+        ) from None
 
 
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
@@ -204,6 +223,13 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     file raises ``ValueError`` naming ``name`` and what is wrong; trailing bytes count as
     malformed.
     """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            f"parse_idx: data must be the bytes of an IDX file (bytes, bytearray or "
+            f"memoryview; read_idx(path) reads a file); got {type(data).__name__} "
+            f"{data!r:.40}."
+        )
+    data = bytes(data)
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
@@ -287,6 +313,17 @@ def load_mnist(
         if not (isinstance(value, str) and len(value) == 64 and _is_hex(value)):
             raise ValueError(f"checksums[{name!r}] must be 64 hex digits (SHA-256), got {value!r}")
     cache = _mnist_cache_dir(cache_dir)
+    if cache.exists() and not cache.is_dir():
+        raise NotADirectoryError(
+            f"the MNIST cache {cache} is a file, not a directory; remove it, or choose "
+            f"another directory with cache_dir= or the BACKPROP_DATA environment variable."
+        )
+    for name in MNIST_FILES:
+        if (cache / name).exists() and not (cache / name).is_file():
+            raise IsADirectoryError(
+                f"{cache / name} is a directory, not the MNIST file {name}; remove or rename "
+                f"it, then call load_mnist(download=True) or copy the official file there."
+            )
 
     missing = [name for name in MNIST_FILES if not (cache / name).is_file()]
     if missing and not download:
@@ -303,7 +340,7 @@ def load_mnist(
     arrays = {}
     for name in MNIST_FILES:
         path = cache / name
-        data = path.read_bytes()
+        data = _read_bytes(path)
         _verify(data, checksums[name], str(path))
         arrays[name] = parse_idx(data, name=str(path))
     images_train, labels_train = _check_mnist(arrays, MNIST_FILES[0], MNIST_FILES[1], cache)
@@ -421,9 +458,32 @@ def _download(name: str, cache: Path, mirrors, expected: str, timeout: float) ->
         except (OSError, http.client.HTTPException, ValueError) as exc:
             errors.append(f"{url}: {exc}")
             continue
-        cache.mkdir(parents=True, exist_ok=True)
-        partial = cache / (name + ".part")
-        partial.write_bytes(data)
-        os.replace(partial, cache / name)  # atomic: the cache never holds half a file
+        _store(data, cache, name)
         return
     raise OSError(f"could not download {name} from any mirror:\n  " + "\n  ".join(errors))
+
+
+def _store(data: bytes, cache: Path, name: str) -> None:
+    r"""Write ``data`` to ``cache / name`` through a ``.part`` file renamed into place, so
+    the cache never holds half a file. A failure (read-only or full disk, a directory in
+    the way) removes the ``.part`` file and raises the same ``OSError`` subclass naming the
+    path and what to do."""
+    partial = cache / (name + ".part")
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, cache / name)  # atomic: the cache never holds half a file
+    except OSError as exc:
+        try:
+            partial.unlink(missing_ok=True)
+        except OSError:  # pragma: no cover - the directory itself vanished or is locked
+            pass
+        what = (
+            "make the directory writable or choose another cache_dir= (or BACKPROP_DATA)"
+            if isinstance(exc, PermissionError)
+            else "free disk space, remove whatever is in the way, or choose another "
+            "cache_dir= (or BACKPROP_DATA)"
+        )
+        raise type(exc)(
+            f"could not store {name} in the MNIST cache {cache} ({exc}); {what}."
+        ) from None

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -447,3 +448,79 @@ def test_official_checksum_table_is_well_formed():
     assert sorted(MNIST_SHA256) == sorted(MNIST_FILES)
     for digest in MNIST_SHA256.values():
         assert len(digest) == 64 and int(digest, 16) >= 0
+
+
+# ---------------------------------------------------------------- cache faults (issue 12)
+
+GOOD_MIRROR = ("https://good.example/mnist",)
+
+
+def test_a_failed_write_leaves_no_part_file(tmp_path, fake_server, monkeypatch):
+    """A full disk: the write stores half the bytes, then fails."""
+    files, _ = fake_server
+    real = Path.write_bytes
+
+    def half_then_full(self, data):
+        real(self, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", half_then_full)
+    cache = tmp_path / "cache"
+    with pytest.raises(OSError, match=r"could not store train-images-idx3-ubyte\.gz in the "
+                       r"MNIST cache .*cache \(.*No space left on device\); free disk space"):
+        load_mnist(cache, download=True, mirrors=GOOD_MIRROR, checksums=sha256_table(files))
+    assert list(cache.iterdir()) == []
+
+
+def test_a_read_only_cache_says_so(tmp_path, fake_server, monkeypatch):
+    files, _ = fake_server
+
+    def denied(self, data):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", denied)
+    with pytest.raises(PermissionError, match=r"could not store .* in the MNIST cache "
+                       r".*make the directory writable or choose another cache_dir="):
+        load_mnist(tmp_path, download=True, mirrors=GOOD_MIRROR,
+                   checksums=sha256_table(files))
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_a_directory_at_a_files_name(tmp_path, fake_server):
+    files, requests = fake_server
+    (tmp_path / MNIST_FILES[1]).mkdir()
+    with pytest.raises(IsADirectoryError, match=rf"{MNIST_FILES[1]} is a directory, not the "
+                       r"MNIST file .*remove or rename it"):
+        load_mnist(tmp_path, download=True, mirrors=GOOD_MIRROR,
+                   checksums=sha256_table(files))
+    assert requests == [] and sorted(p.name for p in tmp_path.iterdir()) == [MNIST_FILES[1]]
+
+
+def test_a_cache_path_that_is_a_file(tmp_path, no_network):
+    cache = tmp_path / "mnist"
+    cache.write_text("not a directory")
+    with pytest.raises(NotADirectoryError, match=r"the MNIST cache .*mnist is a file, not a "
+                       r"directory; remove it, or choose another directory with cache_dir="):
+        load_mnist(cache, download=True)
+
+
+def test_a_cache_below_a_file(tmp_path, fake_server):
+    files, _ = fake_server
+    (tmp_path / "blocker").write_text("a file")
+    with pytest.raises(OSError, match=r"could not store .* in the MNIST cache .*blocker"):
+        load_mnist(tmp_path / "blocker" / "mnist", download=True, mirrors=GOOD_MIRROR,
+                   checksums=sha256_table(files))
+    assert (tmp_path / "blocker").read_text() == "a file"
+
+
+@pytest.mark.parametrize("data", ["abcd", 1234, None, [0, 0, 8, 1]])
+def test_parse_idx_refuses_what_is_not_bytes(data):
+    with pytest.raises(TypeError, match=r"parse_idx: data must be the bytes of an IDX file"):
+        parse_idx(data)
+
+
+def test_read_idx_of_a_directory_or_a_missing_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match=rf"{tmp_path} is a directory, not an IDX"):
+        read_idx(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"nothing\.idx does not exist"):
+        read_idx(tmp_path / "nothing.idx")
