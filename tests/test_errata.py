@@ -8,7 +8,8 @@ for every verdict it asserts that the correct form agrees with sympy, finite dif
 
 The structural tests tie the checks to the chapter: every erratum label in the chapter has a
 check, every erratum is in the summary table, the table's verdict matches the section's, and
-the counts quoted in the chapter's summary match the table.
+the counts glued into the chapter's summary match the sections' verdicts. The mutation tests
+replace a note's form by the correct one in an erratum's cell and require the cell to fail.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import re
 import warnings
 from pathlib import Path
 
+import jupytext
 import numpy as np
 import pytest
 import sympy as sp
@@ -28,7 +30,9 @@ from backprop_lib import Network, check_pair, numerical_gradient
 
 CHAPTER = Path(__file__).resolve().parent.parent / "book" / "errata.md"
 SECTION_LABELS = {"er-summary", "er-swinn", "er-bl", "er-nn", "er-mehmet", "er-overview"}
-VERDICTS = {"wrong", "ambiguous", "convention", "incomplete"}
+ERROR_VERDICTS = ("wrong", "ambiguous", "convention", "incomplete")
+VERDICTS = {*ERROR_VERDICTS, "transcription", "not an error"}
+VERDICT = r"\*\*Verdict: (not an error|[a-z]+)"  # the verdict's word(s)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -78,7 +82,7 @@ def check(label):
 def _swinn_input_matrix(rng):
     rows, cols = np.indices((784, 1000))
     assert (rows[-1, -1] + 1, cols[-1, -1] + 1) == (784, 1000)
-    assert rows[-1, -1] + 1 != 64
+    assert (64, 1000) != (rows[-1, -1] + 1, cols[-1, -1] + 1)  # the note's last entry
 
 
 @check("er-swinn-no-bias")
@@ -257,6 +261,42 @@ def _bl_four_layer(rng):
         np.testing.assert_allclose(a[k - 1] @ S[k].T, grads[k - 2][0], atol=1e-12)
     # the subscript matters: another layer's slopes give a different S_4
     assert not np.allclose(-2 * A[3] @ (t.T - a[4]), layer[4].delta.T)
+
+
+@check("er-bl-update-as-we-go")
+def _bl_update_as_we_go(rng):
+    # sigmoid layers written out in numpy; the reference is a central difference of E
+    sizes, lr = (3, 4, 4, 2), 0.5
+    Ws = [rng.normal(size=(m, n)) for m, n in zip(sizes[:-1], sizes[1:], strict=True)]
+    bs = [rng.normal(size=n) for n in sizes[1:]]
+    x, t = rng.normal(size=3), rng.uniform(size=2)
+
+    def outputs(Ws):
+        o = [x]
+        for W, b in zip(Ws, bs, strict=True):
+            o.append(np_sigmoid(o[-1] @ W + b))
+        return o
+
+    def loss(Ws):
+        return float(np.sum((outputs(Ws)[-1] - t) ** 2))
+
+    o = outputs(Ws)
+    S = 2 * (o[-1] - t) * o[-1] * (1 - o[-1])
+    W_now, as_we_go = [W.copy() for W in Ws], [None] * len(Ws)
+    for k in reversed(range(len(Ws))):
+        as_we_go[k] = np.outer(o[k], S)
+        W_now[k] = W_now[k] - lr * as_we_go[k]
+        S = (W_now[k] @ S) * o[k] * (1 - o[k])
+    for k in range(len(Ws)):
+
+        def loss_k(W, k=k):
+            return loss([W if i == k else Ws[i] for i in range(len(Ws))])
+
+        reference = central_difference(loss_k, Ws[k])
+        if k == len(Ws) - 1:
+            np.testing.assert_allclose(as_we_go[k], reference, rtol=1e-6, atol=1e-9)
+        else:
+            assert not np.allclose(as_we_go[k], reference, rtol=1e-3, atol=1e-8), k
 
 
 # --------------------------------------------------------------------------- notation notes
@@ -542,8 +582,10 @@ def _mehmet_single_neuron_chain(rng):
     C = (sigmoid(z) - y) ** 2 / 2
     right = (sigmoid(z) - y) * sigmoid(z) * (1 - sigmoid(z)) * x1
     assert_same(sp.diff(C, w1), right)
-    assert sp.diff(x1, w1) == 0 and sp.diff(b, x1) == 0
-    assert_differ(sp.Integer(0), right, {w1: 0.5, x1: 1.5, b: -0.2, y: 1})
+    a = sp.Symbol("a", real=True)
+    dC_da = sp.diff((a - y) ** 2 / 2, a).subs(a, sigmoid(z))
+    note_chain = dC_da * sp.diff(sigmoid(z), b) * sp.diff(b, x1) * sp.diff(x1, w1)
+    assert_differ(note_chain, right, {w1: 0.5, x1: 1.5, b: -0.2, y: 1})
 
 
 @check("er-mehmet-cost-sum")
@@ -670,7 +712,7 @@ def test_summary_table_lists_every_erratum_with_its_verdict():
     sections, rows = _erratum_sections(), _summary_rows()
     assert set(rows) == set(sections)
     for label, text in sections.items():
-        found = re.findall(r"\*\*Verdict: ([a-z]+)", text)
+        found = re.findall(VERDICT, text)
         assert len(found) == 1, f"{label}: expected one verdict, found {found}"
         assert found[0] in VERDICTS, f"{label}: unknown verdict {found[0]!r}"
         assert rows[label][2] == found[0], f"{label}: table says {rows[label][2]!r}"
@@ -682,21 +724,63 @@ def test_every_erratum_has_executed_evidence_and_an_equation_or_fix():
         assert "**What the note means.**" in text, f"{label} does not say what the note means"
 
 
-def test_summary_counts_match_the_table():
-    verdicts = [row[2] for row in _summary_rows().values()]
+def _cell_after(marker, text):
+    r"""The source of the first code cell after the line ``marker`` in the chapter."""
+    cells = jupytext.reads(text, fmt="md:myst").cells
+    start = next(i for i, c in enumerate(cells) if c.cell_type == "markdown"
+                 and marker in c.source.splitlines())
+    return next(c.source for c in cells[start:] if c.cell_type == "code")
+
+
+def _setup_namespace():
+    r"""The namespace the chapter's erratum cells run in: its imports and helpers cells."""
+    cells = [c for c in jupytext.reads(_chapter_text(), fmt="md:myst").cells
+             if c.cell_type == "code"]
+    namespace = {}
+    for cell in cells[:2]:  # the imports cell, then the helpers cell
+        exec(compile(cell.source, str(CHAPTER), "exec"), namespace)
+    return namespace
+
+
+def test_summary_counts_are_computed_from_the_table(monkeypatch):
     text = _chapter_text()
-    match = re.search(
-        r"(\d+) needed an erratum: (\d+) are wrong as written,\s+(\d+) are\s+ambiguous, "
-        r"(\d+) are right only under an unstated convention and (\d+) is incomplete",
-        text,
-    )
-    assert match, "the summary's counts sentence is missing or reworded"
-    total, wrong, ambiguous, convention, incomplete = map(int, match.groups())
-    assert total == len(verdicts)
-    assert wrong == verdicts.count("wrong")
-    assert ambiguous == verdicts.count("ambiguous")
-    assert convention == verdicts.count("convention")
-    assert incomplete == verdicts.count("incomplete")
+    for key in ("er_n_errors", *(f"er_n_{v}" for v in ERROR_VERDICTS), "er_n_transcription",
+                "er_n_not_an_error"):
+        assert f"{{glue:text}}`{key}`" in text, f"the summary does not glue {key}"
+    namespace = _setup_namespace()
+    glued = {}
+    namespace["glue"] = lambda name, value, display=True: glued.__setitem__(name, value)
+    monkeypatch.chdir(CHAPTER.parent)
+    exec(compile(_cell_after("## Summary", text), str(CHAPTER), "exec"), namespace)
+    verdicts = [re.findall(VERDICT, section)[0]
+                for section in _erratum_sections().values()]  # from the sections, not the table
+    for verdict in VERDICTS:
+        assert glued[f"er_n_{verdict.replace(' ', '_')}"] == verdicts.count(verdict), verdict
+    assert glued["er_n_errors"] == sum(verdicts.count(v) for v in ERROR_VERDICTS)
+
+
+# Each mutation replaces the note's form in an erratum's cell by the correct form. The cell
+# passes as written and must fail once mutated: its assertion depends on the note's formula.
+MUTATIONS = {
+    "er-swinn-input-matrix": ("note_corner = (64, 1000)", "note_corner = (784, 1000)"),
+    "er-swinn-sigmoid-derivative": ("assert_differ(zs * (1 - zs),",
+                                    "assert_differ(sigmoid(zs) * (1 - sigmoid(zs)),"),
+    "er-bl-update-as-we-go": ("lr = 0.5", "lr = 0.0"),
+    "er-nn-two-layer-indices": ("swapped = ((top @ l3.W) * slope[l2] @ l2.W) * slope[l1]",
+                                "swapped = ((top @ l3.W.T) * slope[l2] @ l2.W.T) * slope[l1]"),
+    "er-mehmet-single-neuron-chain": ("* sp.diff(bb, x1) * sp.diff(x1, w1))",
+                                      "* sp.diff(z1, w1))"),
+}
+
+
+@pytest.mark.parametrize("label", sorted(MUTATIONS))
+def test_erratum_cell_fails_when_the_note_form_is_made_correct(label):
+    cell = _cell_after(f"({label})=", _chapter_text())
+    old, new = MUTATIONS[label]
+    assert cell.count(old) == 1, f"{label}: the note's form is not in its cell"
+    exec(compile(cell, label, "exec"), _setup_namespace())  # as written: passes
+    with pytest.raises(AssertionError):
+        exec(compile(cell.replace(old, new), label, "exec"), _setup_namespace())
 
 
 def test_chapter_cites_all_five_notes():

@@ -47,9 +47,15 @@ __all__ = [
     "Derivation",
     "catalogue",
     "catalogue_markdown",
+    "SOFTMAX_DELTA_BOUND",
     "derive",
     "generic_symbols",
+    "prove_generic_forms",
 ]
+
+#: The largest number of units for which :func:`prove_generic_forms` proves the softmax
+#: pairs' textbook delta (by :meth:`Derivation.verify` at every n from 2 to this bound).
+SOFTMAX_DELTA_BOUND = 5
 
 #: The pairs whose delta cancels to $o - t$ (the library computes them fused, from $s$).
 FUSED_PAIRS = frozenset({("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")})
@@ -398,3 +404,90 @@ def catalogue_markdown(n: int = 3, reasons=None) -> str:
             f"| ${d.latex_delta()}$ | {note} |"
         )
     return "\n".join(lines)
+
+
+_m = sp.Symbol("m", integer=True, nonnegative=True)
+
+
+def _for_every_n(expr, index):
+    r"""``expr`` (with sums $\sum_{k=1}^{n}$) at $n = $ ``index`` $+ m$ for a symbolic
+    $m \ge 0$: every $n$ that has a unit ``index``. Sums of Kronecker deltas then close."""
+    return sp.piecewise_fold(sp.sympify(expr).doit().subs(_n, index + _m)).doit()
+
+
+def _zero(expr) -> bool:
+    return sp.simplify(sp.piecewise_fold(expr)) == 0
+
+
+@lru_cache(maxsize=None)
+def _prove_generic_forms(activation: str, loss: str) -> dict[str, str]:
+    act, lss = get_activation(activation), get_loss(loss)
+    proofs = {}
+    # dE/do_i: sympy.diff of the indexed sum E = sum_{k=1}^n e(o_k, t_k), n symbolic
+    E_n = sp.Sum(lss.term_fn(_o[_k], _t[_k]), (_k, 1, _n))
+    derived = _for_every_n(sp.diff(E_n, _o[_i]), _i)
+    if not _zero(derived - lss.unit_gradient(_o[_i], _t[_i])):
+        raise AssertionError(f"{loss}: dE/do_i differs from sympy.diff of the indexed sum")
+    proofs["dE_do_i"] = "every n"
+    if act.elementwise:
+        s = sp.Symbol("s", real=True)
+        if not _zero(sp.diff(act.scalar(s), s) - act.derivative_from_output(act.scalar(s))):
+            raise AssertionError(f"{activation}: f' written with o differs from sympy.diff")
+        proofs["derivative_from_output"] = "every s"
+        jac = sp.diff(act.scalar(_s[_i]), _s[_j])
+        template = act.derivative_from_output(act.scalar(_s[_i])) * sp.KroneckerDelta(_i, _j)
+        if not _zero(jac - template):
+            raise AssertionError(f"{activation}: do_i/ds_j differs from sympy.diff")
+        proofs["jacobian_ij"] = "every n"
+        template = derive(activation, loss, 1).delta_i.xreplace({_o[_i]: act.scalar(_s[_i])})
+        # relu is piecewise, and sympy's sums of Piecewise terms do not close: prove each
+        # branch, f(s) = s where s > 0 and f(s) = 0 where s < 0 (in every unit; the terms of
+        # the other units do not depend on s_i). The cross-entropies are undefined (ln 0) on
+        # the second branch.
+        p = sp.Dummy("p", positive=True)
+        branches, scope = [(None, act.scalar)], "every n"
+        if act.name == "relu":
+            branches = [(p, lambda v: v), (-p, lambda v: sp.Integer(0))]
+            if pair_problem(act, lss) is not None:
+                branches, scope = branches[:1], "every n, where the loss is defined (s_i > 0)"
+        ok = True
+        for value, f in branches:
+            E_s = sp.Sum(lss.term_fn(f(_s[_k]), _t[_k]), (_k, 1, _n))
+            gap = _for_every_n(sp.diff(E_s, _s[_i]), _i) - template
+            ok = ok and _zero(gap if value is None else gap.xreplace({_s[_i]: value}))
+        if not ok:
+            raise AssertionError(f"{activation} + {loss}: delta_i differs from sympy.diff")
+        proofs["delta_i"] = scope
+    else:
+        total = sp.Sum(sp.exp(_s[_k]), (_k, 1, _n))
+
+        def o_of(index):
+            return sp.exp(_s[index]) / total
+
+        jac = sp.diff(o_of(_i), _s[_j])
+        if not _zero(_for_every_n(jac - o_of(_i) * (sp.KroneckerDelta(_i, _j) - o_of(_j)), _j)):
+            raise AssertionError("softmax: do_i/ds_j differs from sympy.diff")
+        proofs["jacobian_ij"] = "every n"
+        for n in range(2, SOFTMAX_DELTA_BOUND + 1):
+            derive(activation, loss, n).verify()
+        proofs["delta_i"] = f"n = 2 to {SOFTMAX_DELTA_BOUND}"
+    return proofs
+
+
+def prove_generic_forms(activation, loss) -> dict[str, str]:
+    r"""Prove a pair's generic-unit (textbook) forms against ``sympy.diff``, beyond one $n$.
+
+    The forms with a generic unit $i$ (``dE_do_i``, ``derivative_i`` written with $o$,
+    ``jacobian_ij``, ``delta_i``) are typed templates; :meth:`Derivation.verify` proves them
+    at one $n$. This proves them for every $n$ where sympy can: it differentiates the indexed
+    sum $E = \sum_{k=1}^{n} e(o_k, t_k)$ with a symbolic $n$ (and the softmax
+    $o_i = e^{s_i} / \sum_{k=1}^{n} e^{s_k}$), then closes the sums of Kronecker deltas at
+    $n = i + m$, $m \ge 0$. The softmax pairs' $\delta_i$ (a sum over the outputs, closed
+    with $\sum_k o_k = 1$ or $\sum_k t_k = 1$) is proven at every $n$ from 2 to
+    ``SOFTMAX_DELTA_BOUND`` instead.
+
+    Returns ``{form: scope}``, e.g. ``{"dE_do_i": "every n", ..., "delta_i": "n = 2 to 5"}``.
+    Raises ``AssertionError`` naming the form that fails. Cached.
+    """
+    return _prove_generic_forms(get_activation(activation).name, get_loss(loss).name)
+
