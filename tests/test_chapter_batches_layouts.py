@@ -91,3 +91,23 @@ def test_numerator_and_denominator_chains_give_the_library_delta(hidden, rng):
     denominator = dO1_dA1.T @ dA2_dO1.T @ dO2_dA2.T @ dE_dO2.T
     np.testing.assert_allclose(numerator, denominator.T, rtol=1e-12)
     np.testing.assert_allclose(numerator, first.delta, rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sgd_is_fit_with_batch_size_one_in_a_fresh_random_order_each_epoch(seed, rng):
+    r"""`fit(batch_size=1)` for two epochs steps once per sample, in the order of the
+    generator's first and then second permutation, as the loop written out here does."""
+    start = Network.from_sizes([3, 5, 2], "tanh", "squared_error", rng=rng)
+    X, T = rng.normal(size=(7, 3)), rng.uniform(size=(7, 2))
+    by_hand = start.copy()
+    orders = np.random.default_rng(seed)
+    for _ in range(2):
+        for n in orders.permutation(len(X)):
+            by_hand.backward(X[[n]], T[[n]])
+            by_hand.step(0.3)
+    sgd = start.copy()
+    history = sgd.fit(X, T, epochs=2, lr=0.3, batch_size=1, rng=seed)
+    assert history.steps[-1] == 2 * len(X)
+    for hand, lib in zip(by_hand.layers, sgd.layers, strict=True):
+        np.testing.assert_allclose(hand.W, lib.W, rtol=1e-14, atol=1e-15)
+        np.testing.assert_allclose(hand.b, lib.b, rtol=1e-14, atol=1e-15)

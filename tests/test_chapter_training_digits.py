@@ -25,7 +25,7 @@ import nbclient
 import nbformat
 import numpy as np
 import pytest
-from helpers import sigmoid, softmax
+from helpers import central_difference, sigmoid, softmax
 from PIL import Image
 from sklearn.datasets import load_digits as sklearn_digits
 
@@ -381,3 +381,30 @@ def test_the_mnist_flag_refuses_files_with_the_wrong_checksum(tmp_path: Path):
     nb.cells = [nbformat.v4.new_code_cell(setup), imports, flag]
     with pytest.raises(nbclient.exceptions.CellExecutionError, match="SHA-256 checksum mismatch"):
         _execute(nb)
+
+
+@pytest.mark.parametrize("lam", [0.0, 1e-3, 0.5])
+def test_l2_gradient_is_the_library_gradient_plus_lambda_W(lam):
+    r"""$\partial E_\lambda/\partial W^l = \partial E/\partial W^l + \lambda W^l$ (the bias
+    gradients unchanged), against central differences of $E_\lambda$ written out in numpy:
+    a sigmoid layer, a softmax layer and the mean cross-entropy."""
+    rng = np.random.default_rng(5)
+    net = Network.from_sizes([6, 5, 4], ["sigmoid", "softmax"], "cross_entropy", rng=rng)
+    for layer in net.layers:
+        layer.b = rng.normal(scale=0.1, size=layer.b.shape)
+    X, T = rng.normal(size=(7, 6)), np.eye(4)[rng.integers(0, 4, size=7)]
+    params = [net.layers[0].W, net.layers[0].b, net.layers[1].W, net.layers[1].b]
+
+    def e_lambda(values):
+        W1, b1, W2, b2 = values
+        o = softmax(sigmoid(X @ W1 + b1) @ W2 + b2)
+        return -np.sum(T * np.log(o)) / len(X) + lam / 2 * (np.sum(W1**2) + np.sum(W2**2))
+
+    grads = [g for pair in net.backward(X, T) for g in pair]
+    for k, grad in enumerate(grads):
+        expected = central_difference(
+            lambda p, k=k: e_lambda([p if i == k else q for i, q in enumerate(params)]),
+            params[k])
+        with_penalty = grad + lam * params[k] if k in (0, 2) else grad
+        np.testing.assert_allclose(with_penalty, expected, rtol=1e-6, atol=1e-9,
+                                   err_msg=f"parameter {k}, lambda {lam}")
