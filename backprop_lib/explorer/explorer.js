@@ -300,21 +300,23 @@ class Explorer {
       parent.append(box);
       return box;
     };
-    const slider = (parent, label, min, max, stepSize, onChange) => {
+    // Every control has data-control="<name>" (x1, t2, lr, value, activation1, loss, ...).
+    const slider = (parent, label, min, max, stepSize, onChange, name) => {
       const row = node("label", { class: "bp-row" });
-      const input = node("input", { type: "range", min, max, step: stepSize });
+      const input = node("input", { type: "range", min, max, step: stepSize,
+        "data-control": name });
       const readout = node("output", {});
       row.append(node("span", { class: "bp-label" }, label), input, readout);
-      input.addEventListener("input", () => onChange(input));
+      input.addEventListener("input", () => onChange({ input }));
       parent.append(row);
       return { input, readout };
     };
-    const select = (parent, label, options, onChange) => {
+    const select = (parent, label, options, onChange, name) => {
       const row = node("label", { class: "bp-row" });
-      const input = node("select", {});
+      const input = node("select", { "data-control": name });
       for (const [value, text] of options) input.append(node("option", { value }, text));
       row.append(node("span", { class: "bp-label" }, label), input);
-      input.addEventListener("change", () => onChange(input));
+      input.addEventListener("change", () => onChange({ input }));
       parent.append(row);
       return { input };
     };
@@ -322,25 +324,25 @@ class Explorer {
     const data = group(left, "Data");
     c.x = Array.from({ length: sizes[0] }, (_, j) =>
       slider(data, `input x${j + 1}`, -2, 2, 0.05, () =>
-        this.act("x", c.x.map((s) => s.input.value))));
+        this.act("x", c.x.map((s) => s.input.value)), `x${j + 1}`));
     c.t = Array.from({ length: sizes[L] }, (_, i) =>
       slider(data, `target t${i + 1}`, -1, 1, 0.05, () =>
-        this.act("t", c.t.map((s) => s.input.value))));
+        this.act("t", c.t.map((s) => s.input.value)), `t${i + 1}`));
     const network = group(left, "Network");
     const names = this.get("activation_names").map((n) => [n, n]);
     c.activations = Array.from({ length: L }, (_, k) =>
       select(network, `${layerName(k + 1, L)} f`, names, (s) =>
-        this.act("activation", [k + 1, s.input.value])));
+        this.act("activation", [k + 1, s.input.value]), `activation${k + 1}`));
     c.loss = select(network, "loss E", this.get("loss_names").map((n) => [n, n]),
-      (s) => this.act("loss", s.input.value));
+      (s) => this.act("loss", s.input.value), "loss");
     const descent = group(left, "Gradient descent");
     // The slider moves log10(lr); the rate used is the value shown, 3 significant digits.
     c.lr = slider(descent, "rate η", -3, 1.5, 0.05, (s) =>
-      this.act("lr", Number((10 ** Number(s.input.value)).toPrecision(3))));
+      this.act("lr", Number((10 ** Number(s.input.value)).toPrecision(3))), "lr");
     const buttons = node("div", { class: "bp-buttons" });
-    c.step = node("button", { type: "button", class: "bp-step" }, "Step");
-    c.play = node("button", { type: "button", class: "bp-play" }, "▶ Play");
-    c.reset = node("button", { type: "button", class: "bp-reset" }, "Reset");
+    c.step = node("button", { type: "button", "data-control": "step" }, "Step");
+    c.play = node("button", { type: "button", "data-control": "play" }, "▶ Play");
+    c.reset = node("button", { type: "button", "data-control": "reset" }, "Reset");
     c.step.addEventListener("click", () => this.act("step"));
     c.play.addEventListener("click", () => this.act(this.timer === null ? "play" : "pause"));
     c.reset.addEventListener("click", () => this.act("reset"));
@@ -351,10 +353,11 @@ class Explorer {
 
     const formulas = group(right, "Formulas");
     c.parameter = select(formulas, "parameter", parameterOptions(sizes), (s) =>
-      this.act("parameter", s.input.value));
+      this.act("parameter", s.input.value), "parameter");
     c.value = slider(formulas, "value", -4, 4, 0.01, (s) =>
-      this.act("value", [this.get("parameter"), s.input.value]));
-    c.unit = select(formulas, "δ of", unitOptions(sizes), (s) => this.act("unit", s.input.value));
+      this.act("value", [this.get("parameter"), s.input.value]), "value");
+    c.unit = select(formulas, "δ of", unitOptions(sizes), (s) => this.act("unit", s.input.value),
+      "unit");
     this.formulaBox = node("div", { class: "bp-formula" });
     right.append(this.formulaBox);
     this.note = node("p", { class: "bp-note" });
@@ -389,9 +392,8 @@ class Explorer {
     const message = this.get("message");
     this.messageBox.textContent = message ? `Refused: ${message}` : "";
     this.messageBox.style.display = message ? "" : "none";
-    this.note.textContent = this.live
-      ? "Computed in your browser by the explorer's JavaScript engine; with a kernel, every change is also sent to Python."
-      : "Computed in your browser by the explorer's JavaScript engine (no kernel needed).";
+    this.note.textContent = "Computed in your browser by the explorer's JavaScript " +
+      "engine (no kernel needed); in a live kernel every change is also sent to Python.";
     this.drawNetwork(sizes, L, p);
     this.drawCurve();
     this.drawFormulas(p, L);
