@@ -12,10 +12,14 @@
 // {el, state(), act(name, value)}. state() returns a copy of every number shown (W, b, s, o,
 // delta, dW, db, loss, steps, curve, message, ...); act() performs what a control does:
 // act("step"), act("reset"), act("play"), act("pause"), act("x", [..]), act("t", [..]),
-// act("lr", v), act("activation", [layer, name]), act("loss", name),
+// act("lr", rate), act("activation", [layer, name]), act("loss", name),
 // act("value", [parameterKey, v]). The tests drive the DOM controls and read state().
 
 const SVG = "http://www.w3.org/2000/svg";
+
+/** The learning rates the rate slider offers, smallest first. */
+const RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3,
+  5, 10, 20, 30];
 
 function fmt(v, digits = 4) {
   if (v === null || v === undefined) return "–";
@@ -336,9 +340,12 @@ class Explorer {
     c.loss = select(network, "loss E", this.get("loss_names").map((n) => [n, n]),
       (s) => this.act("loss", s.input.value), "loss");
     const descent = group(left, "Gradient descent");
-    // The slider moves log10(lr); the rate used is the value shown, 3 significant digits.
-    c.lr = slider(descent, "rate η", -3, 1.5, 0.05, (s) =>
-      this.act("lr", Number((10 ** Number(s.input.value)).toPrecision(3))), "lr");
+    // The slider picks one of RATES (its position is the index); the rate used is the one
+    // shown. A rate Python started with that is not in the list joins it.
+    this.rates = RATES.includes(this.get("lr")) ? RATES.slice()
+      : [...RATES, this.get("lr")].sort((a, b) => a - b);
+    c.lr = slider(descent, "rate η", 0, this.rates.length - 1, 1, (s) =>
+      this.act("lr", this.rates[Number(s.input.value)]), "lr");
     const buttons = node("div", { class: "bp-buttons" });
     c.step = node("button", { type: "button", "data-control": "step" }, "Step");
     c.play = node("button", { type: "button", "data-control": "play" }, "▶ Play");
@@ -382,7 +389,11 @@ class Explorer {
     c.t.forEach((s, i) => show(s, t[i]));
     c.activations.forEach((s, k) => { s.input.value = this.get("activations")[k]; });
     c.loss.input.value = this.get("loss");
-    show(c.lr, Math.log10(lr), String(lr));
+    if (!this.rates.includes(lr)) {  // set from Python: keep the list sorted, rebuild the range
+      this.rates = [...this.rates, lr].sort((a, b) => a - b);
+      c.lr.input.max = this.rates.length - 1;
+    }
+    show(c.lr, this.rates.indexOf(lr), String(lr));
     const p = parseParameter(this.get("parameter"));
     c.parameter.input.value = this.get("parameter");
     show(c.value, getParameter(this.get("W"), this.get("b"), p));
