@@ -186,6 +186,11 @@ class PairView {
       `E = ${num(E)}. Central differences vs sympy's δ: ${error.toExponential(3)} ` +
       `(largest difference over max(largest δ, rounding floor ${floor.toExponential(1)})): ` +
       `${agree ? "agree" : "DISAGREE"} (tolerance ${NUMERICAL_TOLERANCE}).`));
+    if (a === "relu" && s.some((v) => v === 0)) {
+      this.numbers.append(el("p", {}, "relu has a kink at s = 0: the derivative does not " +
+        "exist there. The library and sympy use 0; central differences see the average of " +
+        "the two slopes."));
+    }
   }
 }
 
