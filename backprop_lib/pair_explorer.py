@@ -234,6 +234,10 @@ class PairAgreement:
     delta_textbook: np.ndarray
     delta_library: np.ndarray
     delta_numerical: np.ndarray
+    #: The floor of :attr:`error_numerical`'s denominator: the size below which a central
+    #: difference is rounding noise, :math:`\tau = 10^{-2} \max(1, |E|)\, 10^{-6}/\varepsilon`
+    #: (as in :func:`~backprop_lib.gradient_check`). 0 compares without a floor.
+    numerical_floor: float = 0.0
 
     @property
     def error_library(self) -> float:
@@ -247,8 +251,23 @@ class PairAgreement:
 
     @property
     def error_numerical(self) -> float:
-        """:func:`scaled_error` of central differences against sympy's derivative."""
-        return scaled_error(self.delta_numerical, self.delta_sympy)
+        r""":func:`scaled_error` of central differences against sympy's derivative, with the
+        denominator at least :attr:`numerical_floor`.
+
+        Each loss evaluation is rounded to about :math:`10^{-16}|E|`, so a central difference
+        with step :math:`\varepsilon` carries an absolute error of about
+        :math:`10^{-16}|E|/\varepsilon` whatever δ is. Where δ is tiny (tanh with squared
+        error at :math:`s = \pm 6`: :math:`|\delta| \approx 2 \cdot 10^{-5}`), that noise
+        relative to δ exceeds the tolerance although everything is right; measured against
+        the floor it stays below :math:`10^{-7}`, and a wrong δ of any size above the floor
+        still shows in full."""
+        a = np.asarray(self.delta_numerical, dtype=np.float64)
+        b = np.asarray(self.delta_sympy, dtype=np.float64)
+        if a.size == 0:
+            return 0.0
+        scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), self.numerical_floor,
+                    1e-300)
+        return float(np.max(np.abs(a - b)) / scale)
 
 
 def pair_agreement(activation, loss, s, t, eps: float = 1e-6) -> PairAgreement:
@@ -282,6 +301,7 @@ def pair_agreement(activation, loss, s, t, eps: float = 1e-6) -> PairAgreement:
         delta_textbook=from_o(layer.o, T) / B,
         delta_library=layer.delta.copy(),
         delta_numerical=delta_numerical,
+        numerical_floor=NUMERICAL_FLOOR * max(1.0, abs(net.loss(X, T))) * (1e-6 / eps),
     )
 
 
@@ -370,6 +390,8 @@ _T_RANGES = {
 }
 #: Agreement the explorer calls "agree": exact pieces and central differences.
 EXACT_TOLERANCE, NUMERICAL_TOLERANCE = 1e-10, 1e-6
+#: :attr:`PairAgreement.numerical_floor` is ``NUMERICAL_FLOOR * max(1, |E|) * (1e-6 / eps)``.
+NUMERICAL_FLOOR = 1e-2
 
 
 class PairExplorer(widgets.VBox):
@@ -440,8 +462,27 @@ class PairExplorer(widgets.VBox):
 
     # -- events ---------------------------------------------------------------------------
     def _changed(self, change) -> None:
-        if not self._busy:
+        if self._busy:
+            return
+        value = change["new"]
+        if isinstance(value, float) and not np.isfinite(value):
+            # refuse it visibly, set the slider back, stay usable
+            self._busy = True
+            try:
+                change["owner"].value = change["old"]
+            finally:
+                self._busy = False
             self.update()
+            self.message = (
+                f"Refused: {change['owner'].description} must be a finite number; got "
+                f"{value}. It was set back to {change['old']:g}."
+            )
+            self.numbers_panel.value = (
+                '<p class="pair-explorer-message" style="color:#a00000">'
+                f"{html.escape(self.message)}</p>" + self.numbers_panel.value
+            )
+            return
+        self.update()
 
     def _loss_changed(self, change) -> None:
         low, high = _T_RANGES[change["new"]]

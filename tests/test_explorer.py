@@ -531,3 +531,37 @@ def test_the_formula_scrubber_links_a_slider_to_one_panel_per_snapshot():
     for panel, snapshot in zip(stack.children, run, strict=True):
         assert f"after step {snapshot.step}." in panel.value
         assert formulas.number(snapshot.update_terms(p).update) in panel.value
+
+
+# -- issue 12, item 8: a control shows what the model uses; bad sizes are refused -------------
+
+
+@pytest.mark.parametrize("lr", [1e3, 1e-6, 0.5, 31.6])
+def test_lr_slider_shows_the_models_rate(lr):
+    explorer = WeightUpdateExplorer(ExplorerModel(lr=lr))
+    # the slider's exponent range holds log10(lr), so the slider is not clipped
+    assert explorer.lr_slider.min <= np.log10(lr) <= explorer.lr_slider.max
+    assert explorer.lr_slider.value == pytest.approx(lr, rel=1e-12)
+    assert explorer.model.lr == lr
+
+
+@pytest.mark.parametrize("figsize", [(0, 0), (-1, 3), (float("nan"), 2), (3,), "big", None])
+def test_bad_figsize_is_refused_before_drawing(figsize):
+    if figsize is None:
+        WeightUpdateExplorer(figsize=None)  # the default size
+        return
+    with pytest.raises((TypeError, ValueError), match="figsize"):
+        WeightUpdateExplorer(figsize=figsize)
+
+
+def test_nan_value_is_refused_and_the_explorer_stays_usable():
+    explorer = WeightUpdateExplorer()
+    before = explorer.value_slider.value
+    weights = [W.copy() for W, _ in explorer.model.net.parameters()]
+    explorer.value_slider.value = float("nan")
+    assert "Refused" in explorer.message.value
+    assert explorer.value_slider.value == before  # set back
+    for W, (W_now, _) in zip(weights, explorer.model.net.parameters(), strict=True):
+        np.testing.assert_array_equal(W, W_now)
+    explorer.step()  # still usable
+    assert explorer.model.steps == 1 and explorer.message.value == ""

@@ -251,3 +251,42 @@ def test_catalogue_tabs_lists_every_pair_with_library_reasons():
             verdict = pair_verdict(a, loss)
             if verdict.kind == "undefined":
                 assert verdict.reason in tab
+
+
+# -- issue 12, item 8: saturation, and a NaN slider value ---------------------------------------
+
+
+def _targets(loss):
+    return {"cross_entropy": [0.2, 0.5, 0.3], "binary_cross_entropy": [1.0, 0.0, 0.5]}.get(
+        loss, [1.0, 0.0, 0.5])
+
+
+@pytest.mark.parametrize("pair", sorted(VALID_PAIRS))
+def test_central_differences_agree_even_in_saturation(pair):
+    import dataclasses
+
+    from backprop_lib.pair_explorer import NUMERICAL_TOLERANCE, pair_agreement
+
+    activation, loss = pair
+    for s in ([6.0, 6.0, 6.0], [-6.0, -6.0, -6.0], [6.0, -6.0, 0.5], [0.1, -0.2, 0.3]):
+        g = pair_agreement(activation, loss, [s], [_targets(loss)])
+        assert g.error_numerical <= NUMERICAL_TOLERANCE, (pair, s, g.error_numerical)
+        # a wrong delta still shows, even where delta is tiny: double it
+        wrong = dataclasses.replace(g, delta_numerical=2 * g.delta_sympy + 1e-3)
+        assert wrong.error_numerical > 1e3 * NUMERICAL_TOLERANCE, (pair, s)
+
+
+def test_tanh_squared_error_at_six_agrees_in_the_widget():
+    explorer = PairExplorer("tanh", "squared_error", s=(6.0, -6.0, 6.0), t=(1.0, 0.0, 0.5))
+    assert "DISAGREE" not in explorer.numbers_panel.value
+
+
+def test_nan_slider_is_refused_and_the_widget_stays_usable():
+    explorer = PairExplorer()
+    before = explorer.s_sliders[0].value
+    explorer.s_sliders[0].value = float("nan")  # no exception reaches the caller
+    assert explorer.s_sliders[0].value == before  # set back
+    assert "finite" in explorer.message and "Refused" in explorer.numbers_panel.value
+    explorer.s_sliders[0].value = 2.0
+    assert explorer.agreement is not None and explorer.agreement.s[0, 0] == 2.0
+    assert explorer.message == ""

@@ -11,6 +11,13 @@ HTML page it
    ``<link href>`` that still points at ``http(s)://``, in the page body (cell outputs)
    or among the page's registered scripts and stylesheets.
 
+It also serves anywidget's front-end without a CDN: the widget manager of static pages loads
+the module ``anywidget`` (the model and view classes of every anywidget, e.g. the
+weight-update explorer) through require.js, which ``site_assets/js/ipywidgets_offline.js``
+points at ``vendor/anywidget/index.js``. When the build finishes, that file is copied from
+the installed ``anywidget`` package (its ``nbextension/index.js``, an AMD module), so the
+front-end always matches the Python package that wrote the widget state.
+
 When the build starts, it also builds matplotlib's font cache in the build process. On a
 fresh machine the first ``import matplotlib`` may otherwise do it inside a chapter's kernel,
 and if that takes long, matplotlib says so on the cell's stderr: a build failure.
@@ -89,8 +96,24 @@ def warm_matplotlib_font_cache(app: Sphinx) -> None:
     import matplotlib.font_manager  # noqa: F401  (importing it builds the cache)
 
 
+def copy_anywidget_frontend(app: Sphinx, exception: Exception | None) -> None:
+    r"""``build-finished`` handler: copy anywidget's AMD front-end to ``vendor/anywidget/``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    import shutil
+    from pathlib import Path
+
+    import anywidget
+
+    source = Path(anywidget.__file__).parent / "nbextension" / "index.js"
+    target = Path(app.outdir) / "vendor" / "anywidget" / "index.js"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", warm_matplotlib_font_cache)
+    app.connect("build-finished", copy_anywidget_frontend)
     # After myst-nb (priority 500) has added the widget scripts for the page.
     app.connect("html-page-context", on_page_context, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -20,9 +20,13 @@ The parts, each importable on its own:
 ``view``
     :class:`NetworkView` (matplotlib + Pillow picture, redrawn in milliseconds) and
     :func:`training_animation_html` (a kernel-free JavaScript animation of a run).
+``live``
+    :class:`ExplorerWidget` (an anywidget): the explorer computing in the browser, in
+    JavaScript (``engine.js``, ``explorer.js``), so it works on a static page with no kernel;
+    in a kernel it syncs its state to Python and :meth:`~ExplorerWidget.verify` checks it.
 ``widget``
-    :class:`WeightUpdateExplorer` (ipywidgets 8) and :func:`formula_scrubber` (panels
-    flipped by ``jslink``-ed controls, for static pages).
+    :class:`WeightUpdateExplorer` (ipywidgets 8, needs a kernel) and
+    :func:`formula_scrubber` (panels flipped by ``jslink``-ed controls, for static pages).
 
 The names below are imported on first use, so ``from backprop_lib.explorer import
 ExplorerModel`` does not import ipywidgets or matplotlib.
@@ -43,6 +47,7 @@ _WHERE = {
     "NetworkView": "view",
     "training_animation_html": "view",
     "WeightUpdateExplorer": "widget",
+    "ExplorerWidget": "live",
     "formula_scrubber": "widget",
 }
 

@@ -41,6 +41,7 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
+from .._validate import check_positive_float, describe
 from .model import Parameter, Snapshot, Unit, layer_name, subscript
 
 _MINUS = "\u2212"
@@ -129,6 +130,20 @@ class _Label:
     outline: str | None = None  # box edge colour
 
 
+def check_figsize(figsize, where: str) -> tuple[float, float]:
+    r"""``figsize`` as two positive finite inches ``(width, height)``; anything else is
+    refused with a message (``(0, 0)`` would make an empty canvas and fail later)."""
+    try:
+        width, height = figsize
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{where}: figsize must be two positive numbers (width, height) in inches; got "
+            f"{describe(figsize)}."
+        ) from None
+    return (check_positive_float(width, "figsize[0] (width)", where),
+            check_positive_float(height, "figsize[1] (height)", where))
+
+
 class NetworkView:
     r"""A picture of a small network and its loss curve, redrawn fast from snapshots.
 
@@ -148,12 +163,14 @@ class NetworkView:
     """
 
     def __init__(self, sizes, figsize=None, dpi=80, weight_scale=2.0):
+        where = "NetworkView"
         self.sizes = tuple(int(n) for n in sizes)
         self.n_layers = len(self.sizes) - 1
-        self.dpi = float(dpi)
-        self.weight_scale = float(weight_scale)
+        self.dpi = check_positive_float(dpi, "dpi", where)
+        self.weight_scale = check_positive_float(weight_scale, "weight_scale", where)
         if figsize is None:
             figsize = default_figsize(self.sizes)
+        figsize = check_figsize(figsize, where)
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         grid = self.figure.add_gridspec(

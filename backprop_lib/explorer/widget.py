@@ -16,6 +16,7 @@ precomputed formula panels with no kernel at all.
 from __future__ import annotations
 
 import html
+import math
 from contextlib import contextmanager
 
 import ipywidgets as widgets
@@ -140,8 +141,12 @@ class WeightUpdateExplorer(widgets.VBox):
             options=list(LOSS_NAMES), value=model.loss_name, description="loss E",
             layout=narrow, style=style,
         )
+        # The exponent range must hold the model's rate, or the slider would show a clipped
+        # value (31.6 for a model training at 1e3).
+        exponent = math.log10(model.lr)
         self.lr_slider = widgets.FloatLogSlider(
-            value=model.lr, base=10, min=-3, max=1.5, step=0.05, description="rate η",
+            value=model.lr, base=10, min=min(-3.0, math.floor(exponent)),
+            max=max(1.5, math.ceil(exponent)), step=0.05, description="rate η",
             readout_format=".3g", continuous_update=False, layout=narrow, style=style,
         )
         self.step_button = widgets.Button(description="Step", icon="step-forward",

@@ -1,5 +1,6 @@
 // Loaded before require.js and the widget manager (embed-amd.js) on every page that holds
-// saved ipywidgets state (nb_ipywidgets_js in _config.yml). Two fixes, no network needed:
+// saved ipywidgets state (nb_ipywidgets_js in _config.yml). Two fixes, no network needed
+// (and a third path: the module "anywidget" is served from vendor/anywidget/, see below):
 //
 // 1. The widget manager's stylesheets load their FontAwesome fonts from the folder of the
 //    AMD module "@jupyter-widgets/html-manager/dist/libembed-amd", which require.js resolves
@@ -21,6 +22,8 @@
           "../vendor/jupyter-widgets/html-manager",
           here
         ).href,
+        // anywidget's front-end (copied there by tools/book_site.py), instead of a CDN.
+        anywidget: new URL("../vendor/anywidget/index", here).href,
       },
     };
   }

@@ -52,12 +52,13 @@ MATHS_STATE = """() => Array.from(document.querySelectorAll("div.math, span.math
 }))"""
 
 # Every widget view script: the html-manager inserts a div.widget-subarea before it and
-# renders the view into it.
+# renders the view into it (an ipywidgets view has the class jupyter-widgets; an anywidget's
+# view, such as the weight-update explorer, is a plain Lumino widget, lm-Widget).
 WIDGETS_STATE = """() => Array.from(document.querySelectorAll(
         'script[type="application/vnd.jupyter.widget-view+json"]')).map(tag => {
     const area = tag.previousElementSibling;
     const widget = area && area.classList.contains("widget-subarea")
-        ? area.querySelector(".jupyter-widgets") : null;
+        ? area.querySelector(".jupyter-widgets, .lm-Widget") : null;
     const box = widget ? widget.getBoundingClientRect() : null;
     const column = tag.closest("article") || document.body;
     // parts whose content does not fit: cut off, or behind a scroll bar of their own
@@ -180,7 +181,7 @@ def widget_problems(page, expected: int, timeout: float = 30.0) -> list[str]:
                 && Array.from(document.querySelectorAll(
                 'script[type="application/vnd.jupyter.widget-view+json"]')).every(t =>
                 t.previousElementSibling && t.previousElementSibling.querySelector(
-                ".jupyter-widgets"))""",
+                ".jupyter-widgets, .lm-Widget"))""",
             arg=expected,
             timeout=timeout * SECONDS,
         )

@@ -1,0 +1,273 @@
+// The weight-update explorer's engine: backprop_lib's maths for one sample, in float64.
+//
+// A faithful port of the library, with its names: the pre-activation s = o_prev W + b, the
+// output o = f(s), the deltas delta, the gradients dW = o_prev^T delta and db = delta, and
+// the step W <- W - lr dW, b <- b - lr db. The stable forms are the library's: the sigmoid
+// from e = exp(-|s|), the softmax after subtracting max(s), softplus as numpy's logaddexp,
+// and the four cross-entropy pairs computed from s (log-sum-exp), as backprop_lib/pairs.py.
+// One sample, so the batch size B is 1; it is kept in the formulas to mirror the library.
+//
+// Shapes (rows are samples, one row here): W[l][j][i] is w^l_ji (n_{l-1} x n_l, the book's
+// W^l is W[l - 1]); b[l][i], s[l][i], o[l][i], delta[l][i] are vectors of n_l numbers.
+
+const B = 1;
+
+function sum(values) {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+function max(values) {
+  return values.reduce((a, v) => (v > a ? v : a), -Infinity);
+}
+
+/** softplus(x) = ln(1 + e^x), exactly as numpy's logaddexp(0, x) computes it. */
+export function softplus(x) {
+  if (x === 0) return Math.LN2;
+  const tmp = -x; // logaddexp(0, x): "x - y" with x = 0, y = x
+  if (tmp > 0) return Math.log1p(Math.exp(-tmp));
+  if (tmp <= 0) return x + Math.log1p(Math.exp(tmp));
+  return tmp; // NaN
+}
+
+/** ln sum_k e^{s_k} = m + ln sum_k e^{s_k - m}, m = max_k s_k: no term overflows. */
+export function logSumExp(s) {
+  const m = max(s);
+  return m + Math.log(sum(s.map((v) => Math.exp(v - m))));
+}
+
+/** L_k = ln sum_{j != k} e^{s_j} for every k. */
+function logSumExpOthers(s) {
+  return s.map((_, k) => logSumExp(s.map((v, j) => (j === k ? -Infinity : v))));
+}
+
+function sigmoid(v) {
+  const e = Math.exp(-Math.abs(v)); // in (0, 1]: never overflows
+  return (v >= 0 ? 1.0 : e) / (1.0 + e);
+}
+
+// -- activations: forward o = f(s), derivative f'(s), backward delta = dE/do . J_f(s) ------
+
+export const ACTIVATIONS = {
+  sigmoid: {
+    forward: (s) => s.map(sigmoid),
+    derivative: (s) =>
+      s.map((v) => {
+        const e = Math.exp(-Math.abs(v));
+        return e / (1.0 + e) ** 2; // sigma(s)(1 - sigma(s))
+      }),
+    backward: (s, o, g) => g.map((gi, i) => gi * o[i] * (1.0 - o[i])),
+  },
+  tanh: {
+    forward: (s) => s.map(Math.tanh),
+    derivative: (s) =>
+      s.map((v) => {
+        const e = Math.exp(-Math.abs(v));
+        return ((2.0 * e) / (1.0 + e * e)) ** 2; // sech^2(s)
+      }),
+    backward: (s, o, g) => g.map((gi, i) => gi * (1.0 - o[i] * o[i])),
+  },
+  relu: {
+    forward: (s) => s.map((v) => (v > 0 ? v : 0.0)),
+    derivative: (s) => s.map((v) => (v > 0 ? 1.0 : 0.0)),
+    backward: (s, o, g) => g.map((gi, i) => (s[i] > 0 ? gi : 0.0)),
+  },
+  linear: {
+    forward: (s) => s.slice(),
+    derivative: (s) => s.map(() => 1.0),
+    backward: (s, o, g) => g.slice(),
+  },
+  softmax: {
+    forward: (s) => {
+      const m = max(s);
+      const e = s.map((v) => Math.exp(v - m));
+      const total = sum(e);
+      return e.map((v) => v / total);
+    },
+    derivative: null, // not elementwise: J_ij = o_i ([i = j] - o_j)
+    jacobian: (o) => o.map((oi, i) => o.map((oj, j) => oi * ((i === j ? 1 : 0) - oj))),
+    // delta_j = o_j (g_j - sum_i g_i o_i)
+    backward: (s, o, g) => {
+      const inner = sum(g.map((gi, i) => gi * o[i]));
+      return o.map((oj, j) => oj * (g[j] - inner));
+    },
+  },
+};
+
+// -- losses: E (mean over the batch of a per-sample sum) and dE/do (includes the 1/B) ------
+
+export const LOSSES = {
+  squared_error: {
+    value: (o, t) => (0.5 * sum(o.map((v, k) => (v - t[k]) ** 2))) / B,
+    gradient: (o, t) => o.map((v, k) => (v - t[k]) / B),
+  },
+  sum_squared_error: {
+    value: (o, t) => sum(o.map((v, k) => (t[k] - v) ** 2)) / B,
+    gradient: (o, t) => o.map((v, k) => (-2.0 * (t[k] - v)) / B),
+  },
+  binary_cross_entropy: {
+    value: (o, t) => -sum(o.map((v, k) => t[k] * Math.log(v) + (1.0 - t[k]) * Math.log1p(-v))) / B,
+    gradient: (o, t) => o.map((v, k) => (v - t[k]) / (v * (1.0 - v)) / B),
+  },
+  cross_entropy: {
+    value: (o, t) => -sum(o.map((v, k) => t[k] * Math.log(v))) / B,
+    gradient: (o, t) => o.map((v, k) => -t[k] / v / B),
+  },
+};
+
+// -- the four cross-entropy pairs, computed from s (backprop_lib/pairs.py) -----------------
+
+const fusedDelta = (s, o, t) => o.map((v, k) => (v - t[k]) / B); // (o - t)/B
+
+export const CLOSED_FORMS = {
+  // E = sum_k t_k (lse(s) - s_k) / B; delta = (o - t)/B
+  "softmax|cross_entropy": {
+    fused: true,
+    loss: (s, o, t) => {
+      const lse = logSumExp(s);
+      return sum(s.map((v, k) => t[k] * (lse - v))) / B;
+    },
+    delta: fusedDelta,
+  },
+  // E = sum [t softplus(-s) + (1 - t) softplus(s)] / B; delta = (o - t)/B
+  "sigmoid|binary_cross_entropy": {
+    fused: true,
+    loss: (s, o, t) => sum(s.map((v, k) => t[k] * softplus(-v) + (1.0 - t[k]) * softplus(v))) / B,
+    delta: fusedDelta,
+  },
+  // E = sum t softplus(-s) / B; delta = -t sigma(-s) / B
+  "sigmoid|cross_entropy": {
+    fused: false,
+    loss: (s, o, t) => sum(s.map((v, k) => t[k] * softplus(-v))) / B,
+    delta: (s, o, t) => s.map((v, k) => (-t[k] * sigmoid(-v)) / B),
+  },
+  // ln o_k = s_k - lse(s), ln(1 - o_k) = L_k - lse(s);
+  // B delta_i = o_i (1 - t_i + sum_k t_k) - t_i - sum_{k != i} (1 - t_k) o_k e^{s_i - L_k}
+  "softmax|binary_cross_entropy": {
+    fused: false,
+    loss: (s, o, t) => {
+      const lse = logSumExp(s);
+      const others = logSumExpOthers(s);
+      return -sum(s.map((v, k) => t[k] * (v - lse) + (1.0 - t[k]) * (others[k] - lse))) / B;
+    },
+    delta: (s, o, t) => {
+      const others = logSumExpOthers(s);
+      const tSum = sum(t);
+      return s.map((si, i) => {
+        let rest = 0;
+        for (let k = 0; k < s.length; k++) {
+          if (k !== i) rest += Math.exp(si - others[k]) * ((1.0 - t[k]) * o[k]);
+        }
+        return (o[i] * (1.0 - t[i] + tSum) - t[i] - rest) / B;
+      });
+    },
+  },
+};
+
+/** E of the output layer: the closed form of a cross-entropy pair, else loss.value(o, t). */
+export function outputLoss(activation, loss, s, o, t) {
+  const closed = CLOSED_FORMS[`${activation}|${loss}`];
+  return closed ? closed.loss(s, o, t) : LOSSES[loss].value(o, t);
+}
+
+/** delta^L = dE/ds^L: a closed form, else the chain rule activation.backward(s, o, dE/do). */
+export function outputDelta(activation, loss, s, o, t) {
+  const closed = CLOSED_FORMS[`${activation}|${loss}`];
+  if (closed) return closed.delta(s, o, t);
+  return ACTIVATIONS[activation].backward(s, o, LOSSES[loss].gradient(o, t));
+}
+
+/**
+ * Forward and backward for one sample: what Network.backward stores on its layers.
+ * net = {W, b, activations, loss}; returns {s, o, delta, dW, db, backsum, loss}, where
+ * backsum[l] = delta^{l+1} (W^{l+1})^T (the error reaching layer l's outputs; null for L).
+ */
+export function backward(net, x, t) {
+  const L = net.W.length;
+  const s = [];
+  const o = [];
+  let prev = x;
+  for (let l = 0; l < L; l++) {
+    // s^l = o^{l-1} W^l + b^l
+    const W = net.W[l];
+    const sl = net.b[l].map((bi, i) => {
+      let total = 0;
+      for (let j = 0; j < prev.length; j++) total += prev[j] * W[j][i];
+      return total + bi;
+    });
+    s.push(sl);
+    o.push(ACTIVATIONS[net.activations[l]].forward(sl));
+    prev = o[l];
+  }
+  const delta = new Array(L);
+  const dW = new Array(L);
+  const db = new Array(L);
+  const backsum = new Array(L).fill(null);
+  delta[L - 1] = outputDelta(net.activations[L - 1], net.loss, s[L - 1], o[L - 1], t);
+  for (let l = L - 1; l >= 0; l--) {
+    const oPrev = l === 0 ? x : o[l - 1];
+    dW[l] = oPrev.map((oj) => delta[l].map((di) => oj * di)); // (o^{l-1})^T delta^l
+    db[l] = delta[l].slice(); // sum over the one row
+    if (l > 0) {
+      // delta^{l-1} = (delta^l (W^l)^T) . J_f(s^{l-1})
+      const W = net.W[l];
+      const g = W.map((row) => {
+        let total = 0;
+        for (let i = 0; i < row.length; i++) total += delta[l][i] * row[i];
+        return total;
+      });
+      backsum[l - 1] = g;
+      delta[l - 1] = ACTIVATIONS[net.activations[l - 1]].backward(s[l - 1], o[l - 1], g);
+    }
+  }
+  const E = outputLoss(net.activations[L - 1], net.loss, s[L - 1], o[L - 1], t);
+  return { s, o, delta, dW, db, backsum, loss: E };
+}
+
+/** W <- W - lr dW, b <- b - lr db: new arrays (the old ones are kept for an undo). */
+export function step(net, grads, lr) {
+  return {
+    W: net.W.map((W, l) => W.map((row, j) => row.map((w, i) => w - lr * grads.dW[l][j][i]))),
+    b: net.b.map((b, l) => b.map((v, i) => v - lr * grads.db[l][i])),
+  };
+}
+
+/** True if every number in a nested array (or a number) is finite. */
+export function allFinite(value) {
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (value === null) return true;
+  return Number.isFinite(value);
+}
+
+/**
+ * Why targets t cannot be used with the loss, or null. The library's check_targets:
+ * binary_cross_entropy needs t in [0, 1]; cross_entropy a probability vector (entries >= 0,
+ * summing to 1 within max(1e-6, 10 n eps)).
+ */
+export function targetProblem(loss, t, where) {
+  if (loss === "binary_cross_entropy") {
+    const k = t.findIndex((v) => v < 0 || v > 1);
+    if (k >= 0) {
+      return `${where}: t must lie in [0, 1] for binary_cross_entropy; got ${t[k]} at t[0, ${k}].`;
+    }
+  }
+  if (loss === "cross_entropy") {
+    const k = t.findIndex((v) => v < 0);
+    if (k >= 0) {
+      return (
+        `${where}: t rows must be probability vectors for cross_entropy (entries >= 0 ` +
+        `summing to 1, e.g. one-hot); got ${t[k]} at t[0, ${k}].`
+      );
+    }
+    const tolerance = Math.max(1e-6, 10 * t.length * Number.EPSILON);
+    const total = sum(t);
+    if (Math.abs(total - 1.0) > tolerance) {
+      return (
+        `${where}: t rows must be probability vectors for cross_entropy (entries >= 0 ` +
+        `summing to 1, e.g. one-hot); row 0 sums to ${total}.`
+      );
+    }
+  }
+  return null;
+}

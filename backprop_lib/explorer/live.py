@@ -1,0 +1,224 @@
+r"""The weight-update explorer that computes in the reader's browser: an anywidget.
+
+:class:`ExplorerWidget` is an :class:`anywidget.AnyWidget` whose ES module (``engine.js``,
+then ``explorer.js``, both next to this file) holds a small float64 JavaScript port of
+``backprop_lib``'s maths for one sample, with the library's names (``s``, ``o``, ``delta``,
+``dW``, ``db``, ``lr``) and its stable forms (the sigmoid from :math:`e^{-|s|}`,
+log-sum-exp, the cross-entropy pairs from :math:`s`). The module travels inside the saved
+widget state, so on a static page (no kernel, no network) every control works: Step,
+Play/Pause, Reset, the sliders, the activation and loss dropdowns, the formula panel's
+choosers and the loss curve.
+
+What JavaScript cannot know it gets from Python, computed by the library when the widget
+is made: the seeded start weights (``Network.from_sizes``) and the reason the library gives
+for every refused activation or pair (``refusals``). So an invalid pair is refused in the
+browser with the library's own message.
+
+In a live kernel the widget syncs its state to Python after every action. The weights the
+browser computed are then in ``widget.W`` and ``widget.b``; :meth:`ExplorerWidget.verify`
+replays the steps since the last edit with ``Network.backward`` and ``Network.step`` and
+asserts that they agree (``rtol=1e-12``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets
+
+from .._validate import check_positive_int
+from ..activations import ACTIVATION_NAMES
+from ..layers import Dense
+from ..losses import LOSS_NAMES
+from ..network import Network
+from .model import ExplorerModel, Parameter, Unit, check_parameter, check_unit
+
+_HERE = Path(__file__).parent
+#: The files of the ES module, in order: the engine, then the view and controls.
+ESM_FILES = ("engine.js", "explorer.js")
+
+
+def esm_source() -> str:
+    """The widget's ES module: ``engine.js`` followed by ``explorer.js``."""
+    return "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ESM_FILES)
+
+
+def parameter_key(p: Parameter) -> str:
+    """The JavaScript side's name of a parameter: ``"w,l,i,j"`` or ``"b,l,i"``."""
+    return f"w,{p.layer},{p.i},{p.j}" if p.is_weight else f"b,{p.layer},{p.i}"
+
+
+def refusals(model: ExplorerModel) -> dict:
+    r"""The library's reason for every activation it refuses in a layer and every loss it
+    refuses after an output activation: ``{"layer": {"1": {name: reason}}, "pair":
+    {activation: {loss: reason}}}`` (an empty string where it accepts).
+
+    Each reason is the message of the ``ValueError`` that ``Dense.from_arrays`` or
+    ``Network`` raises, so the browser shows what a kernel would."""
+    layers = {}
+    for k, layer in enumerate(model.net.layers, start=1):
+        layers[str(k)] = {}
+        for name in ACTIVATION_NAMES:
+            try:
+                Dense.from_arrays(layer.W, layer.b, name)
+                layers[str(k)][name] = ""
+            except ValueError as err:
+                layers[str(k)][name] = str(err)
+    pair = {}
+    hidden = [Dense.from_arrays(la.W, la.b, "linear") for la in model.net.layers[:-1]]
+    last = model.net.layers[-1]
+    for name in ACTIVATION_NAMES:
+        pair[name] = {}
+        try:
+            output = Dense.from_arrays(last.W, last.b, name)
+        except ValueError as err:  # refused in the layer already
+            pair[name] = {loss: str(err) for loss in LOSS_NAMES}
+            continue
+        for loss in LOSS_NAMES:
+            try:
+                Network([*hidden, output], loss)
+                pair[name][loss] = ""
+            except ValueError as err:
+                pair[name][loss] = str(err)
+    return {"layer": layers, "pair": pair}
+
+
+def _lists(arrays) -> list:
+    return [np.asarray(a, dtype=np.float64).tolist() for a in arrays]
+
+
+class ExplorerWidget(anywidget.AnyWidget):
+    r"""Watch gradient descent change every weight of a small network, in the browser.
+
+    Parameters
+    ----------
+    model : ExplorerModel, optional
+        The start: sizes, activations, loss, the sample :math:`(x, t)`, :math:`\eta` and the
+        seeded weights. By default ``ExplorerModel(**model_options)`` (a 2-2-2 sigmoid
+        network, squared error, ``x = (1, 0.5)``, ``t = (1, 0)``, ``η = 0.5``, seed 0).
+    parameter, unit
+        The weight and the unit the formula panel shows first (default :math:`w^L_{11}` and
+        hidden unit 1 of layer 1).
+    max_steps : int
+        Play stops after this many steps.
+    interval : int
+        Milliseconds between two steps while playing.
+
+    Synced state (traits; lists, layer :math:`l` at index ``l - 1``): ``sizes``, ``start``
+    (the seeded ``[{"W", "b"}, ...]``), ``W`` (``W[l-1][j][i]`` is :math:`w^l_{ji}`), ``b``,
+    ``x``, ``t``, ``lr``, ``activations``, ``loss``, ``steps``, ``curve`` (``[step, E]``
+    points), ``anchor_W``/``anchor_b`` and ``steps_since_edit`` (the weights after the last
+    edit or reset and the steps taken since: what :meth:`verify` replays), ``message`` (the
+    last refusal), ``parameter``, ``unit``.
+    """
+
+    _esm = traitlets.Unicode(esm_source()).tag(sync=True)
+    _css = traitlets.Unicode((_HERE / "explorer.css").read_text(encoding="utf-8")).tag(sync=True)
+
+    sizes = traitlets.List(traitlets.Int()).tag(sync=True)
+    start = traitlets.List().tag(sync=True)
+    W = traitlets.List().tag(sync=True)
+    b = traitlets.List().tag(sync=True)
+    x = traitlets.List(traitlets.Float()).tag(sync=True)
+    t = traitlets.List(traitlets.Float()).tag(sync=True)
+    lr = traitlets.Float().tag(sync=True)
+    activations = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    loss = traitlets.Unicode().tag(sync=True)
+    steps = traitlets.Int(0).tag(sync=True)
+    curve = traitlets.List().tag(sync=True)
+    anchor_W = traitlets.List().tag(sync=True)
+    anchor_b = traitlets.List().tag(sync=True)
+    steps_since_edit = traitlets.Int(0).tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    refusals = traitlets.Dict().tag(sync=True)
+    activation_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    loss_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    parameter = traitlets.Unicode().tag(sync=True)
+    unit = traitlets.Unicode().tag(sync=True)
+    max_steps = traitlets.Int(500).tag(sync=True)
+    interval = traitlets.Int(300).tag(sync=True)
+
+    def __init__(
+        self,
+        model: ExplorerModel | None = None,
+        *,
+        parameter: Parameter | None = None,
+        unit: Unit | None = None,
+        max_steps: int = 500,
+        interval: int = 300,
+        **model_options,
+    ):
+        if model is None:
+            model = ExplorerModel(**model_options)
+        elif model_options:
+            raise TypeError(
+                f"ExplorerWidget: pass either a model or model options, not both; got model "
+                f"and {sorted(model_options)}."
+            )
+        if not isinstance(model, ExplorerModel):
+            raise TypeError(
+                f"ExplorerWidget: model must be an ExplorerModel; got {type(model).__name__}."
+            )
+        sizes, L = model.sizes, model.n_layers
+        parameter = Parameter("w", L, 1, 1) if parameter is None else parameter
+        unit = Unit(1, 1) if unit is None else unit
+        check_parameter(parameter, sizes, "ExplorerWidget: parameter")
+        check_unit(unit, sizes, hidden=False, where="ExplorerWidget: unit")
+        max_steps = check_positive_int(max_steps, "max_steps", "ExplorerWidget")
+        interval = check_positive_int(interval, "interval", "ExplorerWidget")
+        weights = [(layer.W, layer.b) for layer in model.net.layers]
+        W, b = _lists(w for w, _ in weights), _lists(v for _, v in weights)
+        super().__init__(
+            sizes=list(sizes),
+            start=[{"W": Ws, "b": bs} for Ws, bs in zip(_lists(w for w, _ in model.start),
+                                                        _lists(v for _, v in model.start),
+                                                        strict=True)],
+            W=W, b=b, anchor_W=W, anchor_b=b,
+            x=model.X[0].tolist(), t=model.T[0].tolist(), lr=model.lr,
+            activations=list(model.activations), loss=model.loss_name,
+            steps=model.steps, curve=[list(point) for point in model.curve],
+            refusals=refusals(model),
+            activation_names=list(ACTIVATION_NAMES), loss_names=list(LOSS_NAMES),
+            parameter=parameter_key(parameter), unit=f"{unit.layer},{unit.i}",
+            max_steps=max_steps, interval=interval,
+        )
+
+    def network(self, W=None, b=None) -> Network:
+        """A library :class:`~backprop_lib.Network` with the widget's activations and loss
+        and the given weights (default: the current ones)."""
+        W = self.W if W is None else W
+        b = self.b if b is None else b
+        layers = [
+            Dense.from_arrays(np.array(Wl, dtype=np.float64), np.array(bl, dtype=np.float64),
+                              name)
+            for Wl, bl, name in zip(W, b, self.activations, strict=True)
+        ]
+        return Network(layers, self.loss)
+
+    def verify(self, rtol: float = 1e-12) -> int:
+        r"""Replay the steps since the last edit with ``backprop_lib`` and assert that the
+        weights, biases and loss the browser computed are the library's (``rtol``).
+
+        From ``anchor_W``/``anchor_b``, ``steps_since_edit`` times ``Network.backward(x, t)``
+        then ``Network.step(lr)``; each array to ``rtol``, plus ``1e-14`` times its largest
+        entry (at least 1) for entries that cancel to near 0. Returns the number of steps
+        checked. Raises
+        ``AssertionError`` naming the first array that differs."""
+        net = self.network(self.anchor_W, self.anchor_b)
+        X, T = np.array([self.x]), np.array([self.t])
+        for _ in range(self.steps_since_edit):
+            net.backward(X, T)
+            net.step(self.lr)
+        for k, (layer, Wl, bl) in enumerate(zip(net.layers, self.W, self.b, strict=True), 1):
+            for name, got, want in (("W", Wl, layer.W), ("b", bl, layer.b)):
+                # an entry that cancels to near 0 keeps the rounding of the larger numbers
+                # it came from: allow 1e-14 of the array's largest entry (at least 1)
+                atol = 1e-14 * max(1.0, float(np.abs(want).max()))
+                np.testing.assert_allclose(np.array(got), want, rtol=rtol, atol=atol,
+                                           err_msg=f"{name}^{k} differs from backprop_lib's")
+        loss = net.loss(X, T)
+        np.testing.assert_allclose(self.curve[-1][1], loss, rtol=rtol,
+                                   err_msg="the loss differs from backprop_lib's")
+        return self.steps_since_edit
