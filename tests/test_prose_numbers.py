@@ -29,7 +29,7 @@ PAGES = sorted(BOOK.glob("*.md"))
 USE = re.compile(
     r"\{glue(?::[a-z]*)?\}`([^`]+)`|:::?\{glue:figure\}\s+(\S+)|```\{glue:figure\}\s+(\S+)"
 )
-DEFINE = re.compile(r"""\bglue\(\s*["'](\w+)["']\s*,""")
+DEFINE = re.compile(r"""\bglue\(\s*(f?)["']((?:[\w.-]|\{[^{}]*\})+)["']\s*,""")
 FIGURE = r"(?:\d+(?:\.\d+)?\s*(?:\\cdot|\\times)\s*)?10\^\{-?\d+\}|\d+\.\d+|(?<![A-Za-z])\d{2,}"
 APPROXIMATE = re.compile(
     rf"\b(?:about|roughly|approximately|around)\s+(?:\$[^$]*?(?:{FIGURE})[^$]*?\$|\d[\d.,]*)",
@@ -66,6 +66,19 @@ def _code(page: Path) -> str:
     return "\n".join(c.source for c in jupytext.read(page).cells if c.cell_type == "code")
 
 
+def _defined_keys(page: Path) -> list[re.Pattern]:
+    """The keys a page glues, as patterns: ``glue(f"ve_ratio_{name}", ...)`` in a loop
+    defines every key ``ve_ratio_<word>``."""
+    patterns = []
+    for is_f, key in DEFINE.findall(_code(page)):
+        if is_f:
+            parts = re.split(r"\{[^}]*\}", key)
+            patterns.append(re.compile(r"[\w-]+".join(map(re.escape, parts))))
+        else:
+            patterns.append(re.compile(re.escape(key)))
+    return patterns
+
+
 def _used_keys(page: Path) -> set[str]:
     text = "\n".join(c.source for c in jupytext.read(page).cells if c.cell_type == "markdown")
     keys = set()
@@ -78,9 +91,11 @@ def _used_keys(page: Path) -> set[str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_glue_key_used_is_defined_on_the_page_and_used(page: Path):
-    used, defined = _used_keys(page), set(DEFINE.findall(_code(page)))
-    assert not used - defined, f"{page.name}: used but never glued: {sorted(used - defined)}"
-    assert not defined - used, f"{page.name}: glued but never used: {sorted(defined - used)}"
+    used, defined = _used_keys(page), _defined_keys(page)
+    undefined = sorted(k for k in used if not any(p.fullmatch(k) for p in defined))
+    unused = sorted(p.pattern for p in defined if not any(p.fullmatch(k) for k in used))
+    assert not undefined, f"{page.name}: used but never glued: {undefined}"
+    assert not unused, f"{page.name}: glued but never used: {unused}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
@@ -107,5 +122,5 @@ def test_the_checks_catch_a_missing_key_and_a_typed_figure(tmp_path: Path):
         encoding="utf-8",
     )
     assert _used_keys(page) == {"probe_key"}
-    assert set(DEFINE.findall(_code(page))) == {"other_key"}
+    assert [p.pattern for p in _defined_keys(page)] == ["other_key"]
     assert APPROXIMATE.search(_markdown(page))
