@@ -32,7 +32,7 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
     error naming them; cheap when they already are, as inside a Network."""
     if not (
         type(o) is np.ndarray and type(t) is np.ndarray and o.ndim == 2
-        and o.shape == t.shape and o.size
+        and o.shape == t.shape and o.size and o.dtype.kind == t.dtype.kind == "f"
     ):
         o = as_real_array(o, "o", where, "(batch, n_L)")
         t = as_real_array(t, "t", where, "(batch, n_L)")

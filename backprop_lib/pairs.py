@@ -50,6 +50,7 @@ def _checked_output(s, o, t, where: str) -> tuple[np.ndarray, np.ndarray, np.nda
     if (
         type(s) is np.ndarray and type(o) is np.ndarray and type(t) is np.ndarray
         and s.ndim == 2 and s.shape == o.shape == t.shape and s.size
+        and s.dtype.kind == o.dtype.kind == t.dtype.kind == "f"
     ):
         return s, o, t
     o, t = _pair(o, t, where)
