@@ -49,6 +49,7 @@ def _checked_backward(s, o, dE_do, where: str) -> tuple[np.ndarray, ...]:
     if (
         type(s) is np.ndarray and type(o) is np.ndarray and type(dE_do) is np.ndarray
         and s.shape == o.shape == dE_do.shape and s.size and s.ndim
+        and s.dtype.kind == o.dtype.kind == dE_do.dtype.kind == "f"
     ):
         return s, o, dE_do
     s, o, dE_do = (_checked(a, where, n) for a, n in ((s, "s"), (o, "o"), (dE_do, "dE_do")))

@@ -32,7 +32,7 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
     error naming them; cheap when they already are, as inside a Network."""
     if not (
         type(o) is np.ndarray and type(t) is np.ndarray and o.ndim == 2
-        and o.shape == t.shape and o.size
+        and o.shape == t.shape and o.size and o.dtype.kind == t.dtype.kind == "f"
     ):
         o = as_real_array(o, "o", where, "(batch, n_L)")
         t = as_real_array(t, "t", where, "(batch, n_L)")
@@ -42,6 +42,17 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
                 f"o.shape = {o.shape} and t.shape = {t.shape}."
             )
     return o, t
+
+
+def _finite(E, where: str) -> float:
+    """``E`` as a Python float, or ``FloatingPointError`` if it overflowed (never a numpy
+    warning: the callers compute under ``np.errstate(all="ignore")``)."""
+    if not np.isfinite(E):
+        raise FloatingPointError(
+            f"{where}: E is {E}: the loss overflows the dtype for these outputs (|o - t| too "
+            f"large, e.g. beyond 1.3e154 in float64 or 1.8e19 in float32 for a squared error)."
+        )
+    return float(E)
 
 
 class Loss(ABC):
@@ -103,7 +114,8 @@ class SquaredError(Loss):
     def value(self, o, t):
         r""":math:`E = \dfrac{1}{B} \sum_n \sum_k \tfrac12 (o_{nk} - t_{nk})^2`."""
         o, t = _pair(o, t, "SquaredError.value")
-        return float(0.5 * np.sum((o - t) ** 2) / len(o))
+        with np.errstate(all="ignore"):
+            return _finite(0.5 * np.sum((o - t) ** 2) / len(o), "SquaredError.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{o_{nk} - t_{nk}}{B}`."""
@@ -124,7 +136,8 @@ class SumSquaredError(Loss):
     def value(self, o, t):
         r""":math:`E = \dfrac{1}{B} \sum_n \sum_k (t_{nk} - o_{nk})^2`."""
         o, t = _pair(o, t, "SumSquaredError.value")
-        return float(np.sum((t - o) ** 2) / len(o))
+        with np.errstate(all="ignore"):
+            return _finite(np.sum((t - o) ** 2) / len(o), "SumSquaredError.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{-2 (t_{nk} - o_{nk})}{B}`."""
@@ -147,7 +160,9 @@ class BinaryCrossEntropy(Loss):
         r""":math:`E = -\dfrac{1}{B} \sum_n \sum_k [t \ln o + (1 - t) \ln(1 - o)]`."""
         o, t = _pair(o, t, "BinaryCrossEntropy.value")
         self._check_domain(o, "BinaryCrossEntropy.value")
-        return float(-np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o))
+        with np.errstate(all="ignore"):
+            E = -np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o)
+        return _finite(E, "BinaryCrossEntropy.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}}
@@ -185,7 +200,8 @@ class CrossEntropy(Loss):
         r""":math:`E = -\dfrac{1}{B} \sum_n \sum_k t_{nk} \ln o_{nk}`."""
         o, t = _pair(o, t, "CrossEntropy.value")
         self._check_domain(o, "CrossEntropy.value")
-        return float(-np.sum(t * np.log(o)) / len(o))
+        with np.errstate(all="ignore"):
+            return _finite(-np.sum(t * np.log(o)) / len(o), "CrossEntropy.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = -\dfrac{t_{nk}}{B\, o_{nk}}`."""

@@ -310,7 +310,7 @@ class Network:
         with np.errstate(all="ignore"):  # overflow is reported below, not as a warning
             self._forward(X)
             last = self.layers[-1]
-            value = output_loss(last.activation, self.loss_fn, last.s, last.o, T)
+            value = self._output_loss(last.s, last.o, T)
         self._require_finite(value, "the loss", "Network.loss")
         return value
 
@@ -318,7 +318,15 @@ class Network:
         r""":math:`E` of checked data, without storing anything in the layers (what
         gradient checking evaluates twice per parameter entry)."""
         s, o = self._outputs(X)
-        return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
+        return self._output_loss(s, o, T)
+
+    def _output_loss(self, s: np.ndarray, o: np.ndarray, T: np.ndarray) -> float:
+        """:func:`~backprop_lib.pairs.output_loss` of the output layer, ``inf`` where it
+        overflows (the callers report it with their own context)."""
+        try:
+            return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
+        except FloatingPointError:
+            return np.inf
 
     @staticmethod
     def _require_finite(value, what: str, where: str) -> None:
@@ -556,7 +564,7 @@ class Network:
             if data is None:
                 continue
             s, o = self._outputs(data[0])
-            value = output_loss(self.layers[-1].activation, self.loss_fn, s, o, data[1])
+            value = self._output_loss(s, o, data[1])
             if not np.isfinite(value):
                 if epoch == 0:
                     raise FloatingPointError(

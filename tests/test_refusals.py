@@ -458,3 +458,172 @@ OBJECTS = [
 @pytest.mark.parametrize("case_id", [c[0] for c in OBJECTS])
 def test_objects_used_on_their_own_check_their_arguments(case_id):
     run_table(OBJECTS, case_id)
+
+
+# -- item 10: no string reaches sympy's parser ---------------------------------------------
+
+
+def symbolic_entry_points(payload):
+    """Every public symbolic function that took a string into ``sympify``, called with
+    ``payload``."""
+    import sympy as sp
+
+    from backprop_lib import symbolic
+    from backprop_lib.symbolic import identity, numeric
+
+    sigmoid, squared = symbolic.get_activation("sigmoid"), symbolic.get_loss("squared_error")
+    d = symbolic.derive("sigmoid", "squared_error", 2)
+    net = symbolic.symbolic_network([1, 1], ["linear"])
+    library = Network([Dense.from_arrays([[1.0]], [0.0], "linear")], "squared_error")
+    x = sp.Symbol("x")
+    return {
+        "latex": lambda: symbolic.latex(payload),
+        "scalar": lambda: sigmoid.scalar(payload),
+        "derivative": lambda: sigmoid.derivative(payload),
+        "derivative_from_output": lambda: sigmoid.derivative_from_output(payload),
+        "forward row": lambda: sigmoid.forward([payload]),
+        "jacobian row": lambda: symbolic.get_activation("softmax").jacobian([payload, x]),
+        "term": lambda: squared.term(payload, x),
+        "unit_gradient": lambda: squared.unit_gradient(x, payload),
+        "value": lambda: squared.value([payload], [x]),
+        "at_units": lambda: d.at_units(payload),
+        "in_s": lambda: d.in_s(payload),
+        "is_identically_zero": lambda: identity.is_identically_zero(payload),
+        "atomize": lambda: identity.atomize(payload),
+        "lambdify_matrix": lambda: numeric.lambdify_matrix(payload, [sp.Matrix([[x]])]),
+        "evaluate": lambda: net.evaluate(payload, library, [1.0], [0.0]),
+    }
+
+
+MALICIOUS = "__import__('pathlib').Path(%r).write_text('pwned')"
+
+
+@pytest.mark.parametrize("entry", sorted(symbolic_entry_points("x")))
+def test_a_malicious_string_is_refused_and_never_runs(entry, tmp_path):
+    marker = tmp_path / "marker"
+    call = symbolic_entry_points(MALICIOUS % str(marker))[entry]
+    assert_refused(call, TypeError, r"must be a sympy expression, a number or a plain symbol "
+                   r"name .*got the string .*Strings are never parsed")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["x + 1", "1e3", "exp(s)", "s; import os", "", "2*x"])
+def test_only_plain_names_are_read_from_strings(text):
+    assert_refused(lambda: symbolic_entry_points(text)["scalar"](), TypeError,
+                   r"sigmoid\.scalar: s must be a sympy expression, a number or a plain "
+                   r"symbol name")
+
+
+def test_plain_names_and_numbers_still_work():
+    import sympy as sp
+
+    from backprop_lib import symbolic
+
+    sigmoid = symbolic.get_activation("sigmoid")
+    assert sigmoid.scalar("s") == sigmoid.scalar(sp.Symbol("s"))
+    assert sigmoid.scalar(0) == sp.Rational(1, 2)
+    assert sp.simplify(sigmoid.derivative(np.float64(0.0)) - sp.Rational(1, 4)) == 0
+    assert symbolic.latex(sp.Symbol("o_k")) == symbolic.latex("o_k")
+
+
+# -- item 11: the range each dtype guarantees ------------------------------------------------
+
+
+def exact_delta(activation, loss, s_row, t_row):
+    """delta = dE/ds of one row in 1200-digit arithmetic (mpmath), written out from the
+    definitions: enough digits for 1 - o when o = sigma(1000) or a softmax at |s| = 1000."""
+    import mpmath as mp
+
+    with mp.workdps(1200):
+        s = [mp.mpf(float(v)) for v in s_row]
+        t = [mp.mpf(float(v)) for v in t_row]
+        n = len(s)
+        if activation == "softmax":
+            total = mp.fsum(mp.exp(v) for v in s)
+            o = [mp.exp(v) / total for v in s]
+            J = [[o[i] * (int(i == j) - o[j]) for j in range(n)] for i in range(n)]
+        else:
+            f, d = {
+                "sigmoid": (lambda v: 1 / (1 + mp.exp(-v)),
+                            lambda v: mp.exp(-v) / (1 + mp.exp(-v)) ** 2),
+                "tanh": (mp.tanh, lambda v: 1 / mp.cosh(v) ** 2),
+                "relu": (lambda v: max(v, 0), lambda v: mp.mpf(int(v > 0))),
+                "linear": (lambda v: v, lambda v: mp.mpf(1)),
+            }[activation]
+            o = [f(v) for v in s]
+            J = [[d(s[i]) if i == j else 0 for j in range(n)] for i in range(n)]
+        g = {
+            "squared_error": lambda ok, tk: ok - tk,
+            "sum_squared_error": lambda ok, tk: -2 * (tk - ok),
+            "binary_cross_entropy": lambda ok, tk: (ok - tk) / (ok * (1 - ok)),
+            "cross_entropy": lambda ok, tk: -tk / ok,
+        }[loss]
+        dE_do = [g(ok, tk) for ok, tk in zip(o, t, strict=True)]
+        return [float(mp.fsum(dE_do[i] * J[i][j] for i in range(n))) for j in range(n)]
+
+
+def pair_rows(loss, scale, dtype, rng, n_rows=6):
+    s = (rng.uniform(-1, 1, size=(n_rows, 3)) * scale).astype(dtype)
+    s[0] = np.array([1, -1, 0.5]) * scale  # the extremes themselves
+    s[1] = [scale - 0.3, -scale + 1.7, scale + 0.9]  # units clustered near the extremes
+    s[2] = [-scale - 0.4, scale - 1.3, -scale + 0.2]
+    if loss == "cross_entropy":
+        t = np.eye(3, dtype=dtype)[rng.integers(0, 3, n_rows)]
+    else:
+        t = rng.uniform(0, 1, size=(n_rows, 3)).astype(dtype)
+    return s, t
+
+
+def _pairs():
+    from backprop_lib.pairs import VALID_PAIRS
+
+    return sorted(VALID_PAIRS)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("pair", _pairs(), ids="-".join)
+def test_delta_is_accurate_to_4_eps_for_s_up_to_1000(pair, dtype):
+    """The guarantee of pairs.GUARANTEED_RANGE: within 4 eps max(1, max |delta|) of the
+    exact delta at the given s, with no warning (the issue: float32 softmax + binary
+    cross-entropy was 1.5e-5 off at |s| = 1000)."""
+    from backprop_lib import ACTIVATIONS, LOSSES, output_delta
+
+    activation, loss = pair
+    rng = np.random.default_rng(11)
+    eps = np.finfo(dtype).eps
+    for scale in (3.0, 40.0, 1000.0):
+        s, t = pair_rows(loss, scale, dtype, rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            o = ACTIVATIONS[activation].forward(s)
+            delta = output_delta(ACTIVATIONS[activation], LOSSES[loss], s, o, t) * len(s)
+        assert delta.dtype == dtype
+        for row in range(len(s)):
+            exact = np.array(exact_delta(activation, loss, s[row], t[row]))
+            bound = 4 * eps * max(1.0, np.abs(exact).max())
+            assert np.abs(delta[row] - exact).max() <= bound, (scale, row)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("pair", _pairs(), ids="-".join)
+def test_beyond_1000_delta_stays_finite_and_the_loss_refuses_overflow(pair, dtype):
+    from backprop_lib import ACTIVATIONS, LOSSES, output_delta, output_loss
+    from backprop_lib.pairs import GUARANTEED_RANGE
+
+    activation, loss = pair
+    rng = np.random.default_rng(12)
+    finite_up_to = GUARANTEED_RANGE[np.dtype(dtype)][1]
+    for scale in (1e4, finite_up_to ** 0.5, finite_up_to):
+        s, t = pair_rows(loss, scale, dtype, rng)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            o = ACTIVATIONS[activation].forward(s)
+            delta = output_delta(ACTIVATIONS[activation], LOSSES[loss], s, o, t)
+            try:
+                E = output_loss(ACTIVATIONS[activation], LOSSES[loss], s, o, t)
+            except FloatingPointError as error:
+                assert "overflows the dtype" in str(error)
+                E = None
+        assert not caught, [str(w.message) for w in caught]
+        assert np.isfinite(delta).all()
+        assert E is None or np.isfinite(E)

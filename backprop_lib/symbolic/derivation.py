@@ -31,6 +31,7 @@ from functools import cached_property, lru_cache
 import sympy as sp
 
 from ..pairs import pair_problem as library_pair_problem
+from ._safe import as_expr, as_expr_or_matrix
 from .functions import (
     ACTIVATION_NAMES,
     LOSS_NAMES,
@@ -167,7 +168,7 @@ class Derivation:
             reps[_i] = i
         if j is not None:
             reps[_j] = j
-        out = sp.sympify(expr).subs(reps).doit()
+        out = as_expr(expr, "expr", "Derivation.at_units").subs(reps).doit()
         table = {}
         for e in out.atoms(sp.Indexed):
             (m,) = e.indices
@@ -203,7 +204,8 @@ class Derivation:
 
     def in_s(self, expr):
         r"""Replace each output symbol $o_k$ by $f(s)_k$."""
-        return sp.sympify(expr).xreplace(dict(zip(self.o, self.output, strict=True)))
+        expr = as_expr_or_matrix(expr, "expr", "Derivation.in_s")
+        return expr.xreplace(dict(zip(self.o, self.output, strict=True)))
 
     def constrained(self, expr):
         r"""``expr`` under ``target_constraint`` ($t_n = 1 - \sum_{k<n} t_k$), else unchanged."""

@@ -28,6 +28,7 @@ import sympy as sp
 from .._validate import lookup
 from ..activations import Activation
 from ..losses import Loss
+from ._safe import as_expr, as_expr_or_matrix
 
 __all__ = [
     "ACTIVATIONS",
@@ -48,8 +49,8 @@ def _as_row(value, name: str) -> sp.Matrix:
     """Return ``value`` as a ``1 x n`` sympy Matrix, or raise naming the argument."""
     if isinstance(value, sp.MatrixBase):
         row = sp.Matrix(value)
-    elif isinstance(value, (list, tuple)):
-        row = sp.Matrix([list(value)])
+    elif isinstance(value, (list, tuple)):  # entries checked: Matrix would parse strings
+        row = sp.Matrix([[as_expr(v, f"{name}[{k}]", "row") for k, v in enumerate(value)]])
     else:
         raise TypeError(
             f"{name} must be a 1 x n sympy Matrix (or a list of expressions), "
@@ -84,7 +85,7 @@ class SymbolicActivation:
         r"""$f(s)$ for one expression (elementwise activations only)."""
         if not self.elementwise:
             raise TypeError(f"{self.name} acts on a whole row; use forward(s) with a 1 x n row")
-        return self.scalar_fn(sp.sympify(s))
+        return self.scalar_fn(as_expr(s, "s", f"{self.name}.scalar"))
 
     def forward(self, s) -> sp.Matrix:
         r"""$o = f(s)$: ``1 x n`` row in, ``1 x n`` row out."""
@@ -102,7 +103,8 @@ class SymbolicActivation:
         if not self.elementwise:
             raise TypeError(f"{self.name} is not elementwise; use jacobian(s)")
         u = sp.Dummy("u", real=True)
-        return sp.diff(self.scalar_fn(u), u).xreplace({u: sp.sympify(s)})
+        s = as_expr(s, "s", f"{self.name}.derivative")
+        return sp.diff(self.scalar_fn(u), u).xreplace({u: s})
 
     def jacobian(self, s) -> sp.Matrix:
         r"""$J_{ij} = \partial o_i/\partial s_j$, an ``n x n`` Matrix, by ``sympy.diff``.
@@ -124,7 +126,9 @@ class SymbolicActivation:
         sigmoid $o(1-o)$, tanh $1-o^2$, relu $[o > 0]$, linear $1$ (elementwise only)."""
         if not self.elementwise:
             raise TypeError(f"{self.name} is not elementwise; use jacobian_from_output(o)")
-        return self.derivative_from_output_fn(sp.sympify(o))
+        return self.derivative_from_output_fn(
+            as_expr(o, "o", f"{self.name}.derivative_from_output")
+        )
 
     def jacobian_from_output(self, o) -> sp.Matrix:
         r"""The textbook form of $J$ written with the outputs $o$ (``1 x n`` row): the
@@ -221,7 +225,8 @@ class SymbolicLoss:
 
     def term(self, o_k, t_k) -> sp.Expr:
         r"""The term of unit $k$ in the per-sample sum $E = \sum_k \mathrm{term}(o_k, t_k)$."""
-        return self.term_fn(sp.sympify(o_k), sp.sympify(t_k))
+        where = f"{self.name}.term"
+        return self.term_fn(as_expr(o_k, "o_k", where), as_expr(t_k, "t_k", where))
 
     def value(self, o, t) -> sp.Expr:
         r"""$E(o, t)$ for one sample, a sum over the output units."""
@@ -243,7 +248,8 @@ class SymbolicLoss:
 
     def unit_gradient(self, o_k, t_k) -> sp.Expr:
         r"""The textbook $\partial E/\partial o_k$ of one unit, written with $o_k$ and $t_k$."""
-        return self.unit_gradient_fn(sp.sympify(o_k), sp.sympify(t_k))
+        where = f"{self.name}.unit_gradient"
+        return self.unit_gradient_fn(as_expr(o_k, "o_k", where), as_expr(t_k, "t_k", where))
 
     def latex(self) -> str:
         r"""LaTeX of the per-sample loss, a sum over units $k = 1, \dots, n$."""
@@ -339,7 +345,7 @@ def latex(expr) -> str:
     book's delta) and $[o_i > 0]$ for ``Piecewise((1, o_i > 0), (0, True))``; a number times a
     sum kept factored, $2(o_i - t_i)$. Matrices are rendered entry by entry the same way.
     """
-    expr = sp.sympify(expr)
+    expr = as_expr_or_matrix(expr, "expr", "latex")
     if isinstance(expr, sp.MatrixBase):
         return sp.latex(expr.applyfunc(_for_display), ln_notation=True)
     return sp.latex(_for_display(expr), ln_notation=True)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._safe import as_expr
+
 __all__ = ["atomize", "is_identically_zero"]
 
 
@@ -64,7 +66,7 @@ def atomize(expr, table: dict | None = None) -> sp.Expr:
         memo[e] = out
         return out
 
-    return walk(sp.sympify(expr))
+    return walk(as_expr(expr, "expr", "atomize"))
 
 
 def is_identically_zero(expr, variables=(), try_simplify: bool = True) -> bool:
@@ -82,7 +84,7 @@ def is_identically_zero(expr, variables=(), try_simplify: bool = True) -> bool:
     ``False`` means none of this could show it. For the expressions of this package that
     means they differ (the tests confirm such cases with a numeric counter-example).
     """
-    e = sp.sympify(expr)
+    e = as_expr(expr, "expr", "is_identically_zero")
     variables = list(variables)
     if e == 0:
         return True

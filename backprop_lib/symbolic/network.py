@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ._safe import as_expr
 from .functions import get_activation, get_loss
 from .notation import bias_symbols, input_symbols, target_symbols, weight_symbols
 
@@ -158,7 +159,8 @@ class SymbolicNetwork:
         sub = {k: sp.Float(v, digits) for k, v in self.substitution(network, x_row, t_row).items()}
 
         def value(e):
-            return sp.sympify(e).xreplace(sub).evalf(digits)
+            e = as_expr(e, "expr", "SymbolicNetwork.evaluate")
+            return e.xreplace(sub).evalf(digits)
 
         if isinstance(expr, sp.MatrixBase):
             return np.array(expr.applyfunc(value).tolist(), dtype=np.float64)

@@ -24,6 +24,7 @@ import sympy as sp
 from ..activations import get_activation as library_activation
 from ..losses import get_loss as library_loss
 from ..pairs import output_delta, output_loss
+from ._safe import as_expr
 from .derivation import Derivation, derive
 from .functions import get_loss
 
@@ -58,7 +59,7 @@ def lambdify_matrix(matrix, rows: Sequence[sp.Matrix]):
     symbols = [v for row in rows for v in row]
     is_matrix = isinstance(matrix, sp.MatrixBase)
     shape = matrix.shape if is_matrix else ()
-    entries = list(matrix) if is_matrix else [sp.sympify(matrix)]
+    entries = list(matrix) if is_matrix else [as_expr(matrix, "matrix", "lambdify_matrix")]
     compiled = sp.lambdify(symbols, entries, modules="numpy")
     widths = [row.cols for row in rows]
 
