@@ -770,6 +770,7 @@ MUTATIONS = {
                                 "swapped = ((top @ l3.W.T) * slope[l2] @ l2.W.T) * slope[l1]"),
     "er-mehmet-single-neuron-chain": ("* sp.diff(bb, x1) * sp.diff(x1, w1))",
                                       "* sp.diff(z1, w1))"),
+    "er-overview-chain-rule": ("dO2_dA2, dA2_dO2, dO1_dA1", "dO2_dA2, dA2_dO1, dO1_dA1"),
 }
 
 

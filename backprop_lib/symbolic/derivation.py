@@ -12,8 +12,11 @@ For one sample with $n$ output units, pre-activations $s$, outputs $o = f(s)$ an
 and the same three written the textbook way, with a generic unit index and with the outputs $o$
 in place of $s$ (e.g. $\delta_i = o_i - t_i$ for sigmoid with binary cross-entropy). The
 textbook forms are built from the registry's hand-written pieces (``unit_gradient``,
-``derivative_from_output``, the softmax Jacobian $o_i([i = j] - o_j)$) and :meth:`Derivation.verify`
-proves them equal to the ``sympy.diff`` results with ``sympy.simplify``.
+``derivative_from_output``, the softmax Jacobian $o_i([i = j] - o_j)$): they are typed, not
+derived. :meth:`Derivation.verify` proves them equal to the ``sympy.diff`` results at the
+derivation's $n$, and :func:`prove_generic_forms` proves them for every $n$ (indexed sums with a
+symbolic $n$), except the softmax pairs' $\delta_i$, proven for $n = 2$ to
+``SOFTMAX_DELTA_BOUND``.
 
 Cross-entropy targets are probability rows, $\sum_k t_k = 1$. The textbook $\delta$ of a
 softmax output uses that constraint (it turns $o_i \sum_k t_k - t_i$ into $o_i - t_i$), so that

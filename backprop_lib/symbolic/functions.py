@@ -71,7 +71,9 @@ class SymbolicActivation:
     sympy; ``jacobian_from_output(o)`` is the textbook form of the same Jacobian written with
     the outputs $o$ (e.g. $\sigma' = o(1 - o)$); the two are proved equal in the tests.
     ``derivative_from_output(o)`` is the textbook $f'$ of one unit written with its output
-    (elementwise activations). ``output_range`` is the set of values an output unit can take.
+    (elementwise activations): typed, not derived;
+    :func:`~backprop_lib.symbolic.derivation.prove_generic_forms` proves it equal to
+    ``sympy.diff`` for every $s$. ``output_range`` is the set of values an output unit can take.
     """
 
     name: str
@@ -211,7 +213,9 @@ class SymbolicLoss:
     ``value(o, t)`` is $E$ for one sample (``1 x n`` rows $o$ and $t$), the sum of ``term``
     over the units; ``gradient(o, t)`` is the row $\partial E/\partial o$ by ``sympy.diff``
     (``o`` must hold symbols); ``unit_gradient(o_k, t_k)`` is the textbook form of one entry,
-    e.g. $(o_k - t_k)/(o_k(1 - o_k))$ for binary cross-entropy (proved equal in the tests).
+    e.g. $(o_k - t_k)/(o_k(1 - o_k))$ for binary cross-entropy: typed, not derived;
+    :func:`~backprop_lib.symbolic.derivation.prove_generic_forms` proves it equal to
+    ``sympy.diff`` of the sum $\sum_{k=1}^{n}$ for every $n$.
     ``domain`` is the set of output values where $E$ is defined; ``targets`` names the valid
     targets: ``"real"``, ``"unit interval"`` ($t_k \in [0, 1]$) or ``"probability"``
     ($t_k \ge 0$ and $\sum_k t_k = 1$ in each row).
