@@ -12,7 +12,7 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 import sympy as sp
-from helpers import central_difference
+from helpers import central_difference, sigmoid
 
 from backprop_lib import Dense, Network
 
@@ -63,14 +63,19 @@ def test_quarter_weights_give_exact_gradients(seed):
     r"""With weights and inputs in multiples of 1/4, the library's gradient equals sympy's
     exact derivative of the whole loss, bit for bit."""
     rng = np.random.default_rng(seed)
-    quarters = lambda *shape: rng.integers(-6, 7, size=shape) / 4  # noqa: E731
+
+    def quarters(*shape):
+        return rng.integers(-6, 7, size=shape) / 4
+
+    def rational(a):
+        return sp.Matrix(np.atleast_2d(a).tolist()).applyfunc(sp.nsimplify)
+
     params = [quarters(2, 2), quarters(2), quarters(2, 1), quarters(1)]
     x, t = quarters(1, 2), quarters(1, 1)
     if np.any(x @ params[0] + params[1] == 0):       # the ReLU's kink: no derivative
         pytest.skip("a hidden sum is exactly 0")
     symbols = [sp.Matrix(2, 2, sp.symbols("a:4")), sp.Matrix([sp.symbols("c:2")]),
                sp.Matrix(sp.symbols("d:2")), sp.Matrix([[sp.Symbol("e")]])]
-    rational = lambda a: sp.Matrix(np.atleast_2d(a).tolist()).applyfunc(sp.nsimplify)  # noqa: E731
     hidden = (rational(x) * symbols[0] + symbols[1]).applyfunc(lambda v: sp.Max(0, v))
     loss = ((hidden * symbols[2] + symbols[3])[0] - rational(t)[0]) ** 2 / 2
     values = {}
@@ -110,3 +115,20 @@ def test_gate_rules():
     assert [sp.diff(a * b, v) for v in (a, b)] == [b, a]
     route = [sp.diff(sp.Max(a, b), v).subs({a: 3, b: -1}) for v in (a, b)]
     assert route == [1, 0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_neuron_chain_rule(seed):
+    r"""$\partial C/\partial w_1 = (a - y)\,\sigma(z)(1 - \sigma(z))\,x_1$ and
+    $\partial C/\partial b = (a - y)\,\sigma(z)(1 - \sigma(z))$, written out in numpy,
+    equal the library's one-unit gradients; at $z = 0$, $y = 1$, $x_1 = 1$ both are $-1/8$."""
+    rng = np.random.default_rng(seed)
+    w1, b, x1, y = rng.normal(size=4)
+    neuron = Network([Dense.from_arrays([[w1]], [b], "sigmoid")], loss="squared_error")
+    ((dW, db),) = neuron.backward([[x1]], [[y]])
+    a = sigmoid(w1 * x1 + b)
+    np.testing.assert_allclose(dW[0, 0], (a - y) * a * (1 - a) * x1, rtol=1e-12)
+    np.testing.assert_allclose(db[0], (a - y) * a * (1 - a), rtol=1e-12)
+    exact = Network([Dense.from_arrays([[0.5]], [-0.5], "sigmoid")], loss="squared_error")
+    ((dW, db),) = exact.backward([[1.0]], [[1.0]])
+    assert dW[0, 0] == db[0] == F(-1, 8)
