@@ -219,3 +219,17 @@ def test_no_thebe_on_any_page(built_site: Path):
 def test_the_site_index_leads_to_the_landing_page(built_site: Path):
     assert f"{toc_files()[0]}.html" in (built_site / "index.html").read_text(encoding="utf-8")
     assert HTML_DIR.resolve() == built_site.resolve()
+
+
+def test_listings_of_library_code_show_no_docstring_markup(built_site: Path):
+    # tools/book_site.py leaves the docstrings out of {literalinclude} listings: their reST
+    # (:math:`...`, ``code``) would show raw on the page.
+    listings, problems = 0, []
+    for page in html_pages(built_site):
+        for block in soup_of(page).select(".book-listing pre"):
+            listings += 1
+            text = block.get_text()
+            if ":math:" in text or '"""' in text or "'''" in text:
+                problems.append(f"{page.relative_to(built_site)}: {text.strip()[:60]!r}")
+    assert listings >= 10, f"only {listings} listings of library code marked book-listing"
+    assert not problems, "\n".join(problems)
