@@ -451,14 +451,13 @@ def contrast_problems(page) -> list[str]:
     ]
 
 
-def set_colour_mode(page, mode: str) -> None:
-    r"""Switch the theme's colour mode the way its switch does (``data-theme`` on <html>)."""
-    page.evaluate(
-        """(mode) => { document.documentElement.dataset.mode = mode;
-                       document.documentElement.dataset.theme = mode; }""",
-        mode,
+def choose_colour_mode(page, mode: str) -> None:
+    r"""Open the next pages in ``mode``, as a reader who chose it with the theme's switch:
+    the theme reads the choice from localStorage before the page is first drawn (switching
+    on a drawn page starts colour transitions, which a measurement would catch midway)."""
+    page.add_init_script(
+        f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
     )
-    page.wait_for_timeout(200)
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])
@@ -468,8 +467,11 @@ def test_every_text_is_readable_in_both_colour_modes(
 ):
     page = offline_page.page
     page.set_viewport_size(LAPTOP)
+    choose_colour_mode(page, mode)
     page.goto(f"{site_server}{page_name}.html", wait_until="load")
     page.evaluate(MATHJAX_READY)
+    theme = page.evaluate("() => document.documentElement.dataset.theme")
+    assert theme == mode, f"the page opened in mode {theme!r}, not {mode!r}"
     if page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count():
         page.wait_for_function(
             """() => Array.from(document.querySelectorAll(
@@ -478,7 +480,7 @@ def test_every_text_is_readable_in_both_colour_modes(
                 ".jupyter-widgets"))""",
             timeout=30_000,
         )
-    set_colour_mode(page, mode)
+    page.wait_for_timeout(300)
     problems = contrast_problems(page)
     if mode == "dark":
         page.screenshot(
