@@ -100,3 +100,17 @@ def test_strip_docstrings_keeps_the_code():
     code = 'def f(x):\n    r"""Twice :math:`x`."""\n    return 2 * x\n'
     assert book_site.strip_docstrings(code) == "def f(x):\n    return 2 * x\n"
     assert book_site.strip_docstrings("x = (1,") == "x = (1,"  # a fragment: unchanged
+
+
+def test_an_empty_index_and_an_unlinked_chapter_are_caught(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "genindex.html").write_text("<html><body></body></html>", encoding="utf-8")
+    problems = checks.glossary_problems(site, ["book/page"])
+    assert problems == [
+        "the glossary has 0 terms",
+        "the index does not list 'delta'",
+        "the index does not list 'jacobian'",
+        "the index does not list 'pre-activation'",
+        "the index does not list 'vector-jacobian product'",
+        "book/page links to no glossary term",
+    ], problems
