@@ -18,6 +18,12 @@ points at ``vendor/anywidget/index.js``. When the build finishes, that file is c
 the installed ``anywidget`` package (its ``nbextension/index.js``, an AMD module), so the
 front-end always matches the Python package that wrote the widget state.
 
+It also cleans the listings of library code (``{literalinclude}`` of a ``.py`` file): the
+docstrings of the functions and classes shown are left out (they hold reST ``:math:``
+markup, which a listing would show raw; the page states the formula in its own maths), and
+the listing gets the class ``book-listing``, which ``site_assets/css/book.css`` wraps
+within the text column.
+
 When the build starts, it also builds matplotlib's font cache in the build process. On a
 fresh machine the first ``import matplotlib`` may otherwise do it inside a chapter's kernel,
 and if that takes long, matplotlib says so on the cell's stderr: a build failure.
@@ -25,9 +31,12 @@ and if that takes long, matplotlib says so on the cell's stderr: a build failure
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from typing import Any
 
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
@@ -91,6 +100,43 @@ def on_page_context(
     _check_registered_files(pagename, context)
 
 
+def strip_docstrings(code: str) -> str:
+    r"""``code`` without the docstrings of its functions and classes; unchanged if it does
+    not parse (a fragment cut with ``start-at``/``end-before``) or has none."""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return code
+    drop: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+                and len(node.body) > 1
+            ):
+                drop.update(range(first.lineno - 1, first.end_lineno))
+    if not drop:
+        return code
+    lines = code.split("\n")
+    return "\n".join(line for k, line in enumerate(lines) if k not in drop)
+
+
+def clean_listings(app: Sphinx, doctree: nodes.document) -> None:
+    r"""``doctree-read`` handler: library listings without docstrings, marked for CSS."""
+    for block in doctree.findall(nodes.literal_block):
+        if not str(block.get("source", "")).endswith(".py"):
+            continue
+        code = block.astext()
+        cleaned = strip_docstrings(code)
+        if cleaned != code:
+            block.children = [nodes.Text(cleaned)]
+            block.rawsource = cleaned
+        block["classes"].append("book-listing")
+
+
 def warm_matplotlib_font_cache(app: Sphinx) -> None:
     r"""``builder-inited`` handler: build matplotlib's font cache outside any notebook."""
     import matplotlib.font_manager  # noqa: F401  (importing it builds the cache)
@@ -114,6 +160,7 @@ def copy_anywidget_frontend(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", warm_matplotlib_font_cache)
     app.connect("build-finished", copy_anywidget_frontend)
+    app.connect("doctree-read", clean_listings)
     # After myst-nb (priority 500) has added the widget scripts for the page.
     app.connect("html-page-context", on_page_context, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -82,3 +82,35 @@ def test_network_resources_are_caught(tmp_path: Path, head: str):
     site = make_site(tmp_path, head=HEAD + head)
     with pytest.raises(AssertionError):
         checks.test_no_page_loads_anything_from_the_network(site)
+
+
+def test_a_listing_with_its_docstring_is_caught(tmp_path: Path):
+    listing = '<div class="book-listing"><pre>def f():\n    r"""The :math:`x`."""</pre></div>'
+    site = make_site(tmp_path, body=f"<article>{listing * 10}</article>")
+    with pytest.raises(AssertionError, match="docstring|:math:"):
+        checks.test_listings_of_library_code_show_no_docstring_markup(site)
+
+
+def test_strip_docstrings_keeps_the_code():
+    import sys
+
+    sys.path.insert(0, str(Path(checks.__file__).resolve().parents[2] / "tools"))
+    import book_site
+
+    code = 'def f(x):\n    r"""Twice :math:`x`."""\n    return 2 * x\n'
+    assert book_site.strip_docstrings(code) == "def f(x):\n    return 2 * x\n"
+    assert book_site.strip_docstrings("x = (1,") == "x = (1,"  # a fragment: unchanged
+
+
+def test_an_empty_index_and_an_unlinked_chapter_are_caught(tmp_path: Path):
+    site = make_site(tmp_path)
+    (site / "genindex.html").write_text("<html><body></body></html>", encoding="utf-8")
+    problems = checks.glossary_problems(site, ["book/page"])
+    assert problems == [
+        "the glossary has 0 terms",
+        "the index does not list 'delta'",
+        "the index does not list 'jacobian'",
+        "the index does not list 'pre-activation'",
+        "the index does not list 'vector-jacobian product'",
+        "book/page links to no glossary term",
+    ], problems

@@ -219,3 +219,44 @@ def test_no_thebe_on_any_page(built_site: Path):
 def test_the_site_index_leads_to_the_landing_page(built_site: Path):
     assert f"{toc_files()[0]}.html" in (built_site / "index.html").read_text(encoding="utf-8")
     assert HTML_DIR.resolve() == built_site.resolve()
+
+
+def test_listings_of_library_code_show_no_docstring_markup(built_site: Path):
+    # tools/book_site.py leaves the docstrings out of {literalinclude} listings: their reST
+    # (:math:`...`, ``code``) would show raw on the page.
+    listings, problems = 0, []
+    for page in html_pages(built_site):
+        for block in soup_of(page).select(".book-listing pre"):
+            listings += 1
+            text = block.get_text()
+            if ":math:" in text or '"""' in text or "'''" in text:
+                problems.append(f"{page.relative_to(built_site)}: {text.strip()[:60]!r}")
+    assert listings >= 10, f"only {listings} listings of library code marked book-listing"
+    assert not problems, "\n".join(problems)
+
+
+def glossary_problems(site: Path, chapters: list[str]) -> list[str]:
+    r"""The index lists the glossary's terms, and every chapter links to the glossary."""
+    problems = []
+    index = site / "genindex.html"
+    terms = [dt.get("id", "") for dt in soup_of(site / "book" / "glossary.html").select(
+        "dl.glossary dt")] if (site / "book" / "glossary.html").exists() else []
+    if len(terms) < 10:
+        problems.append(f"the glossary has {len(terms)} terms")
+    listed = {a.get_text(" ", strip=True).lower() for a in soup_of(index).select(
+        ".genindextable a")} if index.exists() else set()
+    for term in ("delta", "jacobian", "pre-activation", "vector-jacobian product"):
+        if not any(entry.startswith(term) for entry in listed):
+            problems.append(f"the index does not list {term!r}")
+    for chapter in chapters:
+        links = [a for a in soup_of(site / f"{chapter}.html").select("article a[href]")
+                 if "glossary.html#term-" in a["href"]]
+        if not links:
+            problems.append(f"{chapter} links to no glossary term")
+    return problems
+
+
+def test_glossary_terms_are_indexed_and_linked_from_the_chapters(
+    built_site: Path, notebook_pages: list[str]
+):
+    assert glossary_problems(built_site, notebook_pages) == []

@@ -13,6 +13,7 @@ import yaml
 from book_paths import REPO_ROOT, build_command, is_notebook, source_of, toc_files
 
 sys.path.insert(0, str(REPO_ROOT / "tools"))
+import code_width  # noqa: E402
 import sync_notebooks  # noqa: E402
 
 pytestmark = pytest.mark.book
@@ -156,3 +157,26 @@ def test_readme_quick_start_is_the_two_commands_ci_and_the_fixture_run():
     # The build fixture runs the same jupyter-book command (from this venv).
     assert build_command()[1:] == commands[0].split(".venv/bin/jupyter-book ", 1)[1].split()
     assert "_build/html/" in quick_start
+
+
+def test_chapter_code_lines_fit_the_text_column():
+    # tools/code_width.py --fix shortens them; the browser test measures the result.
+    long = [
+        f"{md.name}:{number}: {len(line)} characters"
+        for md in sorted((REPO_ROOT / "book").glob("*.md"))
+        for number, line in code_width.long_lines(md)
+    ]
+    assert not long, f"code lines over {code_width.MAX_WIDTH} characters: {long}"
+
+
+def test_the_code_width_check_can_fail(tmp_path: Path):
+    md = tmp_path / "x.md"
+    md.write_text(
+        "text " * 30 + "\n```{code-cell} ipython3\n:tags: [hide-input]\n"
+        + "x = 1  # " + "word " * 16 + "\n```\n",
+        encoding="utf-8",
+    )
+    assert [n for n, _ in code_width.long_lines(md)] == [4]
+    code_width.fix(md)
+    assert code_width.long_lines(md) == []
+    assert "x = 1" in md.read_text(encoding="utf-8")
