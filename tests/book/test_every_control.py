@@ -214,7 +214,14 @@ def test_every_control_does_something(page_name, site_server, offline_page):
             page.evaluate(OTHER_TAB, k)
         before = page.evaluate(SNAPSHOT, k)
         page.evaluate(USE, k)
-        page.wait_for_timeout(700 if "Play" in control["title"] else 150)
+        if "Play" in control["title"]:  # a timer steps it: wait (up to 10 s) for a change
+            try:
+                page.wait_for_function("([k, before]) => (" + SNAPSHOT + ")(k) !== before",
+                                       arg=[k, before], timeout=10000)
+            except Exception:  # noqa: BLE001 - playwright's TimeoutError: reported below
+                pass
+        else:
+            page.wait_for_timeout(150)
         after = page.evaluate(SNAPSHOT, k)
         if "Play" in control["title"]:  # stop it again
             if control["animation"]:
