@@ -82,15 +82,16 @@ def test_verify_replays_the_steps_and_can_fail():
     for _ in range(3):
         net.backward(X, T)
         net.step(w.lr)
-    w.W = [layer.W.tolist() for layer in net.layers]
-    w.b = [layer.b.tolist() for layer in net.layers]
-    w.steps = w.steps_since_edit = 3
-    w.curve = w.curve + [[k, 0.0] for k in (1, 2)] + [[3, net.loss(X, T)]]
+    # as the page sends it (set_state: what a message from the browser does)
+    w.set_state({"W": [layer.W.tolist() for layer in net.layers],
+                 "b": [layer.b.tolist() for layer in net.layers],
+                 "steps": 3, "steps_since_edit": 3,
+                 "curve": w.curve + [[k, 0.0] for k in (1, 2)] + [[3, net.loss(X, T)]]})
     assert w.verify() == 3
     # a browser one ulp-scale step off in one weight is caught
     wrong = [row[:] for row in w.W[1]]
     wrong[0][0] *= 1 + 1e-9
-    w.W = [w.W[0], wrong]
+    w.set_state({"W": [w.W[0], wrong]})
     with pytest.raises(AssertionError, match="W\\^2 differs"):
         w.verify()
 
@@ -193,3 +194,39 @@ def test_engine_equals_the_library(tmp_path):
         assert_close(js["E"], net.loss(X, T), f"E of {where}")
         covered.add((case["activations"][-1], case["loss"]))
     assert covered == set(VALID_PAIRS)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("lr", -1.0), ("lr", float("nan")), ("lr", 0.0),
+    ("x", [1.0]), ("x", [1.0, float("inf")]), ("t", [1.0, 0.0, 0.0]),
+    ("activations", ["sigmoid", "relu", "tanh"]), ("activations", ["sigmoid", "bogus"]),
+    ("loss", "cross_entropy_typo"),
+])
+def test_bad_values_from_python_are_refused_and_kept(name, value):
+    import traitlets
+
+    w = ExplorerWidget()
+    before = w.get_state()
+    with pytest.raises(traitlets.TraitError, match=name if name != "activations" else "."):
+        setattr(w, name, value)
+    assert w.get_state() == before
+
+
+def test_an_edit_from_python_starts_a_new_replay():
+    w = ExplorerWidget()
+    w.set_state({"steps": 2, "steps_since_edit": 2})  # as if the page had stepped
+    w.lr = 2.0
+    assert w.steps_since_edit == 0 and w.anchor_W == w.W
+    assert w.verify() == 0
+
+
+def test_a_pair_the_library_refuses_is_refused_from_python():
+    import traitlets
+
+    w = ExplorerWidget()
+    w.activations = ["sigmoid", "tanh"]
+    with pytest.raises(traitlets.TraitError, match="cross_entropy"):
+        w.loss = "cross_entropy"
+    assert w.loss == "squared_error"
+    w.loss = "sum_squared_error"  # still usable
+    assert w.verify() == 0

@@ -185,6 +185,67 @@ class ExplorerWidget(anywidget.AnyWidget):
             max_steps=max_steps, interval=interval,
         )
 
+    # -- values set from Python are checked like the page's controls: refused with a
+    # message (traitlets.TraitError), the old value kept ---------------------------------
+
+    def _refuse(self, name, value, valid):
+        raise traitlets.TraitError(
+            f"ExplorerWidget: {name} must be {valid}; got {value!r}. Kept "
+            f"{getattr(self, name)!r}."
+        )
+
+    @traitlets.validate("lr")
+    def _valid_lr(self, proposal):
+        value = proposal["value"]
+        if not (np.isfinite(value) and value > 0):
+            self._refuse("lr", value, "a positive finite number")
+        return value
+
+    @traitlets.validate("x", "t")
+    def _valid_row(self, proposal):
+        name, value = proposal["trait"].name, proposal["value"]
+        n = self.sizes[0] if name == "x" else self.sizes[-1]
+        if self.sizes and (len(value) != n or not np.isfinite(value).all()):
+            self._refuse(name, value, f"{n} finite numbers")
+        if name == "t" and self.loss:
+            try:
+                self.network().loss_fn.check_targets(np.array([value]), "t",
+                                                     "ExplorerWidget")
+            except ValueError as err:
+                raise traitlets.TraitError(str(err)) from None
+        return value
+
+    @traitlets.validate("activations", "loss")
+    def _valid_network(self, proposal):
+        name, value = proposal["trait"].name, proposal["value"]
+        if self.sizes and self.W:
+            activations = value if name == "activations" else self.activations
+            loss = value if name == "loss" else self.loss
+            try:
+                layers = [Dense.from_arrays(np.array(Wl), np.array(bl), a)
+                          for Wl, bl, a in zip(self.W, self.b, activations, strict=True)]
+                Network(layers, loss).backward(np.array([self.x]), np.array([self.t]))
+            except (ValueError, TypeError) as err:
+                raise traitlets.TraitError(f"ExplorerWidget: {err}") from None
+        return value
+
+    @traitlets.observe("x", "t", "lr", "activations", "loss", "W", "b")
+    def _edited_from_python(self, change):
+        r"""A change made in Python (not synced from the page) is an edit, as the page's
+        controls make one: the replay of :meth:`verify` starts from here, and the loss curve
+        gets the new point. (Changes from the page arrive under ``_property_lock``; the page
+        has done this itself.)"""
+        if change["name"] in self._property_lock or not (self.sizes and self.W and self.loss):
+            return
+        if len(self.activations) != len(self.W):
+            return  # during __init__
+        loss = self.network().loss(np.array([self.x]), np.array([self.t]))
+        with self.hold_sync():
+            self.anchor_W, self.anchor_b = self.W, self.b
+            self.steps_since_edit = 0
+            if self.curve and self.curve[-1] != [self.steps, loss]:
+                self.curve = [*self.curve, [self.steps, loss]]
+
     def network(self, W=None, b=None) -> Network:
         """A library :class:`~backprop_lib.Network` with the widget's activations and loss
         and the given weights (default: the current ones)."""
