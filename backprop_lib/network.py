@@ -409,41 +409,51 @@ class Network:
                         f"(from backward(X, T)); got {describe(gradient)}."
                     )
         with np.errstate(all="ignore"):
-            new = self._updates(lr)
-        for i, (W, b) in enumerate(new):
-            if not (np.isfinite(W).all() and np.isfinite(b).all()):
-                raise FloatingPointError(
-                    f"Network.step: the step with lr = {lr} would make layers[{i}].W or .b "
-                    f"NaN or inf (the gradients or the learning rate are too large); nothing "
-                    f"was changed. Use a smaller lr."
-                )
-        self._apply(new)
+            updates = self._updates(lr)
+            for i, layer in enumerate(self.layers):
+                if not (np.isfinite(layer.W - updates[2 * i][1]).all()
+                        and np.isfinite(layer.b - updates[2 * i + 1][1]).all()):
+                    raise FloatingPointError(
+                        f"Network.step: the step with lr = {lr} would make layers[{i}].W or "
+                        f".b NaN or inf (the gradients or the learning rate are too large); "
+                        f"nothing was changed. Use a smaller lr."
+                    )
+        self._apply(updates)
 
     def _updates(self, lr: float) -> list[tuple[np.ndarray, np.ndarray]]:
-        r"""The new :math:`(W^l - \eta\,\partial E/\partial W^l,\;
-        b^l - \eta\,\partial E/\partial b^l)` of every layer, computed, not applied."""
-        return [(layer.W - lr * layer.dW, layer.b - lr * layer.db) for layer in self.layers]
+        r"""``[(W^1, η ∂E/∂W^1), (b^1, η ∂E/∂b^1), ...]``: every parameter array with the
+        amount to subtract from it, computed, not applied."""
+        updates = []
+        for layer in self.layers:
+            updates.append((layer.W, lr * layer.dW))
+            updates.append((layer.b, lr * layer.db))
+        return updates
 
-    def _apply(self, new: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        r"""Copy the new parameters of :meth:`_updates` into every layer's ``W`` and ``b``.
+    @staticmethod
+    def _apply(updates: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        r"""Subtract every update of :meth:`_updates` in place: :math:`W^l \leftarrow W^l -
+        \eta\, \partial E/\partial W^l`, :math:`b^l \leftarrow b^l - \eta\,
+        \partial E/\partial b^l`.
 
-        Atomic with respect to an interrupt: if an exception (a ``KeyboardInterrupt``)
-        arrives while copying, the copying is finished before it propagates, so no layer is
-        ever a step ahead of another. (Computing ``new``, the slow part, changes nothing.)
+        Atomic with respect to an interrupt: computing the updates (the slow part) changes
+        nothing, and if an exception (a ``KeyboardInterrupt``) arrives while they are
+        applied, the remaining ones are applied before it propagates, so no layer is ever a
+        step ahead of another. (Python handles a signal between bytecodes; each in-place
+        subtraction is one call into numpy and is counted right after it.)
         """
+        done = 0
         try:
-            for layer, (W, b) in zip(self.layers, new, strict=True):
-                np.copyto(layer.W, W)  # W ← W − η ∂E/∂W
-                np.copyto(layer.b, b)  # b ← b − η ∂E/∂b
+            for P, update in updates:
+                P -= update
+                done += 1
         except BaseException:
-            for layer, (W, b) in zip(self.layers, new, strict=True):  # idempotent: finish
-                np.copyto(layer.W, W)
-                np.copyto(layer.b, b)
+            for P, update in updates[done:]:
+                P -= update
             raise
 
     def _step(self, lr: float) -> None:
-        """The update of :meth:`step` with a checked ``lr``: all new parameters computed,
-        then applied (:meth:`_apply`)."""
+        """The update of :meth:`step` with a checked ``lr``: all updates computed, then
+        applied (:meth:`_apply`)."""
         self._apply(self._updates(lr))
 
     # -- training --------------------------------------------------------------------------
@@ -528,7 +538,9 @@ class Network:
                     steps += self._train_epoch(X, T, lr, batch_size, rng)
                     self._record(history, epoch, steps, X, T, validation)
             except FloatingPointError:
-                self._apply(last)  # the weights of epoch - 1, whose loss was recorded
+                for layer, (W, b) in zip(self.layers, last, strict=True):
+                    np.copyto(layer.W, W)  # the weights of epoch - 1, whose loss was recorded
+                    np.copyto(layer.b, b)
                 for layer in self.layers:
                     layer.o_prev = layer.s = layer.o = layer.delta = layer.dW = layer.db = None
                 raise
