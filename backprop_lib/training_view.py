@@ -33,7 +33,13 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._validate import as_generator, check_positive_float, check_positive_int, describe
+from ._validate import (
+    as_generator,
+    as_real_array,
+    check_positive_float,
+    check_positive_int,
+    describe,
+)
 from .network import History, Network
 
 __all__ = [
@@ -71,15 +77,20 @@ def validation_split(X, T, fraction: float = 0.2, rng=0):
     the test set stays untouched until the end.
     """
     where = "validation_split"
-    X, T = np.asarray(X), np.asarray(T)
+    X = as_real_array(X, "X", where, "(N, n_0)")
+    T = as_real_array(T, "T", where, "(N, n_L)")
     if X.ndim != 2 or T.ndim != 2 or len(X) != len(T):
         raise ValueError(
             f"{where}: X and T must be 2-D with one row per sample; got shapes {X.shape} and "
             f"{T.shape}."
         )
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+    if isinstance(fraction, bool) or not isinstance(
+        fraction, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{where}: fraction must be a number in (0, 1); got {describe(fraction)}.")
-    n_val = round(fraction * len(X))
+    if not 0 < fraction < 1:  # also refuses NaN and inf
+        raise ValueError(f"{where}: fraction must be in (0, 1); got {describe(fraction)}.")
+    n_val = round(float(fraction) * len(X))
     if not 0 < n_val < len(X):
         raise ValueError(
             f"{where}: fraction={fraction} of {len(X)} rows gives {n_val} validation rows; "

@@ -22,6 +22,7 @@ from helpers import assert_layer_state, layer_state
 
 from backprop_lib import Dense, Network, gradient_check, numerical_gradient
 from backprop_lib.bugs import BUGS, demo_problem, with_bug
+from backprop_lib.training_view import validation_split
 
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
@@ -398,6 +399,14 @@ UNCLEAR = [
      TypeError, r"Network\.fit: epochs must be a positive integer; got inf"),
     ("fit batch_size nan", lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, np.nan, rng=g),
      TypeError, r"Network\.fit: batch_size must be a positive integer; got nan"),
+    ("validation_split fraction nan", lambda n, g: validation_split(X4, T4, np.nan, rng=g),
+     ValueError, r"validation_split: fraction must be in \(0, 1\); got nan"),
+    ("validation_split fraction inf", lambda n, g: validation_split(X4, T4, np.inf, rng=g),
+     ValueError, r"validation_split: fraction must be in \(0, 1\); got inf"),
+    ("validation_split ragged T", lambda n, g: validation_split(X4, RAGGED_T, 0.5, rng=g),
+     ValueError, r"validation_split: T must be an array of shape \(N, n_L\)"),
+    ("validation_split masked X", lambda n, g: validation_split(MASKED_X, T4, 0.5, rng=g),
+     TypeError, r"validation_split: X is a masked array"),
 ]
 
 
