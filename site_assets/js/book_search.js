@@ -3,7 +3,8 @@
  * snippet of its text; the maths there is still TeX (MathJax typesets it only on the page
  * itself), so a snippet read "\(\delta^l = \partial E / \partial s^l\)". This shim, loaded
  * on every page and active on the search page only, writes the maths of a fetched page as
- * plain text ("δ^l = ∂E / ∂s^l") before Sphinx cuts its snippet, and collapses whitespace.
+ * plain text ("δ^l = ∂E / ∂s^l") before Sphinx cuts its snippet, leaves out the page's
+ * buttons and its table of contents, and collapses whitespace.
  */
 (function () {
   "use strict";
@@ -52,6 +53,11 @@
     const original = Search.htmlToText;
     Search.htmlToText = (htmlString, anchor) => {
       const doc = new DOMParser().parseFromString(htmlString, "text/html");
+      // the page's buttons and its table of contents are not its text
+      doc.querySelectorAll(
+        ".bd-header-article, .bd-sidebar-secondary, .bd-sidebar-primary, .prev-next-area, " +
+        ".bd-footer-article, .bd-footer-content",
+      ).forEach((el) => el.remove());
       doc.querySelectorAll(".math").forEach((el) => {
         el.textContent = " " + texToText(el.textContent) + " ";
       });

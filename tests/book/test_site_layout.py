@@ -508,9 +508,11 @@ SEARCH_SHIM = REPO_ROOT / "site_assets" / "js" / "book_search.js"
 
 
 def snippet_problems(snippets: list[str]) -> list[str]:
-    r"""Search snippets that show TeX."""
+    r"""Search snippets that show TeX, or the page's buttons instead of its text."""
     return [f"raw TeX in a search snippet: {s!r}" for s in snippets
-            if RAW_TEX_IN_SNIPPET.search(s)]
+            if RAW_TEX_IN_SNIPPET.search(s)] + [
+            f"the page's buttons in a search snippet: {s!r}" for s in snippets
+            if "Suggest edit" in s or "Open issue" in s]
 
 
 @pytest.mark.parametrize("query", ["delta", "jacobian"])
@@ -536,6 +538,10 @@ def test_search_finds_pages_and_its_snippets_show_no_tex(query, site_server, off
 def test_tex_in_snippets_is_caught_and_the_shim_writes_it_as_text(offline_page):
     assert snippet_problems([r"the delta \(\delta^l\) of", "plain text"]) == [
         "raw TeX in a search snippet: 'the delta \\\\(\\\\delta^l\\\\) of'"
+    ]
+    assert snippet_problems(["Binder Repository Suggest edit Open issue .ipynb"]) == [
+        "the page's buttons in a search snippet: 'Binder Repository Suggest edit Open "
+        "issue .ipynb'"
     ]
     page = offline_page.page
     page.set_content("<p>x</p>")
