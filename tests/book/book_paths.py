@@ -78,3 +78,18 @@ MATHJAX_READY = """() => new Promise((resolve, reject) => {
         }
     })();
 })"""
+
+
+def widgets_ready(hook: str, what: str) -> str:
+    r"""JavaScript for page.evaluate: resolves with the number of widgets a page's explorers
+    have registered in ``window[hook]`` (e.g. ``backpropExplorers``), rejects with
+    "no {what} rendered" if none has appeared within 30 s."""
+    return f"""() => new Promise((resolve, reject) => {{
+    const started = Date.now();
+    (function poll() {{
+        const list = window.{hook};
+        if (list && list.length > 0) resolve(list.length);
+        else if (Date.now() - started > 30000) reject(new Error("no {what} rendered"));
+        else setTimeout(poll, 50);
+    }})();
+}})"""

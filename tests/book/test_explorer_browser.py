@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from book_paths import widgets_ready
 
 from backprop_lib import Dense, Network
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -34,15 +35,7 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 PAGE = "book/weight-updates.html"
 N_SETTINGS = 56  # four per valid pair
 
-READY = """() => new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-        const list = window.backpropExplorers;
-        if (list && list.length > 0) resolve(list.length);
-        else if (Date.now() - started > 30000) reject(new Error("no explorer rendered"));
-        else setTimeout(poll, 50);
-    })();
-})"""
+READY = widgets_ready("backpropExplorers", "explorer")
 
 STATE = "(k) => window.backpropExplorers[k].state()"
 

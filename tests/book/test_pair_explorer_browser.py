@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from book_paths import widgets_ready
 
 from backprop_lib import VALID_PAIRS, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -28,15 +29,7 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 PAGE = "book/pairs.html"
 
-READY = """() => new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-        const list = window.backpropPairExplorers;
-        if (list && list.length > 0) resolve(list.length);
-        else if (Date.now() - started > 30000) reject(new Error("no pair explorer rendered"));
-        else setTimeout(poll, 50);
-    })();
-})"""
+READY = widgets_ready("backpropPairExplorers", "pair explorer")
 
 STATE = "() => window.backpropPairExplorers[0].state()"
 

@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 import pytest
+from book_paths import widgets_ready
 
 from backprop_lib.datasets import load_digits
 from backprop_lib.training_view import train_swinn, validation_split
@@ -24,15 +25,7 @@ PAGE = "book/training-digits.html"
 # The grid of the chapter's cell: book/training-digits.md, section td-retrain.
 LRS, HIDDEN, EPOCHS = (0.5, 2.0, 10.0), (16, 64), (5, 10, 20)
 
-READY = """() => new Promise((resolve, reject) => {
-    const started = Date.now();
-    (function poll() {
-        const list = window.backpropRetrainPanels;
-        if (list && list.length > 0) resolve(list.length);
-        else if (Date.now() - started > 30000) reject(new Error("no retrain panel rendered"));
-        else setTimeout(poll, 50);
-    })();
-})"""
+READY = widgets_ready("backpropRetrainPanels", "retrain panel")
 
 SET = """([name, value]) => {
     const el = window.backpropRetrainPanels[0].el.querySelector(`[data-control="${name}"]`);
