@@ -296,7 +296,9 @@ class Explorer {
     const left = node("div", { class: "bp-controls" });
     const right = node("div", { class: "bp-formulas" });
     panel.append(left, right);
-    el.append(top, this.messageBox, panel);
+    // The picture's numbers again, as a table: readable at any width.
+    this.numbers = node("table", { class: "bp-numbers" });
+    el.append(top, this.numbers, this.messageBox, panel);
 
     const group = (parent, title) => {
       const box = node("fieldset", { class: "bp-group" });
@@ -406,6 +408,7 @@ class Explorer {
     this.note.textContent = "Computed in your browser by the explorer's JavaScript " +
       "engine (no kernel needed); in a live kernel every change is also sent to Python.";
     this.drawNetwork(sizes, L, p);
+    this.drawNumbers(sizes, L);
     this.drawCurve();
     this.drawFormulas(p, L);
   }
@@ -456,6 +459,27 @@ class Explorer {
       }
       svg.append(node("text", { x: pos(l, 0)[0], y: height - 2, "text-anchor": "middle",
         class: "bp-small" }, layerName(l, L), SVG));
+    }
+  }
+
+  drawNumbers(sizes, L) {
+    // One row per layer: its outputs o^l (the inputs x for l = 0) and its deltas.
+    const table = this.numbers;
+    table.innerHTML = "";
+    const g = this.grads;
+    const x = this.get("x");
+    const head = node("tr", {});
+    for (const text of ["layer", "o (x for the input)", "δ = ∂E/∂s"]) {
+      head.append(node("th", { scope: "col" }, text));
+    }
+    table.append(head);
+    const list = (values) => values.map((v) => fmt(v, 4)).join(", ");
+    for (let l = 0; l <= L; l++) {
+      const row = node("tr", {});
+      row.append(node("th", { scope: "row" }, layerName(l, L)));
+      row.append(node("td", {}, list(l === 0 ? x : g.o[l - 1])));
+      row.append(node("td", {}, l === 0 ? "–" : list(g.delta[l - 1])));
+      table.append(row);
     }
   }
 

@@ -229,6 +229,34 @@ def test_reset_and_play_pause(explorer_page):
     assert explorer_page.problems() == []
 
 
+NUMBERS = """(k) => Array.from(
+    window.backpropExplorers[k].el.querySelectorAll(".bp-numbers tr")).slice(1).map(
+    (row) => Array.from(row.querySelectorAll("td")).map((cell) => cell.textContent))"""
+
+
+def test_the_numbers_table_shows_the_pictures_values(explorer_page):
+    page = explorer_page.page
+    page.evaluate(CONTROL, [0, "reset", None])
+    for _ in range(2):
+        page.evaluate(CONTROL, [0, "step", None])
+    state = page.evaluate(STATE, 0)
+    net = library_run(ExplorerModel().start, state, state["steps"])
+    rows = page.evaluate(NUMBERS, 0)
+    assert len(rows) == len(net.layers) + 1  # the input, then one row per layer
+
+    def numbers(text):
+        return [float(v.replace("\u2212", "-")) for v in text.split(", ")]
+
+    # four significant digits, as shown
+    np.testing.assert_allclose(numbers(rows[0][0]), state["x"], rtol=5e-4)
+    assert rows[0][1] == "\u2013"
+    for (o_text, delta_text), layer in zip(rows[1:], net.layers, strict=True):
+        np.testing.assert_allclose(numbers(o_text), layer.o[0], rtol=5e-4, atol=1e-12)
+        np.testing.assert_allclose(numbers(delta_text), layer.delta[0], rtol=5e-4,
+                                   atol=1e-12)
+    assert explorer_page.problems() == []
+
+
 def test_refused_pairs_change_nothing(explorer_page):
     page = explorer_page.page
     page.evaluate(CONTROL, [0, "loss", "squared_error"])
