@@ -120,7 +120,9 @@ _CSS = """
 .bp-pairs .bp-row output { flex: 0 0 40px; text-align: right; }
 .bp-pairs .bp-message { color: #b00020; }
 .bp-pairs .bp-tex { overflow-x: auto; }
-.bp-pairs table { border-collapse: collapse; font-size: 85%; }
+.bp-pairs table {
+  border-collapse: collapse; font-size: 85%; display: block; max-width: 100%; overflow-x: auto;
+}
 .bp-pairs td, .bp-pairs th { padding: 2px 6px; text-align: right; }
 .bp-pairs .bp-note { font-size: 0.8rem; color: #555; }
 """

@@ -477,7 +477,7 @@ def test_every_text_is_readable_in_both_colour_modes(
             """() => Array.from(document.querySelectorAll(
                 'script[type="application/vnd.jupyter.widget-view+json"]')).every(t =>
                 t.previousElementSibling && t.previousElementSibling.querySelector(
-                ".jupyter-widgets"))""",
+                ".jupyter-widgets, .lm-Widget"))""",
             timeout=30_000,
         )
     page.wait_for_timeout(300)
