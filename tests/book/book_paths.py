@@ -93,3 +93,13 @@ def widgets_ready(hook: str, what: str) -> str:
         else setTimeout(poll, 50);
     }})();
 }})"""
+
+
+def open_widget_page(offline_page, url: str, hook: str, what: str):
+    r"""Open ``url`` in the offline page, wait until it has loaded and its widgets have
+    registered in ``window[hook]`` (see :func:`widgets_ready`); returns ``offline_page``."""
+    page = offline_page.page
+    page.goto(url)
+    page.wait_for_load_state("load")
+    page.evaluate(widgets_ready(hook, what))
+    return offline_page

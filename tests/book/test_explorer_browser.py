@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from book_paths import widgets_ready
+from book_paths import open_widget_page
 
 from backprop_lib import Dense, Network
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -35,7 +35,6 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 PAGE = "book/weight-updates.html"
 N_SETTINGS = 56  # four per valid pair
 
-READY = widgets_ready("backpropExplorers", "explorer")
 
 STATE = "(k) => window.backpropExplorers[k].state()"
 
@@ -137,11 +136,7 @@ def targets_for(loss, rng, n):
 
 @pytest.fixture
 def explorer_page(site_server, offline_page):
-    page = offline_page.page
-    page.goto(site_server + PAGE)
-    page.wait_for_load_state("load")
-    page.evaluate(READY)
-    return offline_page
+    return open_widget_page(offline_page, site_server + PAGE, "backpropExplorers", "explorer")
 
 
 def test_random_settings_equal_the_library(explorer_page):

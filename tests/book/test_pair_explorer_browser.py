@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from book_paths import widgets_ready
+from book_paths import open_widget_page
 
 from backprop_lib import VALID_PAIRS, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -29,7 +29,6 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 PAGE = "book/pairs.html"
 
-READY = widgets_ready("backpropPairExplorers", "pair explorer")
 
 STATE = "() => window.backpropPairExplorers[0].state()"
 
@@ -47,11 +46,9 @@ TABLE = """() => Array.from(window.backpropPairExplorers[0].el.querySelectorAll(
 
 @pytest.fixture
 def pairs_page(site_server, offline_page):
-    page = offline_page.page
-    page.goto(site_server + PAGE)
-    page.wait_for_load_state("load")
-    page.evaluate(READY)
-    return offline_page
+    return open_widget_page(
+        offline_page, site_server + PAGE, "backpropPairExplorers", "pair explorer"
+    )
 
 
 def _targets(loss, rng):

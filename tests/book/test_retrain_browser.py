@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 import pytest
-from book_paths import widgets_ready
+from book_paths import open_widget_page
 
 from backprop_lib.datasets import load_digits
 from backprop_lib.training_view import train_swinn, validation_split
@@ -25,7 +25,6 @@ PAGE = "book/training-digits.html"
 # The grid of the chapter's cell: book/training-digits.md, section td-retrain.
 LRS, HIDDEN, EPOCHS = (0.5, 2.0, 10.0), (16, 64), (5, 10, 20)
 
-READY = widgets_ready("backpropRetrainPanels", "retrain panel")
 
 SET = """([name, value]) => {
     const el = window.backpropRetrainPanels[0].el.querySelector(`[data-control="${name}"]`);
@@ -45,10 +44,9 @@ def data():
 
 def test_shown_figures_are_the_runs(site_server, offline_page, data):
     (X_fit, T_fit), (X_val, T_val) = data
-    page = offline_page.page
-    page.goto(site_server + PAGE)
-    page.wait_for_load_state("load")
-    page.evaluate(READY)
+    page = open_widget_page(
+        offline_page, site_server + PAGE, "backpropRetrainPanels", "retrain panel"
+    ).page
     note = page.evaluate("() => window.backpropRetrainPanels[0].el.textContent")
     assert "precomputed" in note and "12 runs" in note
     batches = (16, len(X_fit))
