@@ -43,12 +43,12 @@ matplotlib.use("Agg")
 import ipywidgets  # noqa: E402
 import numpy as np  # noqa: E402
 
-from backprop_lib.explorer import (  # noqa: E402
+from backprop_lib.widgets.explorer import (  # noqa: E402
     ExplorerModel,
     WeightUpdateExplorer,
     formulas,
 )
-from backprop_lib.explorer.view import encode_png  # noqa: E402
+from backprop_lib.widgets.explorer.view import encode_png  # noqa: E402
 
 TARGET_MS = 50.0
 
@@ -144,7 +144,7 @@ def browser_main(args) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from backprop_lib.explorer.live import ExplorerWidget, esm_source
+    from backprop_lib.widgets.explorer.live import ExplorerWidget, esm_source
 
     states, names = [], []
     for name, options in CONFIGURATIONS.items():
@@ -152,7 +152,7 @@ def browser_main(args) -> int:
         states.append({k: v for k, v in widget.get_state().items()
                        if not k.startswith("_")})
         names.append(name)
-    css = (Path(__file__).resolve().parents[1] / "backprop_lib" / "explorer"
+    css = (Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer"
            / "explorer.css").read_text(encoding="utf-8")
     html = _BROWSER_PAGE % {"css": css, "states": json.dumps(states),
                             "esm": json.dumps(esm_source())}

@@ -1,6 +1,6 @@
 r"""Claims of the chapter *Training the notes' network on real digits*
-(book/training-digits.md) and its helpers (backprop_lib/training_view.py), checked beyond the
-page's own assertions.
+(book/training-digits.md) and its helpers (backprop_lib/widgets/training_view.py), checked
+beyond the page's own assertions.
 
 Expected values come from computations independent of ``backprop_lib``: the forward pass,
 the deltas and the update written out in numpy, index arithmetic for the weight pictures, and
@@ -29,9 +29,9 @@ from PIL import Image
 from sklearn.datasets import load_digits as sklearn_digits
 
 from backprop_lib import Network
-from backprop_lib import training_view as tv
-from backprop_lib.datasets import MNIST_FILES, load_digits
-from backprop_lib.training_view import (
+from backprop_lib.teaching.datasets import MNIST_FILES, load_digits
+from backprop_lib.widgets import training_view as tv
+from backprop_lib.widgets.training_view import (
     RetrainPanel,
     train_swinn,
     validation_split,
@@ -357,8 +357,8 @@ def test_the_mnist_flag_trains_the_784_input_network_from_verified_files(tmp_pat
     setup = (
         "import os\n"
         f"os.environ['BACKPROP_DATA'] = {str(tmp_path / 'mnist')!r}\n"
-        "import backprop_lib.datasets\n"
-        f"backprop_lib.datasets.MNIST_SHA256.update({checksums!r})\n"
+        "import backprop_lib.teaching.datasets\n"
+        f"backprop_lib.teaching.datasets.MNIST_SHA256.update({checksums!r})\n"
     )
     nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
     _execute(nb)

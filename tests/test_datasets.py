@@ -1,4 +1,5 @@
-r"""Tests for backprop_lib.datasets: the digits loaders, one-hot targets and the IDX/MNIST reader.
+r"""Tests for backprop_lib.teaching.datasets: the digits loaders, one-hot targets and the
+IDX/MNIST reader.
 
 No test touches the network: MNIST is exercised on small IDX files written here by hand
 with ``struct`` (independently of the parser), and every download goes to a fake urlopen.
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits as sklearn_load_digits
 
-from backprop_lib.datasets import (
+from backprop_lib.teaching.datasets import (
     MNIST_FILES,
     MNIST_SHA256,
     DigitData,
@@ -148,7 +149,7 @@ def test_digits_refuses(kwargs, error, message):
 
 def test_import_is_light():
     code = (
-        "import sys, backprop_lib.datasets; "
+        "import sys, backprop_lib.teaching.datasets; "
         "heavy = [m for m in ('sklearn', 'urllib.request') if m in sys.modules]; "
         "assert not heavy, heavy"
     )

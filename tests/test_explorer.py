@@ -1,4 +1,4 @@
-r"""The weight-update explorer (``backprop_lib.explorer``), driven in plain Python.
+r"""The weight-update explorer (``backprop_lib.widgets.explorer``), driven in plain Python.
 
 Expected values come from computations independent of the explorer: a fresh library
 ``Network`` rebuilt from the explorer's weights (``Network.backward`` on a copy), networks
@@ -28,7 +28,8 @@ import sympy as sp  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from backprop_lib import Dense, Network, check_pair, numerical_gradient  # noqa: E402
-from backprop_lib.explorer import (  # noqa: E402
+from backprop_lib.symbolic import symbolic_network  # noqa: E402
+from backprop_lib.widgets.explorer import (  # noqa: E402
     ExplorerModel,
     NetworkView,
     Parameter,
@@ -38,8 +39,7 @@ from backprop_lib.explorer import (  # noqa: E402
     formulas,
     training_animation_html,
 )
-from backprop_lib.explorer.view import encode_png  # noqa: E402
-from backprop_lib.symbolic import symbolic_network  # noqa: E402
+from backprop_lib.widgets.explorer.view import encode_png  # noqa: E402
 
 CONFIGS = [
     # sizes, activations, loss, x, t
@@ -405,8 +405,8 @@ def test_play_stops_by_itself_when_a_step_overflows():
 
 def test_importing_backprop_lib_or_the_model_stays_light():
     code = (
-        "import sys, backprop_lib, backprop_lib.explorer;"
-        "from backprop_lib.explorer import ExplorerModel;"
+        "import sys, backprop_lib, backprop_lib.widgets.explorer;"
+        "from backprop_lib.widgets.explorer import ExplorerModel;"
         "heavy = [m for m in ('ipywidgets', 'matplotlib', 'PIL') if m in sys.modules];"
         "print(','.join(heavy))"
     )

@@ -1,4 +1,5 @@
-r"""The in-browser weight-update explorer (``backprop_lib.explorer.live``), without a browser.
+r"""The in-browser weight-update explorer (``backprop_lib.widgets.explorer.live``), without a
+browser.
 
 - The widget's state: the start weights are those ``Network.from_sizes`` draws with the same
   seed; the refusal reasons are the library's messages (``check_pair``, ``Dense``).
@@ -23,12 +24,12 @@ import pytest
 
 from backprop_lib import Network, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
-from backprop_lib.explorer import ExplorerModel, ExplorerWidget, Parameter
-from backprop_lib.explorer.live import esm_source
 from backprop_lib.losses import LOSS_NAMES
 from backprop_lib.pairs import VALID_PAIRS
+from backprop_lib.widgets.explorer import ExplorerModel, ExplorerWidget, Parameter
+from backprop_lib.widgets.explorer.live import esm_source
 
-ENGINE = Path(__file__).resolve().parents[1] / "backprop_lib" / "explorer" / "engine.js"
+ENGINE = Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer/engine.js"
 NODE = shutil.which("node")
 
 

@@ -3,8 +3,13 @@ exports the API of CONTRIBUTING.md."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
+
+import pytest
 
 import backprop_lib
 
@@ -68,3 +73,151 @@ def test_public_api():
     assert names <= set(backprop_lib.__all__)
     for name in backprop_lib.__all__:
         assert hasattr(backprop_lib, name), name
+
+
+# -- the core needs numpy alone; each subpackage names its extra -------------------------------
+
+#: Installed before any import of backprop_lib: a finder that refuses the optional packages, as
+#: if they were not installed. ``BLOCKED`` is filled in per test.
+BLOCKER = r"""
+import sys
+
+BLOCKED = {blocked!r}
+
+
+class Blocker:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in BLOCKED:
+            raise ImportError(f"No module named {{name!r}} (blocked by the test)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, Blocker())
+for module in list(sys.modules):
+    if module.partition(".")[0] in BLOCKED:
+        del sys.modules[module]
+"""
+
+#: What backprop_lib.widgets needs, in the order its message lists them (distribution names).
+WIDGETS_NEEDS = ("ipywidgets", "anywidget", "matplotlib", "pillow", "sympy")
+OPTIONAL = ("sympy", "matplotlib", "ipywidgets", "anywidget", "PIL", "sklearn", "IPython")
+
+CORE_WITH_NUMPY_ALONE = r"""
+import numpy as np
+import backprop_lib
+from backprop_lib import Network, gradient_check
+from backprop_lib.teaching import datasets
+
+rng = np.random.default_rng(0)
+net = Network.from_sizes([3, 4, 2], ["tanh", "softmax"], "cross_entropy", rng)
+X = rng.normal(size=(5, 3))
+T = np.eye(2)[rng.integers(0, 2, 5)]
+before = net.loss(X, T)
+net.backward(X, T)
+net.step(0.05)
+after = net.loss(X, T)
+assert after < before, ("one small step did not lower the loss", before, after)
+error = gradient_check(net, X, T)
+assert error < 1e-7, ("gradient_check", error)
+history = net.fit(X, T, epochs=2, lr=0.1, batch_size=2, rng=rng)
+assert np.isfinite(history.loss).all(), history.loss
+assert datasets.one_hot([1, 0], 2).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+loaded = sorted(m for m in sys.modules if m.partition(".")[0] in BLOCKED)
+assert not loaded, loaded
+print("core ok")
+"""
+
+
+def run_blocked(blocked, code):
+    r"""Run ``code`` in a fresh interpreter in which the modules ``blocked`` cannot be imported."""
+    script = BLOCKER.format(blocked=set(blocked)) + code
+    return subprocess.run(
+        [sys.executable, "-W", "error", "-c", script], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_blocker_blocks():
+    # Without this, the tests below would pass with a finder that blocks nothing.
+    result = run_blocked({"sympy"}, "import sympy")
+    assert result.returncode == 1 and "blocked by the test" in result.stderr, result.stderr
+
+
+def test_the_core_imports_trains_and_checks_with_numpy_alone():
+    result = run_blocked(OPTIONAL, CORE_WITH_NUMPY_ALONE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "core ok" and result.stderr == ""
+
+
+SUBPACKAGE_IMPORT = r"""
+import importlib
+try:
+    importlib.import_module({module!r})
+except ImportError as error:
+    print(error)
+    assert {module!r} not in sys.modules, "a half-imported module was left behind"
+else:
+    raise SystemExit("imported without its extra")
+"""
+
+
+@pytest.mark.parametrize(
+    "module, blocked, extra, missing",
+    [
+        ("backprop_lib.symbolic", OPTIONAL, "symbolic", "sympy"),
+        ("backprop_lib.symbolic.derivation", {"sympy"}, "symbolic", "sympy"),
+        ("backprop_lib.widgets", OPTIONAL, "widgets", ", ".join(WIDGETS_NEEDS)),
+        ("backprop_lib.widgets.pair_explorer", {"ipywidgets"}, "widgets", "ipywidgets"),
+        ("backprop_lib.widgets.explorer", {"anywidget"}, "widgets", "anywidget"),
+        ("backprop_lib.widgets.training_view", {"PIL"}, "widgets", "pillow"),
+        ("backprop_lib.widgets.pair_live", {"sympy"}, "widgets", "sympy"),
+    ],
+)
+def test_a_subpackage_without_its_extra_names_it(module, blocked, extra, missing):
+    result = run_blocked(blocked, SUBPACKAGE_IMPORT.format(module=module))
+    assert result.returncode == 0, result.stderr + result.stdout
+    message = result.stdout.strip()
+    assert message.startswith(f"backprop_lib.{extra} needs "), message
+    assert f"not installed: {missing}." in message, message
+    assert message.endswith(f"pip install 'backprop_lib[{extra}]'"), message
+
+
+def test_the_subpackages_import_with_their_extras():
+    # The other side of the test above: with everything installed, nothing is refused.
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c",
+         "import backprop_lib.symbolic, backprop_lib.widgets, backprop_lib.teaching"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_the_wheel_holds_every_file_of_the_package(tmp_path):
+    # The JS and CSS the widgets read at run time are package data: a wheel without them
+    # installs widgets that fail on first use. Built offline from a copy of the sources
+    # (setuptools from this environment), so the checkout gets no build/ or egg-info.
+    pytest.importorskip("setuptools")
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(root / name, source / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(root / "backprop_lib", source / "backprop_lib", ignore=ignore)
+    files = (p for p in (source / "backprop_lib").rglob("*") if p.is_file())
+    expected = {p.relative_to(source).as_posix() for p in files}
+    assets = {"backprop_lib/widgets/explorer/engine.js", "backprop_lib/widgets/retrain.js"}
+    assert assets <= expected
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
+         "--no-index", "-q", "-w", str(tmp_path / "dist")],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (wheel,) = (tmp_path / "dist").glob("backprop_lib-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = {n for n in archive.namelist() if n.startswith("backprop_lib/")}
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA")))
+    assert packed == expected, (sorted(expected - packed), sorted(packed - expected))
+    requires = [line for line in metadata.decode().splitlines() if line.startswith("Requires-Dist")]
+    core = [line for line in requires if "extra ==" not in line]
+    assert [line.split()[1].split(">")[0] for line in core] == ["numpy"], core

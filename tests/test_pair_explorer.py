@@ -1,4 +1,4 @@
-r"""The pair explorer (backprop_lib/pair_explorer.py), driven in plain Python.
+r"""The pair explorer (backprop_lib/widgets/pair_explorer.py), driven in plain Python.
 
 ipywidgets 8 works without a frontend: setting ``.value`` fires the observers. The numbers the
 explorer displays are read back from its HTML and compared with an independent computation:
@@ -19,7 +19,8 @@ import pytest
 from helpers import finite_difference_delta, sympy_delta
 
 from backprop_lib import ACTIVATION_NAMES, FUSED_PAIRS, LOSS_NAMES, VALID_PAIRS, check_pair
-from backprop_lib.pair_explorer import (
+from backprop_lib.symbolic.derivation import catalogue
+from backprop_lib.widgets.pair_explorer import (
     N_UNITS,
     PAIR_ADVICE,
     PairExplorer,
@@ -29,7 +30,6 @@ from backprop_lib.pair_explorer import (
     probe_network,
     scaled_error,
 )
-from backprop_lib.symbolic.derivation import catalogue
 
 # -- reading the explorer's display ----------------------------------------------------------
 
@@ -265,7 +265,7 @@ def _targets(loss):
 def test_central_differences_agree_even_in_saturation(pair):
     import dataclasses
 
-    from backprop_lib.pair_explorer import NUMERICAL_TOLERANCE, pair_agreement
+    from backprop_lib.widgets.pair_explorer import NUMERICAL_TOLERANCE, pair_agreement
 
     activation, loss = pair
     for s in ([6.0, 6.0, 6.0], [-6.0, -6.0, -6.0], [6.0, -6.0, 0.5], [0.1, -0.2, 0.3]):

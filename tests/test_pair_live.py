@@ -1,4 +1,4 @@
-r"""The in-browser pair explorer (``backprop_lib.pair_live``), without a browser.
+r"""The in-browser pair explorer (``backprop_lib.widgets.pair_live``), without a browser.
 
 Its JavaScript (``sympy.printing.jscode`` of each pair's derivation, and the central
 differences the page takes of the library's loss ported to JavaScript) is run by node at
@@ -20,13 +20,13 @@ import pytest
 from backprop_lib import VALID_PAIRS, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
 from backprop_lib.losses import LOSS_NAMES
-from backprop_lib.pair_explorer import (
+from backprop_lib.widgets.pair_explorer import (
     EXACT_TOLERANCE,
     NUMERICAL_TOLERANCE,
     pair_agreement,
     scaled_error,
 )
-from backprop_lib.pair_live import PairWidget, esm_source, pair_module
+from backprop_lib.widgets.pair_live import PairWidget, esm_source, pair_module
 
 NODE = shutil.which("node")
 

@@ -22,7 +22,7 @@ from helpers import assert_layer_state, layer_state
 
 from backprop_lib import Dense, Network, gradient_check, numerical_gradient
 from backprop_lib.bugs import BUGS, demo_problem, with_bug
-from backprop_lib.training_view import validation_split
+from backprop_lib.widgets.training_view import validation_split
 
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
@@ -163,7 +163,7 @@ def test_dtype_refusals(case_id):
 
 @pytest.mark.parametrize("dtype", ["garbage", None, "int8", np.float16])
 def test_dataset_loaders_refuse_unparseable_dtypes(dtype, tmp_path):
-    from backprop_lib.datasets import load_digits, load_mnist
+    from backprop_lib.teaching.datasets import load_digits, load_mnist
 
     g = np.random.default_rng(3)
     for call in (lambda: load_digits(0.25, g, dtype=dtype),
@@ -224,7 +224,7 @@ def test_a_step_that_would_overflow_changes_nothing():
 
 
 def test_load_digits_refused_split_leaves_the_generator_alone():
-    from backprop_lib.datasets import load_digits
+    from backprop_lib.teaching.datasets import load_digits
 
     g = np.random.default_rng(7)
     assert_refused(lambda: load_digits(0.99715, g), ValueError,

@@ -37,7 +37,7 @@ from backprop_lib import (
     output_loss,
     symbolic,
 )
-from backprop_lib.datasets import load_digits, one_hot, parse_idx
+from backprop_lib.teaching.datasets import load_digits, one_hot, parse_idx
 
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])

@@ -8,6 +8,9 @@ $w^l_{ji}$ joins unit $j$ of layer $l-1$ to unit $i$ of layer $l$; the loss is a
 over the output units, and the library takes its mean over the batch. Everything here is per
 sample; :mod:`~backprop_lib.symbolic.numeric` accounts for the library's $1/B$.
 
+Extra: ``pip install 'backprop_lib[symbolic]'`` (sympy). ``import backprop_lib`` does not
+import this subpackage; without sympy, importing it raises an ``ImportError`` naming the extra.
+
 Modules
 -------
 ``notation``
@@ -37,6 +40,7 @@ Example
 'o_{i} - t_{i}'
 """
 
+from . import _requires  # noqa: F401  (first: without sympy, an ImportError naming the extra)
 from .derivation import (
     FUSED_PAIRS,
     Derivation,

@@ -26,9 +26,9 @@ from book_paths import open_widget_page
 
 from backprop_lib import Dense, Network
 from backprop_lib.activations import ACTIVATION_NAMES
-from backprop_lib.explorer import ExplorerModel
 from backprop_lib.losses import LOSS_NAMES
 from backprop_lib.pairs import VALID_PAIRS
+from backprop_lib.widgets.explorer import ExplorerModel
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 

@@ -293,7 +293,7 @@ MIN_TEXT_PX = 10.0
 #: reason. Their other figures are checked. A new entry needs a reason.
 UNRECORDED_FIGURES = {
     "book/weight-updates": "the explorer's network and loss pictures are drawn by "
-    "backprop_lib.explorer (Figure, not pyplot); the explorer is being rewritten as an "
+    "backprop_lib.widgets.explorer (Figure, not pyplot); the explorer is being rewritten as an "
     "anywidget in another branch",
 }
 

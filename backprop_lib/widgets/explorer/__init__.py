@@ -3,7 +3,7 @@ r"""The weight-update explorer: watch gradient descent change every weight of a 
 Import it explicitly (``import backprop_lib`` does not: it needs ipywidgets, matplotlib and
 Pillow, which the library itself does not)::
 
-    from backprop_lib.explorer import WeightUpdateExplorer
+    from backprop_lib.widgets.explorer import WeightUpdateExplorer
 
     WeightUpdateExplorer()   # a 2-2-2 sigmoid network, squared error, one sample
 
@@ -28,7 +28,7 @@ The parts, each importable on its own:
     :class:`WeightUpdateExplorer` (ipywidgets 8, needs a kernel) and
     :func:`formula_scrubber` (panels flipped by ``jslink``-ed controls, for static pages).
 
-The names below are imported on first use, so ``from backprop_lib.explorer import
+The names below are imported on first use, so ``from backprop_lib.widgets.explorer import
 ExplorerModel`` does not import ipywidgets or matplotlib.
 """
 

@@ -2,7 +2,7 @@
 // engine.js followed by this file as one module (ExplorerWidget._esm), so the engine's
 // functions (backward, step, allFinite, targetProblem, ACTIVATIONS) are in scope here.
 //
-// State lives in the widget model (traits of backprop_lib.explorer.live.ExplorerWidget):
+// State lives in the widget model (traits of backprop_lib.widgets.explorer.live.ExplorerWidget):
 // sizes, start, W, b, x, t, lr, activations, loss, steps, curve, anchor_W, anchor_b,
 // steps_since_edit, message, refusals, parameter, unit. Every action computes in this page
 // (engine.js), writes the new state to the model and, when a kernel is connected, syncs it

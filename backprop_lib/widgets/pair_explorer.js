@@ -1,4 +1,4 @@
-// The pair explorer's view (an anywidget ES module). backprop_lib/pair_live.py puts
+// The pair explorer's view (an anywidget ES module). backprop_lib/widgets/pair_live.py puts
 // explorer/engine.js first (outputLoss, ACTIVATIONS: the library's losses in float64), then
 // the sympy-generated constants (PAIRS, N_UNITS, NUMERICAL_TOLERANCE, NUMERICAL_FLOOR,
 // T_RANGES), then this file. Nothing here derives anything: delta comes from sympy's

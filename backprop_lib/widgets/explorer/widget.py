@@ -2,9 +2,9 @@ r"""The weight-update explorer as ipywidgets 8: controls, the picture, the formu
 
 :class:`WeightUpdateExplorer` is an ``ipywidgets.VBox``: display it (it is the last
 expression of a cell, or ``display(explorer)``). Its controls call
-:class:`~backprop_lib.explorer.model.ExplorerModel`; the picture comes from
-:class:`~backprop_lib.explorer.view.NetworkView` and the formulas from
-:mod:`~backprop_lib.explorer.formulas`. Nothing here computes a number of the maths.
+:class:`~backprop_lib.widgets.explorer.model.ExplorerModel`; the picture comes from
+:class:`~backprop_lib.widgets.explorer.view.NetworkView` and the formulas from
+:mod:`~backprop_lib.widgets.explorer.formulas`. Nothing here computes a number of the maths.
 
 Python callbacks need a live kernel (JupyterLab, Binder). On a static page the widgets
 render from their saved state and show the picture and the formulas of the moment the page
@@ -21,8 +21,8 @@ from contextlib import contextmanager
 
 import ipywidgets as widgets
 
-from ..activations import ACTIVATION_NAMES
-from ..losses import LOSS_NAMES
+from ...activations import ACTIVATION_NAMES
+from ...losses import LOSS_NAMES
 from . import formulas
 from .model import (
     ExplorerModel,

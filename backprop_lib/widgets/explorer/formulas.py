@@ -1,5 +1,5 @@
 r"""The explorer's formula panel: the update rule and the δ recursion as LaTeX, with the
-numbers of a :class:`~backprop_lib.explorer.model.Snapshot` substituted.
+numbers of a :class:`~backprop_lib.widgets.explorer.model.Snapshot` substituted.
 
 Only formatting happens here. Every number is read from the snapshot's terms
 (:meth:`Snapshot.update_terms`, :meth:`Snapshot.delta_terms`,

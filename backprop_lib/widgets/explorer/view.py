@@ -1,6 +1,6 @@
 r"""The explorer's picture: the network and its loss curve.
 
-:class:`NetworkView` draws a :class:`~backprop_lib.explorer.model.Snapshot`:
+:class:`NetworkView` draws a :class:`~backprop_lib.widgets.explorer.model.Snapshot`:
 
 - each unit shows its output :math:`o` inside the circle and, below it, its pre-activation
   :math:`s`, its bias :math:`b` and its delta :math:`\delta` (inputs show :math:`x`; outputs
@@ -41,7 +41,7 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
-from .._validate import check_positive_float, describe
+from ..._validate import check_positive_float, describe
 from .model import Parameter, Snapshot, Unit, layer_name, subscript
 
 _MINUS = "\u2212"

@@ -1,4 +1,4 @@
-// The retrain panel for static pages (an anywidget ES module; backprop_lib/retrain_live.py).
+// The retrain panel for static pages (an anywidget ES module; backprop_lib/widgets/retrain_live.py).
 // The runs were computed by backprop_lib when the page was built (model trait "grid"); this
 // file only chooses one and draws it: curves of the loss and accuracy per epoch, the
 // figures after the chosen number of epochs, and the picture of W^1.

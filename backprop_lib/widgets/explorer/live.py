@@ -28,11 +28,11 @@ import anywidget
 import numpy as np
 import traitlets
 
-from .._validate import check_positive_int
-from ..activations import ACTIVATION_NAMES
-from ..layers import Dense
-from ..losses import LOSS_NAMES
-from ..network import Network
+from ..._validate import check_positive_int
+from ...activations import ACTIVATION_NAMES
+from ...layers import Dense
+from ...losses import LOSS_NAMES
+from ...network import Network
 from .model import ExplorerModel, Parameter, Unit, check_parameter, check_unit
 
 _HERE = Path(__file__).parent

@@ -1,12 +1,13 @@
 r"""The pair explorer that computes in the reader's browser: an anywidget.
 
 :class:`PairWidget` shows one (output activation, loss) pair at a time, like
-:class:`~backprop_lib.pair_explorer.PairExplorer`, but with no kernel: everything it needs
+:class:`~backprop_lib.widgets.pair_explorer.PairExplorer`, but with no kernel: everything it needs
 was computed with sympy when the widget was made and travels in its ES module.
 
-- For every pair, the derivation as LaTeX (:func:`~backprop_lib.pair_explorer.derivation_latex`)
-  and the verdict (:func:`~backprop_lib.pair_explorer.pair_verdict`), or for an undefined pair
-  the library's reason (:func:`~backprop_lib.check_pair`).
+- For every pair, the derivation as LaTeX
+  (:func:`~backprop_lib.widgets.pair_explorer.derivation_latex`) and the verdict
+  (:func:`~backprop_lib.widgets.pair_explorer.pair_verdict`), or for an undefined pair the
+  library's reason (:func:`~backprop_lib.check_pair`).
 - For every valid pair, three JavaScript functions printed by ``sympy.printing.jscode``
   from the derivation: the outputs :math:`o = f(s)`, the loss :math:`E(f(s), t)` and the
   sympy-derived :math:`\delta = \partial E / \partial s` (``Derivation.delta``, before any
@@ -17,7 +18,7 @@ target :math:`t` (for cross-entropy the row is divided by its sum), and the page
 :math:`\delta` from the sympy-derived function and, independently, central differences of
 the loss as the library computes it (``outputLoss`` of ``explorer/engine.js``, the
 library's stable forms ported to JavaScript; step ``1e-6``), and shows their agreement with
-the same tolerance and rounding floor as :class:`~backprop_lib.pair_explorer.PairAgreement`.
+the same tolerance and rounding floor as :class:`~backprop_lib.widgets.pair_explorer.PairAgreement`.
 (Central differences of sympy's own :math:`E` would lose digits where a softmax saturates:
 :math:`\ln(1 - o)` with :math:`o` within :math:`10^{-5}` of 1.)
 
@@ -35,8 +36,10 @@ import anywidget
 import sympy as sp
 import traitlets
 
-from .activations import ACTIVATION_NAMES
-from .losses import LOSS_NAMES
+from ..activations import ACTIVATION_NAMES
+from ..losses import LOSS_NAMES
+from ..pairs import check_pair
+from ..symbolic.derivation import derive
 from .pair_explorer import (
     _T_RANGES,
     N_UNITS,
@@ -45,13 +48,11 @@ from .pair_explorer import (
     derivation_latex,
     pair_verdict,
 )
-from .pairs import check_pair
-from .symbolic.derivation import derive
 
 _VIEW = Path(__file__).with_name("pair_explorer.js")
 #: The weight-update explorer's float64 port of the library's losses (``outputLoss``, with
 #: the stable forms of ``pairs.py``): the central differences differentiate it, as
-#: :func:`~backprop_lib.pair_explorer.pair_agreement` differentiates the library's loss.
+#: :func:`~backprop_lib.widgets.pair_explorer.pair_agreement` differentiates the library's loss.
 _ENGINE = Path(__file__).parent / "explorer" / "engine.js"
 
 
@@ -98,7 +99,8 @@ def pair_module() -> str:
             parts.append("  },")
             entries.append("\n".join(parts))
     header = (
-        "// Generated at build time by backprop_lib/pair_live.py with sympy.printing.jscode:\n"
+        "// Generated at build time by backprop_lib/widgets/pair_live.py with "
+        "sympy.printing.jscode:\n"
         "// for each pair, o = f(s), E(f(s), t) and delta = dE/ds (sympy.diff), B = 1.\n"
     )
     constants = (
@@ -149,8 +151,8 @@ class PairWidget(anywidget.AnyWidget):
 
     def __init__(self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3),
                  t=(1.0, 0.0, 0.0)):
-        from .activations import get_activation
-        from .losses import get_loss
+        from ..activations import get_activation
+        from ..losses import get_loss
 
         activation, loss = get_activation(activation).name, get_loss(loss).name
         values = {}

@@ -19,7 +19,7 @@ from ``backprop_lib`` and its symbolic twin; this module only puts them side by 
   :math:`s` and :math:`t`, and watch the four agree.
 
 ``import backprop_lib`` does not import this module (it needs ipywidgets); import it as
-``from backprop_lib.pair_explorer import PairExplorer``.
+``from backprop_lib.widgets.pair_explorer import PairExplorer``.
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ from functools import lru_cache
 import ipywidgets as widgets
 import numpy as np
 
-from .activations import ACTIVATION_NAMES, get_activation
-from .gradcheck import numerical_gradient
-from .layers import Dense
-from .losses import LOSS_NAMES, get_loss
-from .network import Network
-from .pairs import FUSED_PAIRS, check_pair, pair_problem
-from .symbolic import get_loss as get_symbolic_loss
-from .symbolic.derivation import Derivation, derive
-from .symbolic.numeric import lambdify_matrix
+from ..activations import ACTIVATION_NAMES, get_activation
+from ..gradcheck import numerical_gradient
+from ..layers import Dense
+from ..losses import LOSS_NAMES, get_loss
+from ..network import Network
+from ..pairs import FUSED_PAIRS, check_pair, pair_problem
+from ..symbolic import get_loss as get_symbolic_loss
+from ..symbolic.derivation import Derivation, derive
+from ..symbolic.numeric import lambdify_matrix
 
 __all__ = [
     "N_UNITS",

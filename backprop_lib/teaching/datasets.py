@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import float_dtype
+from .._validate import float_dtype
 
 N_CLASSES = 10
 

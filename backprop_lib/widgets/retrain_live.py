@@ -1,8 +1,9 @@
 r"""The training chapter's retrain panel for pages without a kernel: a precomputed grid.
 
-:func:`precompute_grid` trains Swinn's network (:func:`~backprop_lib.training_view.train_swinn`)
-once for every combination of a few learning rates, hidden-layer sizes and batch sizes, for
-``max(epochs)`` epochs, and keeps what the page shows: the per-epoch training and validation
+:func:`precompute_grid` trains Swinn's network
+(:func:`~backprop_lib.widgets.training_view.train_swinn`) once for every combination of a
+few learning rates, hidden-layer sizes and batch sizes, for ``max(epochs)`` epochs, and
+keeps what the page shows: the per-epoch training and validation
 loss and accuracy (``History``, entry 0 before training) and pictures of :math:`W^1` after
 each of the offered epoch counts. A run of fewer epochs is the beginning of the longest run
 (one seeded generator draws the weights and then shuffles every epoch), so one run per
@@ -28,7 +29,7 @@ import numpy as np
 import traitlets
 from PIL import Image
 
-from ._validate import check_positive_int, describe
+from .._validate import check_positive_int, describe
 from .training_view import _WEIGHT_CMAP, train_swinn, weight_mosaic
 
 _VIEW = Path(__file__).with_name("retrain.js")

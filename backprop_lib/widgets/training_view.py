@@ -15,7 +15,7 @@ The helpers of the chapter *Training the notes' network on real digits*
 
 Everything numerical comes from ``backprop_lib``; this module only runs and draws it.
 ``import backprop_lib`` does not import this module (it needs matplotlib and ipywidgets);
-import it as ``from backprop_lib.training_view import train_swinn``.
+import it as ``from backprop_lib.widgets.training_view import train_swinn``.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._validate import (
+from .._validate import (
     as_generator,
     as_real_array,
     check_positive_float,
     check_positive_int,
     describe,
 )
-from .network import History, Network
+from ..network import History, Network
 
 __all__ = [
     "BATCH_SIZES",

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import check_positive_float, check_positive_int, describe
-from ..layers import Dense
-from ..network import Network
-from ..pairs import output_loss
+from ..._validate import check_positive_float, check_positive_int, describe
+from ...layers import Dense
+from ...network import Network
+from ...pairs import output_loss
 
 #: The explorer draws every unit: at most this many units per layer ...
 MAX_UNITS = 5
