@@ -3,6 +3,9 @@ exports the API of CONTRIBUTING.md."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import backprop_lib
 
@@ -221,3 +225,65 @@ def test_the_wheel_holds_every_file_of_the_package(tmp_path):
     requires = [line for line in metadata.decode().splitlines() if line.startswith("Requires-Dist")]
     core = [line for line in requires if "extra ==" not in line]
     assert [line.split()[1].split(">")[0] for line in core] == ["numpy"], core
+
+
+def _requirement_name(requirement):
+    r"""The normalized distribution name of a requirement string (PEP 503), and its extras."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?", requirement)
+    name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+    extras = [e.strip() for e in (match.group(2) or "").split(",") if e.strip()]
+    return name, extras
+
+
+def _extra_closure(project, extra):
+    r"""The distributions that ``pip install backprop_lib[extra]`` asks for by name."""
+    names, todo, seen = set(), list(project["dependencies"]), set()
+    todo += project["optional-dependencies"][extra]
+    while todo:
+        name, extras = _requirement_name(todo.pop())
+        if name == "backprop-lib":
+            for nested in extras:
+                if nested not in seen:
+                    seen.add(nested)
+                    todo += project["optional-dependencies"][nested]
+        else:
+            names.add(name)
+    return names
+
+
+def test_the_book_extra_covers_every_import_of_the_chapters():
+    # Binder installs -e .[book] (and jupyterlab, jupytext) and nothing else: a module a
+    # chapter imports that the extra does not name fails there, not in our full environment.
+    jupytext = pytest.importorskip("jupytext")
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = _extra_closure(project, "book")
+    assert {"numpy", "sympy", "ipywidgets", "scikit-learn", "myst-nb"} <= declared, declared
+    distributions = importlib.metadata.packages_distributions()
+    imported = {}
+    for page in sorted((root / "book").glob("*.md")):
+        notebook = jupytext.read(page)
+        if "kernelspec" not in notebook.metadata:
+            continue  # a plain page (intro, glossary): its code blocks are not run
+        for cell in notebook.cells:
+            if cell.cell_type != "code":
+                continue
+            lines = [line for line in cell.source.splitlines() if not line.startswith(("%", "!"))]
+            for node in ast.walk(ast.parse("\n".join(lines))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    imported.setdefault(module.partition(".")[0], page.name)
+    assert {"numpy", "backprop_lib", "myst_nb"} <= set(imported), imported
+    missing = {}
+    for module, page in imported.items():
+        if module in sys.stdlib_module_names or module == "backprop_lib":
+            continue
+        names = {_requirement_name(d)[0] for d in distributions.get(module, [module])}
+        if not names & declared:
+            missing[module] = page
+    assert not missing, f"imported by chapters, not in backprop_lib[book]: {missing}"
