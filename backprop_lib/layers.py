@@ -51,10 +51,9 @@ class Dense:
     o_prev, s, o : ndarray, shapes ``(B, n_in)``, ``(B, n_out)``, ``(B, n_out)``
         Stored by :meth:`forward`: the input it received, :math:`s` and :math:`o`.
     delta, dW, db : ndarray, shapes ``(B, n_out)``, ``(n_in, n_out)``, ``(n_out,)``
-        Stored by :meth:`Network.backward <backprop_lib.Network.backward>`:
+        Stored by :meth:`backward` (or :meth:`backward_delta`):
         :math:`\delta = \partial E/\partial s`, :math:`\partial E/\partial W` and
-        :math:`\partial E/\partial b`. (The backward lines of a layer live in
-        ``Network.backward``, because :math:`\delta^l` needs the layer above.)
+        :math:`\partial E/\partial b`.
 
     You may replace ``W`` and ``b`` with arrays of the same shape and dtype (e.g. a hand
     example); the network checks them before every public call.
@@ -121,16 +120,53 @@ class Dense:
         layer.check_parameters("Dense.from_arrays", "layer")
         return layer
 
-    def forward(self, o_prev: np.ndarray) -> np.ndarray:
-        r""":math:`s = o^{l-1} W + b`, :math:`o = f(s)`; stores ``o_prev``, ``s``, ``o``.
+    # -- forward and backward, side by side ------------------------------------------------
 
-        ``o_prev`` has shape ``(B, n_in)``; returns ``o``, shape ``(B, n_out)``. No checks
-        here: :class:`~backprop_lib.Network` validates its inputs once per call.
+    def outputs(self, o_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""``(s, o)`` for ``o_prev`` ``(B, n_in)``, both ``(B, n_out)``, storing nothing.
+
+        :math:`s = o^{l-1} W + b` and :math:`o = f(s)`: the one forward computation, which
+        :meth:`forward` stores. No checks here: :class:`~backprop_lib.Network` validates
+        its inputs once per call.
         """
+        s = o_prev @ self.W + self.b  # eq:ff-preact
+        return s, self.activation.forward(s)  # eq:nt-forward
+
+    def forward(self, o_prev: np.ndarray) -> np.ndarray:
+        r""":math:`s = o^{l-1} W + b`, :math:`o = f(s)` (:meth:`outputs`); stores
+        ``o_prev``, ``s``, ``o`` for :meth:`backward`. Returns ``o``, ``(B, n_out)``."""
         self.o_prev = o_prev
-        self.s = o_prev @ self.W + self.b
-        self.o = self.activation.forward(self.s)
+        self.s, self.o = self.outputs(o_prev)
         return self.o
+
+    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r"""Backpropagate :math:`\partial E/\partial o^l` ``(B, n_out)`` through the layer,
+        after :meth:`forward`.
+
+        :math:`\delta^l = \partial E/\partial s^l` is the activation's vector-Jacobian
+        product of ``grad_o`` (:math:`\partial E/\partial o \odot f'(s)` for an
+        elementwise :math:`f`; with ``grad_o`` :math:`= \delta^{l+1} (W^{l+1})^\top` this is
+        the recursion, eq:rd-recursion), then :meth:`backward_delta`. Stores ``delta``,
+        ``dW``, ``db``; returns :math:`\partial E/\partial o^{l-1}` ``(B, n_in)``, or
+        ``None`` with ``below=False``.
+        """
+        delta = self.activation.backward(self.s, self.o, grad_o)  # eq:rd-recursion
+        return self.backward_delta(delta, below)
+
+    def backward_delta(self, delta: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r"""Store :math:`\delta^l` ``(B, n_out)`` and the layer's gradients; return
+        :math:`\partial E/\partial o^{l-1} = \delta^l (W^l)^\top` ``(B, n_in)``.
+
+        :math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l` ``(n_in, n_out)`` and
+        :math:`\partial E/\partial b^l = \sum_n \delta^l_n` ``(n_out,)``
+        (eq:rd-gradients). The output layer starts here, from the pair's
+        :math:`\delta^L`. With ``below=False`` (layer 1, whose input is the data) the
+        product for the layer below is skipped and ``None`` returned.
+        """
+        self.delta = delta
+        self.dW = self.o_prev.T @ delta  # eq:rd-gradients
+        self.db = delta.sum(axis=0)  # eq:rd-gradients
+        return delta @ self.W.T if below else None  # eq:rd-recursion, dE/do^{l-1}
 
     def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         """Raise ``TypeError``/``ValueError`` unless ``W`` and ``b`` are finite arrays of the

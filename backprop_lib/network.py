@@ -6,7 +6,7 @@ Conventions (the book's): rows are samples; layer :math:`l = 1, \dots, L` is ``l
 
 .. math::
 
-    \delta^L &= \partial E / \partial s^L \quad\text{(see } \texttt{pairs.output\_delta}),\\
+    \delta^L &= \partial E / \partial s^L \quad\text{(the output pair, } \texttt{net.pair.delta}),\\
     \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'^{\,l}(s^{l})
         \quad\text{(a vector-Jacobian product for softmax)},\\
     \partial E/\partial W^l &= (o^{l-1})^\top \delta^l, \qquad
@@ -41,7 +41,7 @@ from ._validate import (
 from .activations import get_activation
 from .layers import Dense
 from .losses import Loss, get_loss
-from .pairs import check_pair, is_fused, output_delta, output_loss
+from .pairs import Pair, check_pair, pair_of
 
 #: :meth:`Network.fit` calls training diverged when the loss of an epoch exceeds this many
 #: times ``max(1, initial loss)``: a cross-entropy of 1e4 per sample means log-probabilities
@@ -128,6 +128,9 @@ class Network:
         The loss object (``loss`` is the method :meth:`loss`).
     dtype : numpy.dtype
         float64 or float32, the dtype of every layer.
+    pair : Pair
+        The output activation with the loss (:func:`~backprop_lib.pairs.pair_of`): computes
+        :math:`E` and :math:`\delta^L`.
     fused : bool
         True for softmax + cross_entropy and sigmoid + binary_cross_entropy, whose output
         delta is :math:`(o - t)/B`.
@@ -167,6 +170,7 @@ class Network:
         self.layers: list[Dense] = list(layers)
         self.loss_fn: Loss = loss_fn
         self.dtype: np.dtype = layers[0].dtype
+        self.pair: Pair = pair_of(layers[-1].activation, loss_fn)
 
     @classmethod
     def from_sizes(
@@ -221,7 +225,7 @@ class Network:
     def fused(self) -> bool:
         """Whether the output delta is the fused :math:`(o - t)/B` (see
         :func:`~backprop_lib.pairs.is_fused`)."""
-        return is_fused(self.layers[-1].activation, self.loss_fn)
+        return self.pair.fused
 
     @property
     def n_parameters(self) -> int:
@@ -289,15 +293,15 @@ class Network:
         ``o_prev``, ``s``, ``o``."""
         o = X
         for layer in self.layers:
-            o = layer.forward(o)  # s^l = o^{l-1} W^l + b^l,  o^l = f^l(s^l)
+            o = layer.forward(o)  # eq:nt-forward
         return o
 
     def _outputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(s^L, o^L)`` for ``X``, without storing anything in the layers."""
+        """``(s^L, o^L)`` for ``X``, without storing anything in the layers (the same
+        computation as :meth:`_forward`: :meth:`Dense.outputs <backprop_lib.Dense.outputs>`)."""
         o = X
         for layer in self.layers:
-            s = o @ layer.W + layer.b
-            o = layer.activation.forward(s)
+            s, o = layer.outputs(o)  # eq:nt-forward
         return s, o
 
     def loss(self, X, T) -> float:
@@ -321,10 +325,12 @@ class Network:
         return self._output_loss(s, o, T)
 
     def _output_loss(self, s: np.ndarray, o: np.ndarray, T: np.ndarray) -> float:
-        """:func:`~backprop_lib.pairs.output_loss` of the output layer, ``inf`` where it
-        overflows (the callers report it with their own context)."""
+        """The output pair's :math:`E` (:meth:`Pair.loss <backprop_lib.pairs.Pair.loss>`),
+        ``inf`` where it overflows (the callers report it with their own context). After
+        :meth:`_backward`, ``self._output_loss(last.s, last.o, T)`` is the batch's loss at
+        the weights before the step, from the stored outputs: no second forward pass."""
         try:
-            return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
+            return self.pair.loss(s, o, T)
         except FloatingPointError:
             return np.inf
 
@@ -372,19 +378,16 @@ class Network:
         return [(layer.dW, layer.db) for layer in self.layers]
 
     def _backward(self, X: np.ndarray, T: np.ndarray) -> None:
-        r"""Backpropagation on checked data. ``layers[i]`` is the book's layer
-        :math:`l = i + 1`."""
+        r"""Backpropagation on checked data: the forward pass, :math:`\delta^L` from the
+        output pair, then layer by layer down to layer 1 (:meth:`Dense.backward
+        <backprop_lib.Dense.backward>`), each layer storing ``delta``, ``dW``, ``db``.
+        ``layers[i]`` is the book's layer :math:`l = i + 1`."""
         self._forward(X)
-        layers = self.layers
-        last = layers[-1]
-        last.delta = output_delta(last.activation, self.loss_fn, last.s, last.o, T)  # δ^L
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            layer.dW = layer.o_prev.T @ layer.delta  # ∂E/∂W^l = (o^{l-1})ᵀ δ^l
-            layer.db = layer.delta.sum(axis=0)  # ∂E/∂b^l = Σ_n δ^l_n
-            if i > 0:  # δ^{l-1} = (δ^l (W^l)ᵀ) ⊙ f'(s^{l-1}), a vector-Jacobian product
-                prev = layers[i - 1]
-                prev.delta = prev.activation.backward(prev.s, prev.o, layer.delta @ layer.W.T)
+        *hidden, last = self.layers
+        delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
+        grad_o = last.backward_delta(delta_L, below=bool(hidden))  # eq:rd-gradients
+        for i in range(len(hidden) - 1, -1, -1):  # eq:rd-recursion, l = L-1, ..., 1
+            grad_o = hidden[i].backward(grad_o, below=i > 0)
 
     def step(self, lr) -> None:
         r"""One step of gradient descent on the stored gradients:
@@ -425,7 +428,7 @@ class Network:
         amount to subtract from it, computed, not applied."""
         updates = []
         for layer in self.layers:
-            updates.append((layer.W, lr * layer.dW))
+            updates.append((layer.W, lr * layer.dW))  # eq:td-update
             updates.append((layer.b, lr * layer.db))
         return updates
 
