@@ -19,10 +19,11 @@ from ._validate import (
     as_real_array,
     check_dtype,
     check_finite,
-    check_positive_int,
+    check_layer_arguments,
+    check_layer_parameters,
     describe,
 )
-from .activations import Activation, ReLU, Softmax, get_activation
+from .activations import Activation, ReLU
 
 
 class Dense:
@@ -60,9 +61,8 @@ class Dense:
     """
 
     def __init__(self, n_in, n_out, activation="sigmoid", rng=None, dtype=np.float64):
-        where = "Dense"
-        n_in, n_out, activation, dtype = self.check_arguments(n_in, n_out, activation, dtype)
-        rng = as_generator(rng, "rng", where)
+        n_in, n_out, activation, dtype = check_layer_arguments(n_in, n_out, activation, dtype)
+        rng = as_generator(rng, "rng", "Dense")
         self.n_in, self.n_out = n_in, n_out
         self.activation: Activation = activation
         self.dtype = dtype
@@ -79,18 +79,8 @@ class Dense:
     @staticmethod
     def check_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
         """``(n_in, n_out, activation, dtype)`` checked and resolved, or the error
-        :class:`Dense` raises for them; draws nothing (so a caller building several layers
-        can check them all before the first draw)."""
-        n_in = check_positive_int(n_in, "n_in", where)
-        n_out = check_positive_int(n_out, "n_out", where)
-        activation = get_activation(activation)
-        dtype = check_dtype(dtype, "dtype", where)
-        if isinstance(activation, Softmax) and n_out == 1:
-            raise ValueError(
-                f"{where}: a softmax over n_out = 1 unit always outputs 1 (its gradient is "
-                f"0); use n_out >= 2, or a sigmoid for a single output."
-            )
-        return n_in, n_out, activation, dtype
+        :class:`Dense` raises for them; draws nothing (:func:`_validate.check_layer_arguments`)."""
+        return check_layer_arguments(n_in, n_out, activation, dtype, where)
 
     @classmethod
     def from_arrays(cls, W, b, activation="sigmoid") -> Dense:
@@ -171,32 +161,9 @@ class Dense:
     def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         """Raise ``TypeError``/``ValueError`` unless ``W`` and ``b`` are finite arrays of the
         layer's shape and dtype (they may have been replaced by hand), and, with
-        ``writable``, arrays that can be updated in place."""
-        for name, shape in (("W", (self.n_in, self.n_out)), ("b", (self.n_out,))):
-            value = getattr(self, name)
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
-                    f"dtype {self.dtype}; got {describe(value)}."
-                )
-            if value.shape != shape:
-                raise ValueError(
-                    f"{where}: {label}.{name} must have shape {shape} (the layer is "
-                    f"Dense({self.n_in}, {self.n_out})); got shape {value.shape}."
-                )
-            if value.dtype != self.dtype:
-                raise TypeError(
-                    f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
-                    f"in {self.dtype}; assign {name}.astype(np.{self.dtype}) instead."
-                )
-            if not np.isfinite(value).all():
-                raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
-            if writable and not value.flags.writeable:
-                raise ValueError(
-                    f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
-                    f"gradient descent cannot update it in place; assign a writable copy, "
-                    f"{label}.{name} = {label}.{name}.copy()."
-                )
+        ``writable``, arrays that can be updated in place
+        (:func:`_validate.check_layer_parameters`)."""
+        check_layer_parameters(self, where, label, writable)
 
     @property
     def n_parameters(self) -> int:

@@ -34,11 +34,14 @@ from ._validate import (
     as_generator,
     as_real_array,
     check_dtype,
+    check_layer_arguments,
+    check_layers,
+    check_network_sizes,
     check_positive_float,
     check_positive_int,
+    check_stored_gradients,
     describe,
 )
-from .activations import get_activation
 from .layers import Dense
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
@@ -137,34 +140,7 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
-        where = "Network"
-        if isinstance(layers, Dense):
-            layers = [layers]
-        if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-            raise TypeError(
-                f"{where}: layers must be a non-empty list of Dense layers; got "
-                f"{describe(layers)}."
-            )
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Dense):
-                raise TypeError(
-                    f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}."
-                )
-        for i in range(1, len(layers)):
-            if layers[i].n_in != layers[i - 1].n_out:
-                raise ValueError(
-                    f"{where}: consecutive layers must chain, layers[{i}].n_in == "
-                    f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
-                    f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
-                    f"n_in = {layers[i].n_in}."
-                )
-            if layers[i].dtype != layers[0].dtype:
-                raise TypeError(
-                    f"{where}: all layers must share one dtype; layers[0] is "
-                    f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
-                )
-        if len({id(layer) for layer in layers}) != len(layers):
-            raise ValueError(f"{where}: the same Dense object appears twice in layers.")
+        layers = check_layers(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
         self.layers: list[Dense] = list(layers)
@@ -183,30 +159,14 @@ class Network:
         ``rng`` (Generator, int seed or None) draws every layer's weights in order.
         """
         where = "Network.from_sizes"
-        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
-            sizes = sizes.tolist()
-        if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-            raise ValueError(
-                f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
-                f"sizes; got {describe(sizes)}."
-            )
-        sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
-        n_layers = len(sizes) - 1
-        if isinstance(activations, str) or not isinstance(activations, Sequence):
-            activations = [activations] * n_layers
-        if len(activations) != n_layers:
-            raise ValueError(
-                f"{where}: activations must be one name or one per layer ({n_layers} for "
-                f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
-            )
-        activations = [get_activation(a) for a in activations]
+        sizes, activations = check_network_sizes(sizes, activations, where)
         loss_fn = get_loss(loss)
         check_pair(activations[-1], loss_fn)
         dtype = check_dtype(dtype, "dtype", where)
         for i, (n_in, n_out, activation) in enumerate(
             zip(sizes[:-1], sizes[1:], activations, strict=True)
         ):  # every layer checked before the first draw from rng
-            Dense.check_arguments(n_in, n_out, activation, dtype, f"{where}: layer {i + 1}")
+            check_layer_arguments(n_in, n_out, activation, dtype, f"{where}: layer {i + 1}")
         rng = as_generator(rng, "rng", where)
         layers = [
             Dense(n_in, n_out, activation, rng=rng, dtype=dtype)
@@ -397,20 +357,7 @@ class Network:
         Call :meth:`backward` first. ``lr`` (:math:`\eta`) must be a positive finite number.
         """
         lr = check_positive_float(lr, "lr", "Network.step")
-        for i, layer in enumerate(self.layers):
-            layer.check_parameters("Network.step", f"layers[{i}]", writable=True)
-            for name, shape in (("dW", layer.W.shape), ("db", layer.b.shape)):
-                gradient = getattr(layer, name)
-                if gradient is None:
-                    raise RuntimeError(
-                        f"Network.step: layers[{i}] has no stored gradients; call "
-                        f"backward(X, T) before step(lr)."
-                    )
-                if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
-                    raise ValueError(
-                        f"Network.step: layers[{i}].{name} must be an array of shape {shape} "
-                        f"(from backward(X, T)); got {describe(gradient)}."
-                    )
+        check_stored_gradients(self.layers, "Network.step")
         with np.errstate(all="ignore"):
             updates = self._updates(lr)
             for i, layer in enumerate(self.layers):
