@@ -246,3 +246,137 @@ def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.n
                     f"network's dtype {dtype} (largest {limit:.4g})."
                 )
     return array.astype(dtype, copy=False)
+
+
+# -- layers and networks: the checks of Dense, Network.__init__, from_sizes and step ---------
+
+
+def check_layer_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
+    """``(n_in, n_out, activation, dtype)`` of a :class:`~backprop_lib.Dense` checked and
+    resolved (``activation`` to its object), or the error the layer raises for them; draws
+    nothing (so a caller building several layers can check them all before the first draw)."""
+    from .activations import Softmax, get_activation
+
+    n_in = check_positive_int(n_in, "n_in", where)
+    n_out = check_positive_int(n_out, "n_out", where)
+    activation = get_activation(activation)
+    dtype = check_dtype(dtype, "dtype", where)
+    if isinstance(activation, Softmax) and n_out == 1:
+        raise ValueError(
+            f"{where}: a softmax over n_out = 1 unit always outputs 1 (its gradient is "
+            f"0); use n_out >= 2, or a sigmoid for a single output."
+        )
+    return n_in, n_out, activation, dtype
+
+
+def check_layer_parameters(layer, where: str, label: str, writable: bool = False) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``layer.W`` and ``layer.b`` are finite arrays
+    of the layer's shape and dtype (they may have been replaced by hand), and, with
+    ``writable``, arrays that can be updated in place."""
+    for name, shape in (("W", (layer.n_in, layer.n_out)), ("b", (layer.n_out,))):
+        value = getattr(layer, name)
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
+                f"dtype {layer.dtype}; got {describe(value)}."
+            )
+        if value.shape != shape:
+            raise ValueError(
+                f"{where}: {label}.{name} must have shape {shape} (the layer is "
+                f"Dense({layer.n_in}, {layer.n_out})); got shape {value.shape}."
+            )
+        if value.dtype != layer.dtype:
+            raise TypeError(
+                f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
+                f"in {layer.dtype}; assign {name}.astype(np.{layer.dtype}) instead."
+            )
+        if not np.isfinite(value).all():
+            raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
+        if writable and not value.flags.writeable:
+            raise ValueError(
+                f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
+                f"gradient descent cannot update it in place; assign a writable copy, "
+                f"{label}.{name} = {label}.{name}.copy()."
+            )
+
+
+def check_layers(layers, where: str = "Network") -> list:
+    """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
+    consecutive sizes chain, all share one dtype and no layer appears twice."""
+    from collections.abc import Sequence
+
+    from .layers import Dense
+
+    if isinstance(layers, Dense):
+        layers = [layers]
+    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
+        raise TypeError(
+            f"{where}: layers must be a non-empty list of Dense layers; got "
+            f"{describe(layers)}."
+        )
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Dense):
+            raise TypeError(
+                f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}."
+            )
+    for i in range(1, len(layers)):
+        if layers[i].n_in != layers[i - 1].n_out:
+            raise ValueError(
+                f"{where}: consecutive layers must chain, layers[{i}].n_in == "
+                f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
+                f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
+                f"n_in = {layers[i].n_in}."
+            )
+        if layers[i].dtype != layers[0].dtype:
+            raise TypeError(
+                f"{where}: all layers must share one dtype; layers[0] is "
+                f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
+            )
+    if len({id(layer) for layer in layers}) != len(layers):
+        raise ValueError(f"{where}: the same Dense object appears twice in layers.")
+    return list(layers)
+
+
+def check_network_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
+    """``sizes = [n_0, ..., n_L]`` as ints and ``activations`` (one name or one per layer)
+    as ``L`` Activation objects, or the error naming what is wrong."""
+    from collections.abc import Sequence
+
+    from .activations import get_activation
+
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+        sizes = sizes.tolist()
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+        raise ValueError(
+            f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
+            f"sizes; got {describe(sizes)}."
+        )
+    sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
+    n_layers = len(sizes) - 1
+    if isinstance(activations, str) or not isinstance(activations, Sequence):
+        activations = [activations] * n_layers
+    if len(activations) != n_layers:
+        raise ValueError(
+            f"{where}: activations must be one name or one per layer ({n_layers} for "
+            f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
+        )
+    return sizes, [get_activation(a) for a in activations]
+
+
+def check_stored_gradients(layers, where: str) -> None:
+    """Raise unless every layer holds writable, finite parameters and the ``dW``, ``db`` of
+    a backward pass, of the parameters' shapes (what a gradient step needs)."""
+    for i, layer in enumerate(layers):
+        check_layer_parameters(layer, where, f"layers[{i}]", writable=True)
+        for name, shape in (("dW", layer.W.shape), ("db", layer.b.shape)):
+            gradient = getattr(layer, name)
+            if gradient is None:
+                raise RuntimeError(
+                    f"{where}: layers[{i}] has no stored gradients; call "
+                    f"backward(X, T) before step(lr)."
+                )
+            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
+                raise ValueError(
+                    f"{where}: layers[{i}].{name} must be an array of shape {shape} "
+                    f"(from backward(X, T)); got {describe(gradient)}."
+                )

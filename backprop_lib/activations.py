@@ -149,7 +149,7 @@ class Sigmoid(Activation):
         """
         s = _checked(s, "Sigmoid.forward")
         e = np.exp(-np.abs(s))
-        return np.where(s >= 0, 1.0, e) / (1.0 + e)
+        return np.where(s >= 0, 1.0, e) / (1.0 + e)  # eq:ff-sigmoid
 
     def derivative(self, s):
         r""":math:`\sigma'(s) = \sigma(s)\,(1 - \sigma(s)) = \dfrac{e}{(1 + e)^2}`,
@@ -167,7 +167,7 @@ class Sigmoid(Activation):
         is below :math:`2 \cdot 10^{-16}`.
         """
         s, o, dE_do = _checked_backward(s, o, dE_do, "Sigmoid.backward")
-        return dE_do * o * (1.0 - o)
+        return dE_do * o * (1.0 - o)  # eq:pairs-elementwise, f' = o(1 - o)
 
 
 class Tanh(Activation):
@@ -193,7 +193,7 @@ class Tanh(Activation):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot (1 - o^2)`, using
         :math:`\tanh'(s) = 1 - o^2` from the stored outputs."""
         s, o, dE_do = _checked_backward(s, o, dE_do, "Tanh.backward")
-        return dE_do * (1.0 - o * o)
+        return dE_do * (1.0 - o * o)  # eq:pairs-elementwise, f' = 1 - o^2
 
 
 class ReLU(Activation):
@@ -216,7 +216,7 @@ class ReLU(Activation):
     def backward(self, s, o, dE_do):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot [s > 0]`."""
         s, o, dE_do = _checked_backward(s, o, dE_do, "ReLU.backward")
-        return np.where(s > 0, dE_do, 0.0)
+        return np.where(s > 0, dE_do, 0.0)  # eq:pairs-elementwise, f' = [s > 0]
 
 
 class Linear(Activation):
@@ -262,7 +262,7 @@ class Softmax(Activation):
         """
         s = _checked(s, "Softmax.forward")
         e = np.exp(s - s.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
+        return e / e.sum(axis=-1, keepdims=True)  # eq:ff-softmax, shifted (eq:ff-shift)
 
     def derivative(self, s):
         """Softmax has no elementwise derivative: refused with the alternatives."""
@@ -281,6 +281,7 @@ class Softmax(Activation):
         s = _checked(s, "Softmax.jacobian")
         o = self.forward(s)
         column = o[..., :, None]
+        # eq:pairs-softmax-jacobian: J = diag(o) - o^T o, row by row
         return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
     def backward(self, s, o, dE_do):
@@ -292,7 +293,7 @@ class Softmax(Activation):
         the ``(B, n, n)`` Jacobian: two elementwise products and a row sum.
         """
         s, o, dE_do = _checked_backward(s, o, dE_do, "Softmax.backward")
-        return o * (dE_do - np.sum(dE_do * o, axis=-1, keepdims=True))
+        return o * (dE_do - np.sum(dE_do * o, axis=-1, keepdims=True))  # eq:pairs-chain
 
 
 #: The activations by name, one shared (stateless) instance each.

@@ -1,27 +1,25 @@
 r"""Backpropagation with one typical mistake each: a teaching module.
 
-Each class here is a :class:`~backprop_lib.Network` whose backward pass has **one** wrong line.
-The forward pass, the loss, :meth:`~backprop_lib.Network.step` and
-:meth:`~backprop_lib.Network.fit` are the library's, so a buggy network trains like any other
-and :func:`~backprop_lib.gradient_check` (which calls the network's own backward pass) checks
-it. The chapter *Numeric vs analytic gradients* trains every one of them next to the correct
-network and shows the gradient check catching each.
-
-``import backprop_lib`` does not import this module; import it as ``backprop_lib.bugs``.
-
-:class:`CorrectNetwork` is :meth:`Network._backward <backprop_lib.Network.backward>` written
-with one method per line of the recursion, so that a bug replaces exactly one line:
+Each bug replaces **one** piece of the library's backward pass and reuses the rest: the one
+recursion of :meth:`Network._backward <backprop_lib.Network.backward>`, the forward pass, the
+loss, :meth:`~backprop_lib.Network.step` and :meth:`~backprop_lib.Network.fit`. So a buggy
+network trains like any other and :func:`~backprop_lib.gradient_check` (which calls the
+network's own backward pass) checks it. The pieces a bug can replace:
 
 .. math::
 
-    \delta^L &= \partial E/\partial s^L                 && \texttt{\_output\_delta}\\
-    \partial E/\partial W^l &= (o^{l-1})^\top \delta^l     && \texttt{\_weight\_gradient}\\
-    \partial E/\partial b^l &= \textstyle\sum_n \delta^l_n && \texttt{\_bias\_gradient}\\
-    \delta^{l-1} &= (\delta^l (W^l)^\top) \odot f'(s^{l-1}) && \texttt{\_delta\_below}
+    \delta^L &= \partial E/\partial s^L         && \texttt{Pair.delta}\\
+    \partial E/\partial W^l = (o^{l-1})^\top \delta^l,\ \partial E/\partial b^l
+        &= \textstyle\sum_n \delta^l_n,\ \delta^l (W^l)^\top && \texttt{Dense.backward\_delta}\\
+    \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^{l}) && \texttt{Dense.backward}
 
-Its gradients equal the library's bit for bit (the tests check this). :data:`BUGS` lists the
-buggy variants by name, each with a one-line description and whether its loss still falls
-on the demo problem (:func:`demo_problem`, :data:`DEMO`).
+A buggy layer is a :class:`~backprop_lib.Dense` subclass, a buggy output delta a
+:class:`~backprop_lib.pairs.Pair` subclass; :func:`with_bug` builds a network from them.
+Without a bug, its gradients equal the library's bit for bit (the tests check this).
+:data:`BUGS` lists the bugs by name, each with a one-line description and whether its loss
+still falls on the demo problem (:func:`demo_problem`, :data:`DEMO`).
+
+``import backprop_lib`` does not import this module; import it as ``backprop_lib.bugs``.
 
 Example::
 
@@ -36,7 +34,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,7 +42,7 @@ from ._validate import as_generator, describe, lookup_name
 from .activations import Softmax
 from .layers import Dense
 from .network import History, Network
-from .pairs import output_delta
+from .pairs import Pair, pair_of
 
 __all__ = [
     "BUGS",
@@ -53,7 +50,7 @@ __all__ = [
     "BatchSum",
     "BiasMean",
     "Bug",
-    "CorrectNetwork",
+    "BuggyPair",
     "DemoSettings",
     "DerivativeAtOutput",
     "DiagonalSoftmax",
@@ -66,205 +63,197 @@ __all__ = [
 ]
 
 
-class CorrectNetwork(Network):
-    r"""The library's backward pass, one method per line (:mod:`backprop_lib.bugs`).
-
-    ``layers[i]`` is the book's layer :math:`l = i + 1`; every method returns what
-    :meth:`_backward` stores. Subclasses override exactly one method.
-    """
-
-    def _backward(self, X: np.ndarray, T: np.ndarray) -> None:
-        r"""Forward pass, then :math:`\delta^L`, then for :math:`l = L, \dots, 1`:
-        :math:`\partial E/\partial W^l`, :math:`\partial E/\partial b^l` and
-        :math:`\delta^{l-1}`."""
-        self._forward(X)
-        layers = self.layers
-        last = layers[-1]
-        last.delta = self._output_delta(last, T)
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            layer.dW = self._weight_gradient(layer)
-            layer.db = self._bias_gradient(layer)
-            if i > 0:
-                layers[i - 1].delta = self._delta_below(layers[i - 1], layer)
-
-    def _output_delta(self, last: Dense, T: np.ndarray) -> np.ndarray:
-        r""":math:`\delta^L = \partial E/\partial s^L`, shape ``(B, n_L)``; includes the
-        :math:`1/B` of the batch mean (e.g. :math:`(o - t)/B` for softmax + cross-entropy)."""
-        return output_delta(last.activation, self.loss_fn, last.s, last.o, T)
-
-    def _weight_gradient(self, layer: Dense) -> np.ndarray:
-        r""":math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l`, shape
-        ``(n_{l-1}, n_l)``."""
-        return layer.o_prev.T @ layer.delta
-
-    def _bias_gradient(self, layer: Dense) -> np.ndarray:
-        r""":math:`\partial E/\partial b^l = \sum_n \delta^l_n`, shape ``(n_l,)``."""
-        return layer.delta.sum(axis=0)
-
-    def _delta_below(self, prev: Dense, layer: Dense) -> np.ndarray:
-        r""":math:`\delta^{l-1} = (\delta^l (W^l)^\top) \odot f'(s^{l-1})` (a vector-Jacobian
-        product for softmax), shape ``(B, n_{l-1})``; ``prev`` is layer :math:`l-1`,
-        ``layer`` is layer :math:`l`."""
-        return prev.activation.backward(prev.s, prev.o, layer.delta @ layer.W.T)
+# -- buggy layers: Dense with one line of its backward pass wrong -----------------------------
 
 
-class MissingDerivative(CorrectNetwork):
+class MissingDerivative(Dense):
     r"""Bug: the recursion forgets the activation's derivative,
-    :math:`\delta^{l-1} = \delta^l (W^l)^\top` instead of
-    :math:`(\delta^l (W^l)^\top) \odot f'(s^{l-1})`."""
+    :math:`\delta^l = \delta^{l+1} (W^{l+1})^\top` instead of
+    :math:`(\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)`."""
 
-    def _delta_below(self, prev, layer):
-        return layer.delta @ layer.W.T  # BUG: no ⊙ f'(s^{l-1})
+    def backward(self, grad_o, below=True):
+        return self.backward_delta(grad_o, below)  # BUG: no ⊙ f'(s^l)
 
 
-class MissingTranspose(CorrectNetwork):
-    r"""Bug: the recursion uses :math:`W^l` where :math:`(W^l)^\top` belongs,
-    :math:`\delta^{l-1} = (\delta^l W^l) \odot f'(s^{l-1})`.
+class DerivativeAtOutput(Dense):
+    r"""Bug: the derivative evaluated at the layer's output instead of its pre-activation,
+    :math:`f'(o^l)` instead of :math:`f'(s^l)` (for the sigmoid:
+    :math:`\sigma'(o) = \sigma(o)(1 - \sigma(o))` instead of :math:`o(1 - o)`). Hidden layers
+    must be elementwise."""
+
+    def backward(self, grad_o, below=True):
+        delta = grad_o * self.activation.derivative(self.o)  # BUG: f'(o), not f'(s)
+        return self.backward_delta(delta, below)
+
+
+class MissingTranspose(Dense):
+    r"""Bug: the product for the layer below uses :math:`W^l` where :math:`(W^l)^\top`
+    belongs, :math:`\delta^{l-1} = (\delta^l W^l) \odot f'(s^{l-1})`.
 
     The product has the right shape only when :math:`W^l` is square, so every layer above the
-    first must have as many units as the layer below it (checked when the network is built);
-    with other sizes the bug would stop the program instead of training quietly.
+    first must have as many units as the layer below it (checked by :func:`with_bug`); with
+    other sizes the bug would stop the program instead of training quietly.
     """
 
-    def __init__(self, layers, loss="cross_entropy"):
-        super().__init__(layers, loss)
-        for i, layer in enumerate(self.layers[1:], start=1):
-            if layer.n_in != layer.n_out:
-                raise ValueError(
-                    f"MissingTranspose: delta @ W has the shape of delta @ W.T only for a "
-                    f"square W, so layers[{i}] must have n_in == n_out; got {layer!r}. Use "
-                    f"sizes like [n_0, h, h, ..., h]."
-                )
-
-    def _delta_below(self, prev, layer):
-        return prev.activation.backward(prev.s, prev.o, layer.delta @ layer.W)  # BUG: W, not W.T
+    def backward_delta(self, delta, below=True):
+        super().backward_delta(delta, below=False)  # delta, dW, db as the library's
+        return delta @ self.W if below else None  # BUG: W, not W.T
 
 
-class WrongSign(CorrectNetwork):
+class BiasMean(Dense):
+    r"""Bug: the bias gradient is the **mean** of the deltas over the batch,
+    :math:`\frac1B \sum_n \delta^l_n`, though :math:`\delta^l` already holds the :math:`1/B`
+    of the loss: every bias gradient is :math:`B` times too small (weights are right)."""
+
+    def backward_delta(self, delta, below=True):
+        grad_o = super().backward_delta(delta, below)  # delta, dW, as the library's
+        self.db = delta.mean(axis=0)  # BUG: mean, not sum
+        return grad_o
+
+
+# -- buggy output deltas: a Pair with a wrong delta ------------------------------------------
+
+
+class BuggyPair(Pair):
+    r"""A pair whose :meth:`delta` a subclass gets wrong; ``correct`` is the library's pair
+    for the same activation and loss, which computes the loss :math:`E` unchanged."""
+
+    def __init__(self, activation, loss_fn):
+        super().__init__(activation, loss_fn)
+        self.correct: Pair = pair_of(activation, loss_fn)
+
+    def loss(self, s, o, t):
+        return self.correct.loss(s, o, t)
+
+
+class WrongSign(BuggyPair):
     r"""Bug: the output delta has the wrong sign, e.g. :math:`(t - o)/B` instead of
     :math:`(o - t)/B`: the error :math:`e = t - o` used as the delta, or the minus of
     :math:`S = -2Ae` dropped. Every gradient flips sign, so training climbs the loss."""
 
-    def _output_delta(self, last, T):
-        return -output_delta(last.activation, self.loss_fn, last.s, last.o, T)  # BUG: sign
+    def delta(self, s, o, t):
+        return -self.correct.delta(s, o, t)  # BUG: sign
 
 
-class BatchSum(CorrectNetwork):
+class BatchSum(BuggyPair):
     r"""Bug: the output delta of the batch **sum** of the per-sample losses, not of their mean
     (the :math:`1/B` forgotten, e.g. :math:`o - t` instead of :math:`(o - t)/B`). Every
     gradient is :math:`B` times too large, which acts like a learning rate :math:`B` times too
     large. With one sample (:math:`B = 1`) the bug is invisible."""
 
-    def _output_delta(self, last, T):
-        return len(T) * output_delta(last.activation, self.loss_fn, last.s, last.o, T)  # BUG
+    def delta(self, s, o, t):
+        return len(t) * self.correct.delta(s, o, t)  # BUG: sum, not mean
 
 
-class DiagonalSoftmax(CorrectNetwork):
+class DiagonalSoftmax(BuggyPair):
     r"""Bug: the softmax treated as an elementwise activation with
     :math:`f'(s_i) = o_i (1 - o_i)`, the diagonal of its Jacobian
     :math:`J_{ij} = o_i(\mathbb{1}[i = j] - o_j)`; the off-diagonal :math:`-o_i o_j` are lost:
     :math:`\delta^L = \partial E/\partial o \odot o (1 - o)`.
 
-    The output layer must be a softmax (checked when the network is built).
+    The output layer must be a softmax (checked by :func:`with_bug`).
     """
 
-    def __init__(self, layers, loss="cross_entropy"):
-        super().__init__(layers, loss)
-        if not isinstance(self.layers[-1].activation, Softmax):
-            raise ValueError(
-                f"DiagonalSoftmax: the bug is in the softmax's Jacobian, so the output layer "
-                f"must be a softmax; got {self.layers[-1]!r}."
-            )
-
-    def _output_delta(self, last, T):
-        return self.loss_fn.gradient(last.o, T) * last.o * (1.0 - last.o)  # BUG: diagonal only
-
-
-class BiasMean(CorrectNetwork):
-    r"""Bug: the bias gradient is the **mean** of the deltas over the batch,
-    :math:`\frac1B \sum_n \delta^l_n`, though :math:`\delta^l` already holds the :math:`1/B`
-    of the loss: every bias gradient is :math:`B` times too small (weights are right)."""
-
-    def _bias_gradient(self, layer):
-        return layer.delta.mean(axis=0)  # BUG: mean, not sum
-
-
-class DerivativeAtOutput(CorrectNetwork):
-    r"""Bug: the derivative evaluated at the layer's output instead of its pre-activation,
-    :math:`f'(o^{l-1})` instead of :math:`f'(s^{l-1})` (for the sigmoid:
-    :math:`\sigma'(o) = \sigma(o)(1 - \sigma(o))` instead of :math:`o(1 - o)`). Hidden layers
-    must be elementwise."""
-
-    def _delta_below(self, prev, layer):
-        return (layer.delta @ layer.W.T) * prev.activation.derivative(prev.o)  # BUG: o, not s
+    def delta(self, s, o, t):
+        return self.loss_fn.gradient(o, t) * o * (1.0 - o)  # BUG: diagonal only
 
 
 @dataclass(frozen=True)
 class Bug:
     r"""One entry of :data:`BUGS`.
 
-    ``network`` is the buggy class; ``line`` names the line of :class:`CorrectNetwork` it
-    replaces; ``description`` says what is wrong in one line (inline maths between ``$``
-    signs, ready for Markdown); ``trains`` records whether its
-    training loss still falls on the demo problem (:func:`train_demo`: lower after
-    :data:`DEMO` ``.epochs`` epochs than at the start, like the correct network's).
+    ``piece`` is the buggy class, a :class:`~backprop_lib.Dense` or a
+    :class:`~backprop_lib.pairs.Pair` subclass; ``line`` names the method of the library's
+    piece it replaces (``"Dense.backward"``, ``"Dense.backward_delta"`` or ``"Pair.delta"``);
+    ``description`` says what is wrong in one line (inline maths between ``$`` signs, ready
+    for Markdown); ``trains`` records whether its training loss still falls on the demo
+    problem (:func:`train_demo`: lower after :data:`DEMO` ``.epochs`` epochs than at the
+    start, like the correct network's).
     """
 
     name: str
-    network: type[CorrectNetwork]
+    piece: type
     line: str
     description: str
     trains: bool
 
+    def build(self, net: Network) -> Network:
+        """A network with ``net``'s weights (copied) and loss, with this bug's piece."""
+        if issubclass(self.piece, Dense):
+            layers = [self.piece.from_arrays(la.W, la.b, la.activation) for la in net.layers]
+        else:
+            layers = [Dense.from_arrays(la.W, la.b, la.activation) for la in net.layers]
+        buggy = Network(layers, net.loss_fn)
+        if self.piece is MissingTranspose:
+            for i, layer in enumerate(buggy.layers[1:], start=1):
+                if layer.n_in != layer.n_out:
+                    raise ValueError(
+                        f"MissingTranspose: delta @ W has the shape of delta @ W.T only for "
+                        f"a square W, so layers[{i}] must have n_in == n_out; got {layer!r}. "
+                        f"Use sizes like [n_0, h, h, ..., h]."
+                    )
+        if self.piece is DiagonalSoftmax and not isinstance(
+            buggy.layers[-1].activation, Softmax
+        ):
+            raise ValueError(
+                f"DiagonalSoftmax: the bug is in the softmax's Jacobian, so the output layer "
+                f"must be a softmax; got {buggy.layers[-1]!r}."
+            )
+        if issubclass(self.piece, Pair):
+            buggy.pair = self.piece(buggy.layers[-1].activation, buggy.loss_fn)
+        return buggy
 
-#: The buggy variants by name, in the order the chapter shows them.
+
+#: The bugs by name, in the order the chapter shows them.
 BUGS: dict[str, Bug] = {
     bug.name: bug
     for bug in (
-        Bug("missing f'", MissingDerivative, "_delta_below",
+        Bug("missing f'", MissingDerivative, "Dense.backward",
             "the recursion drops the factor $f'(s^{l-1})$", True),
-        Bug("missing transpose", MissingTranspose, "_delta_below",
+        Bug("missing transpose", MissingTranspose, "Dense.backward_delta",
             "the recursion multiplies by $W^l$ instead of $(W^l)^\\top$", True),
-        Bug("wrong sign", WrongSign, "_output_delta",
+        Bug("wrong sign", WrongSign, "Pair.delta",
             "the output delta is $(t - o)/B$ instead of $(o - t)/B$", False),
-        Bug("sum, not mean", BatchSum, "_output_delta",
+        Bug("sum, not mean", BatchSum, "Pair.delta",
             "the gradient of the batch sum: $B$ times too large", True),
-        Bug("diagonal softmax", DiagonalSoftmax, "_output_delta",
+        Bug("diagonal softmax", DiagonalSoftmax, "Pair.delta",
             "the softmax Jacobian without its off-diagonal $-o_i o_j$", False),
-        Bug("bias mean", BiasMean, "_bias_gradient",
+        Bug("bias mean", BiasMean, "Dense.backward_delta",
             "the bias gradient averages the deltas: $B$ times too small", True),
-        Bug("f' of o", DerivativeAtOutput, "_delta_below",
+        Bug("f' of o", DerivativeAtOutput, "Dense.backward",
             "the derivative evaluated at $o^{l-1}$ instead of $s^{l-1}$", True),
     )
 }
 
+#: The correct network's "bug": the library's own pieces.
+_NO_BUG = Bug("no bug", Dense, "", "the library's backward pass", True)
 
-def _network_class(bug) -> type[CorrectNetwork]:
-    """The class of ``bug``: a name in :data:`BUGS`, a :class:`Bug`, a subclass of
-    :class:`CorrectNetwork`, or ``None`` for the correct network."""
+
+def _as_bug(bug) -> Bug:
+    """``bug`` as a :class:`Bug`: a name in :data:`BUGS`, a :class:`Bug`, one of the buggy
+    classes, or ``None`` for the correct network."""
     if bug is None:
-        return CorrectNetwork
+        return _NO_BUG
     if isinstance(bug, Bug):
-        return bug.network
-    if isinstance(bug, type) and issubclass(bug, CorrectNetwork):
         return bug
     if isinstance(bug, str):
-        return lookup_name(bug, BUGS, "bug").network
+        return lookup_name(bug, BUGS, "bug")
+    for entry in BUGS.values():
+        if bug is entry.piece:
+            return entry
     raise TypeError(
-        f"bug must be a name from BUGS ({', '.join(map(repr, BUGS))}), a Bug, a subclass of "
-        f"CorrectNetwork, or None for the correct network; got {describe(bug)}."
+        f"bug must be a name from BUGS ({', '.join(map(repr, BUGS))}), a Bug, one of its "
+        f"classes, or None for the correct network; got {describe(bug)}."
     )
 
 
-def with_bug(net: Network, bug) -> CorrectNetwork:
-    r"""A copy of ``net`` (the same layers, weights and loss, deep-copied) whose backward pass
-    has ``bug``: a name from :data:`BUGS`, a :class:`Bug`, a :class:`CorrectNetwork`
-    subclass, or ``None`` for :class:`CorrectNetwork` itself. ``net`` is not modified."""
+def with_bug(net: Network, bug) -> Network:
+    r"""A copy of ``net`` (the same layers, weights and loss, copied) whose backward pass
+    has ``bug``: a name from :data:`BUGS`, a :class:`Bug`, one of the buggy classes, or
+    ``None`` for the library's own pieces. ``net`` is not modified."""
     if not isinstance(net, Network):
         raise TypeError(f"with_bug: net must be a Network; got {describe(net)}.")
-    cls = _network_class(bug)
-    return cls([copy.deepcopy(layer) for layer in net.layers], net.loss_fn)
+    return _as_bug(bug).build(net)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ def _central_differences(work: Network, X, T, index: int, name: str, eps: float,
                     where,
                 )
             # divide by the step actually taken: (θ + ε) − (θ − ε) after rounding
-            gradient[entry] = (loss_plus - loss_minus) / (plus - minus)
+            gradient[entry] = (loss_plus - loss_minus) / (plus - minus)  # eq:gc-differences
     _require_finite(gradient, f"the central difference of {label}", where)
     return gradient
 
@@ -206,6 +206,7 @@ def gradient_check(net, X, T, eps=1e-6) -> float:
     for index, gradients in enumerate(analytic):
         for name, a in zip(("W", "b"), gradients, strict=True):
             n = _central_differences(work, X, T, index, name, eps, where)
+            # eq:gc-relative-error
             error = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
             worst = max(worst, float(error.max()))
     return worst

@@ -19,10 +19,11 @@ from ._validate import (
     as_real_array,
     check_dtype,
     check_finite,
-    check_positive_int,
+    check_layer_arguments,
+    check_layer_parameters,
     describe,
 )
-from .activations import Activation, ReLU, Softmax, get_activation
+from .activations import Activation, ReLU
 
 
 class Dense:
@@ -51,19 +52,17 @@ class Dense:
     o_prev, s, o : ndarray, shapes ``(B, n_in)``, ``(B, n_out)``, ``(B, n_out)``
         Stored by :meth:`forward`: the input it received, :math:`s` and :math:`o`.
     delta, dW, db : ndarray, shapes ``(B, n_out)``, ``(n_in, n_out)``, ``(n_out,)``
-        Stored by :meth:`Network.backward <backprop_lib.Network.backward>`:
+        Stored by :meth:`backward` (or :meth:`backward_delta`):
         :math:`\delta = \partial E/\partial s`, :math:`\partial E/\partial W` and
-        :math:`\partial E/\partial b`. (The backward lines of a layer live in
-        ``Network.backward``, because :math:`\delta^l` needs the layer above.)
+        :math:`\partial E/\partial b`.
 
     You may replace ``W`` and ``b`` with arrays of the same shape and dtype (e.g. a hand
     example); the network checks them before every public call.
     """
 
     def __init__(self, n_in, n_out, activation="sigmoid", rng=None, dtype=np.float64):
-        where = "Dense"
-        n_in, n_out, activation, dtype = self.check_arguments(n_in, n_out, activation, dtype)
-        rng = as_generator(rng, "rng", where)
+        n_in, n_out, activation, dtype = check_layer_arguments(n_in, n_out, activation, dtype)
+        rng = as_generator(rng, "rng", "Dense")
         self.n_in, self.n_out = n_in, n_out
         self.activation: Activation = activation
         self.dtype = dtype
@@ -80,18 +79,8 @@ class Dense:
     @staticmethod
     def check_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
         """``(n_in, n_out, activation, dtype)`` checked and resolved, or the error
-        :class:`Dense` raises for them; draws nothing (so a caller building several layers
-        can check them all before the first draw)."""
-        n_in = check_positive_int(n_in, "n_in", where)
-        n_out = check_positive_int(n_out, "n_out", where)
-        activation = get_activation(activation)
-        dtype = check_dtype(dtype, "dtype", where)
-        if isinstance(activation, Softmax) and n_out == 1:
-            raise ValueError(
-                f"{where}: a softmax over n_out = 1 unit always outputs 1 (its gradient is "
-                f"0); use n_out >= 2, or a sigmoid for a single output."
-            )
-        return n_in, n_out, activation, dtype
+        :class:`Dense` raises for them; draws nothing (:func:`_validate.check_layer_arguments`)."""
+        return check_layer_arguments(n_in, n_out, activation, dtype, where)
 
     @classmethod
     def from_arrays(cls, W, b, activation="sigmoid") -> Dense:
@@ -121,46 +110,60 @@ class Dense:
         layer.check_parameters("Dense.from_arrays", "layer")
         return layer
 
-    def forward(self, o_prev: np.ndarray) -> np.ndarray:
-        r""":math:`s = o^{l-1} W + b`, :math:`o = f(s)`; stores ``o_prev``, ``s``, ``o``.
+    # -- forward and backward, side by side ------------------------------------------------
 
-        ``o_prev`` has shape ``(B, n_in)``; returns ``o``, shape ``(B, n_out)``. No checks
-        here: :class:`~backprop_lib.Network` validates its inputs once per call.
+    def outputs(self, o_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""``(s, o)`` for ``o_prev`` ``(B, n_in)``, both ``(B, n_out)``, storing nothing.
+
+        :math:`s = o^{l-1} W + b` and :math:`o = f(s)`: the one forward computation, which
+        :meth:`forward` stores. No checks here: :class:`~backprop_lib.Network` validates
+        its inputs once per call.
         """
+        s = o_prev @ self.W + self.b  # eq:ff-preact
+        return s, self.activation.forward(s)  # eq:nt-forward
+
+    def forward(self, o_prev: np.ndarray) -> np.ndarray:
+        r""":math:`s = o^{l-1} W + b`, :math:`o = f(s)` (:meth:`outputs`); stores
+        ``o_prev``, ``s``, ``o`` for :meth:`backward`. Returns ``o``, ``(B, n_out)``."""
         self.o_prev = o_prev
-        self.s = o_prev @ self.W + self.b
-        self.o = self.activation.forward(self.s)
+        self.s, self.o = self.outputs(o_prev)
         return self.o
+
+    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r"""Backpropagate :math:`\partial E/\partial o^l` ``(B, n_out)`` through the layer,
+        after :meth:`forward`.
+
+        :math:`\delta^l = \partial E/\partial s^l` is the activation's vector-Jacobian
+        product of ``grad_o`` (:math:`\partial E/\partial o \odot f'(s)` for an
+        elementwise :math:`f`; with ``grad_o`` :math:`= \delta^{l+1} (W^{l+1})^\top` this is
+        the recursion, eq:rd-recursion), then :meth:`backward_delta`. Stores ``delta``,
+        ``dW``, ``db``; returns :math:`\partial E/\partial o^{l-1}` ``(B, n_in)``, or
+        ``None`` with ``below=False``.
+        """
+        delta = self.activation.backward(self.s, self.o, grad_o)  # eq:rd-recursion
+        return self.backward_delta(delta, below)
+
+    def backward_delta(self, delta: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r"""Store :math:`\delta^l` ``(B, n_out)`` and the layer's gradients; return
+        :math:`\partial E/\partial o^{l-1} = \delta^l (W^l)^\top` ``(B, n_in)``.
+
+        :math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l` ``(n_in, n_out)`` and
+        :math:`\partial E/\partial b^l = \sum_n \delta^l_n` ``(n_out,)``
+        (eq:rd-gradients). The output layer starts here, from the pair's
+        :math:`\delta^L`. With ``below=False`` (layer 1, whose input is the data) the
+        product for the layer below is skipped and ``None`` returned.
+        """
+        self.delta = delta
+        self.dW = self.o_prev.T @ delta  # eq:rd-gradients
+        self.db = delta.sum(axis=0)  # eq:rd-gradients
+        return delta @ self.W.T if below else None  # eq:rd-recursion, dE/do^{l-1}
 
     def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         """Raise ``TypeError``/``ValueError`` unless ``W`` and ``b`` are finite arrays of the
         layer's shape and dtype (they may have been replaced by hand), and, with
-        ``writable``, arrays that can be updated in place."""
-        for name, shape in (("W", (self.n_in, self.n_out)), ("b", (self.n_out,))):
-            value = getattr(self, name)
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
-                    f"dtype {self.dtype}; got {describe(value)}."
-                )
-            if value.shape != shape:
-                raise ValueError(
-                    f"{where}: {label}.{name} must have shape {shape} (the layer is "
-                    f"Dense({self.n_in}, {self.n_out})); got shape {value.shape}."
-                )
-            if value.dtype != self.dtype:
-                raise TypeError(
-                    f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
-                    f"in {self.dtype}; assign {name}.astype(np.{self.dtype}) instead."
-                )
-            if not np.isfinite(value).all():
-                raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
-            if writable and not value.flags.writeable:
-                raise ValueError(
-                    f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
-                    f"gradient descent cannot update it in place; assign a writable copy, "
-                    f"{label}.{name} = {label}.{name}.copy()."
-                )
+        ``writable``, arrays that can be updated in place
+        (:func:`_validate.check_layer_parameters`)."""
+        check_layer_parameters(self, where, label, writable)
 
     @property
     def n_parameters(self) -> int:

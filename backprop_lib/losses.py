@@ -115,12 +115,13 @@ class SquaredError(Loss):
         r""":math:`E = \dfrac{1}{B} \sum_n \sum_k \tfrac12 (o_{nk} - t_{nk})^2`."""
         o, t = _pair(o, t, "SquaredError.value")
         with np.errstate(all="ignore"):
-            return _finite(0.5 * np.sum((o - t) ** 2) / len(o), "SquaredError.value")
+            E = 0.5 * np.sum((o - t) ** 2) / len(o)  # eq:ll-loss
+            return _finite(E, "SquaredError.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{o_{nk} - t_{nk}}{B}`."""
         o, t = _pair(o, t, "SquaredError.gradient")
-        return (o - t) / len(o)
+        return (o - t) / len(o)  # eq:ll-half-se, before the f'(s)
 
 
 class SumSquaredError(Loss):
@@ -137,19 +138,24 @@ class SumSquaredError(Loss):
         r""":math:`E = \dfrac{1}{B} \sum_n \sum_k (t_{nk} - o_{nk})^2`."""
         o, t = _pair(o, t, "SumSquaredError.value")
         with np.errstate(all="ignore"):
-            return _finite(np.sum((t - o) ** 2) / len(o), "SumSquaredError.value")
+            E = np.sum((t - o) ** 2) / len(o)  # eq:ll-loss
+            return _finite(E, "SumSquaredError.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{-2 (t_{nk} - o_{nk})}{B}`."""
         o, t = _pair(o, t, "SumSquaredError.gradient")
-        return -2.0 * (t - o) / len(o)
+        return -2.0 * (t - o) / len(o)  # eq:ll-sse, before the f'(s)
 
 
 class BinaryCrossEntropy(Loss):
     r"""The binary cross-entropy of independent outputs,
     :math:`E = -\frac{1}{B}\sum_n \sum_k [t_{nk} \ln o_{nk} + (1 - t_{nk}) \ln(1 - o_{nk})]`.
 
-    Defined for outputs in :math:`(0, 1)` and targets in :math:`[0, 1]`.
+    Defined for outputs in :math:`(0, 1)` and targets in :math:`[0, 1]`. After a sigmoid
+    or a softmax, a :class:`~backprop_lib.Network` computes this :math:`E` from :math:`s`
+    instead (:class:`~backprop_lib.pairs.SigmoidBinaryCrossEntropy`,
+    :class:`~backprop_lib.pairs.SoftmaxBinaryCrossEntropy`): the same value, finite where
+    :math:`o` rounds to 0 or 1.
     """
 
     name = "binary_cross_entropy"
@@ -161,7 +167,7 @@ class BinaryCrossEntropy(Loss):
         o, t = _pair(o, t, "BinaryCrossEntropy.value")
         self._check_domain(o, "BinaryCrossEntropy.value")
         with np.errstate(all="ignore"):
-            E = -np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o)
+            E = -np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o)  # eq:ll-loss
         return _finite(E, "BinaryCrossEntropy.value")
 
     def gradient(self, o, t):
@@ -170,7 +176,7 @@ class BinaryCrossEntropy(Loss):
         = \dfrac{o - t}{B\, o\,(1 - o)}`."""
         o, t = _pair(o, t, "BinaryCrossEntropy.gradient")
         self._check_domain(o, "BinaryCrossEntropy.gradient")
-        return (o - t) / (o * (1.0 - o)) / len(o)
+        return (o - t) / (o * (1.0 - o)) / len(o)  # eq:pairs-bce-derivative
 
     def check_targets(self, t, name="t", where="check_targets"):
         r"""Targets must lie in :math:`[0, 1]`."""
@@ -189,7 +195,12 @@ class CrossEntropy(Loss):
     r"""The (multinomial) cross-entropy, :math:`E = -\frac{1}{B}\sum_n \sum_k t_{nk} \ln o_{nk}`.
 
     Defined for outputs :math:`o > 0`; each target row must be a probability vector
-    (entries :math:`\ge 0` summing to 1), e.g. one-hot.
+    (entries :math:`\ge 0` summing to 1), e.g. one-hot. After a softmax or a sigmoid, a
+    :class:`~backprop_lib.Network` computes this :math:`E` from :math:`s` instead
+    (:class:`~backprop_lib.pairs.SoftmaxCrossEntropy`, with
+    :math:`\ln o_k = s_k - \operatorname{lse}(s)`;
+    :class:`~backprop_lib.pairs.SigmoidCrossEntropy`): the same value, finite where
+    :math:`o` rounds to 0.
     """
 
     name = "cross_entropy"
@@ -201,13 +212,14 @@ class CrossEntropy(Loss):
         o, t = _pair(o, t, "CrossEntropy.value")
         self._check_domain(o, "CrossEntropy.value")
         with np.errstate(all="ignore"):
-            return _finite(-np.sum(t * np.log(o)) / len(o), "CrossEntropy.value")
+            E = -np.sum(t * np.log(o)) / len(o)  # eq:td-loss
+            return _finite(E, "CrossEntropy.value")
 
     def gradient(self, o, t):
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = -\dfrac{t_{nk}}{B\, o_{nk}}`."""
         o, t = _pair(o, t, "CrossEntropy.gradient")
         self._check_domain(o, "CrossEntropy.gradient")
-        return -t / o / len(o)
+        return -t / o / len(o)  # eq:ll-chain, the dE/do factor
 
     def check_targets(self, t, name="t", where="check_targets"):
         r"""Each row must be a probability vector: entries :math:`\ge 0`, summing to 1

@@ -6,7 +6,7 @@ Conventions (the book's): rows are samples; layer :math:`l = 1, \dots, L` is ``l
 
 .. math::
 
-    \delta^L &= \partial E / \partial s^L \quad\text{(see } \texttt{pairs.output\_delta}),\\
+    \delta^L &= \partial E / \partial s^L \quad\text{(the output pair, } \texttt{net.pair.delta}),\\
     \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'^{\,l}(s^{l})
         \quad\text{(a vector-Jacobian product for softmax)},\\
     \partial E/\partial W^l &= (o^{l-1})^\top \delta^l, \qquad
@@ -34,14 +34,17 @@ from ._validate import (
     as_generator,
     as_real_array,
     check_dtype,
+    check_layer_arguments,
+    check_layers,
+    check_network_sizes,
     check_positive_float,
     check_positive_int,
+    check_stored_gradients,
     describe,
 )
-from .activations import get_activation
 from .layers import Dense
 from .losses import Loss, get_loss
-from .pairs import check_pair, is_fused, output_delta, output_loss
+from .pairs import Pair, check_pair, pair_of
 
 #: :meth:`Network.fit` calls training diverged when the loss of an epoch exceeds this many
 #: times ``max(1, initial loss)``: a cross-entropy of 1e4 per sample means log-probabilities
@@ -128,45 +131,22 @@ class Network:
         The loss object (``loss`` is the method :meth:`loss`).
     dtype : numpy.dtype
         float64 or float32, the dtype of every layer.
+    pair : Pair
+        The output activation with the loss (:func:`~backprop_lib.pairs.pair_of`): computes
+        :math:`E` and :math:`\delta^L`.
     fused : bool
         True for softmax + cross_entropy and sigmoid + binary_cross_entropy, whose output
         delta is :math:`(o - t)/B`.
     """
 
     def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
-        where = "Network"
-        if isinstance(layers, Dense):
-            layers = [layers]
-        if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-            raise TypeError(
-                f"{where}: layers must be a non-empty list of Dense layers; got "
-                f"{describe(layers)}."
-            )
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Dense):
-                raise TypeError(
-                    f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}."
-                )
-        for i in range(1, len(layers)):
-            if layers[i].n_in != layers[i - 1].n_out:
-                raise ValueError(
-                    f"{where}: consecutive layers must chain, layers[{i}].n_in == "
-                    f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
-                    f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
-                    f"n_in = {layers[i].n_in}."
-                )
-            if layers[i].dtype != layers[0].dtype:
-                raise TypeError(
-                    f"{where}: all layers must share one dtype; layers[0] is "
-                    f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
-                )
-        if len({id(layer) for layer in layers}) != len(layers):
-            raise ValueError(f"{where}: the same Dense object appears twice in layers.")
+        layers = check_layers(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
         self.layers: list[Dense] = list(layers)
         self.loss_fn: Loss = loss_fn
         self.dtype: np.dtype = layers[0].dtype
+        self.pair: Pair = pair_of(layers[-1].activation, loss_fn)
 
     @classmethod
     def from_sizes(
@@ -179,30 +159,14 @@ class Network:
         ``rng`` (Generator, int seed or None) draws every layer's weights in order.
         """
         where = "Network.from_sizes"
-        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
-            sizes = sizes.tolist()
-        if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-            raise ValueError(
-                f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
-                f"sizes; got {describe(sizes)}."
-            )
-        sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
-        n_layers = len(sizes) - 1
-        if isinstance(activations, str) or not isinstance(activations, Sequence):
-            activations = [activations] * n_layers
-        if len(activations) != n_layers:
-            raise ValueError(
-                f"{where}: activations must be one name or one per layer ({n_layers} for "
-                f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
-            )
-        activations = [get_activation(a) for a in activations]
+        sizes, activations = check_network_sizes(sizes, activations, where)
         loss_fn = get_loss(loss)
         check_pair(activations[-1], loss_fn)
         dtype = check_dtype(dtype, "dtype", where)
         for i, (n_in, n_out, activation) in enumerate(
             zip(sizes[:-1], sizes[1:], activations, strict=True)
         ):  # every layer checked before the first draw from rng
-            Dense.check_arguments(n_in, n_out, activation, dtype, f"{where}: layer {i + 1}")
+            check_layer_arguments(n_in, n_out, activation, dtype, f"{where}: layer {i + 1}")
         rng = as_generator(rng, "rng", where)
         layers = [
             Dense(n_in, n_out, activation, rng=rng, dtype=dtype)
@@ -221,7 +185,7 @@ class Network:
     def fused(self) -> bool:
         """Whether the output delta is the fused :math:`(o - t)/B` (see
         :func:`~backprop_lib.pairs.is_fused`)."""
-        return is_fused(self.layers[-1].activation, self.loss_fn)
+        return self.pair.fused
 
     @property
     def n_parameters(self) -> int:
@@ -289,15 +253,15 @@ class Network:
         ``o_prev``, ``s``, ``o``."""
         o = X
         for layer in self.layers:
-            o = layer.forward(o)  # s^l = o^{l-1} W^l + b^l,  o^l = f^l(s^l)
+            o = layer.forward(o)  # eq:nt-forward
         return o
 
     def _outputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(s^L, o^L)`` for ``X``, without storing anything in the layers."""
+        """``(s^L, o^L)`` for ``X``, without storing anything in the layers (the same
+        computation as :meth:`_forward`: :meth:`Dense.outputs <backprop_lib.Dense.outputs>`)."""
         o = X
         for layer in self.layers:
-            s = o @ layer.W + layer.b
-            o = layer.activation.forward(s)
+            s, o = layer.outputs(o)  # eq:nt-forward
         return s, o
 
     def loss(self, X, T) -> float:
@@ -321,10 +285,12 @@ class Network:
         return self._output_loss(s, o, T)
 
     def _output_loss(self, s: np.ndarray, o: np.ndarray, T: np.ndarray) -> float:
-        """:func:`~backprop_lib.pairs.output_loss` of the output layer, ``inf`` where it
-        overflows (the callers report it with their own context)."""
+        """The output pair's :math:`E` (:meth:`Pair.loss <backprop_lib.pairs.Pair.loss>`),
+        ``inf`` where it overflows (the callers report it with their own context). After
+        :meth:`_backward`, ``self._output_loss(last.s, last.o, T)`` is the batch's loss at
+        the weights before the step, from the stored outputs: no second forward pass."""
         try:
-            return output_loss(self.layers[-1].activation, self.loss_fn, s, o, T)
+            return self.pair.loss(s, o, T)
         except FloatingPointError:
             return np.inf
 
@@ -372,19 +338,16 @@ class Network:
         return [(layer.dW, layer.db) for layer in self.layers]
 
     def _backward(self, X: np.ndarray, T: np.ndarray) -> None:
-        r"""Backpropagation on checked data. ``layers[i]`` is the book's layer
-        :math:`l = i + 1`."""
+        r"""Backpropagation on checked data: the forward pass, :math:`\delta^L` from the
+        output pair, then layer by layer down to layer 1 (:meth:`Dense.backward
+        <backprop_lib.Dense.backward>`), each layer storing ``delta``, ``dW``, ``db``.
+        ``layers[i]`` is the book's layer :math:`l = i + 1`."""
         self._forward(X)
-        layers = self.layers
-        last = layers[-1]
-        last.delta = output_delta(last.activation, self.loss_fn, last.s, last.o, T)  # δ^L
-        for i in range(len(layers) - 1, -1, -1):
-            layer = layers[i]
-            layer.dW = layer.o_prev.T @ layer.delta  # ∂E/∂W^l = (o^{l-1})ᵀ δ^l
-            layer.db = layer.delta.sum(axis=0)  # ∂E/∂b^l = Σ_n δ^l_n
-            if i > 0:  # δ^{l-1} = (δ^l (W^l)ᵀ) ⊙ f'(s^{l-1}), a vector-Jacobian product
-                prev = layers[i - 1]
-                prev.delta = prev.activation.backward(prev.s, prev.o, layer.delta @ layer.W.T)
+        *hidden, last = self.layers
+        delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
+        grad_o = last.backward_delta(delta_L, below=bool(hidden))  # eq:rd-gradients
+        for i in range(len(hidden) - 1, -1, -1):  # eq:rd-recursion, l = L-1, ..., 1
+            grad_o = hidden[i].backward(grad_o, below=i > 0)
 
     def step(self, lr) -> None:
         r"""One step of gradient descent on the stored gradients:
@@ -394,20 +357,7 @@ class Network:
         Call :meth:`backward` first. ``lr`` (:math:`\eta`) must be a positive finite number.
         """
         lr = check_positive_float(lr, "lr", "Network.step")
-        for i, layer in enumerate(self.layers):
-            layer.check_parameters("Network.step", f"layers[{i}]", writable=True)
-            for name, shape in (("dW", layer.W.shape), ("db", layer.b.shape)):
-                gradient = getattr(layer, name)
-                if gradient is None:
-                    raise RuntimeError(
-                        f"Network.step: layers[{i}] has no stored gradients; call "
-                        f"backward(X, T) before step(lr)."
-                    )
-                if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
-                    raise ValueError(
-                        f"Network.step: layers[{i}].{name} must be an array of shape {shape} "
-                        f"(from backward(X, T)); got {describe(gradient)}."
-                    )
+        check_stored_gradients(self.layers, "Network.step")
         with np.errstate(all="ignore"):
             updates = self._updates(lr)
             for i, layer in enumerate(self.layers):
@@ -425,7 +375,7 @@ class Network:
         amount to subtract from it, computed, not applied."""
         updates = []
         for layer in self.layers:
-            updates.append((layer.W, lr * layer.dW))
+            updates.append((layer.W, lr * layer.dW))  # eq:td-update
             updates.append((layer.b, lr * layer.db))
         return updates
 

@@ -17,7 +17,7 @@ pair                              :math:`\delta^L` (loss computed from :math:`s`
 softmax + cross_entropy           :math:`(o - t)/B` (fused; log-sum-exp)
 sigmoid + binary_cross_entropy    :math:`(o - t)/B` (fused; softplus)
 sigmoid + cross_entropy           :math:`-t\,\sigma(-s)/B`
-softmax + binary_cross_entropy    see :func:`_softmax_binary_cross_entropy_delta`
+softmax + binary_cross_entropy    see :meth:`SoftmaxBinaryCrossEntropy.delta`
 ================================  =====================================================
 
 Each equals the general chain wherever both are finite (the tests check this).
@@ -140,99 +140,156 @@ def _others_max_and_log_sum(s):
     return m_k, np.log(np.exp(others - m_k[..., None]).sum(axis=-1))
 
 
-# -- the fused pairs ------------------------------------------------------------------------
+def _finite_loss(E, s) -> float:
+    """``E`` as a Python float, or ``FloatingPointError`` if it overflowed (the callers
+    compute under ``np.errstate(all="ignore")``)."""
+    if not np.isfinite(E):
+        raise FloatingPointError(
+            f"output_loss: E is {E} for s up to |s| = {np.abs(s).max():.3g}: the loss "
+            f"overflows the dtype {s.dtype}."
+        )
+    return float(E)
 
 
-def _fused_delta(s, o, t):
-    r""":math:`\delta^L = (o - t)/B`, the output delta of both fused pairs (for softmax +
-    cross-entropy because the rows of :math:`t` sum to 1)."""
-    return (o - t) / len(t)
+# -- the pairs: each one's E and delta^L ----------------------------------------------------
 
 
-# -- softmax + cross_entropy (fused) ------------------------------------------------------
+class Pair:
+    r"""An output activation followed by a loss: the output layer's :math:`E` and
+    :math:`\delta^L`, from its ``s``, ``o`` and targets ``t``, all ``(B, n_L)``.
 
-
-def _softmax_cross_entropy_loss(s, o, t):
-    r""":math:`E = -\frac1B \sum_n \sum_k t_{nk} \ln o_{nk}`, with
-    :math:`\ln o_k = s_k - \operatorname{lse}(s)` (:func:`_log_softmax`,
-    :math:`\operatorname{lse}(s) = \ln \sum_j e^{s_j}`)."""
-    return float(-np.sum(t * _log_softmax(s)) / len(t))
-
-
-# -- sigmoid + binary_cross_entropy (fused) -----------------------------------------------
-
-
-def _sigmoid_binary_cross_entropy_loss(s, o, t):
-    r""":math:`E = \frac1B \sum [t \operatorname{softplus}(-s) + (1 - t)
-    \operatorname{softplus}(s)]`, since :math:`-\ln \sigma(s) = \operatorname{softplus}(-s)`
-    and :math:`-\ln(1 - \sigma(s)) = \operatorname{softplus}(s)`."""
-    return float(np.sum(t * _softplus(-s) + (1.0 - t) * _softplus(s)) / len(t))
-
-
-# -- sigmoid + cross_entropy ---------------------------------------------------------------
-
-
-def _sigmoid_cross_entropy_loss(s, o, t):
-    r""":math:`E = \frac1B \sum t \operatorname{softplus}(-s)`."""
-    return float(np.sum(t * _softplus(-s)) / len(t))
-
-
-def _sigmoid_cross_entropy_delta(s, o, t):
-    r""":math:`\delta^L = -\dfrac{t}{B o}\, o (1 - o) = -t\,\sigma(-s)/B`
-    (:math:`1 - \sigma(s) = \sigma(-s)`, accurate even where :math:`o` rounds to 1)."""
-    return -t * ACTIVATIONS["sigmoid"].forward(-s) / len(t)
-
-
-# -- softmax + binary_cross_entropy --------------------------------------------------------
-
-
-def _softmax_binary_cross_entropy_loss(s, o, t):
-    r""":math:`E = -\frac1B \sum [t \ln o + (1 - t) \ln(1 - o)]` with
-    :math:`\ln o_k = s_k - \operatorname{lse}(s)` and
-    :math:`\ln(1 - o_k) = L_k - \operatorname{lse}(s) = (m_k - m) + (A_k - A)`,
-    :math:`L_k = \ln \sum_{j \ne k} e^{s_j} = m_k + A_k` (:func:`_others_max_and_log_sum`),
-    :math:`\operatorname{lse}(s) = m + A`: the large :math:`m_k` and :math:`m` cancel
-    before rounding can matter."""
-    m = s.max(axis=-1, keepdims=True)
-    A = np.log(np.exp(s - m).sum(axis=-1, keepdims=True))
-    m_k, A_k = _others_max_and_log_sum(s)
-    log_o, log_1m_o = (s - m) - A, (m_k - m) + (A_k - A)
-    return float(-np.sum(t * log_o + (1.0 - t) * log_1m_o) / len(t))
-
-
-def _softmax_binary_cross_entropy_delta(s, o, t):
-    r"""The softmax's vector-Jacobian product of the binary cross-entropy's gradient,
-    rearranged so that no term can overflow.
-
-    With :math:`g_k = (o_k - t_k) / (o_k q_k)`, :math:`q_k = 1 - o_k`, the chain rule gives
-    :math:`B\delta_i = o_i g_i - o_i \sum_k o_k g_k`. Collecting the :math:`k = i` terms,
-
-    .. math:: B\delta_i = o_i \Big(1 - t_i + \sum_k t_k\Big) - t_i
-              - \sum_{k \ne i} (1 - t_k)\, o_k\, e^{s_i - L_k},
-
-    where :math:`o_i / q_k = e^{s_i - L_k} \le 1` for :math:`k \ne i`
-    (:math:`L_k = \ln \sum_{j \ne k} e^{s_j} = m_k + A_k`). Every term is bounded. The
-    exponent is computed as :math:`(s_i - m_k) - A_k`, so the two large numbers cancel
-    exactly first (``s_i - L_k`` lost up to a unit in the last place of :math:`L_k`: a
-    ``1e-5`` error at :math:`|s| = 1000` in float32, 30 % at ``1e300`` in float64).
+    This base class is the general chain rule (eq:pairs-chain), which every pair obeys:
+    :math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)`, the activation's
+    vector-Jacobian product of the loss's gradient. The four cross-entropy pairs below
+    compute both from :math:`s`, so a saturated output (:math:`o` rounded to 0 or 1) never
+    meets a :math:`\ln 0` or a :math:`1/0`; each equals the chain wherever both are finite.
+    No checks here: :class:`~backprop_lib.Network` checks its data once per call.
     """
-    n = s.shape[1]
-    m_k, A_k = _others_max_and_log_sum(s)
-    ratio_exponent = (s[:, :, None] - m_k[:, None, :]) - A_k[:, None, :]  # [b, i, k]
-    ratio = np.exp(np.where(np.eye(n, dtype=bool), -np.inf, ratio_exponent))  # 0 on k == i
-    others = np.einsum("bik,bk->bi", ratio, (1.0 - t) * o)
-    return (o * (1.0 - t + t.sum(axis=1, keepdims=True)) - t - others) / len(t)
+
+    #: True when :math:`\delta^L = (o - t)/B`: the activation's Jacobian cancels the
+    #: loss's :math:`1/(\ldots)` exactly.
+    fused = False
+
+    def __init__(self, activation: Activation, loss_fn: Loss):
+        self.activation, self.loss_fn = activation, loss_fn
+
+    def loss(self, s, o, t) -> float:
+        r""":math:`E = \frac1B \sum_n \sum_k e(o_{nk}, t_{nk})`, from ``o`` (eq:ll-loss)."""
+        return self.loss_fn.value(o, t)  # eq:ll-loss (refuses an overflow itself)
+
+    def delta(self, s, o, t) -> np.ndarray:
+        r""":math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)` (eq:pairs-chain)."""
+        return self.activation.backward(s, o, self.loss_fn.gradient(o, t))  # eq:pairs-chain
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.activation!r}, {self.loss_fn!r})"
 
 
-_CLOSED_FORMS = {
-    (Softmax, CrossEntropy): (_softmax_cross_entropy_loss, _fused_delta),
-    (Sigmoid, BinaryCrossEntropy): (_sigmoid_binary_cross_entropy_loss, _fused_delta),
-    (Sigmoid, CrossEntropy): (_sigmoid_cross_entropy_loss, _sigmoid_cross_entropy_delta),
-    (Softmax, BinaryCrossEntropy): (
-        _softmax_binary_cross_entropy_loss,
-        _softmax_binary_cross_entropy_delta,
-    ),
+class SoftmaxCrossEntropy(Pair):
+    r"""Softmax + cross-entropy (fused): :math:`\delta^L = (o - t)/B`, because the rows of
+    :math:`t` sum to 1; :math:`E` from :math:`\ln o_k = s_k - \operatorname{lse}(s)`."""
+
+    fused = True
+
+    def loss(self, s, o, t):
+        r""":math:`E = -\frac1B \sum_n \sum_k t_{nk} \ln o_{nk}` (:func:`_log_softmax`)."""
+        return _finite_loss(-np.sum(t * _log_softmax(s)) / len(t), s)  # eq:ll-loss
+
+    def delta(self, s, o, t):
+        r""":math:`\delta^L = (o - t)/B` (eq:ll-softmax-ce, eq:pairs-softmax-ce)."""
+        return (o - t) / len(t)  # eq:ll-softmax-ce
+
+
+class SigmoidBinaryCrossEntropy(Pair):
+    r"""Sigmoid + binary cross-entropy (fused): :math:`\delta^L = (o - t)/B`;
+    :math:`E` from softplus, :math:`-\ln \sigma(s) = \operatorname{softplus}(-s)` and
+    :math:`-\ln(1 - \sigma(s)) = \operatorname{softplus}(s)`."""
+
+    fused = True
+
+    def loss(self, s, o, t):
+        r""":math:`E = \frac1B \sum [t \operatorname{softplus}(-s) + (1 - t)
+        \operatorname{softplus}(s)]`."""
+        E = np.sum(t * _softplus(-s) + (1.0 - t) * _softplus(s)) / len(t)  # eq:ll-loss
+        return _finite_loss(E, s)
+
+    def delta(self, s, o, t):
+        r""":math:`\delta^L = (o - t)/B` (eq:pairs-sigmoid-bce)."""
+        return (o - t) / len(t)  # eq:pairs-sigmoid-bce
+
+
+class SigmoidCrossEntropy(Pair):
+    r"""Sigmoid + cross-entropy: :math:`\delta^L = -\dfrac{t}{B o}\, o (1 - o)
+    = -t\,\sigma(-s)/B` (:math:`1 - \sigma(s) = \sigma(-s)`, accurate even where :math:`o`
+    rounds to 1); :math:`E = \frac1B \sum t \operatorname{softplus}(-s)`."""
+
+    def loss(self, s, o, t):
+        r""":math:`E = \frac1B \sum t \operatorname{softplus}(-s)`."""
+        return _finite_loss(np.sum(t * _softplus(-s)) / len(t), s)  # eq:ll-loss
+
+    def delta(self, s, o, t):
+        r""":math:`\delta^L = -t\,\sigma(-s)/B` (eq:pairs-elementwise)."""
+        return -t * self.activation.forward(-s) / len(t)  # eq:pairs-elementwise
+
+
+class SoftmaxBinaryCrossEntropy(Pair):
+    r"""Softmax + binary cross-entropy: the chain rule (eq:pairs-chain) rearranged so that
+    no term can overflow (:meth:`delta`); :math:`E` from :math:`\ln o_k` and
+    :math:`\ln(1 - o_k)` computed from :math:`s` (:meth:`loss`)."""
+
+    def loss(self, s, o, t):
+        r""":math:`E = -\frac1B \sum [t \ln o + (1 - t) \ln(1 - o)]` with
+        :math:`\ln o_k = s_k - \operatorname{lse}(s)` and
+        :math:`\ln(1 - o_k) = L_k - \operatorname{lse}(s) = (m_k - m) + (A_k - A)`,
+        :math:`L_k = \ln \sum_{j \ne k} e^{s_j} = m_k + A_k` (:func:`_others_max_and_log_sum`),
+        :math:`\operatorname{lse}(s) = m + A`: the large :math:`m_k` and :math:`m` cancel
+        before rounding can matter."""
+        m = s.max(axis=-1, keepdims=True)
+        A = np.log(np.exp(s - m).sum(axis=-1, keepdims=True))
+        m_k, A_k = _others_max_and_log_sum(s)
+        log_o, log_1m_o = (s - m) - A, (m_k - m) + (A_k - A)
+        E = -np.sum(t * log_o + (1.0 - t) * log_1m_o) / len(t)  # eq:ll-loss
+        return _finite_loss(E, s)
+
+    def delta(self, s, o, t):
+        r"""The softmax's vector-Jacobian product of the binary cross-entropy's gradient
+        (eq:pairs-chain), rearranged so that no term can overflow.
+
+        With :math:`g_k = (o_k - t_k) / (o_k q_k)`, :math:`q_k = 1 - o_k`, the chain rule
+        gives :math:`B\delta_i = o_i g_i - o_i \sum_k o_k g_k`. Collecting the :math:`k = i`
+        terms,
+
+        .. math:: B\delta_i = o_i \Big(1 - t_i + \sum_k t_k\Big) - t_i
+                  - \sum_{k \ne i} (1 - t_k)\, o_k\, e^{s_i - L_k},
+
+        where :math:`o_i / q_k = e^{s_i - L_k} \le 1` for :math:`k \ne i`
+        (:math:`L_k = \ln \sum_{j \ne k} e^{s_j} = m_k + A_k`). Every term is bounded. The
+        exponent is computed as :math:`(s_i - m_k) - A_k`, so the two large numbers cancel
+        exactly first (``s_i - L_k`` lost up to a unit in the last place of :math:`L_k`: a
+        ``1e-5`` error at :math:`|s| = 1000` in float32, 30 % at ``1e300`` in float64).
+        """
+        n = s.shape[1]
+        m_k, A_k = _others_max_and_log_sum(s)
+        ratio_exponent = (s[:, :, None] - m_k[:, None, :]) - A_k[:, None, :]  # [b, i, k]
+        ratio = np.exp(np.where(np.eye(n, dtype=bool), -np.inf, ratio_exponent))  # k == i: 0
+        others = np.einsum("bik,bk->bi", ratio, (1.0 - t) * o)
+        return (o * (1.0 - t + t.sum(axis=1, keepdims=True)) - t - others) / len(t)
+
+
+#: The pairs with a form of their own, by their exact activation and loss classes.
+_SPECIAL = {
+    (Softmax, CrossEntropy): SoftmaxCrossEntropy,
+    (Sigmoid, BinaryCrossEntropy): SigmoidBinaryCrossEntropy,
+    (Sigmoid, CrossEntropy): SigmoidCrossEntropy,
+    (Softmax, BinaryCrossEntropy): SoftmaxBinaryCrossEntropy,
 }
+
+
+def pair_of(activation: Activation, loss: Loss) -> Pair:
+    r"""The :class:`Pair` that computes :math:`E` and :math:`\delta^L` for these objects:
+    one of the four cross-entropy pairs for exactly their classes (a subclass may change
+    the maths, so it takes the general chain rule), else :class:`Pair`."""
+    return _SPECIAL.get((type(activation), type(loss)), Pair)(activation, loss)
 
 
 def is_fused(activation: Activation, loss: Loss) -> bool:
@@ -240,7 +297,7 @@ def is_fused(activation: Activation, loss: Loss) -> bool:
     :class:`~backprop_lib.Softmax` with :class:`~backprop_lib.CrossEntropy` or
     :class:`~backprop_lib.Sigmoid` with :class:`~backprop_lib.BinaryCrossEntropy`. (A
     subclass may change the maths, so it takes the general chain rule.)"""
-    return _CLOSED_FORMS.get((type(activation), type(loss)), (None, None))[1] is _fused_delta
+    return pair_of(activation, loss).fused
 
 
 def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
@@ -248,20 +305,11 @@ def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
     ``o = activation.forward(s)`` and targets ``t``, all of shape ``(B, n_L)``.
 
     The cross-entropy pairs use their closed forms from ``s`` (see the module docstring);
-    every other pair uses ``loss.value(o, t)``.
+    every other pair uses ``loss.value(o, t)`` (:meth:`Pair.loss`).
     """
     s, o, t = _checked_output(s, o, t, "output_loss")
-    closed = _CLOSED_FORMS.get((type(activation), type(loss)))
-    if closed is None:
-        return loss.value(o, t)  # refuses an overflow itself
     with np.errstate(all="ignore"):
-        E = closed[0](s, o, t)
-    if not np.isfinite(E):
-        raise FloatingPointError(
-            f"output_loss: E is {E} for s up to |s| = {np.abs(s).max():.3g}: the loss "
-            f"overflows the dtype {s.dtype}."
-        )
-    return E
+        return pair_of(activation, loss).loss(s, o, t)
 
 
 def output_delta(activation: Activation, loss: Loss, s, o, t) -> np.ndarray:
@@ -270,10 +318,8 @@ def output_delta(activation: Activation, loss: Loss, s, o, t) -> np.ndarray:
     In general the chain rule through the activation (a vector-Jacobian product):
     :math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)`, which for an elementwise
     activation is :math:`\partial E/\partial o \odot f'(s^L)`. The four cross-entropy pairs
-    use their closed forms (module docstring), e.g. :math:`(o - t)/B` for the fused ones.
+    use their closed forms (module docstring), e.g. :math:`(o - t)/B` for the fused ones
+    (:meth:`Pair.delta` and its subclasses).
     """
     s, o, t = _checked_output(s, o, t, "output_delta")
-    closed = _CLOSED_FORMS.get((type(activation), type(loss)))
-    if closed is not None:
-        return closed[1](s, o, t)
-    return activation.backward(s, o, loss.gradient(o, t))
+    return pair_of(activation, loss).delta(s, o, t)

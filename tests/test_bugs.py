@@ -1,7 +1,7 @@
-"""Tests for backprop_lib.bugs: the split backward pass equals the library's, every planted bug
-is caught by the gradient check while the correct network passes, each bug's gradient is what
-its description says (against finite differences), and the demo's "still trains" claims hold
-for several seeds."""
+"""Tests for backprop_lib.bugs: a network built from the library's pieces equals the
+library's, every planted bug is caught by the gradient check while the correct network
+passes, each bug's gradient is what its description says (against finite differences), and
+the demo's "still trains" claims hold for several seeds."""
 
 from __future__ import annotations
 
@@ -11,22 +11,26 @@ import sys
 import numpy as np
 import pytest
 
-from backprop_lib import Network, gradient_check, numerical_gradient
+from backprop_lib import Dense, Network, gradient_check, numerical_gradient
 from backprop_lib.activations import Softmax
 from backprop_lib.bugs import (
     BUGS,
     DEMO,
+    BiasMean,
     Bug,
-    CorrectNetwork,
+    BuggyPair,
     DiagonalSoftmax,
     MissingTranspose,
+    WrongSign,
     demo_problem,
     train_demo,
     with_bug,
 )
+from backprop_lib.pairs import Pair
 
 SEEDS = (0, 1, 2)
-HOOKS = ("_output_delta", "_weight_gradient", "_bias_gradient", "_delta_below")
+#: The pieces of the backward pass a bug may replace: class, then its methods.
+HOOKS = {Dense: ("outputs", "forward", "backward", "backward_delta"), Pair: ("loss", "delta")}
 
 #: Shapes every bug can run on: hidden and output layers square (for the missing transpose)
 #: and a softmax output (for the diagonal softmax), fused and unfused.
@@ -84,7 +88,8 @@ def test_correct_network_equals_the_library_bit_for_bit(sizes, activations, loss
     if loss == "cross_entropy":
         T = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=7)]
     split = with_bug(net, None)
-    assert type(split) is CorrectNetwork
+    assert type(split) is Network and type(split.pair) is type(net.pair)
+    assert all(type(layer) is Dense for layer in split.layers)
     for (dW, db), (dW_lib, db_lib) in zip(
         split.backward(X, T), net.backward(X, T), strict=True
     ):
@@ -101,18 +106,24 @@ def test_registry_entries():
     assert len(BUGS) == 7
     for name, bug in BUGS.items():
         assert isinstance(bug, Bug) and bug.name == name
-        assert issubclass(bug.network, CorrectNetwork) and bug.network is not CorrectNetwork
-        assert bug.line in HOOKS, name
-        assert bug.description and bug.network.__doc__, name
-    assert len({bug.network for bug in BUGS.values()}) == len(BUGS)
+        base = Dense if issubclass(bug.piece, Dense) else Pair
+        assert issubclass(bug.piece, base) and bug.piece not in (Dense, Pair, BuggyPair)
+        assert bug.line.split(".")[0] == base.__name__, name
+        assert bug.description and bug.piece.__doc__, name
+    assert len({bug.piece for bug in BUGS.values()}) == len(BUGS)
 
 
 @pytest.mark.parametrize("name", list(BUGS))
 def test_each_bug_replaces_exactly_the_line_it_names(name):
     bug = BUGS[name]
-    overridden = [hook for hook in HOOKS if hook in vars(bug.network)]
-    assert overridden == [bug.line]
-    assert "_backward" not in vars(bug.network)
+    base = Dense if issubclass(bug.piece, Dense) else Pair
+    overridden = [hook for hook in HOOKS[base] if hook in vars(bug.piece)]
+    assert [f"{base.__name__}.{hook}" for hook in overridden] == [bug.line]
+    net, X, T = problem("demo", 0)
+    buggy = with_bug(net, name)
+    assert type(buggy) is Network  # the one recursion, Network._backward, is reused
+    pieces = [buggy.pair] if base is Pair else buggy.layers
+    assert all(type(piece) is bug.piece for piece in pieces)
 
 
 # -- the gradient check catches every bug ------------------------------------------------------
@@ -252,15 +263,15 @@ def test_train_demo_is_reproducible_and_leaves_the_network_alone():
 def test_with_bug_copies_the_network():
     net, X, T = problem("demo", 0)
     buggy = with_bug(net, "wrong sign")
-    assert isinstance(buggy, BUGS["wrong sign"].network)
+    assert isinstance(buggy.pair, WrongSign)
     assert buggy.loss_fn is net.loss_fn
     for layer, copied in zip(net.layers, buggy.layers, strict=True):
         assert copied is not layer
         np.testing.assert_array_equal(copied.W, layer.W)
     buggy.layers[0].W += 1.0
     assert not np.array_equal(buggy.layers[0].W, net.layers[0].W)
-    assert with_bug(net, BUGS["bias mean"]).__class__ is BUGS["bias mean"].network
-    assert with_bug(net, MissingTranspose).__class__ is MissingTranspose
+    assert with_bug(net, BUGS["bias mean"]).layers[0].__class__ is BiasMean
+    assert with_bug(net, MissingTranspose).layers[1].__class__ is MissingTranspose
 
 
 def test_with_bug_refuses_bad_arguments():

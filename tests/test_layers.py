@@ -1,10 +1,11 @@
 """Tests for backprop_lib.layers.Dense: shapes, initialisation, the forward pass and its
-stored values, and the refused arguments."""
+stored values, the backward pass against central differences, and the refused arguments."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import central_difference, numpy_outputs
 
 from backprop_lib.activations import ACTIVATION_NAMES, ACTIVATIONS
 from backprop_lib.layers import Dense
@@ -146,3 +147,68 @@ def test_check_parameters_catches_hand_made_mistakes():
     layer.b = np.array([0.0, np.inf])
     with pytest.raises(ValueError, match=r"layer.b contains NaN or inf"):
         layer.check_parameters("here", "layer")
+
+
+# -- backward, against central differences of a numpy reference -------------------------------
+
+
+def _layer_loss(activation, o_prev, W, b, G):
+    """A scalar whose gradient with respect to the layer's output is G: E = sum(G * o), with
+    o = f(o_prev W + b) written out in numpy (tests/helpers.py), not the library's."""
+    return float(np.sum(G * numpy_outputs(activation, o_prev @ W + b)))
+
+
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_backward_against_central_differences(activation, rng):
+    layer = Dense(4, 3, activation, rng=rng)
+    layer.b = rng.normal(size=3)
+    o_prev = rng.normal(size=(5, 4))
+    G = rng.normal(size=(5, 3))  # dE/do^l, as the layer above would pass it
+    layer.forward(o_prev)
+    grad_below = layer.backward(G)
+
+    def E(**kw):
+        args = {"o_prev": o_prev, "W": layer.W, "b": layer.b} | kw
+        return _layer_loss(activation, args["o_prev"], args["W"], args["b"], G)
+
+    s = o_prev @ layer.W + layer.b
+    assert np.abs(s).min() > 1e-3  # away from ReLU's kink, so differences are exact there
+    delta = central_difference(lambda s_: float(np.sum(G * numpy_outputs(activation, s_))), s)
+    np.testing.assert_allclose(layer.delta, delta, rtol=1e-6, atol=1e-9, err_msg="delta")
+    np.testing.assert_allclose(layer.dW, central_difference(lambda W: E(W=W), layer.W),
+                               rtol=1e-6, atol=1e-9, err_msg="dW")
+    np.testing.assert_allclose(layer.db, central_difference(lambda b: E(b=b), layer.b),
+                               rtol=1e-6, atol=1e-9, err_msg="db")
+    np.testing.assert_allclose(grad_below, central_difference(lambda o: E(o_prev=o), o_prev),
+                               rtol=1e-6, atol=1e-9, err_msg="dE/do^{l-1}")
+
+
+def test_backward_delta_starts_from_a_given_delta_and_can_skip_the_layer_below(rng):
+    layer = Dense(3, 2, "sigmoid", rng=rng)
+    o_prev = rng.normal(size=(4, 3))
+    layer.forward(o_prev)
+    delta = rng.normal(size=(4, 2))
+    below = layer.backward_delta(delta)
+    assert layer.delta is delta
+    # E = sum(delta * s) has dE/ds = delta: its gradients by central differences
+    np.testing.assert_allclose(
+        layer.dW, central_difference(lambda W: float(np.sum(delta * (o_prev @ W))), layer.W),
+        rtol=1e-7)
+    np.testing.assert_allclose(layer.db, delta.sum(axis=0), rtol=1e-15)
+    np.testing.assert_allclose(
+        below, central_difference(lambda o: float(np.sum(delta * (o @ layer.W))), o_prev),
+        rtol=1e-7)
+    dW = layer.dW.copy()
+    assert layer.backward_delta(delta, below=False) is None
+    np.testing.assert_array_equal(layer.dW, dW)
+
+
+def test_outputs_is_the_forward_pass_without_storing(rng):
+    layer = Dense(3, 4, "softmax", rng=rng)
+    o_prev = rng.normal(size=(2, 3))
+    s, o = layer.outputs(o_prev)
+    assert layer.o_prev is None and layer.s is None and layer.o is None
+    np.testing.assert_allclose(o, numpy_outputs("softmax", o_prev @ layer.W + layer.b),
+                               rtol=1e-13)
+    np.testing.assert_array_equal(layer.forward(o_prev), o)
+    np.testing.assert_array_equal(layer.s, s)

@@ -18,13 +18,20 @@ from helpers import sympy_loss, sympy_outputs
 
 from backprop_lib.activations import ACTIVATION_NAMES, ACTIVATIONS
 from backprop_lib.losses import LOSS_NAMES, LOSSES
+from backprop_lib.network import Network
 from backprop_lib.pairs import (
     FUSED_PAIRS,
     VALID_PAIRS,
+    Pair,
+    SigmoidBinaryCrossEntropy,
+    SigmoidCrossEntropy,
+    SoftmaxBinaryCrossEntropy,
+    SoftmaxCrossEntropy,
     check_pair,
     is_fused,
     output_delta,
     output_loss,
+    pair_of,
     pair_problem,
 )
 from backprop_lib.symbolic import random_targets
@@ -196,3 +203,48 @@ def test_the_unfused_chain_would_fail_where_the_closed_form_does_not():
         bce.value(o, t)
     assert output_loss(sigmoid, bce, s, o, t) == 800.0
     np.testing.assert_array_equal(output_delta(sigmoid, bce, s, o, t), [[-1.0]])
+
+
+# -- the pair objects -------------------------------------------------------------------------
+
+SPECIAL_PAIRS = {
+    ("softmax", "cross_entropy"): SoftmaxCrossEntropy,
+    ("sigmoid", "binary_cross_entropy"): SigmoidBinaryCrossEntropy,
+    ("sigmoid", "cross_entropy"): SigmoidCrossEntropy,
+    ("softmax", "binary_cross_entropy"): SoftmaxBinaryCrossEntropy,
+}
+
+
+@pytest.mark.parametrize(("activation", "loss"), sorted(VALID_PAIRS))
+def test_pair_of_picks_the_pair_by_exact_classes(activation, loss):
+    act, lo = ACTIVATIONS[activation], LOSSES[loss]
+    pair = pair_of(act, lo)
+    assert type(pair) is SPECIAL_PAIRS.get((activation, loss), Pair)
+    assert pair.activation is act and pair.loss_fn is lo
+    assert pair.fused == ((activation, loss) in FUSED_PAIRS)
+    net = Network.from_sizes([2, 3], [activation], loss, rng=0)
+    assert type(net.pair) is type(pair) and net.fused == pair.fused
+    subclass = type("Sub", (type(act),), {})()
+    assert type(pair_of(subclass, lo)) is Pair  # a subclass takes the general chain
+
+
+@pytest.mark.parametrize(("activation", "loss"), sorted(SPECIAL_PAIRS))
+def test_each_pair_object_against_sympy_and_the_general_chain(activation, loss, rng):
+    s = rng.uniform(-4.0, 4.0, size=(4, N))
+    t = random_targets(loss, rng, s.shape)
+    act, lo = ACTIVATIONS[activation], LOSSES[loss]
+    o = act.forward(s)
+    pair, chain = SPECIAL_PAIRS[(activation, loss)](act, lo), Pair(act, lo)
+    value, delta = sympy_loss_and_delta(activation, loss, s, t)
+    np.testing.assert_allclose(pair.loss(s, o, t), value, rtol=1e-13)
+    np.testing.assert_allclose(pair.delta(s, o, t), delta, rtol=1e-7, atol=1e-15)
+    np.testing.assert_allclose(chain.loss(s, o, t), value, rtol=1e-12)
+    np.testing.assert_allclose(chain.delta(s, o, t), delta, rtol=1e-7, atol=1e-15)
+
+
+def test_a_pair_loss_that_overflows_raises():
+    act, lo = ACTIVATIONS["softmax"], LOSSES["cross_entropy"]
+    s = np.array([[1e308, -1e308]])
+    t = np.array([[0.0, 1.0]])
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match="overflows"):
+        SoftmaxCrossEntropy(act, lo).loss(s, act.forward(s), t)
