@@ -171,7 +171,7 @@ def train_swinn(
 
     start = time.perf_counter()
     history = net.fit(X_fit, T_fit, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng,
-                      callback=keep_weights, validation_data=(X_val, T_val))
+                      callback=keep_weights, validation_data=(X_val, T_val), evaluate=True)
     seconds = time.perf_counter() - start
     return TrainingRun(net, history, weights, n_hidden, lr, batch_size, epochs, int(seed),
                        seconds)
