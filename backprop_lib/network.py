@@ -537,8 +537,9 @@ class Network:
         history = History(lr=lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
         classes = self._classes(T)  # the targets' class indices, once per fit
         n_batches = -(-len(X) // batch_size)
-        sizes = np.full(n_batches, float(batch_size))  # B_k: every batch full but the last
-        sizes[-1] = len(X) - (n_batches - 1) * batch_size
+        # s^L, o^L of every row as its batch's forward pass computed them, before its step,
+        # in the order of the epoch's batches (see _train_epoch)
+        s_seen, o_seen = np.empty_like(T), np.empty_like(T)
         if evaluate:
             with np.errstate(all="ignore"):  # overflow is detected below, never a warning
                 self._record(history, 0, 0, self._evaluate(X, T, classes), validation)
@@ -546,14 +547,20 @@ class Network:
             last = [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
             try:
                 with np.errstate(all="ignore"):
-                    losses, correct = self._train_epoch(X, T, lr, batch_size, rng, classes)
+                    order = self._train_epoch(X, T, lr, batch_size, rng, s_seen, o_seen)
                     if evaluate:
                         train = self._evaluate(X, T, classes)
                     else:
+                        T_seen = T[order]  # the targets in the order the batches saw them
                         if epoch == 1:  # the first batch's E_k, at the initial weights
-                            self._check_initial_loss(losses[0], "first batch")
-                            history.initial_loss = float(losses[0])
-                        train = (float(losses @ sizes) / len(X), correct / len(X))
+                            loss = self._output_loss(
+                                s_seen[:batch_size], o_seen[:batch_size], T_seen[:batch_size]
+                            )
+                            self._check_initial_loss(loss, "first batch")
+                            history.initial_loss = loss
+                        # Σ_k B_k E_k / N: the mean over the rows of the per-sample loss
+                        train = (self._output_loss(s_seen, o_seen, T_seen),
+                                 float(np.mean(self._classes(o_seen) == classes[order])))
                     self._record(history, epoch, epoch * n_batches, train, validation)
             except FloatingPointError:
                 for layer, (W, b) in zip(self.layers, last, strict=True):
@@ -568,26 +575,24 @@ class Network:
         return history
 
     def _train_epoch(self, X, T, lr: float, batch_size: int, rng: np.random.Generator,
-                     classes: np.ndarray) -> tuple[np.ndarray, int]:
-        r"""One epoch of mini-batch gradient descent on checked data.
+                     s_seen: np.ndarray, o_seen: np.ndarray) -> np.ndarray:
+        r"""One epoch of mini-batch gradient descent on checked data; returns the order of
+        the rows (``rng.permutation``).
 
-        Returns the loss :math:`E_k` of every batch ``k`` (computed from the :math:`s^L`,
-        :math:`o^L` its forward pass stored, before its step) and the number of rows the
-        forward passes classified as ``classes`` (the targets' class indices) say.
+        Each batch's :math:`s^L` and :math:`o^L`, as its forward pass computed them before
+        its step, are copied into ``s_seen`` and ``o_seen`` ``(N, n_L)`` at the batch's
+        positions in ``order`` (row ``i`` of ``s_seen`` belongs to row ``order[i]`` of ``X``):
+        what :meth:`fit` computes the default loss and accuracy from, once per epoch.
         """
         order = rng.permutation(len(X))
-        starts = range(0, len(X), batch_size)
-        losses = np.empty(len(starts))
-        correct = 0
         last = self.layers[-1]
-        for k, start in enumerate(starts):
+        for start in range(0, len(X), batch_size):
             rows = order[start : start + batch_size]  # gather one batch: no epoch-size copy
-            T_batch = T[rows]
-            self._backward(X[rows], T_batch)
-            losses[k] = self._output_loss(last.s, last.o, T_batch)
-            correct += np.count_nonzero(self._classes(last.o) == classes[rows])
+            self._backward(X[rows], T[rows])
+            s_seen[start : start + batch_size] = last.s  # a slice: cheaper than s_seen[rows]
+            o_seen[start : start + batch_size] = last.o
             self._step(lr)
-        return losses, correct
+        return order
 
     def _evaluate(self, X, T, classes: np.ndarray) -> tuple[float, float]:
         """The exact loss :math:`E(X, T)` and accuracy on checked data, without storing
