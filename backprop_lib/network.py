@@ -536,6 +536,8 @@ class Network:
         )
         history = History(lr=lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
         classes = self._classes(T)  # the targets' class indices, once per fit
+        if validation is not None:
+            validation = (*validation, self._classes(validation[1]))
         n_batches = -(-len(X) // batch_size)
         # s^L, o^L of every row as its batch's forward pass computed them, before its step,
         # in the order of the epoch's batches (see _train_epoch)
@@ -611,8 +613,9 @@ class Network:
             )
 
     def _record(self, history: History, epoch: int, steps: int, train, validation) -> None:
-        """Append epoch ``epoch``'s ``train = (loss, accuracy)`` and the exact validation
-        loss and accuracy to ``history``, after the divergence checks."""
+        """Append epoch ``epoch``'s ``train = (loss, accuracy)`` and the exact loss and
+        accuracy on ``validation = (X_val, T_val, classes_val)`` (or None) to ``history``,
+        after the divergence checks."""
         for i, layer in enumerate(self.layers):
             if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
                 raise FloatingPointError(
@@ -620,11 +623,11 @@ class Network:
                     f"{epoch} with lr = {history.lr}: training diverged. The network keeps "
                     f"the weights of epoch {epoch - 1}. Use a smaller lr."
                 )
-        values = [(train, "whole training set")]
-        if validation is not None:
-            X_val, T_val = validation
-            values.append((self._evaluate(X_val, T_val, self._classes(T_val)), "validation set"))
-        for (value, _), on in values:
+        val = None if validation is None else self._evaluate(*validation)
+        losses = [(train[0], "whole training set")]
+        if val is not None:
+            losses.append((val[0], "validation set"))
+        for value, on in losses:
             if epoch == 0:
                 self._check_initial_loss(value, on)
             elif not np.isfinite(value):
@@ -648,9 +651,9 @@ class Network:
         history.steps.append(steps)
         history.loss.append(train[0])
         history.accuracy.append(train[1])
-        if validation is not None:
-            history.val_loss.append(values[1][0][0])
-            history.val_accuracy.append(values[1][0][1])
+        if val is not None:
+            history.val_loss.append(val[0])
+            history.val_accuracy.append(val[1])
 
     # -- utilities -------------------------------------------------------------------------
 
