@@ -13,6 +13,7 @@ their data once and then skip these checks.
 from __future__ import annotations
 
 import difflib
+import inspect
 import numbers
 from collections.abc import Mapping
 from typing import TypeVar
@@ -380,3 +381,68 @@ def check_stored_gradients(layers, where: str) -> None:
                     f"{where}: layers[{i}].{name} must be an array of shape {shape} "
                     f"(from backward(X, T)); got {describe(gradient)}."
                 )
+
+
+# -- Network.fit ---------------------------------------------------------------------------
+
+
+def check_bool(value, name: str, where: str) -> bool:
+    """Return ``value`` as a Python ``bool`` if it is ``True`` or ``False`` (or a numpy
+    bool); anything else (``1``, ``"yes"``, ``None``) is a ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{where}: {name} must be True or False; got {describe(value)}.")
+
+
+def check_callback(callback, where: str) -> None:
+    """``TypeError`` unless ``callback`` is None or callable as ``callback(net, history)``
+    (checked on its signature, before any training)."""
+    if callback is None:
+        return
+    message = (
+        f"{where}: callback must be callable as callback(net, history) or None; got "
+        f"{describe(callback)}"
+    )
+    if not callable(callback):
+        raise TypeError(message + ".")
+    try:
+        signature = inspect.signature(callback)
+    except (TypeError, ValueError):  # a builtin without a signature: cannot tell, accept
+        return
+    try:
+        signature.bind(None, None)
+    except TypeError as error:
+        raise TypeError(f"{message}, whose signature is {signature} ({error}).") from None
+
+
+def check_fit_arguments(net, X, T, epochs, lr, batch_size, rng, callback, validation_data,
+                        evaluate):
+    r"""Every argument of :meth:`Network.fit` checked, in this order, before anything changes:
+    the data (and every layer's parameters, writable), ``epochs``, ``lr``, ``batch_size``,
+    ``callback``, ``validation_data``, ``evaluate``, and ``rng`` last (an int seed becomes a
+    Generator; a Generator is not advanced).
+
+    Returns ``(X, T, epochs, lr, batch_size, rng, validation, evaluate)`` with ``X`` ``(N,
+    n_0)`` and ``T`` ``(N, n_L)`` in the network's dtype and ``validation`` either None or
+    ``(X_val, T_val)`` converted the same way.
+    """
+    where = "Network.fit"
+    X, T = net._check_data(X, T, where)
+    for i, layer in enumerate(net.layers):
+        layer.check_parameters(where, f"layers[{i}]", writable=True)
+    epochs = check_positive_int(epochs, "epochs", where)
+    lr = check_positive_float(lr, "lr", where)
+    batch_size = check_positive_int(batch_size, "batch_size", where)
+    check_callback(callback, where)
+    validation = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError(
+                f"{where}: validation_data must be a pair (X_val, T_val) or None; got "
+                f"{describe(validation_data)}."
+            )
+        X_val = net._check_X(validation_data[0], where, "X_val")
+        validation = (X_val, net._check_T(validation_data[1], X_val, where, "T_val"))
+    evaluate = check_bool(evaluate, "evaluate", where)
+    rng = as_generator(rng, "rng", where)
+    return X, T, epochs, lr, batch_size, rng, validation, evaluate

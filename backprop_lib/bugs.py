@@ -304,4 +304,4 @@ def train_demo(net: Network, X, T, bug, rng) -> History:
     batches: pass the same seed to compare two networks on the same batches."""
     trainee = with_bug(net, bug)
     return trainee.fit(X, T, epochs=DEMO.epochs, lr=DEMO.lr, batch_size=DEMO.batch_size,
-                       rng=rng)
+                       rng=rng, evaluate=True)

@@ -23,7 +23,6 @@ conversion would change (complex numbers, text, values too large for float32) ar
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +33,7 @@ from ._validate import (
     as_generator,
     as_real_array,
     check_dtype,
+    check_fit_arguments,
     check_layer_arguments,
     check_layers,
     check_network_sizes,
@@ -47,21 +47,38 @@ from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
 
 #: :meth:`Network.fit` calls training diverged when the loss of an epoch exceeds this many
-#: times ``max(1, initial loss)``: a cross-entropy of 1e4 per sample means log-probabilities
-#: of -1e4 for the right class, which no converging run passes through.
+#: times ``max(1, initial loss)`` (``History.initial_loss``): a cross-entropy of 1e4 per
+#: sample means log-probabilities of -1e4 for the right class, which no converging run
+#: passes through.
 DIVERGENCE_RATIO = 1e4
 
 
 @dataclass
 class History:
-    r"""What :meth:`Network.fit` records: one entry per epoch, entry 0 before training.
+    r"""What :meth:`Network.fit` records, one entry per recorded epoch.
 
-    ``loss[e]`` is the exact training loss :math:`E(X, T)` over the whole training set with
-    the weights at the end of epoch ``e`` (``e = 0``: the initial weights), so
-    ``history.loss[-1] == net.loss(X, T)``. ``accuracy[e]`` is the fraction of training rows
-    that :meth:`Network.predict` classifies as the target does (meaningful for
-    classification). ``val_loss`` and ``val_accuracy`` are the same on the validation data,
-    empty without it. ``steps[e]`` counts the gradient steps taken by the end of epoch ``e``.
+    ``epoch``, ``steps``, ``loss``, ``accuracy`` (and ``val_loss``, ``val_accuracy`` with
+    validation data) have one entry per recorded epoch; ``steps[e]`` counts the gradient
+    steps taken by the end of epoch ``epoch[e]``. What ``loss`` holds depends on
+    ``evaluated``:
+
+    - ``evaluated`` False (the default of ``fit``): epochs ``1, ..., E``. ``loss[e]`` is the
+      mean per-sample loss the forward passes saw during that epoch,
+      :math:`ar E = \sum_k B_k E_k / N` over its batches :math:`k` (each :math:`E_k`
+      taken before that batch's step, so with weights that change within the epoch), and
+      ``accuracy[e]`` the fraction of rows those forward passes classified right. Training
+      lowers the loss during the epoch, so this running mean usually lies above the
+      exact loss at the end of the epoch.
+    - ``evaluated`` True (``fit(..., evaluate=True)``): epochs ``0, 1, ..., E``.
+      ``loss[e]`` is the exact loss :math:`E(X, T)` on the whole training set at the
+      weights of the end of that epoch (entry 0: the initial weights), so
+      ``history.loss[-1] == net.loss(X, T)``; ``accuracy[e]`` is the fraction of rows that
+      :meth:`Network.predict` classifies as the target does.
+
+    ``val_loss`` and ``val_accuracy`` are always exact, on the validation data at the end of
+    each recorded epoch; empty without it. ``initial_loss`` is the loss at the initial
+    weights that the divergence test of ``fit`` compares with: ``loss[0]`` when
+    ``evaluated``, else the first batch's :math:`E_k`.
 
     Plot a training curve with ``plt.plot(history.epoch, history.loss)``.
     """
@@ -69,6 +86,8 @@ class History:
     lr: float
     batch_size: int
     n_samples: int
+    #: True: exact full-set values, entry 0 before training; False: batch means.
+    evaluated: bool = False
     epoch: list[int] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -77,38 +96,20 @@ class History:
     val_accuracy: list[float] = field(default_factory=list)
     #: True if the callback stopped training before ``epochs``.
     stopped_early: bool = False
+    #: The loss at the initial weights (None before the first epoch is recorded).
+    initial_loss: float | None = None
 
     def __repr__(self) -> str:
         if not self.loss:
             return f"History(lr={self.lr}, batch_size={self.batch_size}, no epochs)"
         val = f", val_loss {self.val_loss[-1]:.4g}" if self.val_loss else ""
         stop = ", stopped early" if self.stopped_early else ""
+        kind = "exact" if self.evaluated else "batch means"
         return (
             f"History(lr={self.lr}, batch_size={self.batch_size}, epochs {self.epoch[-1]}: "
-            f"loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, accuracy "
+            f"loss ({kind}) {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, accuracy "
             f"{self.accuracy[-1]:.3f}{val}{stop})"
         )
-
-
-def _check_callback(callback, where: str) -> None:
-    """``TypeError`` unless ``callback`` is None or callable as ``callback(net, history)``
-    (checked on its signature, before any training)."""
-    if callback is None:
-        return
-    message = (
-        f"{where}: callback must be callable as callback(net, history) or None; got "
-        f"{describe(callback)}"
-    )
-    if not callable(callback):
-        raise TypeError(message + ".")
-    try:
-        signature = inspect.signature(callback)
-    except (TypeError, ValueError):  # a builtin without a signature: cannot tell, accept
-        return
-    try:
-        signature.bind(None, None)
-    except TypeError as error:
-        raise TypeError(f"{message}, whose signature is {signature} ({error}).") from None
 
 
 class Network:
@@ -418,14 +419,31 @@ class Network:
         rng=None,
         callback: Callable[[Network, History], object] | None = None,
         validation_data=None,
+        evaluate: bool = False,
     ) -> History:
         r"""Mini-batch gradient descent; returns the :class:`History`.
 
         Each epoch shuffles the rows of ``X`` and ``T`` with ``rng`` and walks through them in
         batches of ``batch_size`` rows (the last batch may be smaller; a ``batch_size`` of at
-        least ``len(X)`` is full-batch gradient descent), taking one :meth:`backward` and one
-        :meth:`step` per batch. Each batch's gradient is the gradient of its own batch-mean
+        least ``len(X)`` is full-batch gradient descent), taking one backward pass and one
+        gradient step per batch. Each batch's gradient is the gradient of its own batch-mean
         loss.
+
+        What the History holds (see :class:`History`):
+
+        - by default (``evaluate=False``), one entry per epoch ``1, ..., epochs``: the mean
+          of the batch losses :math:`E_k` the forward passes computed during the epoch,
+          weighted by batch size, :math:`\bar E = \sum_k B_k E_k / N`, and the fraction of
+          rows those forward passes classified right (as Keras does). Each :math:`E_k` is
+          taken before its own step, so the weights change within the epoch: the curve is a
+          running mean, not the loss of any one set of weights. It costs nothing beyond
+          training: no extra pass over the data.
+        - with ``evaluate=True``, one entry per epoch ``0, 1, ..., epochs``: the exact loss
+          :math:`E(X, T)` on the whole training set at the weights of the end of each epoch
+          (entry 0: the initial weights), so ``history.loss[-1] == net.loss(X, T)``. This
+          costs one forward pass over the whole set per epoch, plus one before training.
+
+        ``validation_data`` is always evaluated exactly, at the end of every recorded epoch.
 
         Parameters
         ----------
@@ -443,50 +461,59 @@ class Network:
             and ``history.stopped_early`` is True. Exceptions it raises propagate.
         validation_data : ``(X_val, T_val)``, optional
             Recorded as ``val_loss`` and ``val_accuracy``; never trained on.
+        evaluate : bool
+            Record the exact full-set loss and accuracy (entry 0 included) instead of the
+            batch means.
 
         Everything is checked before the first step; a refused call changes nothing (the
         weights, the stored values and ``rng``).
 
-        Divergence: if the training loss at the end of an epoch is NaN or inf, or exceeds
-        :data:`DIVERGENCE_RATIO` times ``max(1, history.loss[0])``, or a validation loss is
-        NaN or inf, ``FloatingPointError`` is raised (no numpy warning is emitted on the
-        way). The network then holds the weights of the previous epoch, the last ones whose
-        loss was recorded and finite, and no stored forward or backward values.
+        Divergence: if the recorded training loss of an epoch is NaN or inf, or exceeds
+        :data:`DIVERGENCE_RATIO` times ``max(1, history.initial_loss)`` (the loss at the
+        initial weights: on the whole set with ``evaluate``, on the first batch otherwise),
+        or the weights or a validation loss become NaN or inf, ``FloatingPointError`` is
+        raised (no numpy warning is emitted on the way). The network then holds the weights
+        of the previous epoch, the last ones whose loss was recorded and finite, and no
+        stored forward or backward values.
 
         An interrupted fit (``KeyboardInterrupt``, or an exception from ``callback``) leaves
         the weights after the last complete gradient step: every step is applied to all
         layers or to none (:meth:`_apply`). The layers' stored values are those of the last
         backward pass; the History is not returned (a callback may keep it).
         """
-        where = "Network.fit"
-        X, T = self._check_data(X, T, where)
-        for i, layer in enumerate(self.layers):
-            layer.check_parameters(where, f"layers[{i}]", writable=True)
-        epochs = check_positive_int(epochs, "epochs", where)
-        lr = check_positive_float(lr, "lr", where)
-        batch_size = check_positive_int(batch_size, "batch_size", where)
-        _check_callback(callback, where)
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError(
-                    f"{where}: validation_data must be a pair (X_val, T_val) or None; got "
-                    f"{describe(validation_data)}."
-                )
-            X_val = self._check_X(validation_data[0], where, "X_val")
-            T_val = self._check_T(validation_data[1], X_val, where, "T_val")
-        rng = as_generator(rng, "rng", where)
-
-        validation = None if validation_data is None else (X_val, T_val)
-        history = History(lr=lr, batch_size=batch_size, n_samples=len(X))
-        steps = 0
-        with np.errstate(all="ignore"):  # overflow is detected below, never a warning
-            self._record(history, 0, steps, X, T, validation)
+        X, T, epochs, lr, batch_size, rng, validation, evaluate = check_fit_arguments(
+            self, X, T, epochs, lr, batch_size, rng, callback, validation_data, evaluate
+        )
+        history = History(lr=lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
+        classes = self._classes(T)  # the targets' class indices, once per fit
+        if validation is not None:
+            validation = (*validation, self._classes(validation[1]))
+        n_batches = -(-len(X) // batch_size)
+        # s^L, o^L of every row as its batch's forward pass computed them, before its step,
+        # in the order of the epoch's batches (see _train_epoch)
+        s_seen, o_seen = np.empty_like(T), np.empty_like(T)
+        if evaluate:
+            with np.errstate(all="ignore"):  # overflow is detected below, never a warning
+                self._record(history, 0, 0, self._evaluate(X, T, classes), validation)
         for epoch in range(1, epochs + 1):
             last = [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
             try:
                 with np.errstate(all="ignore"):
-                    steps += self._train_epoch(X, T, lr, batch_size, rng)
-                    self._record(history, epoch, steps, X, T, validation)
+                    order = self._train_epoch(X, T, lr, batch_size, rng, s_seen, o_seen)
+                    if evaluate:
+                        train = self._evaluate(X, T, classes)
+                    else:
+                        T_seen = T[order]  # the targets in the order the batches saw them
+                        if epoch == 1:  # the first batch's E_k, at the initial weights
+                            loss = self._output_loss(
+                                s_seen[:batch_size], o_seen[:batch_size], T_seen[:batch_size]
+                            )
+                            self._check_initial_loss(loss, "first batch")
+                            history.initial_loss = loss
+                        # Σ_k B_k E_k / N: the mean over the rows of the per-sample loss
+                        train = (self._output_loss(s_seen, o_seen, T_seen),
+                                 float(np.mean(self._classes(o_seen) == classes[order])))
+                    self._record(history, epoch, epoch * n_batches, train, validation)
             except FloatingPointError:
                 for layer, (W, b) in zip(self.layers, last, strict=True):
                     np.copyto(layer.W, W)  # the weights of epoch - 1, whose loss was recorded
@@ -499,17 +526,46 @@ class Network:
                 break
         return history
 
-    def _train_epoch(self, X, T, lr: float, batch_size: int, rng: np.random.Generator) -> int:
-        """One epoch of mini-batch gradient descent on checked data; returns the step count."""
+    def _train_epoch(self, X, T, lr: float, batch_size: int, rng: np.random.Generator,
+                     s_seen: np.ndarray, o_seen: np.ndarray) -> np.ndarray:
+        r"""One epoch of mini-batch gradient descent on checked data; returns the order of
+        the rows (``rng.permutation``).
+
+        Each batch's :math:`s^L` and :math:`o^L`, as its forward pass computed them before
+        its step, are copied into ``s_seen`` and ``o_seen`` ``(N, n_L)`` at the batch's
+        positions in ``order`` (row ``i`` of ``s_seen`` belongs to row ``order[i]`` of ``X``):
+        what :meth:`fit` computes the default loss and accuracy from, once per epoch.
+        """
         order = rng.permutation(len(X))
+        last = self.layers[-1]
         for start in range(0, len(X), batch_size):
             rows = order[start : start + batch_size]  # gather one batch: no epoch-size copy
             self._backward(X[rows], T[rows])
+            s_seen[start : start + batch_size] = last.s  # a slice: cheaper than s_seen[rows]
+            o_seen[start : start + batch_size] = last.o
             self._step(lr)
-        return -(-len(X) // batch_size)
+        return order
 
-    def _record(self, history: History, epoch: int, steps: int, X, T, validation) -> None:
-        """Append epoch ``epoch``'s loss and accuracy (and validation ones) to ``history``."""
+    def _evaluate(self, X, T, classes: np.ndarray) -> tuple[float, float]:
+        """The exact loss :math:`E(X, T)` and accuracy on checked data, without storing
+        anything in the layers."""
+        s, o = self._outputs(X)
+        return self._output_loss(s, o, T), float(np.mean(self._classes(o) == classes))
+
+    @staticmethod
+    def _check_initial_loss(value: float, on: str) -> None:
+        """``FloatingPointError`` if the loss at the initial weights is NaN or inf."""
+        if not np.isfinite(value):
+            raise FloatingPointError(
+                f"Network.fit: the loss at the initial weights is {value} on the {on} (the "
+                f"outputs overflow); the network keeps its initial weights. Use smaller "
+                f"weights."
+            )
+
+    def _record(self, history: History, epoch: int, steps: int, train, validation) -> None:
+        """Append epoch ``epoch``'s ``train = (loss, accuracy)`` and the exact loss and
+        accuracy on ``validation = (X_val, T_val, classes_val)`` (or None) to ``history``,
+        after the divergence checks."""
         for i, layer in enumerate(self.layers):
             if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
                 raise FloatingPointError(
@@ -517,39 +573,37 @@ class Network:
                     f"{epoch} with lr = {history.lr}: training diverged. The network keeps "
                     f"the weights of epoch {epoch - 1}. Use a smaller lr."
                 )
-        history.epoch.append(epoch)
-        history.steps.append(steps)
-        for data, losses, accuracies in (
-            ((X, T), history.loss, history.accuracy),
-            (validation, history.val_loss, history.val_accuracy),
-        ):
-            if data is None:
-                continue
-            s, o = self._outputs(data[0])
-            value = self._output_loss(s, o, data[1])
-            if not np.isfinite(value):
-                if epoch == 0:
-                    raise FloatingPointError(
-                        f"Network.fit: the loss at the initial weights is {value} (the "
-                        f"outputs overflow); nothing was trained. Use smaller weights."
-                    )
+        val = None if validation is None else self._evaluate(*validation)
+        losses = [(train[0], "whole training set")]
+        if val is not None:
+            losses.append((val[0], "validation set"))
+        for value, on in losses:
+            if epoch == 0:
+                self._check_initial_loss(value, on)
+            elif not np.isfinite(value):
                 raise FloatingPointError(
                     f"Network.fit: the loss became {value} at epoch {epoch} with lr = "
                     f"{history.lr}: training diverged. The network keeps the weights of "
                     f"epoch {epoch - 1}. Use a smaller lr."
                 )
-            if epoch > 0 and losses is history.loss:
-                limit = DIVERGENCE_RATIO * max(history.loss[0], 1.0)
-                if value > limit:
-                    raise FloatingPointError(
-                        f"Network.fit: the loss became {value:.4g} at epoch {epoch} with "
-                        f"lr = {history.lr}, more than {DIVERGENCE_RATIO:g} times "
-                        f"max(1, initial loss {history.loss[0]:.4g}): training diverged. "
-                        f"The network keeps the weights of epoch {epoch - 1}. Use a smaller "
-                        f"lr."
-                    )
-            losses.append(value)
-            accuracies.append(float(np.mean(self._classes(o) == self._classes(data[1]))))
+        if epoch == 0:
+            history.initial_loss = train[0]
+        limit = DIVERGENCE_RATIO * max(history.initial_loss, 1.0)
+        if train[0] > limit:
+            raise FloatingPointError(
+                f"Network.fit: the loss became {train[0]:.4g} at epoch {epoch} with "
+                f"lr = {history.lr}, more than {DIVERGENCE_RATIO:g} times "
+                f"max(1, initial loss {history.initial_loss:.4g}): training diverged. "
+                f"The network keeps the weights of epoch {epoch - 1}. Use a smaller "
+                f"lr."
+            )
+        history.epoch.append(epoch)
+        history.steps.append(steps)
+        history.loss.append(train[0])
+        history.accuracy.append(train[1])
+        if val is not None:
+            history.val_loss.append(val[0])
+            history.val_accuracy.append(val[1])
 
     # -- utilities -------------------------------------------------------------------------
 

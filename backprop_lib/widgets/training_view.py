@@ -107,7 +107,8 @@ class TrainingRun:
     r"""One training run of Swinn's network.
 
     ``net``: the trained :class:`~backprop_lib.Network`. ``history``: its
-    :class:`~backprop_lib.History` (entry 0 before training). ``weights[e]``: a copy of the
+    :class:`~backprop_lib.History` (``fit(..., evaluate=True)``: exact losses, entry 0
+    before training). ``weights[e]``: a copy of the
     first layer's :math:`W^1`, shape ``(n_0, n_hidden)``, at the end of epoch ``e``
     (``weights[0]``: the initial weights), one per ``history.epoch``. ``seconds``: the
     wall-clock time of :meth:`~backprop_lib.Network.fit`.
@@ -171,7 +172,7 @@ def train_swinn(
 
     start = time.perf_counter()
     history = net.fit(X_fit, T_fit, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng,
-                      callback=keep_weights, validation_data=(X_val, T_val))
+                      callback=keep_weights, validation_data=(X_val, T_val), evaluate=True)
     seconds = time.perf_counter() - start
     return TrainingRun(net, history, weights, n_hidden, lr, batch_size, epochs, int(seed),
                        seconds)
