@@ -3,9 +3,9 @@ r"""Claims of the *Loss/activation pairs* chapter (book/pairs.md), checked beyon
 Each verdict of ``backprop_lib.widgets.pair_explorer.PAIR_ADVICE`` (and the fused pairs) is a claim
 about a pair's output delta. Here every claim is checked with the independent sympy and numpy
 implementations of ``tests/helpers.py`` (the loss written out by hand, differentiated by
-``sympy.diff``; no ``backprop_lib``), at points chosen to expose it. The last test measures the
-time the chapter's catalogue takes: every derivation and proof, and the numeric check of every
-defined pair against the library, in a fresh interpreter.
+``sympy.diff``; no ``backprop_lib``), at points chosen to expose it. The last test runs the
+chapter's catalogue in a fresh interpreter: every derivation and proof, and the numeric check
+of every defined pair against the library.
 """
 
 from __future__ import annotations
@@ -121,9 +121,7 @@ def test_every_advice_kind_is_tested_here():
                     ("sigmoid", "cross_entropy"), ("softmax", "binary_cross_entropy")}
 
 
-CATALOGUE_TIMING = r"""
-import time
-start = time.process_time()
+CATALOGUE = r"""
 import numpy as np
 from backprop_lib import VALID_PAIRS, pair_problem
 from backprop_lib.widgets.pair_explorer import catalogue_tabs, pair_agreement
@@ -140,15 +138,16 @@ for activation, loss in sorted(VALID_PAIRS):
     S, T = numeric.sample_points(loss, rng, batch=5, n=3)
     agreement = pair_agreement(activation, loss, S, T)
     assert agreement.error_numerical < 1e-7
-print(time.process_time() - start)
+print(len(catalogue), "derivations")
 """
 
 
-def test_catalogue_derivation_and_check_take_under_ten_seconds():
+def test_catalogue_derivation_and_check_pass_in_a_fresh_interpreter():
     r"""The chapter's catalogue: 20 derivations and proofs, the rendering, and the numeric check
     of the 14 defined pairs (sympy vs library vs finite differences), from a fresh interpreter
-    (imports included). CPU time, so that other processes on the machine do not count."""
-    result = subprocess.run([sys.executable, "-W", "error", "-c", CATALOGUE_TIMING],
-                            check=True, capture_output=True, text=True)
-    seconds = float(result.stdout.strip().splitlines()[-1])
-    assert seconds < 10.0, f"the catalogue took {seconds:.1f} s of CPU time"
+    with warnings as errors (nothing cached by other tests). How long it takes is not asserted:
+    a time limit measures the machine, not the code."""
+    result = subprocess.run([sys.executable, "-W", "error", "-c", CATALOGUE],
+                            check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "20 derivations"

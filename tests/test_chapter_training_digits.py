@@ -5,8 +5,8 @@ beyond the page's own assertions.
 Expected values come from computations independent of ``backprop_lib``: the forward pass,
 the deltas and the update written out in numpy, index arithmetic for the weight pictures, and
 the digits of scikit-learn written into files in the MNIST format by the test itself. The
-slow part, the search over settings that the chapter reports, trains 27 small networks once
-per session (about a minute).
+search over settings that the chapter reports trains 27 small networks once per module. The
+three tests that run the chapter in a kernel (about a minute together) are marked ``slow``.
 """
 
 from __future__ import annotations
@@ -334,6 +334,7 @@ def _outputs_text(nb) -> str:
     )
 
 
+@pytest.mark.slow  # runs the chapter in a kernel
 def test_the_chapter_states_what_it_computed():
     # How long the chapter takes is measured by the book build, never asserted here.
     nb = jupytext.read(CHAPTER)
@@ -347,6 +348,7 @@ def test_the_chapter_states_what_it_computed():
     )
 
 
+@pytest.mark.slow  # runs the chapter in a kernel
 def test_the_mnist_flag_trains_the_784_input_network_from_verified_files(tmp_path: Path):
     checksums = _write_mnist_lookalike(tmp_path / "mnist")
     nb = jupytext.read(CHAPTER)
@@ -368,6 +370,7 @@ def test_the_mnist_flag_trains_the_784_input_network_from_verified_files(tmp_pat
     assert int(_glued(nb, "td_n_test")) == 400
 
 
+@pytest.mark.slow  # runs the chapter in a kernel
 def test_the_mnist_flag_refuses_files_with_the_wrong_checksum(tmp_path: Path):
     _write_mnist_lookalike(tmp_path / "mnist")
     nb = jupytext.read(CHAPTER)

@@ -80,9 +80,22 @@ def check(label):
 
 @check("er-swinn-input-matrix")
 def _swinn_input_matrix(rng):
-    rows, cols = np.indices((784, 1000))
-    assert (rows[-1, -1] + 1, cols[-1, -1] + 1) == (784, 1000)
-    assert (64, 1000) != (rows[-1, -1] + 1, cols[-1, -1] + 1)  # the note's last entry
+    # The book's claims: its X is the note's matrix transposed, one row per image, so the last
+    # entry is pixel 784 of image 1000; 64 is the hidden layer's width (W^1 is 784 x 64), not a
+    # number of pixels. Checked on the library's 784-64-10 network.
+    net = Network.from_sizes([784, 64, 10], ["sigmoid", "softmax"], loss="cross_entropy", rng=rng)
+    X = rng.uniform(size=(1000, 784))  # the book's layout: one row per image
+    assert net.layers[0].W.shape == (784, 64)
+    out = net.forward(X)
+    assert out.shape == (1000, 10)
+    with pytest.raises(ValueError, match="784 columns"):
+        net.forward(X.T)  # the note's layout, one column per image, is not the book's X
+    # Row n of the output depends on image n alone: the last pixel of the last image moves
+    # only the last output row.
+    X_last = X.copy()
+    X_last[999, 783] += 1.0
+    changed = np.flatnonzero(np.any(net.forward(X_last) != out, axis=1))
+    np.testing.assert_array_equal(changed, [999])
 
 
 @check("er-swinn-no-bias")
@@ -603,8 +616,19 @@ def _mehmet_cost_sum(rng):
 
 @check("er-overview-row-vector")
 def _overview_row_vector(rng):
-    A = rng.normal(size=(1, 4)) @ rng.normal(size=(4, 3))
-    assert A.shape == (1, 3)
+    # The book's layout is the note's: a layer takes a row and gives a row,
+    # s_i = sum_j o_j W[j, i] + b_i (written out here), never the note's column A_i.
+    net = Network.from_sizes([4, 3], ["sigmoid"], loss="squared_error", rng=rng)
+    layer = net.layers[0]
+    layer.b = rng.normal(size=3)
+    I_row = rng.normal(size=(1, 4))
+    out = net.forward(I_row)
+    assert layer.s.shape == out.shape == (1, 3)
+    by_hand = [sum(I_row[0, j] * layer.W[j, i] for j in range(4)) + layer.b[i] for i in range(3)]
+    np.testing.assert_allclose(layer.s[0], by_hand, rtol=1e-14)
+    np.testing.assert_allclose(out[0], np_sigmoid(np.array(by_hand)), rtol=1e-14)
+    with pytest.raises(ValueError, match="4 columns"):
+        net.forward(I_row.T)  # a column input is refused, not silently broadcast
 
 
 @check("er-overview-no-bias")
@@ -649,7 +673,7 @@ def _overview_layout(rng):
     net, _, _, _, f = _overview_problem(rng)
     numerator = f["dE_dO2"][None, :] @ f["dO2_dA2"] @ f["dA2_dO1"] @ f["dO1_dA1"]
     denominator = f["dO1_dA1"].T @ f["dA2_dO1"].T @ f["dO2_dA2"].T @ f["dE_dO2"][:, None]
-    assert numerator.shape == (1, 3) and denominator.shape == (3, 1)
+    assert net.layers[0].delta.shape == numerator.shape == (1, 3)  # the book's delta^1: a row
     np.testing.assert_allclose(numerator, denominator.T, atol=1e-15)
     np.testing.assert_allclose(numerator, net.layers[0].delta, atol=1e-12)
 
@@ -890,9 +914,7 @@ def test_backpropagation_and_learning_derivations_are_correct():
     assert_same(sp.Matrix([sp.diff(psi, b[c]) for c in range(2)]), S)
     assert_same(sp.Matrix(3, 2, lambda r, c: sp.diff(psi, W[r, c])), a_hat * S.T)
     A_hat = sp.diag(*[sigmoid(v) * (1 - sigmoid(v)) for v in eta_hat])
-    jac = eta.jacobian(eta_hat)
-    assert jac.shape == (2, 3)
-    assert_same(jac, W.T * A_hat)
+    assert_same(eta.jacobian(eta_hat), W.T * A_hat)  # a shape mismatch raises ShapeError
     assert_same(sp.Matrix([sp.diff(psi, v) for v in eta_hat]), A_hat * W * S)
 
 
