@@ -185,6 +185,25 @@ def test_a_subpackage_without_its_extra_names_it(module, blocked, extra, missing
     assert message.endswith(f"pip install 'backprop_lib[{extra}]'"), message
 
 
+def test_load_digits_without_scikit_learn_names_the_extra():
+    code = (
+        "from backprop_lib.teaching.datasets import load_digits\n"
+        "rng = np.random.default_rng(3)\n"
+        "state = rng.bit_generator.state\n"
+        "try:\n"
+        "    load_digits(rng=rng)\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+        "assert rng.bit_generator.state == state, 'the refused call drew numbers'\n"
+    )
+    result = run_blocked({"sklearn"}, "import numpy as np\n" + code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "load_digits needs scikit-learn (it ships the digits): "
+        "pip install 'backprop_lib[teaching]'"
+    ), result.stdout
+
+
 def test_the_subpackages_import_with_their_extras():
     # The other side of the test above: with everything installed, nothing is refused.
     result = subprocess.run(
