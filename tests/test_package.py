@@ -185,12 +185,37 @@ def test_a_subpackage_without_its_extra_names_it(module, blocked, extra, missing
     assert message.endswith(f"pip install 'backprop_lib[{extra}]'"), message
 
 
+def test_load_digits_without_scikit_learn_names_the_extra():
+    code = (
+        "from backprop_lib.teaching.datasets import load_digits\n"
+        "rng = np.random.default_rng(3)\n"
+        "state = rng.bit_generator.state\n"
+        "try:\n"
+        "    load_digits(rng=rng)\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+        "assert rng.bit_generator.state == state, 'the refused call drew numbers'\n"
+    )
+    result = run_blocked({"sklearn"}, "import numpy as np\n" + code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "load_digits needs scikit-learn (it ships the digits): pip install 'backprop_lib[teaching]'"
+    ), result.stdout
+
+
 def test_the_subpackages_import_with_their_extras():
     # The other side of the test above: with everything installed, nothing is refused.
     result = subprocess.run(
-        [sys.executable, "-W", "error", "-c",
-         "import backprop_lib.symbolic, backprop_lib.widgets, backprop_lib.teaching"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-W",
+            "error",
+            "-c",
+            "import backprop_lib.symbolic, backprop_lib.widgets, backprop_lib.teaching",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
 
@@ -212,9 +237,23 @@ def test_the_wheel_holds_every_file_of_the_package(tmp_path):
     assets = {"backprop_lib/widgets/explorer/engine.js", "backprop_lib/widgets/retrain.js"}
     assert assets <= expected
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
-         "--no-index", "-q", "-w", str(tmp_path / "dist")],
-        capture_output=True, text=True, check=False, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "dist").glob("backprop_lib-*.whl")

@@ -160,9 +160,10 @@ def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitDat
     dtype = _float_dtype(dtype)
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
-    except ImportError as exc:  # pragma: no cover - scikit-learn is in requirements.txt
+    except ImportError as exc:  # tests/test_package.py blocks scikit-learn to reach this
         raise ImportError(
-            "load_digits needs scikit-learn: pip install 'scikit-learn>=1.4'"
+            "load_digits needs scikit-learn (it ships the digits): "
+            "pip install 'backprop_lib[teaching]'"
         ) from exc
     bunch = sklearn_load_digits()
     images, labels = bunch.images, bunch.target.astype(np.int64)
