@@ -62,14 +62,15 @@ class History:
     steps taken by the end of epoch ``epoch[e]``. What ``loss`` holds depends on
     ``evaluated``:
 
-    - ``evaluated`` False (the default of ``fit``): epochs ``1, ..., E``. ``loss[e]`` is the
-      mean per-sample loss the forward passes saw during that epoch,
-      :math:`ar E = \sum_k B_k E_k / N` over its batches :math:`k` (each :math:`E_k`
+    - ``evaluated`` False (the default of ``fit``): epochs ``1, ..., epochs``. ``loss[e]``
+      is the mean per-sample loss the forward passes saw during that epoch,
+      :math:`\bar E = \sum_k B_k E_k / N` over its batches :math:`k` (each :math:`E_k`
       taken before that batch's step, so with weights that change within the epoch), and
-      ``accuracy[e]`` the fraction of rows those forward passes classified right. Training
-      lowers the loss during the epoch, so this running mean usually lies above the
-      exact loss at the end of the epoch.
-    - ``evaluated`` True (``fit(..., evaluate=True)``): epochs ``0, 1, ..., E``.
+      ``accuracy[e]`` the fraction of rows those forward passes classified right. While
+      training lowers the loss, this running mean tends to lie above the exact loss at the
+      end of the epoch; with a large learning rate it can lie below it too (the training
+      chapter, ``td-batch-means``, shows both curves).
+    - ``evaluated`` True (``fit(..., evaluate=True)``): epochs ``0, 1, ..., epochs``.
       ``loss[e]`` is the exact loss :math:`E(X, T)` on the whole training set at the
       weights of the end of that epoch (entry 0: the initial weights), so
       ``history.loss[-1] == net.loss(X, T)``; ``accuracy[e]`` is the fraction of rows that
