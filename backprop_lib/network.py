@@ -113,6 +113,17 @@ class History:
         )
 
 
+def _stored_values(layer: Dense) -> tuple:
+    """What ``layer`` stored in its last forward and backward pass:
+    ``(o_prev, s, o, delta, dW, db)``."""
+    return layer.o_prev, layer.s, layer.o, layer.delta, layer.dW, layer.db
+
+
+def _set_stored_values(layer: Dense, values: tuple) -> None:
+    """Set ``(o_prev, s, o, delta, dW, db)`` of ``layer`` (see :func:`_stored_values`)."""
+    layer.o_prev, layer.s, layer.o, layer.delta, layer.dW, layer.db = values
+
+
 class Network:
     r"""A feedforward network of :class:`~backprop_lib.Dense` layers with a loss.
 
@@ -475,7 +486,8 @@ class Network:
         or the weights or a validation loss become NaN or inf, ``FloatingPointError`` is
         raised (no numpy warning is emitted on the way). The network then holds the weights
         of the previous epoch, the last ones whose loss was recorded and finite, and no
-        stored forward or backward values.
+        stored forward or backward values. If the loss at the initial weights overflows,
+        the call is refused: the weights, the stored values and ``rng`` are as before it.
 
         An interrupted fit (``KeyboardInterrupt``, or an exception from ``callback``) leaves
         the weights after the last complete gradient step: every step is applied to all
@@ -496,6 +508,9 @@ class Network:
         if evaluate:
             with np.errstate(all="ignore"):  # overflow is detected below, never a warning
                 self._record(history, 0, 0, self._evaluate(X, T, classes), validation)
+        # restored if the loss at the initial weights overflows: a refused call changes nothing
+        rng_state = rng.bit_generator.state
+        stored = [_stored_values(layer) for layer in self.layers]  # references, not copies
         for epoch in range(1, epochs + 1):
             last = [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
             try:
@@ -519,8 +534,11 @@ class Network:
                 for layer, (W, b) in zip(self.layers, last, strict=True):
                     np.copyto(layer.W, W)  # the weights of epoch - 1, whose loss was recorded
                     np.copyto(layer.b, b)
-                for layer in self.layers:
-                    layer.o_prev = layer.s = layer.o = layer.delta = layer.dW = layer.db = None
+                refused = history.initial_loss is None  # the initial loss overflowed
+                for layer, values in zip(self.layers, stored, strict=True):
+                    _set_stored_values(layer, values if refused else (None,) * 6)
+                if refused:
+                    rng.bit_generator.state = rng_state
                 raise
             if callback is not None and callback(self, history):
                 history.stopped_early = epoch < epochs

@@ -297,18 +297,28 @@ def test_divergence_is_detected_without_evaluate(rng):
     assert all(layer.s is None and layer.dW is None for layer in net.layers)
 
 
-def test_a_first_batch_that_overflows_keeps_the_initial_weights():
+@pytest.mark.parametrize("evaluate", [False, True])
+def test_a_loss_that_overflows_at_the_initial_weights_is_refused_changing_nothing(evaluate):
     net = Network.from_sizes([2, 4, 1], ["linear", "linear"], "squared_error", rng=0)
+    net.backward(XOR_X[:2], XOR_T[:2])  # stored values the refused fit must leave alone
     net.layers[0].W[...] = 1e300  # s^2 = 4e600: the outputs overflow
     net.layers[1].W[...] = 1e300
     before = [(W.copy(), b.copy()) for W, b in net.parameters()]
+    stored = [(layer.s, layer.o, layer.delta, layer.dW) for layer in net.layers]
+    shuffle = np.random.default_rng(5)
+    state = shuffle.bit_generator.state
+    on = "whole training set" if evaluate else "first batch"
     with pytest.raises(  # a numpy warning on the way would fail (filterwarnings = error)
-        FloatingPointError, match=r"loss at the initial weights is (inf|nan) on the first batch"
+        FloatingPointError, match=rf"loss at the initial weights is (inf|nan) on the {on}"
     ):
-        net.fit(XOR_X, XOR_T, epochs=3, lr=0.1, batch_size=4, rng=0)
+        net.fit(XOR_X, XOR_T, epochs=3, lr=0.1, batch_size=2, rng=shuffle, evaluate=evaluate)
     for (W, b), (W0, b0) in zip(net.parameters(), before, strict=True):
         np.testing.assert_array_equal(W, W0)
         np.testing.assert_array_equal(b, b0)
+    for layer, values in zip(net.layers, stored, strict=True):
+        now = (layer.s, layer.o, layer.delta, layer.dW)
+        assert all(a is b for a, b in zip(now, values, strict=True))
+    assert shuffle.bit_generator.state == state
 
 
 @pytest.mark.parametrize("value", [1, 0, "yes", None, np.array([True])])
