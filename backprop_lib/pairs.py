@@ -166,8 +166,8 @@ class Pair:
     No checks here: :class:`~backprop_lib.Network` checks its data once per call.
     """
 
-    #: True when :math:`\delta^L = (o - t)/B`: the activation's Jacobian cancels the
-    #: loss's :math:`1/(\ldots)` exactly.
+    #: True when delta^L = (o - t)/B: the activation's Jacobian cancels the loss's 1/(...)
+    #: exactly.
     fused = False
 
     def __init__(self, activation: Activation, loss_fn: Loss):
