@@ -16,13 +16,17 @@ Conventions (the book's notation, CONTRIBUTING.md):
   - ``cross_entropy``: :math:`-\sum_k t_k \ln o_k`
 
 - Activations: ``sigmoid``, ``tanh``, ``relu``, ``linear``, ``softmax`` (per row).
-- Backward: :math:`\delta^l = \partial E/\partial s^l`,
-  :math:`\delta^l = (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)` (a vector-Jacobian product
+- Backward (:meth:`Dense.backward`, beside :meth:`Dense.forward`):
+  :math:`\delta^l = \partial E/\partial s^l`, :math:`\delta^l = (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)` (a vector-Jacobian product
   for softmax), :math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l`,
   :math:`\partial E/\partial b^l = \sum_n \delta^l_n`.
-- softmax + cross_entropy and sigmoid + binary_cross_entropy use the fused
-  :math:`\delta^L = (o - t)/B`, with the loss computed stably from :math:`s^L`; a loss that is
+- The output pair (:class:`Pair`, chosen once per network as ``net.pair``) gives
+  :math:`\delta^L`: softmax + cross_entropy and sigmoid + binary_cross_entropy use the fused
+  :math:`(o - t)/B`, with the loss computed stably from :math:`s^L`; a loss that is
   undefined after the output activation is refused when the network is built.
+- Subpackages, imported by their path: ``symbolic`` (sympy), ``widgets`` (the explorers),
+  ``teaching`` (``bugs``, ``datasets``). ``backprop_lib/README.md`` maps every equation of
+  the book to its function.
 - A network computes in float64 (default) or float32; data are converted to its dtype.
 
 The package is pure: importing it seeds nothing, silences no warnings, plots nothing. Every
@@ -68,10 +72,16 @@ from .network import History, Network
 from .pairs import (
     FUSED_PAIRS,
     VALID_PAIRS,
+    Pair,
+    SigmoidBinaryCrossEntropy,
+    SigmoidCrossEntropy,
+    SoftmaxBinaryCrossEntropy,
+    SoftmaxCrossEntropy,
     check_pair,
     is_fused,
     output_delta,
     output_loss,
+    pair_of,
     pair_problem,
 )
 
@@ -92,9 +102,14 @@ __all__ = [
     "Linear",
     "Loss",
     "Network",
+    "Pair",
     "ReLU",
     "Sigmoid",
+    "SigmoidBinaryCrossEntropy",
+    "SigmoidCrossEntropy",
     "Softmax",
+    "SoftmaxBinaryCrossEntropy",
+    "SoftmaxCrossEntropy",
     "SquaredError",
     "SumSquaredError",
     "Tanh",
@@ -107,5 +122,6 @@ __all__ = [
     "numerical_gradient",
     "output_delta",
     "output_loss",
+    "pair_of",
     "pair_problem",
 ]

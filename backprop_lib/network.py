@@ -38,9 +38,7 @@ from ._validate import (
     check_layers,
     check_network_sizes,
     check_positive_float,
-    check_positive_int,
     check_stored_gradients,
-    describe,
 )
 from .layers import Dense
 from .losses import Loss, get_loss

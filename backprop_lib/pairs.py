@@ -285,10 +285,13 @@ _SPECIAL = {
 }
 
 
-def pair_of(activation: Activation, loss: Loss) -> Pair:
-    r"""The :class:`Pair` that computes :math:`E` and :math:`\delta^L` for these objects:
-    one of the four cross-entropy pairs for exactly their classes (a subclass may change
-    the maths, so it takes the general chain rule), else :class:`Pair`."""
+def pair_of(activation, loss) -> Pair:
+    r"""The :class:`Pair` that computes :math:`E` and :math:`\delta^L` for ``activation``
+    and ``loss`` (names or objects): one of the four cross-entropy pairs for exactly their
+    classes (a subclass may change the maths, so it takes the general chain rule), else
+    :class:`Pair`. It does not check that the loss is defined after the activation
+    (:func:`check_pair` does; a :class:`~backprop_lib.Network` refuses such a pair)."""
+    activation, loss = get_activation(activation), get_loss(loss)
     return _SPECIAL.get((type(activation), type(loss)), Pair)(activation, loss)
 
 

@@ -1,4 +1,4 @@
-"""Tests for backprop_lib.bugs: a network built from the library's pieces equals the
+"""Tests for backprop_lib.teaching.bugs: a network built from the library's pieces equals the
 library's, every planted bug is caught by the gradient check while the correct network
 passes, each bug's gradient is what its description says (against finite differences), and
 the demo's "still trains" claims hold for several seeds."""
@@ -13,7 +13,8 @@ import pytest
 
 from backprop_lib import Dense, Network, gradient_check, numerical_gradient
 from backprop_lib.activations import Softmax
-from backprop_lib.bugs import (
+from backprop_lib.pairs import Pair
+from backprop_lib.teaching.bugs import (
     BUGS,
     DEMO,
     BiasMean,
@@ -26,7 +27,6 @@ from backprop_lib.bugs import (
     train_demo,
     with_bug,
 )
-from backprop_lib.pairs import Pair
 
 SEEDS = (0, 1, 2)
 #: The pieces of the backward pass a bug may replace: class, then its methods.
@@ -301,7 +301,10 @@ def test_diagonal_softmax_needs_a_softmax_output():
 
 
 def test_importing_the_package_does_not_import_the_bugs():
-    code = "import sys, backprop_lib; assert 'backprop_lib.bugs' not in sys.modules; print('ok')"
+    code = (
+        "import sys, backprop_lib; "
+        "assert 'backprop_lib.teaching.bugs' not in sys.modules; print('ok')"
+    )
     result = subprocess.run(
         [sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=False
     )

@@ -19,13 +19,13 @@ Without a bug, its gradients equal the library's bit for bit (the tests check th
 :data:`BUGS` lists the bugs by name, each with a one-line description and whether its loss
 still falls on the demo problem (:func:`demo_problem`, :data:`DEMO`).
 
-``import backprop_lib`` does not import this module; import it as ``backprop_lib.bugs``.
+``import backprop_lib`` does not import this module; import it as ``backprop_lib.teaching.bugs``.
 
 Example::
 
     import numpy as np
     from backprop_lib import gradient_check
-    from backprop_lib.bugs import BUGS, demo_problem, with_bug
+    from backprop_lib.teaching.bugs import BUGS, demo_problem, with_bug
 
     net, X, T = demo_problem(np.random.default_rng(0))
     for name in BUGS:
@@ -38,11 +38,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_generator, describe, lookup_name
-from .activations import Softmax
-from .layers import Dense
-from .network import History, Network
-from .pairs import Pair, pair_of
+from .._validate import as_generator, describe, lookup_name
+from ..activations import Softmax
+from ..layers import Dense
+from ..network import History, Network
+from ..pairs import Pair, pair_of
 
 __all__ = [
     "BUGS",
