@@ -17,8 +17,9 @@ Conventions (the book's notation, CONTRIBUTING.md):
 
 - Activations: ``sigmoid``, ``tanh``, ``relu``, ``linear``, ``softmax`` (per row).
 - Backward (:meth:`Dense.backward`, beside :meth:`Dense.forward`):
-  :math:`\delta^l = \partial E/\partial s^l`, :math:`\delta^l = (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)` (a vector-Jacobian product
-  for softmax), :math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l`,
+  :math:`\delta^l = \partial E/\partial s^l`,
+  :math:`\delta^l = (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)` (a vector-Jacobian
+  product for softmax), :math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l`,
   :math:`\partial E/\partial b^l = \sum_n \delta^l_n`.
 - The output pair (:class:`Pair`, chosen once per network as ``net.pair``) gives
   :math:`\delta^L`: softmax + cross_entropy and sigmoid + binary_cross_entropy use the fused
