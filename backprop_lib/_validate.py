@@ -49,8 +49,7 @@ def lookup_name(name: str, registry: Mapping[str, _Entry], what: str) -> _Entry:
         close = difflib.get_close_matches(name.lower(), list(registry), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"{what} {name!r} is unknown; valid names are "
-            f"{', '.join(map(repr, registry))}.{hint}"
+            f"{what} {name!r} is unknown; valid names are {', '.join(map(repr, registry))}.{hint}"
         ) from None
 
 
@@ -101,9 +100,7 @@ def check_dtype(dtype, name: str, where: str) -> np.dtype:
     """Return ``dtype`` as a numpy dtype if it is float32 or float64."""
     resolved = float_dtype(dtype)
     if resolved is None:
-        raise TypeError(
-            f"{where}: {name} must be np.float64 or np.float32; got {describe(dtype)}."
-        )
+        raise TypeError(f"{where}: {name} must be np.float64 or np.float32; got {describe(dtype)}.")
     return resolved
 
 
@@ -123,9 +120,7 @@ def check_positive_float(value, name: str, where: str) -> float:
     where a ``np.float64`` scalar would promote a float32 array to float64.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{where}: {name} must be a positive finite number; got {describe(value)}."
-        )
+        raise TypeError(f"{where}: {name} must be a positive finite number; got {describe(value)}.")
     value = float(value)
     if not (np.isfinite(value) and value > 0.0):
         raise ValueError(f"{where}: {name} must be a positive finite number; got {value}.")
@@ -236,8 +231,7 @@ def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.n
         )
     if array.shape[0] == 0:
         raise ValueError(
-            f"{where}: {name} is an empty batch (shape {array.shape}); it needs at least one "
-            f"row."
+            f"{where}: {name} is an empty batch (shape {array.shape}); it needs at least one row."
         )
     if array.dtype.kind == "f" and not _all_finite(array):
         finite = np.isfinite(array)
@@ -321,14 +315,11 @@ def check_layers(layers, where: str = "Network") -> list:
         layers = [layers]
     if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
         raise TypeError(
-            f"{where}: layers must be a non-empty list of Dense layers; got "
-            f"{describe(layers)}."
+            f"{where}: layers must be a non-empty list of Dense layers; got {describe(layers)}."
         )
     for i, layer in enumerate(layers):
         if not isinstance(layer, Dense):
-            raise TypeError(
-                f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}."
-            )
+            raise TypeError(f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}.")
     for i in range(1, len(layers)):
         if layers[i].n_in != layers[i - 1].n_out:
             raise ValueError(
@@ -424,8 +415,9 @@ def check_callback(callback, where: str) -> None:
         raise TypeError(f"{message}, whose signature is {signature} ({error}).") from None
 
 
-def check_fit_arguments(net, X, T, epochs, lr, batch_size, rng, callback, validation_data,
-                        evaluate):
+def check_fit_arguments(
+    net, X, T, epochs, lr, batch_size, rng, callback, validation_data, evaluate
+):
     r"""Every argument of :meth:`Network.fit` checked, in this order, before anything changes:
     the data (and every layer's parameters, writable), ``epochs``, ``lr``, ``batch_size``,
     ``callback``, ``validation_data``, ``evaluate``, and ``rng`` last (an int seed becomes a

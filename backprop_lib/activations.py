@@ -47,8 +47,12 @@ def _checked_backward(s, o, dE_do, where: str) -> tuple[np.ndarray, ...]:
     """``s``, ``o`` and ``dE_do`` as non-empty arrays of one shape (nothing broadcast),
     else the error naming them; cheap when they already are, as inside a Network."""
     if (
-        type(s) is np.ndarray and type(o) is np.ndarray and type(dE_do) is np.ndarray
-        and s.shape == o.shape == dE_do.shape and s.size and s.ndim
+        type(s) is np.ndarray
+        and type(o) is np.ndarray
+        and type(dE_do) is np.ndarray
+        and s.shape == o.shape == dE_do.shape
+        and s.size
+        and s.ndim
         and s.dtype.kind == o.dtype.kind == dE_do.dtype.kind == "f"
     ):
         return s, o, dE_do

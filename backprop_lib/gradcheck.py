@@ -76,9 +76,7 @@ def _check_eps(eps, where: str, valid: tuple[float, float], why: str) -> float:
     eps = check_positive_float(eps, "eps", where)
     low, high = valid
     if not low <= eps <= high:
-        raise ValueError(
-            f"{where}: eps must lie in [{low:g}, {high:g}]; got {eps:g}. {why}"
-        )
+        raise ValueError(f"{where}: eps must lie in [{low:g}, {high:g}]; got {eps:g}. {why}")
     return eps
 
 
@@ -146,7 +144,9 @@ def numerical_gradient(net, X, T, layer, name, eps=1e-6) -> np.ndarray:
     if name not in ("W", "b"):
         raise ValueError(f"{where}: name must be 'W' or 'b'; got {name!r}.")
     eps = _check_eps(
-        eps, where, NUMERICAL_GRADIENT_EPS,
+        eps,
+        where,
+        NUMERICAL_GRADIENT_EPS,
         "Smaller steps drown in rounding error, larger ones in truncation error.",
     )
     return _central_differences(net.copy(), X, T, index, name, eps, where)
@@ -188,7 +188,9 @@ def gradient_check(net, X, T, eps=1e-6) -> float:
     net = _check_net(net, where)
     X, T = net._check_data(X, T, where)
     eps = _check_eps(
-        eps, where, GRADIENT_CHECK_EPS,
+        eps,
+        where,
+        GRADIENT_CHECK_EPS,
         "Below it the rounding floor hides bugs, above it truncation error hides "
         "correctness (see GRADIENT_CHECK_EPS).",
     )

@@ -31,8 +31,12 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
     """``o`` and ``t`` as non-empty 2-D arrays of one shape (nothing broadcast), else the
     error naming them; cheap when they already are, as inside a Network."""
     if not (
-        type(o) is np.ndarray and type(t) is np.ndarray and o.ndim == 2
-        and o.shape == t.shape and o.size and o.dtype.kind == t.dtype.kind == "f"
+        type(o) is np.ndarray
+        and type(t) is np.ndarray
+        and o.ndim == 2
+        and o.shape == t.shape
+        and o.size
+        and o.dtype.kind == t.dtype.kind == "f"
     ):
         o = as_real_array(o, "o", where, "(batch, n_L)")
         t = as_real_array(t, "t", where, "(batch, n_L)")

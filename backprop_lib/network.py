@@ -372,8 +372,10 @@ class Network:
         with np.errstate(all="ignore"):
             updates = self._updates(lr)
             for i, layer in enumerate(self.layers):
-                if not (np.isfinite(layer.W - updates[2 * i][1]).all()
-                        and np.isfinite(layer.b - updates[2 * i + 1][1]).all()):
+                if not (
+                    np.isfinite(layer.W - updates[2 * i][1]).all()
+                    and np.isfinite(layer.b - updates[2 * i + 1][1]).all()
+                ):
                     raise FloatingPointError(
                         f"Network.step: the step with lr = {lr} would make layers[{i}].W or "
                         f".b NaN or inf (the gradients or the learning rate are too large); "
@@ -525,8 +527,10 @@ class Network:
                             self._check_initial_loss(loss, "first batch")
                             history.initial_loss = loss
                         # Σ_k B_k E_k / N: the mean over the rows of the per-sample loss
-                        train = (self._output_loss(s_seen, o_seen, T_seen),
-                                 float(np.mean(self._classes(o_seen) == classes[order])))
+                        train = (
+                            self._output_loss(s_seen, o_seen, T_seen),
+                            float(np.mean(self._classes(o_seen) == classes[order])),
+                        )
                     self._record(history, epoch, epoch * n_batches, train, validation)
             except FloatingPointError:
                 for layer, (W, b) in zip(self.layers, last, strict=True):
@@ -543,8 +547,16 @@ class Network:
                 break
         return history
 
-    def _train_epoch(self, X, T, lr: float, batch_size: int, rng: np.random.Generator,
-                     s_seen: np.ndarray, o_seen: np.ndarray) -> np.ndarray:
+    def _train_epoch(
+        self,
+        X,
+        T,
+        lr: float,
+        batch_size: int,
+        rng: np.random.Generator,
+        s_seen: np.ndarray,
+        o_seen: np.ndarray,
+    ) -> np.ndarray:
         r"""One epoch of mini-batch gradient descent on checked data; returns the order of
         the rows (``rng.permutation``).
 

@@ -48,8 +48,12 @@ def _checked_output(s, o, t, where: str) -> tuple[np.ndarray, np.ndarray, np.nda
     """``s``, ``o``, ``t`` as non-empty 2-D arrays of one shape, else the error naming them;
     cheap when they already are, as inside a Network."""
     if (
-        type(s) is np.ndarray and type(o) is np.ndarray and type(t) is np.ndarray
-        and s.ndim == 2 and s.shape == o.shape == t.shape and s.size
+        type(s) is np.ndarray
+        and type(o) is np.ndarray
+        and type(t) is np.ndarray
+        and s.ndim == 2
+        and s.shape == o.shape == t.shape
+        and s.size
         and s.dtype.kind == o.dtype.kind == t.dtype.kind == "f"
     ):
         return s, o, t

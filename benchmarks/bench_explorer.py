@@ -149,28 +149,35 @@ def browser_main(args) -> int:
     states, names = [], []
     for name, options in CONFIGURATIONS.items():
         widget = ExplorerWidget(ExplorerModel(lr=0.1, seed=0, **options))
-        states.append({k: v for k, v in widget.get_state().items()
-                       if not k.startswith("_")})
+        states.append({k: v for k, v in widget.get_state().items() if not k.startswith("_")})
         names.append(name)
-    css = (Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer"
-           / "explorer.css").read_text(encoding="utf-8")
-    html = _BROWSER_PAGE % {"css": css, "states": json.dumps(states),
-                            "esm": json.dumps(esm_source())}
+    css = (
+        Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer" / "explorer.css"
+    ).read_text(encoding="utf-8")
+    html = _BROWSER_PAGE % {
+        "css": css,
+        "states": json.dumps(states),
+        "esm": json.dumps(esm_source()),
+    }
     met = True
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         page_file = Path(tmp) / "bench.html"
         page_file.write_text(html, encoding="utf-8")
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu"])
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu"],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 1800})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(page_file.as_uri())
         page.wait_for_function("() => window.ready === true", timeout=30000)
-        print(f"chromium {browser.version}; one Step click (compute + redraw + layout), "
-              f"{args.steps} clicks after {args.warmup} warm-up clicks; target: median <= "
-              f"{BROWSER_TARGET_MS:.0f} ms\n")
+        print(
+            f"chromium {browser.version}; one Step click (compute + redraw + layout), "
+            f"{args.steps} clicks after {args.warmup} warm-up clicks; target: median <= "
+            f"{BROWSER_TARGET_MS:.0f} ms\n"
+        )
         for k, name in enumerate(names):
             page.evaluate("([k, n]) => window.benchmark(k, n)", [k, args.warmup])
             result = page.evaluate("([k, n]) => window.benchmark(k, n)", [k, args.steps])
@@ -178,9 +185,11 @@ def browser_main(args) -> int:
             median = statistics.median(times)
             met &= median <= BROWSER_TARGET_MS
             print(f"{name}")
-            print(f"  median {median:6.2f} ms   90th percentile {np.percentile(times, 90):6.2f}"
-                  f" ms   worst {max(times):6.2f} ms   (steps taken {result['steps']}"
-                  f"{', refused: ' + result['message'] if result['message'] else ''})")
+            print(
+                f"  median {median:6.2f} ms   90th percentile {np.percentile(times, 90):6.2f}"
+                f" ms   worst {max(times):6.2f} ms   (steps taken {result['steps']}"
+                f"{', refused: ' + result['message'] if result['message'] else ''})"
+            )
         browser.close()
     if errors:
         print("JavaScript errors:", *errors, sep="\n  ")
@@ -193,17 +202,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=50, help="timed clicks (default 50)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed clicks first")
-    parser.add_argument("--browser", action="store_true",
-                        help="time the in-browser explorer (ExplorerWidget) in chromium")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="time the in-browser explorer (ExplorerWidget) in chromium",
+    )
     args = parser.parse_args(argv)
     if args.browser:
         return browser_main(args)
 
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, matplotlib "
-          f"{matplotlib.__version__}, ipywidgets {ipywidgets.__version__}, "
-          f"{platform.machine()}")
-    print(f"One Step click (compute + redraw), {args.steps} clicks after {args.warmup} "
-          f"warm-up clicks; target: median <= {TARGET_MS:.0f} ms\n")
+    print(
+        f"Python {platform.python_version()}, numpy {np.__version__}, matplotlib "
+        f"{matplotlib.__version__}, ipywidgets {ipywidgets.__version__}, "
+        f"{platform.machine()}"
+    )
+    print(
+        f"One Step click (compute + redraw), {args.steps} clicks after {args.warmup} "
+        f"warm-up clicks; target: median <= {TARGET_MS:.0f} ms\n"
+    )
     met = True
     for name, options in CONFIGURATIONS.items():
         # lr 0.1: a long, quiet run (no divergence during the timing)
@@ -213,8 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         median = statistics.median(wall)
         met &= median <= TARGET_MS
         print(f"{name}")
-        print(f"  wall clock: median {median:6.1f} ms   90th percentile "
-              f"{np.percentile(wall, 90):6.1f} ms   worst {max(wall):6.1f} ms")
+        print(
+            f"  wall clock: median {median:6.1f} ms   90th percentile "
+            f"{np.percentile(wall, 90):6.1f} ms   worst {max(wall):6.1f} ms"
+        )
         print(f"  CPU time:   median {statistics.median(cpu):6.1f} ms")
         parts = breakdown(explorer, args.steps)
         print("  median by part: " + ", ".join(f"{k} {v:.1f} ms" for k, v in parts.items()))

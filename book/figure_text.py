@@ -27,7 +27,8 @@ def smallest_text_pt(fig: Figure) -> float | None:
     sizes = [
         text.get_fontsize()
         for text in fig.findobj(Text)
-        if text.get_visible() and text.get_text().strip()
+        if text.get_visible()
+        and text.get_text().strip()
         and text.get_window_extent(renderer).width > 0
     ]
     return min(sizes) if sizes else None

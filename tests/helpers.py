@@ -131,8 +131,10 @@ def sympy_delta(activation: str, loss: str, s_row, t_row) -> np.ndarray:
     s = sp.symbols(f"s1:{n + 1}", real=True)
     t = sp.symbols(f"t1:{n + 1}", real=True)
     E = sympy_loss(loss, sympy_outputs(activation, s), t)
-    values = {**dict(zip(s, map(float, s_row), strict=True)),
-              **dict(zip(t, map(float, t_row), strict=True))}
+    values = {
+        **dict(zip(s, map(float, s_row), strict=True)),
+        **dict(zip(t, map(float, t_row), strict=True)),
+    }
     return np.array([float(sp.diff(E, v).evalf(30, subs=values)) for v in s])
 
 

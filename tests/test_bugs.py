@@ -90,9 +90,7 @@ def test_correct_network_equals_the_library_bit_for_bit(sizes, activations, loss
     split = with_bug(net, None)
     assert type(split) is Network and type(split.pair) is type(net.pair)
     assert all(type(layer) is Dense for layer in split.layers)
-    for (dW, db), (dW_lib, db_lib) in zip(
-        split.backward(X, T), net.backward(X, T), strict=True
-    ):
+    for (dW, db), (dW_lib, db_lib) in zip(split.backward(X, T), net.backward(X, T), strict=True):
         np.testing.assert_array_equal(dW, dW_lib)
         np.testing.assert_array_equal(db, db_lib)
     for layer, layer_lib in zip(split.layers, net.layers, strict=True):

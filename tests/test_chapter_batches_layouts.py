@@ -26,8 +26,7 @@ def rng():
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "linear", "softmax"])
 @pytest.mark.parametrize("output, loss", sorted(VALID_PAIRS))
-def test_batch_gradient_is_the_mean_of_per_sample_finite_differences(hidden, output, loss,
-                                                                    rng):
+def test_batch_gradient_is_the_mean_of_per_sample_finite_differences(hidden, output, loss, rng):
     net = Network.from_sizes([3, 4, 3], [hidden, output], loss, rng=rng)
     for layer in net.layers:
         layer.b = rng.normal(scale=0.3, size=layer.b.shape)
@@ -35,16 +34,19 @@ def test_batch_gradient_is_the_mean_of_per_sample_finite_differences(hidden, out
     X = rng.normal(size=(B, 3))
     T = random_targets(loss, rng, (B, 3))
     net.forward(X)
-    if hidden == "relu":   # keep every relu input away from its kink
+    if hidden == "relu":  # keep every relu input away from its kink
         assert np.min(np.abs(net.layers[0].s)) > 1e-4
     batch = net.backward(X, T)
     for index, (dW, db) in enumerate(batch):
         for name, analytic in (("W", dW), ("b", db)):
-            per_sample = [numerical_gradient(net, X[[n]], T[[n]], index, name)
-                          for n in range(B)]
+            per_sample = [numerical_gradient(net, X[[n]], T[[n]], index, name) for n in range(B)]
             np.testing.assert_allclose(
-                analytic, np.mean(per_sample, axis=0), rtol=1e-6, atol=1e-9,
-                err_msg=f"{hidden}-{output} + {loss}: layer {index + 1} {name}")
+                analytic,
+                np.mean(per_sample, axis=0),
+                rtol=1e-6,
+                atol=1e-9,
+                err_msg=f"{hidden}-{output} + {loss}: layer {index + 1} {name}",
+            )
 
 
 @pytest.mark.parametrize("sizes", [(6, 5, 4), (3, 7, 2), (10, 3, 5)])
@@ -79,9 +81,9 @@ def test_numerator_and_denominator_chains_give_the_library_delta(hidden, rng):
     net.backward(x, t)
     first, second = net.layers
     o2 = second.o[0]
-    dE_dO2 = (o2 - t[0])[None, :]                           # 1 x n2, squared error
-    dO2_dA2 = np.diag(o2 * (1.0 - o2))                      # sigmoid Jacobian
-    dA2_dO1 = second.W.T                                    # n2 x n1, numerator layout
+    dE_dO2 = (o2 - t[0])[None, :]  # 1 x n2, squared error
+    dO2_dA2 = np.diag(o2 * (1.0 - o2))  # sigmoid Jacobian
+    dA2_dO1 = second.W.T  # n2 x n1, numerator layout
     o1 = first.o[0]
     if hidden == "softmax":
         dO1_dA1 = np.diag(o1) - np.outer(o1, o1)

@@ -27,8 +27,10 @@ B2 = np.array([0.5])
 
 
 def relu_linear(W1, b1, W2, b2) -> Network:
-    return Network([Dense.from_arrays(W1, b1, "relu"), Dense.from_arrays(W2, b2, "linear")],
-                   loss="squared_error")
+    return Network(
+        [Dense.from_arrays(W1, b1, "relu"), Dense.from_arrays(W2, b2, "linear")],
+        loss="squared_error",
+    )
 
 
 def numpy_loss(params, X, T) -> float:
@@ -72,10 +74,14 @@ def test_quarter_weights_give_exact_gradients(seed):
 
     params = [quarters(2, 2), quarters(2), quarters(2, 1), quarters(1)]
     x, t = quarters(1, 2), quarters(1, 1)
-    if np.any(x @ params[0] + params[1] == 0):       # the ReLU's kink: no derivative
+    if np.any(x @ params[0] + params[1] == 0):  # the ReLU's kink: no derivative
         pytest.skip("a hidden sum is exactly 0")
-    symbols = [sp.Matrix(2, 2, sp.symbols("a:4")), sp.Matrix([sp.symbols("c:2")]),
-               sp.Matrix(sp.symbols("d:2")), sp.Matrix([[sp.Symbol("e")]])]
+    symbols = [
+        sp.Matrix(2, 2, sp.symbols("a:4")),
+        sp.Matrix([sp.symbols("c:2")]),
+        sp.Matrix(sp.symbols("d:2")),
+        sp.Matrix([[sp.Symbol("e")]]),
+    ]
     hidden = (rational(x) * symbols[0] + symbols[1]).applyfunc(lambda v: sp.Max(0, v))
     loss = ((hidden * symbols[2] + symbols[3])[0] - rational(t)[0]) ** 2 / 2
     values = {}
@@ -85,8 +91,9 @@ def test_quarter_weights_give_exact_gradients(seed):
     grads = [g for pair in net.backward(x, t) for g in pair]
     for sym, grad, name in zip(symbols, grads, ["dW1", "db1", "dW2", "db2"], strict=True):
         exact = sym.applyfunc(lambda p: sp.diff(loss, p).subs(values))
-        np.testing.assert_array_equal(grad, np.array(exact.tolist(), dtype=float).reshape(
-            grad.shape), err_msg=name)
+        np.testing.assert_array_equal(
+            grad, np.array(exact.tolist(), dtype=float).reshape(grad.shape), err_msg=name
+        )
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -101,10 +108,13 @@ def test_library_gradients_match_finite_differences_of_a_numpy_loss(seed):
     params = [net.layers[0].W, net.layers[0].b, net.layers[1].W, net.layers[1].b]
     grads = [g for pair in net.backward(x, t) for g in pair]
     for k, grad in enumerate(grads):
+
         def f(p, k=k):
             return numpy_loss([p if i == k else q for i, q in enumerate(params)], x, t)
-        np.testing.assert_allclose(grad, central_difference(f, params[k]), rtol=1e-6,
-                                   atol=1e-8, err_msg=f"parameter {k}")
+
+        np.testing.assert_allclose(
+            grad, central_difference(f, params[k]), rtol=1e-6, atol=1e-8, err_msg=f"parameter {k}"
+        )
 
 
 def test_gate_rules():

@@ -39,21 +39,32 @@ def test_column_layout_is_the_transpose_of_the_row_layout(sizes, rng):
     O_rows = net.forward(X_col.T)
 
     assert O_rows.shape == (37, sizes[-1]), f"forward returned shape {O_rows.shape}"
-    np.testing.assert_allclose(net.layers[0].o, H_col.T, rtol=1e-12, atol=1e-15,
-                               err_msg="hidden layer: rows != transposed columns")
-    np.testing.assert_allclose(O_rows, O_col.T, rtol=1e-12, atol=1e-15,
-                               err_msg="output layer: rows != transposed columns")
+    np.testing.assert_allclose(
+        net.layers[0].o,
+        H_col.T,
+        rtol=1e-12,
+        atol=1e-15,
+        err_msg="hidden layer: rows != transposed columns",
+    )
+    np.testing.assert_allclose(
+        O_rows, O_col.T, rtol=1e-12, atol=1e-15, err_msg="output layer: rows != transposed columns"
+    )
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("activations", [("sigmoid", "softmax"), ("tanh", "softmax"),
-                                         ("sigmoid", "sigmoid")])
+@pytest.mark.parametrize(
+    "activations", [("sigmoid", "softmax"), ("tanh", "softmax"), ("sigmoid", "sigmoid")]
+)
 def test_symbolic_3_2_2_forward_equals_library(seed, activations):
     """sympy's forward pass with every weight a symbol equals the library's at random numbers."""
     rng = np.random.default_rng(seed)
     sym = symbolic_network([3, 2, 2], list(activations))
-    net = Network.from_sizes([3, 2, 2], list(activations), loss="cross_entropy"
-                             if activations[-1] == "softmax" else "squared_error", rng=rng)
+    net = Network.from_sizes(
+        [3, 2, 2],
+        list(activations),
+        loss="cross_entropy" if activations[-1] == "softmax" else "squared_error",
+        rng=rng,
+    )
     for layer in net.layers:
         layer.W = rng.normal(size=layer.W.shape)
         layer.b = rng.normal(size=layer.b.shape)
@@ -73,11 +84,14 @@ def test_softmax_is_a_distribution_for_any_sums(rng):
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
 
 
-@pytest.mark.parametrize("s, expected", [
-    ([1000.0, 999.0], [sigmoid(1.0), sigmoid(-1.0)]),
-    ([-1000.0, -1001.0], [sigmoid(1.0), sigmoid(-1.0)]),
-    ([710.0, 0.0], [1.0, np.exp(-710.0)]),
-])
+@pytest.mark.parametrize(
+    "s, expected",
+    [
+        ([1000.0, 999.0], [sigmoid(1.0), sigmoid(-1.0)]),
+        ([-1000.0, -1001.0], [sigmoid(1.0), sigmoid(-1.0)]),
+        ([710.0, 0.0], [1.0, np.exp(-710.0)]),
+    ],
+)
 def test_library_softmax_survives_where_the_naive_one_fails(s, expected):
     """The naive formula gives nan (with warnings); the library's gives the exact values."""
     s = np.array([s])

@@ -38,12 +38,17 @@ def test_lecture_S_is_the_book_delta_transposed(sizes, seed):
     net.backward(x, t)
     last = net.layers[-1]
 
-    eta = last.W.T @ last.o_prev.T + last.b[:, None]           # the lecture: eta = W^T a + b
+    eta = last.W.T @ last.o_prev.T + last.b[:, None]  # the lecture: eta = W^T a + b
     A = np.diag(_sigmoid_slope(eta)[:, 0])
-    e = t.T - sigmoid(eta)                                    # e = t - y
+    e = t.T - sigmoid(eta)  # e = t - y
     S = -2 * A @ e
-    np.testing.assert_allclose(S, last.delta.T, rtol=1e-12, atol=1e-16,
-                               err_msg="S = -2Ae differs from the library's delta, transposed")
+    np.testing.assert_allclose(
+        S,
+        last.delta.T,
+        rtol=1e-12,
+        atol=1e-16,
+        err_msg="S = -2Ae differs from the library's delta, transposed",
+    )
 
 
 @pytest.mark.parametrize("batch", [1, 2, 7])
@@ -56,8 +61,9 @@ def test_sum_of_squares_delta_carries_one_over_B(batch, rng):
     expected = -2 * (T - sigmoid(last.s)) * _sigmoid_slope(last.s) / batch
     np.testing.assert_allclose(last.delta, expected, rtol=1e-12)
     # sum over the batch of delta is the bias gradient, by finite differences
-    np.testing.assert_allclose(expected.sum(axis=0), numerical_gradient(net, X, T, 1, "b"),
-                               rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        expected.sum(axis=0), numerical_gradient(net, X, T, 1, "b"), rtol=1e-6, atol=1e-10
+    )
 
 
 def test_half_squared_error_delta_is_half_the_sum_of_squares_delta(rng):
@@ -68,8 +74,7 @@ def test_half_squared_error_delta_is_half_the_sum_of_squares_delta(rng):
     net.backward(X, T)
     twin.backward(X, T)
     Z2, A2 = net.layers[-1].s, net.layers[-1].o
-    np.testing.assert_allclose(net.layers[-1].delta, (A2 - T) * _sigmoid_slope(Z2) / 4,
-                               rtol=1e-12)
+    np.testing.assert_allclose(net.layers[-1].delta, (A2 - T) * _sigmoid_slope(Z2) / 4, rtol=1e-12)
     np.testing.assert_allclose(twin.layers[-1].delta, 2 * net.layers[-1].delta, rtol=1e-12)
 
 
@@ -80,8 +85,9 @@ def test_softmax_cross_entropy_delta_is_o_minus_t_by_finite_differences(n_out, r
     net.layers[0].b = rng.normal(size=n_out)
     x, t = rng.normal(size=(1, 4)), np.eye(n_out)[[rng.integers(n_out)]]
     o = net.forward(x)
-    np.testing.assert_allclose(numerical_gradient(net, x, t, 0, "b"), (o - t)[0],
-                               rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        numerical_gradient(net, x, t, 0, "b"), (o - t)[0], rtol=1e-6, atol=1e-10
+    )
 
 
 @pytest.mark.parametrize("n_out", [2, 3, 4])
@@ -103,8 +109,7 @@ def test_swinn_output_delta_is_a_derivative_with_respect_to_the_sum(n_out):
     "activation, loss, targets",
     [("sigmoid", "sum_squared_error", "uniform"), ("softmax", "cross_entropy", "one-hot")],
 )
-def test_entrywise_weight_gradient_by_sympy_diff_of_the_batch_loss(activation, loss, targets,
-                                                                   rng):
+def test_entrywise_weight_gradient_by_sympy_diff_of_the_batch_loss(activation, loss, targets, rng):
     r"""$\partial E/\partial W^L$ and $\partial E/\partial b^L$ by ``sympy.diff`` of the whole
     batch loss (no chain rule written by hand) equal the library's ``dW``, ``db``."""
     batch, n_below, n_out = 3, 2, 2
@@ -114,21 +119,33 @@ def test_entrywise_weight_gradient_by_sympy_diff_of_the_batch_loss(activation, l
     T = sp.Matrix(batch, n_out, lambda n, k: sp.Symbol(f"t_{n}{k}", real=True))
     S = O1 * W + sp.ones(batch, 1) * b
     act, lss = symbolic.get_activation(activation), symbolic.get_loss(loss)
-    E = sum((lss.value(act.forward(S.row(n)), T.row(n)) for n in range(batch)),
-            sp.Integer(0)) / batch
+    E = (
+        sum((lss.value(act.forward(S.row(n)), T.row(n)) for n in range(batch)), sp.Integer(0))
+        / batch
+    )
 
     net = Network.from_sizes([3, n_below, n_out], ["tanh", activation], loss=loss, rng=rng)
     net.layers[1].b = rng.normal(size=n_out)
     X = rng.normal(size=(batch, 3))
-    T_num = (rng.uniform(size=(batch, n_out)) if targets == "uniform"
-             else np.eye(n_out)[rng.integers(n_out, size=batch)])
+    T_num = (
+        rng.uniform(size=(batch, n_out))
+        if targets == "uniform"
+        else np.eye(n_out)[rng.integers(n_out, size=batch)]
+    )
     _, (dW, db) = net.backward(X, T_num)
 
-    values = dict(zip([*O1, *W, *b, *T],
-                      np.concatenate([net.layers[0].o.ravel(), net.layers[1].W.ravel(),
-                                      net.layers[1].b, T_num.ravel()]).tolist(), strict=True))
-    dW_sympy = np.array([[float(sp.diff(E, w).evalf(subs=values)) for w in row]
-                         for row in W.tolist()])
+    values = dict(
+        zip(
+            [*O1, *W, *b, *T],
+            np.concatenate(
+                [net.layers[0].o.ravel(), net.layers[1].W.ravel(), net.layers[1].b, T_num.ravel()]
+            ).tolist(),
+            strict=True,
+        )
+    )
+    dW_sympy = np.array(
+        [[float(sp.diff(E, w).evalf(subs=values)) for w in row] for row in W.tolist()]
+    )
     db_sympy = np.array([float(sp.diff(E, v).evalf(subs=values)) for v in b])
     np.testing.assert_allclose(dW, dW_sympy, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(db, db_sympy, rtol=1e-10, atol=1e-14)
@@ -158,11 +175,10 @@ def test_one_step_changes_each_weight_by_minus_eta_times_sender_times_delta(seed
 
 def test_batch_gradient_is_the_mean_of_single_sample_finite_differences(rng):
     r"""The $1/B$ in $\delta^L$ makes the batch gradient the mean of per-sample gradients."""
-    net = Network.from_sizes([2, 3, 2], ["tanh", "sigmoid"], loss="binary_cross_entropy",
-                             rng=rng)
+    net = Network.from_sizes([2, 3, 2], ["tanh", "sigmoid"], loss="binary_cross_entropy", rng=rng)
     X, T = rng.normal(size=(5, 2)), rng.uniform(size=(5, 2))
     (_, _), (dW, db) = net.backward(X, T)
-    singles_W = [numerical_gradient(net, X[n:n + 1], T[n:n + 1], 1, "W") for n in range(5)]
-    singles_b = [numerical_gradient(net, X[n:n + 1], T[n:n + 1], 1, "b") for n in range(5)]
+    singles_W = [numerical_gradient(net, X[n : n + 1], T[n : n + 1], 1, "W") for n in range(5)]
+    singles_b = [numerical_gradient(net, X[n : n + 1], T[n : n + 1], 1, "b") for n in range(5)]
     np.testing.assert_allclose(dW, np.mean(singles_W, axis=0), rtol=1e-6, atol=1e-10)
     np.testing.assert_allclose(db, np.mean(singles_b, axis=0), rtol=1e-6, atol=1e-10)

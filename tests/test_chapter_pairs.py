@@ -52,8 +52,12 @@ def test_fused_pairs_give_output_minus_target(activation, loss, rng):
     for _ in range(3):
         s = rng.normal(scale=2.0, size=3)
         t = rng.dirichlet(np.ones(3)) if loss == "cross_entropy" else rng.uniform(size=3)
-        np.testing.assert_allclose(sympy_delta(activation, loss, s, t),
-                                   numpy_outputs(activation, s) - t, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            sympy_delta(activation, loss, s, t),
+            numpy_outputs(activation, s) - t,
+            rtol=1e-12,
+            atol=1e-15,
+        )
     # ... and where the squared error's delta vanishes, theirs is of size 1
     s_sat, t_sat = (np.array(v) for v in SATURATED[activation])
     assert np.max(np.abs(sympy_delta(activation, loss, s_sat, t_sat))) > 0.99
@@ -63,8 +67,7 @@ def test_fused_pairs_give_output_minus_target(activation, loss, rng):
 def test_linear_with_squared_errors_is_proportional_to_the_error(activation, loss, rng):
     factor = {"squared_error": 1.0, "sum_squared_error": 2.0}[loss]
     s, t = rng.normal(size=3), rng.normal(size=3)
-    np.testing.assert_allclose(sympy_delta(activation, loss, s, t),
-                               factor * (s - t), rtol=1e-12)
+    np.testing.assert_allclose(sympy_delta(activation, loss, s, t), factor * (s - t), rtol=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "sum_squared_error"])
@@ -85,27 +88,29 @@ def test_sigmoid_cross_entropy_loss_falls_while_the_prediction_worsens():
     assert np.argmax(numpy_outputs("sigmoid", s_right)) == 0
     assert np.argmax(numpy_outputs("sigmoid", s_worse)) != 0
     assert E_worse < E_right
-    for target in np.eye(3):     # every output pushed up: the loss is ~0 for every target
+    for target in np.eye(3):  # every output pushed up: the loss is ~0 for every target
         assert numpy_loss("sigmoid", "cross_entropy", np.full(3, 10.0), target) < 1e-4
     # units with t = 0 get no signal at all
-    np.testing.assert_array_equal(
-        sympy_delta("sigmoid", "cross_entropy", s_worse, t)[1:], 0.0)
+    np.testing.assert_array_equal(sympy_delta("sigmoid", "cross_entropy", s_worse, t)[1:], 0.0)
 
 
 def test_softmax_binary_cross_entropy_cannot_fit_multi_label_targets(rng):
     assert pair_verdict("softmax", "binary_cross_entropy").kind == "poor"
     t = np.array([1.0, 1.0, 0.0])
-    losses = [numpy_loss("softmax", "binary_cross_entropy", s, t)
-              for s in rng.uniform(-10.0, 10.0, size=(2000, 3))]
+    losses = [
+        numpy_loss("softmax", "binary_cross_entropy", s, t)
+        for s in rng.uniform(-10.0, 10.0, size=(2000, 3))
+    ]
     assert min(losses) >= 2 * np.log(2)
     np.testing.assert_allclose(
         numpy_loss("softmax", "binary_cross_entropy", np.array([30.0, 30.0, -30.0]), t),
-        2 * np.log(2))
+        2 * np.log(2),
+    )
 
 
 def test_softmax_binary_cross_entropy_couples_the_units():
     s = np.array([0.3, -0.2, 0.5])
-    t_a, t_b = np.array([1.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0])   # only t_2 differs
+    t_a, t_b = np.array([1.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0])  # only t_2 differs
     coupled = sympy_delta("softmax", "binary_cross_entropy", s, t_a)[0]
     assert coupled != sympy_delta("softmax", "binary_cross_entropy", s, t_b)[0]
     separate = sympy_delta("sigmoid", "binary_cross_entropy", s, t_a)[0]
@@ -117,8 +122,12 @@ def test_every_advice_kind_is_tested_here():
     kinds = {pair_verdict(a, loss).kind for a in ACTIVATION_NAMES for loss in LOSS_NAMES}
     assert kinds == tested
     poor = {pair for pair, (kind, _) in PAIR_ADVICE.items() if kind == "poor"}
-    assert poor == {("relu", "squared_error"), ("relu", "sum_squared_error"),
-                    ("sigmoid", "cross_entropy"), ("softmax", "binary_cross_entropy")}
+    assert poor == {
+        ("relu", "squared_error"),
+        ("relu", "sum_squared_error"),
+        ("sigmoid", "cross_entropy"),
+        ("softmax", "binary_cross_entropy"),
+    }
 
 
 CATALOGUE = r"""
@@ -147,7 +156,11 @@ def test_catalogue_derivation_and_check_pass_in_a_fresh_interpreter():
     of the 14 defined pairs (sympy vs library vs finite differences), from a fresh interpreter
     with warnings as errors (nothing cached by other tests). How long it takes is not asserted:
     a time limit measures the machine, not the code."""
-    result = subprocess.run([sys.executable, "-W", "error", "-c", CATALOGUE],
-                            check=False, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", CATALOGUE],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "20 derivations"

@@ -35,7 +35,8 @@ def test_one_unit_recursion_from_sympys_chain_rule(n_above):
     u = sp.symbols(f"u_1:{n_above + 1}", real=True)
     delta_above = [sp.Subs(sp.Derivative(E(*u), u_k), u, sums_above) for u_k in u]
     expected = sp.Derivative(f(s_j), s_j) * sum(
-        w_k * d_k for w_k, d_k in zip(w, delta_above, strict=True))
+        w_k * d_k for w_k, d_k in zip(w, delta_above, strict=True)
+    )
     assert sp.simplify(chain.doit() - expected.doit()) == 0
 
 
@@ -92,17 +93,32 @@ def test_four_layer_lecture_example(sizes, seed):
         A[k] = np.diag((a[k] * (1.0 - a[k]))[:, 0])
     S = {4: -2 * A[4] @ (t.T - a[4])}
     for k in (3, 2):
-        S[k] = A[k] @ net.layers[k - 1].W @ S[k + 1]           # W_{k+1} is book layer k
+        S[k] = A[k] @ net.layers[k - 1].W @ S[k + 1]  # W_{k+1} is book layer k
 
     net.backward(x, t)
     for k in (2, 3, 4):
         index = k - 2
-        np.testing.assert_allclose(S[k], net.layers[index].delta.T, rtol=1e-12, atol=1e-16,
-                                   err_msg=f"S_{k} differs from the library's delta")
-        np.testing.assert_allclose(S[k][:, 0], numerical_gradient(net, x, t, index, "b"),
-                                   rtol=1e-6, atol=1e-10, err_msg=f"S_{k} vs finite differences")
-        np.testing.assert_allclose(a[k - 1] @ S[k].T, numerical_gradient(net, x, t, index, "W"),
-                                   rtol=1e-6, atol=1e-10, err_msg=f"dW_{k} vs finite differences")
+        np.testing.assert_allclose(
+            S[k],
+            net.layers[index].delta.T,
+            rtol=1e-12,
+            atol=1e-16,
+            err_msg=f"S_{k} differs from the library's delta",
+        )
+        np.testing.assert_allclose(
+            S[k][:, 0],
+            numerical_gradient(net, x, t, index, "b"),
+            rtol=1e-6,
+            atol=1e-10,
+            err_msg=f"S_{k} vs finite differences",
+        )
+        np.testing.assert_allclose(
+            a[k - 1] @ S[k].T,
+            numerical_gradient(net, x, t, index, "W"),
+            rtol=1e-6,
+            atol=1e-10,
+            err_msg=f"dW_{k} vs finite differences",
+        )
 
 
 def test_swinn_sigmoid_slope_is_wrong():
@@ -127,8 +143,9 @@ def test_a_recursion_with_swinns_slope_fails_the_finite_differences(seed):
     hidden, top = net.layers
     back = top.delta @ top.W.T
     db_numeric = numerical_gradient(net, X, T, 0, "b")
-    np.testing.assert_allclose((back * hidden.o * (1 - hidden.o)).sum(axis=0), db_numeric,
-                               rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        (back * hidden.o * (1 - hidden.o)).sum(axis=0), db_numeric, rtol=1e-6, atol=1e-10
+    )
     assert not np.allclose((back * hidden.s * (1 - hidden.s)).sum(axis=0), db_numeric, rtol=0.1)
 
 

@@ -69,8 +69,16 @@ def grid(digits):
     for lr in GRID_LR:
         for batch_size in GRID_BATCH:
             for seed in GRID_SEEDS:
-                run = train_swinn(X_fit, T_fit, X_val, T_val, lr=lr, batch_size=batch_size,
-                                  epochs=EPOCHS, seed=seed)
+                run = train_swinn(
+                    X_fit,
+                    T_fit,
+                    X_val,
+                    T_val,
+                    lr=lr,
+                    batch_size=batch_size,
+                    epochs=EPOCHS,
+                    seed=seed,
+                )
                 results[lr, batch_size, seed] = (
                     _accuracy(run.net, X_val, np.argmax(T_val, axis=1)),
                     _accuracy(run.net, data.X_test, data.y_test),
@@ -81,7 +89,8 @@ def grid(digits):
 def test_the_chapter_settings_have_the_best_mean_validation_accuracy(grid):
     mean_val = {
         (lr, b): np.mean([grid[lr, b, seed][0] for seed in GRID_SEEDS])
-        for lr in GRID_LR for b in GRID_BATCH
+        for lr in GRID_LR
+        for b in GRID_BATCH
     }
     best = max(mean_val, key=mean_val.get)
     assert best == (LR, BATCH_SIZE), {k: round(v, 4) for k, v in mean_val.items()}
@@ -107,8 +116,10 @@ def test_one_full_batch_epoch_is_the_update_written_out(digits, rng):
     o2 = softmax(o1 @ W2 + b2)
     delta2 = (o2 - T) / len(X)
     delta1 = (delta2 @ W2.T) * o1 * (1.0 - o1)
-    expected = [(W1 - 0.7 * X.T @ delta1, b1 - 0.7 * delta1.sum(axis=0)),
-                (W2 - 0.7 * o1.T @ delta2, b2 - 0.7 * delta2.sum(axis=0))]
+    expected = [
+        (W1 - 0.7 * X.T @ delta1, b1 - 0.7 * delta1.sum(axis=0)),
+        (W2 - 0.7 * o1.T @ delta2, b2 - 0.7 * delta2.sum(axis=0)),
+    ]
     for (W, b), (W_expected, b_expected) in zip(net.parameters(), expected, strict=True):
         np.testing.assert_allclose(W, W_expected, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(b, b_expected, rtol=1e-12, atol=1e-14)
@@ -119,8 +130,9 @@ def test_weights_from_blank_pixels_never_change_and_every_bias_does(rng):
     blank = [0, 5, 11]
     X[:, blank] = 0.0
     T = np.eye(10)[rng.integers(0, 10, size=120)]
-    run = train_swinn(X[:90], T[:90], X[90:], T[90:], n_hidden=8, lr=1.0, batch_size=10,
-                      epochs=5, seed=3)
+    run = train_swinn(
+        X[:90], T[:90], X[90:], T[90:], n_hidden=8, lr=1.0, batch_size=10, epochs=5, seed=3
+    )
     for W in run.weights:
         np.testing.assert_array_equal(W[blank], run.weights[0][blank])
     moved = np.abs(run.weights[-1] - run.weights[0]).max(axis=1)
@@ -175,7 +187,7 @@ def test_weight_mosaic_puts_unit_i_at_row_i_div_columns():
     assert mosaic.shape == (3 * (height + 1) - 1, columns * (width + 1) - 1)
     for unit in range(n_units):
         top, left = (unit // columns) * (height + 1), (unit % columns) * (width + 1)
-        tile = mosaic[top:top + height, left:left + width]
+        tile = mosaic[top : top + height, left : left + width]
         np.testing.assert_array_equal(tile, unit + pixels.reshape(height, width) / 100.0)
     # the gaps and the two empty tiles after unit 7 are NaN: 7 tiles of 6 values are not
     assert np.count_nonzero(~np.isnan(mosaic)) == n_units * height * width
@@ -191,15 +203,17 @@ def test_weight_mosaic_puts_unit_i_at_row_i_div_columns():
 def _frames(html: str) -> list[np.ndarray]:
     r"""The frames of a ``to_jshtml`` animation, decoded."""
     frames = re.findall(r'frames\[\d+\] = "data:image/png;base64,([^"]+)"', html)
-    return [np.asarray(Image.open(io.BytesIO(base64.b64decode(f.replace("\\\n", "")))))
-            for f in frames]
+    return [
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(f.replace("\\\n", ""))))) for f in frames
+    ]
 
 
 def test_the_animation_has_one_frame_per_chosen_epoch(rng):
     X = rng.uniform(size=(60, 16))
     T = np.eye(10)[rng.integers(0, 10, size=60)]
-    run = train_swinn(X[:45], T[:45], X[45:], T[45:], n_hidden=9, lr=2.0, batch_size=5,
-                      epochs=4, seed=1)
+    run = train_swinn(
+        X[:45], T[:45], X[45:], T[45:], n_hidden=9, lr=2.0, batch_size=5, epochs=4, seed=1
+    )
     html = weights_animation_html(run, (4, 4), epochs=[0, 2, 4])
     frames = _frames(html)
     assert len(frames) == 3
@@ -238,12 +252,12 @@ def test_the_retrain_button_trains_with_the_controls_values(rng):
 
 def test_a_precomputed_run_sets_the_controls_and_is_shown(rng):
     X_fit, T_fit, X_val, T_val = _panel_data(rng)
-    run = train_swinn(X_fit, T_fit, X_val, T_val, n_hidden=16, lr=0.5, batch_size=16,
-                      epochs=2, seed=9)
+    run = train_swinn(
+        X_fit, T_fit, X_val, T_val, n_hidden=16, lr=0.5, batch_size=16, epochs=2, seed=9
+    )
     panel = RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), run=run)
     assert panel.run is run
-    assert panel.settings() == {"n_hidden": 16, "lr": 0.5, "batch_size": 16, "epochs": 2,
-                                "seed": 9}
+    assert panel.settings() == {"n_hidden": 16, "lr": 0.5, "batch_size": 16, "epochs": 2, "seed": 9}
     assert "computed when this page was executed" in panel.status.value
     options = [value for _, value in panel.batch_slider.options]
     assert options[-1] == 60 and "60 (all)" in dict(panel.batch_slider.options)
@@ -302,10 +316,18 @@ def _write_mnist_lookalike(folder: Path) -> dict[str, str]:
     train = np.setdiff1d(np.arange(len(labels)), test)
     shifts = [(0, 0), (1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, -1)]
     train_images = np.concatenate([np.roll(images[train], s, axis=(1, 2)) for s in shifts])
-    contents = dict(zip(MNIST_FILES, [
-        _idx(train_images), _idx(np.tile(labels[train], len(shifts))),
-        _idx(images[test]), _idx(labels[test]),
-    ], strict=True))
+    contents = dict(
+        zip(
+            MNIST_FILES,
+            [
+                _idx(train_images),
+                _idx(np.tile(labels[train], len(shifts))),
+                _idx(images[test]),
+                _idx(labels[test]),
+            ],
+            strict=True,
+        )
+    )
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in contents.items():
         (folder / name).write_bytes(data)
@@ -330,7 +352,8 @@ def _outputs_text(nb) -> str:
     r"""What the cells printed and the text of their results."""
     return "\n".join(
         output.get("text", "") + output.get("data", {}).get("text/plain", "")
-        for cell in nb.cells for output in cell.get("outputs", [])
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
     )
 
 
@@ -403,8 +426,9 @@ def test_l2_gradient_is_the_library_gradient_plus_lambda_W(lam):
     grads = [g for pair in net.backward(X, T) for g in pair]
     for k, grad in enumerate(grads):
         expected = central_difference(
-            lambda p, k=k: e_lambda([p if i == k else q for i, q in enumerate(params)]),
-            params[k])
+            lambda p, k=k: e_lambda([p if i == k else q for i, q in enumerate(params)]), params[k]
+        )
         with_penalty = grad + lam * params[k] if k in (0, 2) else grad
-        np.testing.assert_allclose(with_penalty, expected, rtol=1e-6, atol=1e-9,
-                                   err_msg=f"parameter {k}, lambda {lam}")
+        np.testing.assert_allclose(
+            with_penalty, expected, rtol=1e-6, atol=1e-9, err_msg=f"parameter {k}, lambda {lam}"
+        )

@@ -40,7 +40,7 @@ def spread(net, rng) -> float:
     r"""RMS of $\delta^1$ over RMS of $\delta^L$ for one random batch."""
     X, T = rng.normal(size=(BATCH, WIDTH)), rng.normal(size=(BATCH, WIDTH))
     net.backward(X, T)
-    sizes = [np.sqrt(np.mean(layer.delta ** 2)) for layer in net.layers]
+    sizes = [np.sqrt(np.mean(layer.delta**2)) for layer in net.layers]
     return sizes[0] / sizes[-1]
 
 
@@ -63,8 +63,9 @@ def test_default_initialization_depth_profile(seed):
     rng = np.random.default_rng(seed)
     ratios = {}
     for name in ("sigmoid", "tanh", "relu"):
-        net = Network.from_sizes([WIDTH] * (DEPTH + 1), [name] * (DEPTH - 1) + ["linear"],
-                                 loss="squared_error", rng=rng)
+        net = Network.from_sizes(
+            [WIDTH] * (DEPTH + 1), [name] * (DEPTH - 1) + ["linear"], loss="squared_error", rng=rng
+        )
         ratios[name] = spread(net, rng)
     assert ratios["sigmoid"] < 1e-6, ratios
     assert 1e-1 < ratios["tanh"] < 1e1, ratios
@@ -88,26 +89,29 @@ def test_initialization_profiles(seed):
 def test_one_layer_norm_bound(activation, rng):
     r"""$\lVert\delta^l\rVert_F \le \max|f'(s^l)|\, \lVert W^{l+1}\rVert_2\,
     \lVert\delta^{l+1}\rVert_F$ at every layer, with the slope written out in numpy."""
-    slopes = {"sigmoid": lambda s: sigmoid(s) * (1 - sigmoid(s)),
-              "tanh": lambda s: 1 - np.tanh(s) ** 2,
-              "relu": lambda s: (s > 0).astype(float)}
-    net = Network.from_sizes([12] * 7, [activation] * 5 + ["linear"], loss="squared_error",
-                             rng=rng)
+    slopes = {
+        "sigmoid": lambda s: sigmoid(s) * (1 - sigmoid(s)),
+        "tanh": lambda s: 1 - np.tanh(s) ** 2,
+        "relu": lambda s: (s > 0).astype(float),
+    }
+    net = Network.from_sizes([12] * 7, [activation] * 5 + ["linear"], loss="squared_error", rng=rng)
     X, T = rng.normal(size=(9, 12)), rng.normal(size=(9, 12))
     net.backward(X, T)
     for below, above in zip(net.layers[:-1], net.layers[1:], strict=True):
-        bound = (slopes[activation](below.s).max() * np.linalg.norm(above.W, 2)
-                 * np.linalg.norm(above.delta))
+        bound = (
+            slopes[activation](below.s).max()
+            * np.linalg.norm(above.W, 2)
+            * np.linalg.norm(above.delta)
+        )
         assert np.linalg.norm(below.delta) <= bound * (1 + 1e-12)
 
 
 @pytest.mark.parametrize("n, v", [(64, 1 / 64), (256, 2 / 256), (100, 0.3)])
 def test_variance_of_s_is_n_v_second_moment(n, v, rng):
     r"""$\mathrm{Var}(s) = n\, v\, \mathbb E[o^2]$, sampled over 40 weight matrices."""
-    o = np.abs(rng.normal(size=(1, n))) + 0.5          # not centred: E[o^2] is what counts
-    sums = np.concatenate([o @ rng.normal(0, np.sqrt(v), size=(n, 200)) for _ in range(40)],
-                          axis=1)
-    np.testing.assert_allclose(np.var(sums), n * v * np.mean(o ** 2), rtol=0.05)
+    o = np.abs(rng.normal(size=(1, n))) + 0.5  # not centred: E[o^2] is what counts
+    sums = np.concatenate([o @ rng.normal(0, np.sqrt(v), size=(n, 200)) for _ in range(40)], axis=1)
+    np.testing.assert_allclose(np.var(sums), n * v * np.mean(o**2), rtol=0.05)
 
 
 def test_relu_halves_the_second_moment(rng):
@@ -116,8 +120,10 @@ def test_relu_halves_the_second_moment(rng):
     np.testing.assert_allclose(np.mean(np.maximum(0, s) ** 2), 9 / 2, rtol=0.01)
 
 
-@pytest.mark.parametrize("n_in, n_out, activation, expected", [
-    (64, 32, "tanh", 2 / 96), (50, 50, "sigmoid", 2 / 100), (80, 40, "relu", 2 / 80)])
+@pytest.mark.parametrize(
+    "n_in, n_out, activation, expected",
+    [(64, 32, "tanh", 2 / 96), (50, 50, "sigmoid", 2 / 100), (80, 40, "relu", 2 / 80)],
+)
 def test_library_default_weights_have_the_derived_variance(n_in, n_out, activation, expected):
     r"""Dense's defaults: Glorot $v = 2/(n_{in} + n_{out})$ for sigmoid and tanh (uniform),
     He $v = 2/n_{in}$ for ReLU (normal), sampled over 30 layers."""
@@ -134,5 +140,5 @@ def test_gradient_descent_on_a_quadratic_is_stable_below_two_over_h(h):
     for factor, shrinks in ((0.95, True), (1.05, False)):
         eta, w = factor * 2 / h, 1.0
         for _ in range(50):
-            w -= eta * h * w                               # dE/dw = h w
+            w -= eta * h * w  # dE/dw = h w
         assert (abs(w) < 1.0) == shrinks

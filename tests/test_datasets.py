@@ -79,8 +79,10 @@ def test_digits_shapes_and_ranges(digits):
     assert digits.image_shape == (8, 8)
     assert digits.n_inputs == 64 and digits.n_classes == 10
     assert len(digits.X_train) + len(digits.X_test) == 1797
-    for X, T, y in ((digits.X_train, digits.T_train, digits.y_train),
-                    (digits.X_test, digits.T_test, digits.y_test)):
+    for X, T, y in (
+        (digits.X_train, digits.T_train, digits.y_train),
+        (digits.X_test, digits.T_test, digits.y_test),
+    ):
         assert X.dtype == T.dtype == np.float64
         assert X.shape == (len(y), 64) and T.shape == (len(y), 10) and y.shape == (len(y),)
         assert np.issubdtype(y.dtype, np.integer)
@@ -97,10 +99,12 @@ def test_digits_split_is_a_partition_of_the_data(digits, sklearn_digits):
     data, target = sklearn_digits
     # Every (image, label) of scikit-learn's set appears exactly once across the two sets:
     # sort the rows of both and compare (a multiset comparison, robust to duplicate images).
-    ours = np.column_stack([
-        np.concatenate([digits.X_train, digits.X_test]) * 16,
-        np.concatenate([digits.y_train, digits.y_test]),
-    ])
+    ours = np.column_stack(
+        [
+            np.concatenate([digits.X_train, digits.X_test]) * 16,
+            np.concatenate([digits.y_train, digits.y_test]),
+        ]
+    )
     theirs = np.column_stack([data, target])
     np.testing.assert_array_equal(
         ours[np.lexsort(ours.T[::-1])], theirs[np.lexsort(theirs.T[::-1])]
@@ -290,9 +294,9 @@ def fake_server(monkeypatch):
 
 
 def expected_inputs(count):
-    return np.array([
-        [pixel(n, i, j) / 255 for i in range(28) for j in range(28)] for n in range(count)
-    ])
+    return np.array(
+        [[pixel(n, i, j) / 255 for i in range(28) for j in range(28)] for n in range(count)]
+    )
 
 
 def test_mnist_reads_verified_cache(tmp_path, no_network):
@@ -312,8 +316,9 @@ def test_mnist_reads_verified_cache(tmp_path, no_network):
 def test_mnist_subsets_and_dtype(tmp_path, no_network):
     files = fake_mnist_files()
     write(tmp_path, files)
-    data = load_mnist(tmp_path, n_train=2, n_test=1, dtype=np.float32,
-                      checksums=sha256_table(files))
+    data = load_mnist(
+        tmp_path, n_train=2, n_test=1, dtype=np.float32, checksums=sha256_table(files)
+    )
     assert data.X_train.shape == (2, 784) and data.X_test.shape == (1, 784)
     assert data.X_train.dtype == data.T_train.dtype == np.float32
     np.testing.assert_array_equal(data.y_train, TRAIN_LABELS[:2])
@@ -370,14 +375,16 @@ def test_mnist_downloads_once_then_reads_cache(tmp_path, fake_server):
     files, requests = fake_server
     cache = tmp_path / "new" / "mnist"
     table = sha256_table(files)
-    first = load_mnist(cache, download=True, mirrors=("https://good.example/mnist",),
-                       checksums=table)
+    first = load_mnist(
+        cache, download=True, mirrors=("https://good.example/mnist",), checksums=table
+    )
     assert sorted(requests) == sorted(f"https://good.example/mnist/{name}" for name in files)
     for name, data in files.items():
         assert (cache / name).read_bytes() == data
     assert not list(cache.glob("*.part"))
-    second = load_mnist(cache, download=True, mirrors=("https://good.example/mnist",),
-                        checksums=table)
+    second = load_mnist(
+        cache, download=True, mirrors=("https://good.example/mnist",), checksums=table
+    )
     third = load_mnist(cache, checksums=table)
     assert len(requests) == 4
     np.testing.assert_array_equal(second.X_train, first.X_train)
@@ -467,8 +474,11 @@ def test_a_failed_write_leaves_no_part_file(tmp_path, fake_server, monkeypatch):
 
     monkeypatch.setattr(Path, "write_bytes", half_then_full)
     cache = tmp_path / "cache"
-    with pytest.raises(OSError, match=r"could not store train-images-idx3-ubyte\.gz in the "
-                       r"MNIST cache .*cache \(.*No space left on device\); free disk space"):
+    with pytest.raises(
+        OSError,
+        match=r"could not store train-images-idx3-ubyte\.gz in the "
+        r"MNIST cache .*cache \(.*No space left on device\); free disk space",
+    ):
         load_mnist(cache, download=True, mirrors=GOOD_MIRROR, checksums=sha256_table(files))
     assert list(cache.iterdir()) == []
 
@@ -480,28 +490,35 @@ def test_a_read_only_cache_says_so(tmp_path, fake_server, monkeypatch):
         raise PermissionError(13, "Permission denied", str(self))
 
     monkeypatch.setattr(Path, "write_bytes", denied)
-    with pytest.raises(PermissionError, match=r"could not store .* in the MNIST cache "
-                       r".*make the directory writable or choose another cache_dir="):
-        load_mnist(tmp_path, download=True, mirrors=GOOD_MIRROR,
-                   checksums=sha256_table(files))
+    with pytest.raises(
+        PermissionError,
+        match=r"could not store .* in the MNIST cache "
+        r".*make the directory writable or choose another cache_dir=",
+    ):
+        load_mnist(tmp_path, download=True, mirrors=GOOD_MIRROR, checksums=sha256_table(files))
     assert not list(tmp_path.glob("*.part"))
 
 
 def test_a_directory_at_a_files_name(tmp_path, fake_server):
     files, requests = fake_server
     (tmp_path / MNIST_FILES[1]).mkdir()
-    with pytest.raises(IsADirectoryError, match=rf"{MNIST_FILES[1]} is a directory, not the "
-                       r"MNIST file .*remove or rename it"):
-        load_mnist(tmp_path, download=True, mirrors=GOOD_MIRROR,
-                   checksums=sha256_table(files))
+    with pytest.raises(
+        IsADirectoryError,
+        match=rf"{MNIST_FILES[1]} is a directory, not the "
+        r"MNIST file .*remove or rename it",
+    ):
+        load_mnist(tmp_path, download=True, mirrors=GOOD_MIRROR, checksums=sha256_table(files))
     assert requests == [] and sorted(p.name for p in tmp_path.iterdir()) == [MNIST_FILES[1]]
 
 
 def test_a_cache_path_that_is_a_file(tmp_path, no_network):
     cache = tmp_path / "mnist"
     cache.write_text("not a directory")
-    with pytest.raises(NotADirectoryError, match=r"the MNIST cache .*mnist is a file, not a "
-                       r"directory; remove it, or choose another directory with cache_dir="):
+    with pytest.raises(
+        NotADirectoryError,
+        match=r"the MNIST cache .*mnist is a file, not a "
+        r"directory; remove it, or choose another directory with cache_dir=",
+    ):
         load_mnist(cache, download=True)
 
 
@@ -509,8 +526,12 @@ def test_a_cache_below_a_file(tmp_path, fake_server):
     files, _ = fake_server
     (tmp_path / "blocker").write_text("a file")
     with pytest.raises(OSError, match=r"could not store .* in the MNIST cache .*blocker"):
-        load_mnist(tmp_path / "blocker" / "mnist", download=True, mirrors=GOOD_MIRROR,
-                   checksums=sha256_table(files))
+        load_mnist(
+            tmp_path / "blocker" / "mnist",
+            download=True,
+            mirrors=GOOD_MIRROR,
+            checksums=sha256_table(files),
+        )
     assert (tmp_path / "blocker").read_text() == "a file"
 
 

@@ -751,15 +751,19 @@ def test_every_erratum_has_executed_evidence_and_an_equation_or_fix():
 def _cell_after(marker, text):
     r"""The source of the first code cell after the line ``marker`` in the chapter."""
     cells = jupytext.reads(text, fmt="md:myst").cells
-    start = next(i for i, c in enumerate(cells) if c.cell_type == "markdown"
-                 and marker in c.source.splitlines())
+    start = next(
+        i
+        for i, c in enumerate(cells)
+        if c.cell_type == "markdown" and marker in c.source.splitlines()
+    )
     return next(c.source for c in cells[start:] if c.cell_type == "code")
 
 
 def _setup_namespace():
     r"""The namespace the chapter's erratum cells run in: its imports and helpers cells."""
-    cells = [c for c in jupytext.reads(_chapter_text(), fmt="md:myst").cells
-             if c.cell_type == "code"]
+    cells = [
+        c for c in jupytext.reads(_chapter_text(), fmt="md:myst").cells if c.cell_type == "code"
+    ]
     namespace = {}
     for cell in cells[:2]:  # the imports cell, then the helpers cell
         exec(compile(cell.source, str(CHAPTER), "exec"), namespace)
@@ -768,16 +772,21 @@ def _setup_namespace():
 
 def test_summary_counts_are_computed_from_the_table(monkeypatch):
     text = _chapter_text()
-    for key in ("er_n_errors", *(f"er_n_{v}" for v in ERROR_VERDICTS), "er_n_transcription",
-                "er_n_not_an_error"):
+    for key in (
+        "er_n_errors",
+        *(f"er_n_{v}" for v in ERROR_VERDICTS),
+        "er_n_transcription",
+        "er_n_not_an_error",
+    ):
         assert f"{{glue:text}}`{key}`" in text, f"the summary does not glue {key}"
     namespace = _setup_namespace()
     glued = {}
     namespace["glue"] = lambda name, value, display=True: glued.__setitem__(name, value)
     monkeypatch.chdir(CHAPTER.parent)
     exec(compile(_cell_after("## Summary", text), str(CHAPTER), "exec"), namespace)
-    verdicts = [re.findall(VERDICT, section)[0]
-                for section in _erratum_sections().values()]  # from the sections, not the table
+    verdicts = [
+        re.findall(VERDICT, section)[0] for section in _erratum_sections().values()
+    ]  # from the sections, not the table
     for verdict in VERDICTS:
         assert glued[f"er_n_{verdict.replace(' ', '_')}"] == verdicts.count(verdict), verdict
     assert glued["er_n_errors"] == sum(verdicts.count(v) for v in ERROR_VERDICTS)
@@ -792,59 +801,91 @@ MUTATIONS = {
     "er-swinn-input-matrix": ("note_corner = (64, 1000)", "note_corner = (784, 1000)"),
     "er-swinn-no-bias": ("eta_note = X @ layer.W  #", "eta_note = X @ layer.W + layer.b  #"),
     "er-swinn-softmax-input": ("z_note = [sum(h[j] * w[i, j]", "z_note = [sum(h[i] * w[i, j]"),
-    "er-swinn-softmax-argument": ('note_o1 = sp.Function("S")(z_vec[0])',
-                                  "note_o1 = o_soft[0]"),
+    "er-swinn-softmax-argument": ('note_o1 = sp.Function("S")(z_vec[0])', "note_o1 = o_soft[0]"),
     "er-swinn-ce-sign": ("note_error = sum(tk", "note_error = -sum(tk"),
     "er-swinn-output-delta": ("assert_differ(-(t3[0] - o[0]),", "assert_differ(-t3[0] / o[0],"),
     "er-swinn-update-rate": ("note_rate = 1.0  #", "note_rate = 0.1  #"),
     "er-swinn-backprop-matrix": ("(M_note * d)[j]", "(W * d)[j]"),
-    "er-swinn-sigmoid-derivative": ("assert_differ(zs * (1 - zs),",
-                                    "assert_differ(sigmoid(zs) * (1 - sigmoid(zs)),"),
-    "er-bl-bias-shape": ("d_shared, S[0].subs(",
-                         "S[0].subs(at(b_vec, [b_scalar] * L)), S[0].subs("),
-    "er-bl-mse-indices": ("tse_transcribed = len(T) * np.sum((T[0] - Y[0]) ** 2)",
-                          "tse_transcribed = np.sum(psi)"),
+    "er-swinn-sigmoid-derivative": (
+        "assert_differ(zs * (1 - zs),",
+        "assert_differ(sigmoid(zs) * (1 - sigmoid(zs)),",
+    ),
+    "er-bl-bias-shape": (
+        "d_shared, S[0].subs(",
+        "S[0].subs(at(b_vec, [b_scalar] * L)), S[0].subs(",
+    ),
+    "er-bl-mse-indices": (
+        "tse_transcribed = len(T) * np.sum((T[0] - Y[0]) ** 2)",
+        "tse_transcribed = np.sum(psi)",
+    ),
     "er-bl-four-layer": ("np.allclose(-2 * A[3] @ e4", "np.allclose(-2 * A[4] @ e4"),
     "er-bl-update-as-we-go": ("lr = 0.5", "lr = 0.0"),
     "er-nn-overall-layer": ("sp.diff(E, sym.W[0][j, i]),", "sp.diff(E, sym.W[1][j, i]),"),
-    "er-nn-catalogue-blanks": ("note_softmax = np.diag(o_val * (1 - o_val))",
-                               "note_softmax = J_soft"),
-    "er-nn-gaussian-loglik": ("note_loglik = -sp.Rational(1, 2) * (ystar - y) ** 2",
-                              "note_loglik = -(ystar - y) ** 2"),
-    "er-nn-scratch-index-order": ("sum(W_scratch[i, j] * h_row[0, j]",
-                                  "sum(W_scratch[j, i] * h_row[0, j]"),
+    "er-nn-catalogue-blanks": (
+        "note_softmax = np.diag(o_val * (1 - o_val))",
+        "note_softmax = J_soft",
+    ),
+    "er-nn-gaussian-loglik": (
+        "note_loglik = -sp.Rational(1, 2) * (ystar - y) ** 2",
+        "note_loglik = -(ystar - y) ** 2",
+    ),
+    "er-nn-scratch-index-order": (
+        "sum(W_scratch[i, j] * h_row[0, j]",
+        "sum(W_scratch[j, i] * h_row[0, j]",
+    ),
     "er-nn-likelihood-letter": ("sp.diff(sp.exp(loglik), y)", "sp.diff(loglik, y)"),
     "er-nn-likelihood-descent": ("note_sign = -1  #", "note_sign = +1  #"),
-    "er-nn-hidden-gradient": ("note_h = sum_k  #",
-                              "note_h = sum_k * h_sym[i] * (1 - h_sym[i]) * x2[j]  #"),
-    "er-nn-two-layer-indices": ("swapped = ((top @ l3.W) * slope[l2] @ l2.W) * slope[l1]",
-                                "swapped = ((top @ l3.W.T) * slope[l2] @ l2.W.T) * slope[l1]"),
+    "er-nn-hidden-gradient": (
+        "note_h = sum_k  #",
+        "note_h = sum_k * h_sym[i] * (1 - h_sym[i]) * x2[j]  #",
+    ),
+    "er-nn-two-layer-indices": (
+        "swapped = ((top @ l3.W) * slope[l2] @ l2.W) * slope[l1]",
+        "swapped = ((top @ l3.W.T) * slope[l2] @ l2.W.T) * slope[l1]",
+    ),
     "er-nn-sigmoid-mse-index": ("note = (out[k] - yst[k])", "note = (out[i] - yst[i])"),
     "er-nn-apparent-error": ("for term in path_terms:", "for term in [apparent]:"),
-    "er-nn-softmax-sum-to-one": ("assert_differ(o[0] - t3[0],",
-                                 "assert_differ(o[0] * sum(t3) - t3[0],"),
-    "er-nn-errors-backprop-indices": ("mixed = (dL_do * (1 - o_up ** 2)) @ Wt  #",
-                                      "mixed = (dL_do * (1 - o_up ** 2)) @ Wt.T  #"),
+    "er-nn-softmax-sum-to-one": (
+        "assert_differ(o[0] - t3[0],",
+        "assert_differ(o[0] * sum(t3) - t3[0],",
+    ),
+    "er-nn-errors-backprop-indices": (
+        "mixed = (dL_do * (1 - o_up ** 2)) @ Wt  #",
+        "mixed = (dL_do * (1 - o_up ** 2)) @ Wt.T  #",
+    ),
     "er-nn-validation-sign": ("note_sign = +1  #", "note_sign = -1  #"),
-    "er-nn-validation-delta-loss": ("note = changes[0][0, 0] ** 2 / eta",
-                                    "note = predicted"),
-    "er-nn-tanh-bce": ("o_neg, target = np.tanh(-0.5), 1.0",
-                       "o_neg, target = 1 / (1 + np.exp(0.5)), 1.0"),
-    "er-mehmet-output-delta-loss": ("note_delta = (a_out - yy) * a_out * (1 - a_out)",
-                                    "note_delta = a_out - yy"),
-    "er-mehmet-batch-sum": ("delta2_note = (output.o - T) * slope2  #",
-                            "delta2_note = (output.o - T) * slope2 / B  #"),
-    "er-mehmet-single-neuron-chain": ("    * sp.diff(bb, x1)\n    * sp.diff(x1, w1)\n",
-                                      "    * sp.diff(z1, w1)\n"),
-    "er-mehmet-cost-sum": ("one_sample = ((sigmoid(w1 * xs[0] + bb) - ys[0]) ** 2 / 2)",
-                           "one_sample = C_all"),
+    "er-nn-validation-delta-loss": ("note = changes[0][0, 0] ** 2 / eta", "note = predicted"),
+    "er-nn-tanh-bce": (
+        "o_neg, target = np.tanh(-0.5), 1.0",
+        "o_neg, target = 1 / (1 + np.exp(0.5)), 1.0",
+    ),
+    "er-mehmet-output-delta-loss": (
+        "note_delta = (a_out - yy) * a_out * (1 - a_out)",
+        "note_delta = a_out - yy",
+    ),
+    "er-mehmet-batch-sum": (
+        "delta2_note = (output.o - T) * slope2  #",
+        "delta2_note = (output.o - T) * slope2 / B  #",
+    ),
+    "er-mehmet-single-neuron-chain": (
+        "    * sp.diff(bb, x1)\n    * sp.diff(x1, w1)\n",
+        "    * sp.diff(z1, w1)\n",
+    ),
+    "er-mehmet-cost-sum": (
+        "one_sample = ((sigmoid(w1 * xs[0] + bb) - ys[0]) ** 2 / 2)",
+        "one_sample = C_all",
+    ),
     "er-overview-row-vector": ("note_shape = (3, 1)", "note_shape = (1, 3)"),
     "er-overview-no-bias": ("(zero_input @ W_try))), 0.5)", "(zero_input @ W_try + 1.0))), 0.5)"),
     "er-overview-chain-rule": ("dO2_dA2, dA2_dO2, dO1_dA1", "dO2_dA2, dA2_dO1, dO1_dA1"),
-    "er-overview-layout": ("numerator = dE_dO2[None, :] @ dO2_dA2 @ dA2_dO1",
-                           "numerator = dE_dO2[None, :] @ dA2_dO1"),  # a factor dropped
-    "er-overview-backprop-vs-descent": ("    network.step(0.1)  # the note's descent",
-                                        "    pass  # the note's descent"),
+    "er-overview-layout": (
+        "numerator = dE_dO2[None, :] @ dO2_dA2 @ dA2_dO1",
+        "numerator = dE_dO2[None, :] @ dA2_dO1",
+    ),  # a factor dropped
+    "er-overview-backprop-vs-descent": (
+        "    network.step(0.1)  # the note's descent",
+        "    pass  # the note's descent",
+    ),
 }
 AFTER = {  # erratum cells that define names a mutated cell uses, in chapter order
     "er-swinn-output-delta": ("er-swinn-ce-sign",),

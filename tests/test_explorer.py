@@ -83,9 +83,7 @@ def _sympy_outputs(model: ExplorerModel) -> list[np.ndarray]:
     ``lambdify`` and evaluated at the model's input and weights."""
     sym = symbolic_network(list(model.sizes), list(model.activations))
     symbols = list(sym.x) + sym.parameters()  # W^1 row by row, b^1, W^2, ...
-    values = list(model.X[0]) + [
-        v for W, b in model.net.parameters() for v in (*W.ravel(), *b)
-    ]
+    values = list(model.X[0]) + [v for W, b in model.net.parameters() for v in (*W.ravel(), *b)]
     return [np.array(sp.lambdify(symbols, list(o))(*values), dtype=float) for o in sym.o]
 
 
@@ -152,8 +150,9 @@ def test_the_gradient_agrees_with_central_differences():
 def test_reset_restores_the_seeded_start_exactly(config):
     sizes, activations, loss, _, _ = config
     seed = 11
-    independent = Network.from_sizes(list(sizes), list(activations), loss,
-                                      np.random.default_rng(seed))
+    independent = Network.from_sizes(
+        list(sizes), list(activations), loss, np.random.default_rng(seed)
+    )
     start = [(W.copy(), b.copy()) for W, b in independent.parameters()]
     explorer = _explorer(_model(config, seed=seed))
     _assert_parameters_equal(_parameters(explorer.model), start, "at construction")
@@ -218,9 +217,7 @@ def test_invalid_pair_shows_the_library_message_and_changes_nothing():
     explorer.loss_dropdown.value = "binary_cross_entropy"
     assert explorer.message.value == ""
     explorer.activation_dropdowns[1].value = "relu"
-    assert html.escape(_library_message("relu", "binary_cross_entropy")) in (
-        explorer.message.value
-    )
+    assert html.escape(_library_message("relu", "binary_cross_entropy")) in (explorer.message.value)
     assert explorer.activation_dropdowns[1].value == "sigmoid"
     assert explorer.model.activations == ("sigmoid", "sigmoid")
 
@@ -261,8 +258,9 @@ def test_the_value_slider_sets_exactly_the_chosen_parameter():
         _assert_parameters_equal(after, before, f"setting {p.latex}")
         # the forward pass was redone: compare with a fresh network at the new weights
         fresh = _fresh_network(explorer.model)
-        np.testing.assert_allclose(explorer.snapshot.o[-1], fresh.forward(explorer.model.X)[0],
-                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            explorer.snapshot.o[-1], fresh.forward(explorer.model.X)[0], rtol=1e-14
+        )
 
 
 def test_a_step_moves_the_value_slider_with_the_weight():
@@ -280,8 +278,9 @@ def test_inputs_and_learning_rate_controls():
     explorer.input_sliders[1].value = -0.75
     np.testing.assert_array_equal(explorer.model.X, [[1.0, -0.75]])
     fresh = _fresh_network(explorer.model)
-    np.testing.assert_allclose(explorer.snapshot.o[-1], fresh.forward([[1.0, -0.75]])[0],
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        explorer.snapshot.o[-1], fresh.forward([[1.0, -0.75]])[0], rtol=1e-14
+    )
     explorer.lr_slider.value = 2.0
     assert explorer.model.lr == 2.0
     assert explorer.model.curve[-1] == (0, explorer.model.loss), "an edit adds a curve point"
@@ -298,8 +297,9 @@ def test_formula_numbers_are_the_librarys_delta_and_o(config):
     sizes = model.sizes
     # independent: sympy's forward pass and central differences of E in the biases
     outputs = _sympy_outputs(model)
-    deltas = [numerical_gradient(model.net, model.X, model.T, k, "b")
-              for k in range(model.n_layers)]  # dE/db^l = delta^l for one sample
+    deltas = [
+        numerical_gradient(model.net, model.X, model.T, k, "b") for k in range(model.n_layers)
+    ]  # dE/db^l = delta^l for one sample
     for p in model.parameters():
         terms = snapshot.update_terms(p)
         k = p.layer - 1
@@ -321,12 +321,18 @@ def test_formula_numbers_are_the_librarys_delta_and_o(config):
         if d.derivative is not None:
             np.testing.assert_allclose(d.derivative * d.backsum, d.delta, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(
-                d.backsum, sum(w * dn for w, dn in zip(d.weights, d.deltas_next, strict=True)),
-                rtol=1e-12, atol=1e-15)
+                d.backsum,
+                sum(w * dn for w, dn in zip(d.weights, d.deltas_next, strict=True)),
+                rtol=1e-12,
+                atol=1e-15,
+            )
         else:
             np.testing.assert_allclose(
-                sum(e * J for e, J in zip(d.errors, d.jacobian_column, strict=True)), d.delta,
-                rtol=1e-12, atol=1e-15)
+                sum(e * J for e, J in zip(d.errors, d.jacobian_column, strict=True)),
+                d.delta,
+                rtol=1e-12,
+                atol=1e-15,
+            )
         latex = formulas.hidden_delta_latex(snapshot, unit)
         assert formulas.number(d.delta) in latex
     for i in range(1, sizes[-1] + 1):
@@ -334,7 +340,8 @@ def test_formula_numbers_are_the_librarys_delta_and_o(config):
         np.testing.assert_allclose(out.o, outputs[-1][i - 1], rtol=1e-12)
         np.testing.assert_allclose(out.delta, deltas[-1][i - 1], rtol=1e-6, atol=1e-10)
         assert formulas.number(out.delta) in formulas.output_delta_latex(
-            snapshot, Unit(model.n_layers, i))
+            snapshot, Unit(model.n_layers, i)
+        )
 
 
 def test_the_panel_follows_the_chosen_parameter_and_unit():
@@ -395,8 +402,9 @@ def test_play_stops_by_itself_when_a_step_overflows():
     assert explorer.model.steps == 77
     reference = _model(config, lr=100.0, seed=0)
     reference.step(77)
-    _assert_parameters_equal(_parameters(explorer.model), _parameters(reference),
-                             "the weights of the last good step")
+    _assert_parameters_equal(
+        _parameters(explorer.model), _parameters(reference), "the weights of the last good step"
+    )
     assert np.isfinite(explorer.model.loss)
 
 
@@ -410,8 +418,9 @@ def test_importing_backprop_lib_or_the_model_stays_light():
         "heavy = [m for m in ('ipywidgets', 'matplotlib', 'PIL') if m in sys.modules];"
         "print(','.join(heavy))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""
 
 
@@ -461,8 +470,11 @@ def test_bad_parameters_and_units_are_refused():
     with pytest.raises(ValueError, match="weight needs its sending unit"):
         Parameter("w", 1, 1)
     with pytest.raises(FloatingPointError, match="overflowed"):
-        overflow = _model(((2, 2, 2), ("sigmoid", "linear"), "squared_error", (1.0, 0.5),
-                           (0.8, 0.2)), lr=5.0, seed=0)
+        overflow = _model(
+            ((2, 2, 2), ("sigmoid", "linear"), "squared_error", (1.0, 0.5), (0.8, 0.2)),
+            lr=5.0,
+            seed=0,
+        )
         overflow.step(400)
 
 

@@ -40,17 +40,25 @@ def _close_widgets():
 
 
 def test_start_weights_are_the_seeded_networks():
-    w = ExplorerWidget(sizes=(2, 5, 5, 3), activations=("tanh", "relu", "softmax"),
-                       loss="cross_entropy", x=(0.5, -1.0), t=(0.0, 1.0, 0.0), seed=3)
-    reference = Network.from_sizes([2, 5, 5, 3], ["tanh", "relu", "softmax"], "cross_entropy",
-                                   np.random.default_rng(3))
+    w = ExplorerWidget(
+        sizes=(2, 5, 5, 3),
+        activations=("tanh", "relu", "softmax"),
+        loss="cross_entropy",
+        x=(0.5, -1.0),
+        t=(0.0, 1.0, 0.0),
+        seed=3,
+    )
+    reference = Network.from_sizes(
+        [2, 5, 5, 3], ["tanh", "relu", "softmax"], "cross_entropy", np.random.default_rng(3)
+    )
     for layer, start, W, b in zip(reference.layers, w.start, w.W, w.b, strict=True):
         np.testing.assert_array_equal(np.array(start["W"]), layer.W)
         np.testing.assert_array_equal(np.array(start["b"]), layer.b)
         np.testing.assert_array_equal(np.array(W), layer.W)
         np.testing.assert_array_equal(np.array(b), layer.b)
-    assert w.curve == [[0, pytest.approx(reference.loss([[0.5, -1.0]], [[0.0, 1.0, 0.0]]),
-                                         rel=1e-15)]]
+    assert w.curve == [
+        [0, pytest.approx(reference.loss([[0.5, -1.0]], [[0.0, 1.0, 0.0]]), rel=1e-15)]
+    ]
 
 
 def test_refusals_are_the_librarys_messages():
@@ -84,10 +92,15 @@ def test_verify_replays_the_steps_and_can_fail():
         net.backward(X, T)
         net.step(w.lr)
     # as the page sends it (set_state: what a message from the browser does)
-    w.set_state({"W": [layer.W.tolist() for layer in net.layers],
-                 "b": [layer.b.tolist() for layer in net.layers],
-                 "steps": 3, "steps_since_edit": 3,
-                 "curve": w.curve + [[k, 0.0] for k in (1, 2)] + [[3, net.loss(X, T)]]})
+    w.set_state(
+        {
+            "W": [layer.W.tolist() for layer in net.layers],
+            "b": [layer.b.tolist() for layer in net.layers],
+            "steps": 3,
+            "steps_since_edit": 3,
+            "curve": w.curve + [[k, 0.0] for k in (1, 2)] + [[3, net.loss(X, T)]],
+        }
+    )
     assert w.verify() == 3
     # a browser one ulp-scale step off in one weight is caught
     wrong = [row[:] for row in w.W[1]]
@@ -151,12 +164,20 @@ def random_cases(rng, n):
             t = rng.uniform(0, 1, sizes[-1])
         else:
             t = rng.uniform(-1, 1, sizes[-1])
-        cases.append({
-            "sizes": sizes, "activations": acts, "loss": loss, "net": net,
-            "W": [la.W.tolist() for la in net.layers], "b": [la.b.tolist() for la in net.layers],
-            "x": rng.uniform(-2, 2, sizes[0]).tolist(), "t": t.tolist(),
-            "lr": float(10 ** rng.uniform(-2, 0.5)), "steps": int(rng.integers(1, 8)),
-        })
+        cases.append(
+            {
+                "sizes": sizes,
+                "activations": acts,
+                "loss": loss,
+                "net": net,
+                "W": [la.W.tolist() for la in net.layers],
+                "b": [la.b.tolist() for la in net.layers],
+                "x": rng.uniform(-2, 2, sizes[0]).tolist(),
+                "t": t.tolist(),
+                "lr": float(10 ** rng.uniform(-2, 0.5)),
+                "steps": int(rng.integers(1, 8)),
+            }
+        )
     return cases
 
 
@@ -165,8 +186,9 @@ def assert_close(got, want, what):
     1): a bias that cancels to 1e-4 after a few steps keeps the rounding of the larger
     numbers it came from (seen: 1.4e-15 on an entry of 1.4e-4)."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14 * max(1.0, np.abs(want).max()),
-                               err_msg=what)
+    np.testing.assert_allclose(
+        got, want, rtol=1e-12, atol=1e-14 * max(1.0, np.abs(want).max()), err_msg=what
+    )
 
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -176,8 +198,9 @@ def test_engine_equals_the_library(tmp_path):
     data.write_text(json.dumps([{k: v for k, v in c.items() if k != "net"} for c in cases]))
     driver = tmp_path / "driver.mjs"
     driver.write_text(DRIVER % json.dumps(ENGINE.as_uri()))
-    result = subprocess.run([NODE, str(driver), str(data)], capture_output=True, text=True,
-                            check=True, timeout=120)
+    result = subprocess.run(
+        [NODE, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
+    )
     out = json.loads(result.stdout)
     covered = set()
     for case, js in zip(cases, out, strict=True):
@@ -190,19 +213,30 @@ def test_engine_equals_the_library(tmp_path):
         for k, layer in enumerate(net.layers):
             for name in ("W", "b", "s", "o", "delta"):
                 want = getattr(layer, name)
-                assert_close(js[name][k], want[0] if name in ("s", "o", "delta") else want,
-                             f"{name}^{k + 1} of {where}")
+                assert_close(
+                    js[name][k],
+                    want[0] if name in ("s", "o", "delta") else want,
+                    f"{name}^{k + 1} of {where}",
+                )
         assert_close(js["E"], net.loss(X, T), f"E of {where}")
         covered.add((case["activations"][-1], case["loss"]))
     assert covered == set(VALID_PAIRS)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("lr", -1.0), ("lr", float("nan")), ("lr", 0.0),
-    ("x", [1.0]), ("x", [1.0, float("inf")]), ("t", [1.0, 0.0, 0.0]),
-    ("activations", ["sigmoid", "relu", "tanh"]), ("activations", ["sigmoid", "bogus"]),
-    ("loss", "cross_entropy_typo"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("lr", -1.0),
+        ("lr", float("nan")),
+        ("lr", 0.0),
+        ("x", [1.0]),
+        ("x", [1.0, float("inf")]),
+        ("t", [1.0, 0.0, 0.0]),
+        ("activations", ["sigmoid", "relu", "tanh"]),
+        ("activations", ["sigmoid", "bogus"]),
+        ("loss", "cross_entropy_typo"),
+    ],
+)
 def test_bad_values_from_python_are_refused_and_kept(name, value):
     import traitlets
 

@@ -44,16 +44,18 @@ def fresh_caches():
 
 
 def test_a_wrong_loss_template_fails(monkeypatch, fresh_caches):
-    wrong = dataclasses.replace(functions.LOSSES["squared_error"],
-                                unit_gradient_fn=lambda o, t: t - o)  # sign flipped
+    wrong = dataclasses.replace(
+        functions.LOSSES["squared_error"], unit_gradient_fn=lambda o, t: t - o
+    )  # sign flipped
     monkeypatch.setitem(functions.LOSSES, "squared_error", wrong)
     with pytest.raises(AssertionError, match="dE/do_i"):
         prove_generic_forms("tanh", "squared_error")
 
 
 def test_a_wrong_derivative_template_fails(monkeypatch, fresh_caches):
-    wrong = dataclasses.replace(functions.ACTIVATIONS["sigmoid"],
-                                derivative_from_output_fn=lambda o: o * (1 + o))
+    wrong = dataclasses.replace(
+        functions.ACTIVATIONS["sigmoid"], derivative_from_output_fn=lambda o: o * (1 + o)
+    )
     monkeypatch.setitem(functions.ACTIVATIONS, "sigmoid", wrong)
     with pytest.raises(AssertionError, match="f' written with o"):
         prove_generic_forms("sigmoid", "squared_error")

@@ -122,8 +122,11 @@ def test_from_arrays_refuses_bad_shapes():
         Dense.from_arrays(np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match=r"b must be a 1-D array .* of shape \(2,\)"):
         Dense.from_arrays(np.ones((3, 2)), np.ones(3))
-    with pytest.raises(ValueError, match=r"Dense\.from_arrays: W must be finite; got nan at "
-                       r"W\[0, 0\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Dense\.from_arrays: W must be finite; got nan at "
+        r"W\[0, 0\]",
+    ):
         Dense.from_arrays(np.full((3, 2), np.nan), np.ones(2))
 
 
@@ -175,12 +178,19 @@ def test_backward_against_central_differences(activation, rng):
     assert np.abs(s).min() > 1e-3  # away from ReLU's kink, so differences are exact there
     delta = central_difference(lambda s_: float(np.sum(G * numpy_outputs(activation, s_))), s)
     np.testing.assert_allclose(layer.delta, delta, rtol=1e-6, atol=1e-9, err_msg="delta")
-    np.testing.assert_allclose(layer.dW, central_difference(lambda W: E(W=W), layer.W),
-                               rtol=1e-6, atol=1e-9, err_msg="dW")
-    np.testing.assert_allclose(layer.db, central_difference(lambda b: E(b=b), layer.b),
-                               rtol=1e-6, atol=1e-9, err_msg="db")
-    np.testing.assert_allclose(grad_below, central_difference(lambda o: E(o_prev=o), o_prev),
-                               rtol=1e-6, atol=1e-9, err_msg="dE/do^{l-1}")
+    np.testing.assert_allclose(
+        layer.dW, central_difference(lambda W: E(W=W), layer.W), rtol=1e-6, atol=1e-9, err_msg="dW"
+    )
+    np.testing.assert_allclose(
+        layer.db, central_difference(lambda b: E(b=b), layer.b), rtol=1e-6, atol=1e-9, err_msg="db"
+    )
+    np.testing.assert_allclose(
+        grad_below,
+        central_difference(lambda o: E(o_prev=o), o_prev),
+        rtol=1e-6,
+        atol=1e-9,
+        err_msg="dE/do^{l-1}",
+    )
 
 
 def test_backward_delta_starts_from_a_given_delta_and_can_skip_the_layer_below(rng):
@@ -192,12 +202,14 @@ def test_backward_delta_starts_from_a_given_delta_and_can_skip_the_layer_below(r
     assert layer.delta is delta
     # E = sum(delta * s) has dE/ds = delta: its gradients by central differences
     np.testing.assert_allclose(
-        layer.dW, central_difference(lambda W: float(np.sum(delta * (o_prev @ W))), layer.W),
-        rtol=1e-7)
+        layer.dW,
+        central_difference(lambda W: float(np.sum(delta * (o_prev @ W))), layer.W),
+        rtol=1e-7,
+    )
     np.testing.assert_allclose(layer.db, delta.sum(axis=0), rtol=1e-15)
     np.testing.assert_allclose(
-        below, central_difference(lambda o: float(np.sum(delta * (o @ layer.W))), o_prev),
-        rtol=1e-7)
+        below, central_difference(lambda o: float(np.sum(delta * (o @ layer.W))), o_prev), rtol=1e-7
+    )
     dW = layer.dW.copy()
     assert layer.backward_delta(delta, below=False) is None
     np.testing.assert_array_equal(layer.dW, dW)
@@ -208,7 +220,6 @@ def test_outputs_is_the_forward_pass_without_storing(rng):
     o_prev = rng.normal(size=(2, 3))
     s, o = layer.outputs(o_prev)
     assert layer.o_prev is None and layer.s is None and layer.o is None
-    np.testing.assert_allclose(o, numpy_outputs("softmax", o_prev @ layer.W + layer.b),
-                               rtol=1e-13)
+    np.testing.assert_allclose(o, numpy_outputs("softmax", o_prev @ layer.W + layer.b), rtol=1e-13)
     np.testing.assert_array_equal(layer.forward(o_prev), o)
     np.testing.assert_array_equal(layer.s, s)

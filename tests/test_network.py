@@ -116,12 +116,11 @@ def test_backward_stores_the_recursion(rng):
         assert dW.shape == layer.W.shape and db.shape == layer.b.shape
         assert layer.delta.shape == (6, layer.n_out)
         delta = central_difference(lambda s, i=i: _reference_loss(net, X, T, i, s), layer.s)
-        np.testing.assert_allclose(layer.delta, delta, rtol=1e-6, atol=1e-10,
-                                   err_msg=f"delta of layer {i + 1}")
-        nW = central_difference(lambda W, i=i: _reference_loss(net, X, T, **{f"W{i}": W}),
-                                layer.W)
-        nb = central_difference(lambda b, i=i: _reference_loss(net, X, T, **{f"b{i}": b}),
-                                layer.b)
+        np.testing.assert_allclose(
+            layer.delta, delta, rtol=1e-6, atol=1e-10, err_msg=f"delta of layer {i + 1}"
+        )
+        nW = central_difference(lambda W, i=i: _reference_loss(net, X, T, **{f"W{i}": W}), layer.W)
+        nb = central_difference(lambda b, i=i: _reference_loss(net, X, T, **{f"b{i}": b}), layer.b)
         np.testing.assert_allclose(dW, nW, rtol=1e-6, atol=1e-10, err_msg=f"dW of layer {i + 1}")
         np.testing.assert_allclose(db, nb, rtol=1e-6, atol=1e-10, err_msg=f"db of layer {i + 1}")
     assert net.layers[0].o_prev is not None and net.layers[1].o_prev is net.layers[0].o

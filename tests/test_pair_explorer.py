@@ -85,23 +85,38 @@ def test_displayed_delta_equals_independent_computation(activation, loss, rng):
     shown = displayed(explorer)
     np.testing.assert_allclose(shown["s"], s, err_msg="the s shown are not the sliders'")
     t_used = t / t.sum() if loss == "cross_entropy" else t
-    np.testing.assert_allclose(shown["t"], t_used, rtol=1e-9,
-                               err_msg="the t shown are not the targets used")
+    np.testing.assert_allclose(
+        shown["t"], t_used, rtol=1e-9, err_msg="the t shown are not the targets used"
+    )
     expected = sympy_delta(activation, loss, s, t_used)
     for key in ("delta_sympy", "delta_textbook", "delta_library"):
-        np.testing.assert_allclose(shown[key], expected, rtol=1e-9, atol=1e-12,
-                                   err_msg=f"{activation} + {loss}: displayed {key}")
+        np.testing.assert_allclose(
+            shown[key],
+            expected,
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=f"{activation} + {loss}: displayed {key}",
+        )
     expected_fd = finite_difference_delta(activation, loss, s, t_used)
-    np.testing.assert_allclose(shown["delta_numerical"], expected_fd, rtol=1e-6, atol=1e-8,
-                               err_msg=f"{activation} + {loss}: displayed finite differences")
+    np.testing.assert_allclose(
+        shown["delta_numerical"],
+        expected_fd,
+        rtol=1e-6,
+        atol=1e-8,
+        err_msg=f"{activation} + {loss}: displayed finite differences",
+    )
     errors = displayed_errors(explorer)
     assert errors["error_library"] < 1e-12 and errors["error_textbook"] < 1e-12, errors
     assert errors["error_numerical"] < 1e-7, errors
     assert "DISAGREE" not in explorer.numbers_panel.value
 
 
-@pytest.mark.parametrize("activation, loss", sorted(
-    (a, loss) for a in ACTIVATION_NAMES for loss in LOSS_NAMES if (a, loss) not in VALID_PAIRS))
+@pytest.mark.parametrize(
+    "activation, loss",
+    sorted(
+        (a, loss) for a in ACTIVATION_NAMES for loss in LOSS_NAMES if (a, loss) not in VALID_PAIRS
+    ),
+)
 def test_undefined_pair_shows_the_library_reason(activation, loss):
     explorer = PairExplorer()
     explorer.activation_menu.value = activation
@@ -127,8 +142,7 @@ def test_switching_back_to_a_valid_pair_recovers():
 
 
 def test_changing_the_loss_sets_the_target_range_and_clamps():
-    explorer = PairExplorer(activation="linear", loss="squared_error",
-                            t=(-1.5, 0.5, 2.0))
+    explorer = PairExplorer(activation="linear", loss="squared_error", t=(-1.5, 0.5, 2.0))
     assert [slider.min for slider in explorer.t_sliders] == [-2.0] * N_UNITS
     explorer.activation_menu.value = "sigmoid"
     explorer.loss_menu.value = "binary_cross_entropy"
@@ -148,17 +162,19 @@ def test_cross_entropy_targets_are_normalised_and_zero_sum_is_explained():
 
 
 def test_relu_kink_is_flagged():
-    explorer = PairExplorer(activation="relu", loss="squared_error", s=(0.0, 1.0, -1.0),
-                            t=(1.0, 1.0, 1.0))
+    explorer = PairExplorer(
+        activation="relu", loss="squared_error", s=(0.0, 1.0, -1.0), t=(1.0, 1.0, 1.0)
+    )
     assert "kink" in explorer.numbers_panel.value
     shown = displayed(explorer)
-    assert shown["delta_library"][0] == 0.0           # the library's f'(0) = 0
+    assert shown["delta_library"][0] == 0.0  # the library's f'(0) = 0
     np.testing.assert_allclose(shown["delta_numerical"][0], -0.5, rtol=1e-6)  # average slope
 
 
 def test_chain_rule_panel_shows_library_numbers():
-    explorer = PairExplorer(activation="sigmoid", loss="squared_error", s=(1.0, -2.0, 0.5),
-                            t=(0.0, 1.0, 0.5))
+    explorer = PairExplorer(
+        activation="sigmoid", loss="squared_error", s=(1.0, -2.0, 0.5), t=(0.0, 1.0, 0.5)
+    )
     # dE/do = o - t with o = sigmoid(1) etc.; the panel rounds to 4 significant digits
     o = 1.0 / (1.0 + np.exp(-np.array([1.0, -2.0, 0.5])))
     for value in o - np.array([0.0, 1.0, 0.5]):
@@ -173,8 +189,10 @@ def test_constructor_refuses_wrong_lengths_and_names():
 
 
 def test_import_backprop_lib_does_not_import_ipywidgets():
-    code = ("import sys, backprop_lib, backprop_lib.symbolic; "
-            "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported'")
+    code = (
+        "import sys, backprop_lib, backprop_lib.symbolic; "
+        "assert 'ipywidgets' not in sys.modules, 'ipywidgets imported'"
+    )
     subprocess.run([sys.executable, "-W", "error", "-c", code], check=True)
 
 
@@ -192,11 +210,11 @@ def test_pair_agreement_on_a_batch(activation, loss, rng):
     else:
         T = rng.normal(size=(B, 3))
     g = pair_agreement(activation, loss, S, T)
-    expected = np.array([sympy_delta(activation, loss, s, t)
-                         for s, t in zip(S, T, strict=True)]) / B   # the batch mean's 1/B
+    expected = (
+        np.array([sympy_delta(activation, loss, s, t) for s, t in zip(S, T, strict=True)]) / B
+    )  # the batch mean's 1/B
     for name in ("delta_sympy", "delta_textbook", "delta_library"):
-        np.testing.assert_allclose(getattr(g, name), expected, rtol=1e-9, atol=1e-14,
-                                   err_msg=name)
+        np.testing.assert_allclose(getattr(g, name), expected, rtol=1e-9, atol=1e-14, err_msg=name)
     np.testing.assert_allclose(g.delta_numerical, expected, rtol=1e-5, atol=1e-9)
 
 
@@ -234,8 +252,9 @@ def test_every_pair_has_exactly_one_verdict():
             kinds.setdefault(verdict.kind, set()).add((a, loss))
             assert verdict.reason
     assert kinds["fused"] == FUSED_PAIRS
-    assert kinds["undefined"] == {(a, loss) for a in ACTIVATION_NAMES for loss in LOSS_NAMES
-                                  if (a, loss) not in VALID_PAIRS}
+    assert kinds["undefined"] == {
+        (a, loss) for a in ACTIVATION_NAMES for loss in LOSS_NAMES if (a, loss) not in VALID_PAIRS
+    }
     assert set(PAIR_ADVICE) == VALID_PAIRS - FUSED_PAIRS
     assert kinds["good"] == {("linear", "squared_error"), ("linear", "sum_squared_error")}
 
@@ -258,7 +277,8 @@ def test_catalogue_tabs_lists_every_pair_with_library_reasons():
 
 def _targets(loss):
     return {"cross_entropy": [0.2, 0.5, 0.3], "binary_cross_entropy": [1.0, 0.0, 0.5]}.get(
-        loss, [1.0, 0.0, 0.5])
+        loss, [1.0, 0.0, 0.5]
+    )
 
 
 @pytest.mark.parametrize("pair", sorted(VALID_PAIRS))

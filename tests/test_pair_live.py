@@ -75,8 +75,11 @@ def test_sympy_js_delta_equals_the_library(tmp_path):
     data.write_text(json.dumps(points))
     driver = tmp_path / "driver.mjs"
     driver.write_text(DRIVER % esm_source().replace("export default { render };", ""))
-    out = json.loads(subprocess.run([NODE, str(driver), str(data)], capture_output=True,
-                                    text=True, check=True, timeout=120).stdout)
+    out = json.loads(
+        subprocess.run(
+            [NODE, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+    )
     worst_exact = worst_fd = 0.0
     for (key, s, t), js in zip(points, out, strict=True):
         a, loss = key.split("|")
@@ -87,7 +90,8 @@ def test_sympy_js_delta_equals_the_library(tmp_path):
         # the page's check: its central differences against its sympy delta, with the floor
         floor = 1e-2 * max(1.0, abs(js["E"]))
         fd = np.max(np.abs(np.subtract(js["fd"], js["delta"]))) / max(
-            np.abs(js["fd"]).max(), np.abs(js["delta"]).max(), floor)
+            np.abs(js["fd"]).max(), np.abs(js["delta"]).max(), floor
+        )
         assert fd <= NUMERICAL_TOLERANCE, (key, s, t, fd)
         worst_exact, worst_fd = max(worst_exact, exact), max(worst_fd, fd)
     assert len(points) == 12 * len(VALID_PAIRS)

@@ -101,10 +101,12 @@ def test_every_glue_key_used_is_defined_on_the_page_and_used(page: Path):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_no_typed_approximate_figure_in_the_prose(page: Path):
     prose = _markdown(page)
-    found = [m.group(0).rstrip(".,") for m in APPROXIMATE.finditer(prose)
-             if m.group(0).split()[-1] not in TRIVIAL]
-    found += [m.group(0) for m in APPROX_SIGN.finditer(prose)
-              if m.group(1).strip() not in TRIVIAL]
+    found = [
+        m.group(0).rstrip(".,")
+        for m in APPROXIMATE.finditer(prose)
+        if m.group(0).split()[-1] not in TRIVIAL
+    ]
+    found += [m.group(0) for m in APPROX_SIGN.finditer(prose) if m.group(1).strip() not in TRIVIAL]
     bare = [f for f in found if (page.name, f) not in EXCEPTIONS]
     assert not bare, f"{page.name}: typed figures, glue them or list them: {bare}"
 
@@ -118,7 +120,7 @@ def test_the_checks_catch_a_missing_key_and_a_typed_figure(tmp_path: Path):
     page = tmp_path / "probe.md"
     page.write_text(
         "Text {glue:text}`probe_key:.2f` and about $10^{-8}$ here.\n\n"
-        "```{code-cell} ipython3\nglue(\"other_key\", 1.0, display=False)\n```\n",
+        '```{code-cell} ipython3\nglue("other_key", 1.0, display=False)\n```\n',
         encoding="utf-8",
     )
     assert _used_keys(page) == {"probe_key"}

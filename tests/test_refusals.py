@@ -71,31 +71,68 @@ def run_table(cases, case_id):
 
 EPS_RANGE = r"eps must lie in \[1e-08, 1e-05\]; got "
 GRADCHECK = [
-    ("eps 1e-12", lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-12), ValueError,
-     EPS_RANGE + r"1e-12\. Below it the rounding floor hides bugs"),
-    ("eps 1e-9", lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-9), ValueError,
-     EPS_RANGE + "1e-09"),
-    ("eps 1e-3", lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-3), ValueError,
-     EPS_RANGE + r"0\.001\..*truncation error"),
-    ("eps 0", lambda n, g: gradient_check(n["ce"], X4, T4, eps=0.0), ValueError,
-     r"gradient_check: eps must be a positive finite number; got 0\.0"),
-    ("eps nan", lambda n, g: gradient_check(n["ce"], X4, T4, eps=np.nan), ValueError,
-     r"eps must be a positive finite number; got nan"),
-    ("eps str", lambda n, g: gradient_check(n["ce"], X4, T4, eps="1e-6"), TypeError,
-     r"eps must be a positive finite number; got '1e-6'"),
-    ("numerical eps 1e-20",
-     lambda n, g: numerical_gradient(n["ce"], X4, T4, 0, "W", eps=1e-20), ValueError,
-     r"numerical_gradient: eps must lie in \[1e-12, 0\.01\]; got 1e-20"),
-    ("numerical eps 1",
-     lambda n, g: numerical_gradient(n["ce"], X4, T4, 0, "W", eps=1.0), ValueError,
-     r"numerical_gradient: eps must lie in \[1e-12, 0\.01\]; got 1\."),
-    ("loss overflows", lambda n, g: gradient_check(n["reg"], X4, np.full((4, 1), 1e200)),
-     FloatingPointError, r"gradient_check: the loss E is inf for these X and T, so backprop "
-     r"and central differences cannot be compared: the check fails"),
-    ("numerical loss overflows",
-     lambda n, g: numerical_gradient(n["reg"], X4, np.full((4, 1), 1e200), 0, "W"),
-     FloatingPointError, r"numerical_gradient: the loss E at layers\[0\]\.W\[0, 0\] ± eps "
-     r"is inf at index \[0\]"),
+    (
+        "eps 1e-12",
+        lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-12),
+        ValueError,
+        EPS_RANGE + r"1e-12\. Below it the rounding floor hides bugs",
+    ),
+    (
+        "eps 1e-9",
+        lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-9),
+        ValueError,
+        EPS_RANGE + "1e-09",
+    ),
+    (
+        "eps 1e-3",
+        lambda n, g: gradient_check(n["ce"], X4, T4, eps=1e-3),
+        ValueError,
+        EPS_RANGE + r"0\.001\..*truncation error",
+    ),
+    (
+        "eps 0",
+        lambda n, g: gradient_check(n["ce"], X4, T4, eps=0.0),
+        ValueError,
+        r"gradient_check: eps must be a positive finite number; got 0\.0",
+    ),
+    (
+        "eps nan",
+        lambda n, g: gradient_check(n["ce"], X4, T4, eps=np.nan),
+        ValueError,
+        r"eps must be a positive finite number; got nan",
+    ),
+    (
+        "eps str",
+        lambda n, g: gradient_check(n["ce"], X4, T4, eps="1e-6"),
+        TypeError,
+        r"eps must be a positive finite number; got '1e-6'",
+    ),
+    (
+        "numerical eps 1e-20",
+        lambda n, g: numerical_gradient(n["ce"], X4, T4, 0, "W", eps=1e-20),
+        ValueError,
+        r"numerical_gradient: eps must lie in \[1e-12, 0\.01\]; got 1e-20",
+    ),
+    (
+        "numerical eps 1",
+        lambda n, g: numerical_gradient(n["ce"], X4, T4, 0, "W", eps=1.0),
+        ValueError,
+        r"numerical_gradient: eps must lie in \[1e-12, 0\.01\]; got 1\.",
+    ),
+    (
+        "loss overflows",
+        lambda n, g: gradient_check(n["reg"], X4, np.full((4, 1), 1e200)),
+        FloatingPointError,
+        r"gradient_check: the loss E is inf for these X and T, so backprop "
+        r"and central differences cannot be compared: the check fails",
+    ),
+    (
+        "numerical loss overflows",
+        lambda n, g: numerical_gradient(n["reg"], X4, np.full((4, 1), 1e200), 0, "W"),
+        FloatingPointError,
+        r"numerical_gradient: the loss E at layers\[0\]\.W\[0, 0\] ± eps "
+        r"is inf at index \[0\]",
+    ),
 ]
 
 
@@ -138,21 +175,48 @@ def test_every_accepted_eps_separates_correct_from_every_bug(eps):
 # -- item 2: unparseable dtypes are refused, never read as float64 --------------------------
 
 DTYPES = [
-    ("Dense garbage", lambda n, g: Dense(3, 2, dtype="garbage", rng=g), TypeError,
-     r"Dense: dtype must be np\.float64 or np\.float32; got 'garbage' \(type str\)"),
-    ("Dense None", lambda n, g: Dense(3, 2, dtype=None, rng=g), TypeError,
-     r"Dense: dtype must be np\.float64 or np\.float32; got None"),
-    ("Dense float16", lambda n, g: Dense(3, 2, dtype=np.float16, rng=g), TypeError,
-     r"Dense: dtype must be np\.float64 or np\.float32"),
-    ("Dense structured", lambda n, g: Dense(3, 2, dtype="f8,f8", rng=g), TypeError,
-     r"Dense: dtype must be np\.float64 or np\.float32; got 'f8,f8'"),
-    ("from_sizes garbage",
-     lambda n, g: Network.from_sizes([3, 2], "sigmoid", "squared_error", g, dtype="x"),
-     TypeError, r"Network\.from_sizes: dtype must be np\.float64 or np\.float32; got 'x'"),
-    ("astype garbage", lambda n, g: n["ce"].astype("garbage"), TypeError,
-     r"Network\.astype: dtype must be np\.float64 or np\.float32; got 'garbage'"),
-    ("astype None", lambda n, g: n["ce"].astype(None), TypeError,
-     r"Network\.astype: dtype must be np\.float64 or np\.float32; got None"),
+    (
+        "Dense garbage",
+        lambda n, g: Dense(3, 2, dtype="garbage", rng=g),
+        TypeError,
+        r"Dense: dtype must be np\.float64 or np\.float32; got 'garbage' \(type str\)",
+    ),
+    (
+        "Dense None",
+        lambda n, g: Dense(3, 2, dtype=None, rng=g),
+        TypeError,
+        r"Dense: dtype must be np\.float64 or np\.float32; got None",
+    ),
+    (
+        "Dense float16",
+        lambda n, g: Dense(3, 2, dtype=np.float16, rng=g),
+        TypeError,
+        r"Dense: dtype must be np\.float64 or np\.float32",
+    ),
+    (
+        "Dense structured",
+        lambda n, g: Dense(3, 2, dtype="f8,f8", rng=g),
+        TypeError,
+        r"Dense: dtype must be np\.float64 or np\.float32; got 'f8,f8'",
+    ),
+    (
+        "from_sizes garbage",
+        lambda n, g: Network.from_sizes([3, 2], "sigmoid", "squared_error", g, dtype="x"),
+        TypeError,
+        r"Network\.from_sizes: dtype must be np\.float64 or np\.float32; got 'x'",
+    ),
+    (
+        "astype garbage",
+        lambda n, g: n["ce"].astype("garbage"),
+        TypeError,
+        r"Network\.astype: dtype must be np\.float64 or np\.float32; got 'garbage'",
+    ),
+    (
+        "astype None",
+        lambda n, g: n["ce"].astype(None),
+        TypeError,
+        r"Network\.astype: dtype must be np\.float64 or np\.float32; got None",
+    ),
 ]
 
 
@@ -166,8 +230,10 @@ def test_dataset_loaders_refuse_unparseable_dtypes(dtype, tmp_path):
     from backprop_lib.teaching.datasets import load_digits, load_mnist
 
     g = np.random.default_rng(3)
-    for call in (lambda: load_digits(0.25, g, dtype=dtype),
-                 lambda: load_mnist(tmp_path, dtype=dtype)):
+    for call in (
+        lambda: load_digits(0.25, g, dtype=dtype),
+        lambda: load_mnist(tmp_path, dtype=dtype),
+    ):
         assert_refused(call, ValueError, r"dtype must be float32 or float64, got ", g=g)
 
 
@@ -180,30 +246,51 @@ def read_only(nets, key, index):
 
 
 STATE = [
-    ("from_sizes softmax n_out=1",
-     lambda n, g: Network.from_sizes([3, 4, 1], ["sigmoid", "softmax"], "squared_error", g),
-     ValueError, r"Network\.from_sizes: layer 2: a softmax over n_out = 1 unit always "
-     r"outputs 1 .*use n_out >= 2"),
-    ("from_sizes bad n later",
-     lambda n, g: Network.from_sizes([3, 4, 0], "sigmoid", "squared_error", g),
-     ValueError, r"sizes\[2\] must be a positive integer \(>= 1\); got 0"),
-    ("fit callback without arguments",
-     lambda n, g: n["ce"].fit(X4, T4, 3, 0.1, 2, rng=g, callback=lambda: False),
-     TypeError, r"Network\.fit: callback must be callable as callback\(net, history\) or "
-     r"None; got .*whose signature is \(\)"),
-    ("fit callback with three arguments",
-     lambda n, g: n["ce"].fit(X4, T4, 3, 0.1, 2, rng=g, callback=lambda a, b, c: False),
-     TypeError, r"callback must be callable as callback\(net, history\).*signature is "
-     r"\(a, b, c\)"),
-    ("step read-only W",
-     lambda n, g: read_only(n, "ce", 1).step(0.1), ValueError,
-     r"Network\.step: layers\[1\]\.W is read-only \(flags\.writeable is False\).*copy\(\)"),
-    ("fit read-only W",
-     lambda n, g: read_only(n, "ce", 1).fit(X4, T4, 2, 0.1, 2, rng=g), ValueError,
-     r"Network\.fit: layers\[1\]\.W is read-only"),
-    ("fit bad validation after good rng",
-     lambda n, g: n["ce"].fit(X4, T4, 2, 0.1, 2, rng=g, validation_data=(X4, T4[:, :1])),
-     ValueError, r"Network\.fit: T_val must have shape \(batch, n_L\) = \(4, 2\)"),
+    (
+        "from_sizes softmax n_out=1",
+        lambda n, g: Network.from_sizes([3, 4, 1], ["sigmoid", "softmax"], "squared_error", g),
+        ValueError,
+        r"Network\.from_sizes: layer 2: a softmax over n_out = 1 unit always "
+        r"outputs 1 .*use n_out >= 2",
+    ),
+    (
+        "from_sizes bad n later",
+        lambda n, g: Network.from_sizes([3, 4, 0], "sigmoid", "squared_error", g),
+        ValueError,
+        r"sizes\[2\] must be a positive integer \(>= 1\); got 0",
+    ),
+    (
+        "fit callback without arguments",
+        lambda n, g: n["ce"].fit(X4, T4, 3, 0.1, 2, rng=g, callback=lambda: False),
+        TypeError,
+        r"Network\.fit: callback must be callable as callback\(net, history\) or "
+        r"None; got .*whose signature is \(\)",
+    ),
+    (
+        "fit callback with three arguments",
+        lambda n, g: n["ce"].fit(X4, T4, 3, 0.1, 2, rng=g, callback=lambda a, b, c: False),
+        TypeError,
+        r"callback must be callable as callback\(net, history\).*signature is "
+        r"\(a, b, c\)",
+    ),
+    (
+        "step read-only W",
+        lambda n, g: read_only(n, "ce", 1).step(0.1),
+        ValueError,
+        r"Network\.step: layers\[1\]\.W is read-only \(flags\.writeable is False\).*copy\(\)",
+    ),
+    (
+        "fit read-only W",
+        lambda n, g: read_only(n, "ce", 1).fit(X4, T4, 2, 0.1, 2, rng=g),
+        ValueError,
+        r"Network\.fit: layers\[1\]\.W is read-only",
+    ),
+    (
+        "fit bad validation after good rng",
+        lambda n, g: n["ce"].fit(X4, T4, 2, 0.1, 2, rng=g, validation_data=(X4, T4[:, :1])),
+        ValueError,
+        r"Network\.fit: T_val must have shape \(batch, n_L\) = \(4, 2\)",
+    ),
 ]
 
 
@@ -216,7 +303,8 @@ def test_a_step_that_would_overflow_changes_nothing():
     nets = make_nets()
     nets["reg"].layers[1].dW = nets["reg"].layers[1].dW + 10.0  # |lr dW| > float64 max
     assert_refused(
-        lambda: nets["reg"].step(1e308), FloatingPointError,
+        lambda: nets["reg"].step(1e308),
+        FloatingPointError,
         r"Network\.step: the step with lr = 1e\+308 would make layers\[1\]\.W or \.b NaN "
         r"or inf.*nothing was changed",
         nets,
@@ -227,9 +315,12 @@ def test_load_digits_refused_split_leaves_the_generator_alone():
     from backprop_lib.teaching.datasets import load_digits
 
     g = np.random.default_rng(7)
-    assert_refused(lambda: load_digits(0.99715, g), ValueError,
-                   r"test_size=0\.99715 puts \d+ of the \d+ images of digit \d in the test set",
-                   g=g)
+    assert_refused(
+        lambda: load_digits(0.99715, g),
+        ValueError,
+        r"test_size=0\.99715 puts \d+ of the \d+ images of digit \d in the test set",
+        g=g,
+    )
 
 
 # -- item 5: a step is applied to every layer or to none -----------------------------------
@@ -280,8 +371,9 @@ def test_an_interrupt_while_applying_a_step_never_leaves_it_half_done(interrupt_
     with pytest.raises(KeyboardInterrupt):
         net.fit(X4, T4, 5, 0.5, 4, rng=0)  # full batch: one step per epoch
     completed = (interrupt_at - 1) // 6 + 1  # the interrupted step is finished
-    for (W, b), layer in zip(hand_steps(base, X4, T4, 0.5, completed), net.layers,
-                             strict=True):  # a step moves W by ~1e-2: far above rounding
+    for (W, b), layer in zip(
+        hand_steps(base, X4, T4, 0.5, completed), net.layers, strict=True
+    ):  # a step moves W by ~1e-2: far above rounding
         np.testing.assert_allclose(layer.W, W, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(layer.b, b, rtol=1e-12, atol=1e-14)
 
@@ -350,10 +442,12 @@ def test_huge_weights_give_a_clear_error_not_warnings():
     net = make_nets()["reg"]
     net.layers[0].W = np.full((3, 5), 1e300)
     net.layers[1].W = np.full((5, 1), 1e300)
-    for call, where in ((lambda: net.loss(X4, X4[:, :1]), "Network.loss"),
-                        (lambda: net.forward(X4), "Network.forward"),
-                        (lambda: net.backward(X4, X4[:, :1]), "Network.backward"),
-                        (lambda: net.fit(X4, X4[:, :1], 2, 0.1, 2, rng=0), "Network.fit")):
+    for call, where in (
+        (lambda: net.loss(X4, X4[:, :1]), "Network.loss"),
+        (lambda: net.forward(X4), "Network.forward"),
+        (lambda: net.backward(X4, X4[:, :1]), "Network.backward"),
+        (lambda: net.fit(X4, X4[:, :1], 2, 0.1, 2, rng=0), "Network.fit"),
+    ):
         assert_refused(call, FloatingPointError, rf"{where}: .*(inf|NaN)")
 
 
@@ -364,49 +458,122 @@ MASKED_X = np.ma.masked_array(X4, mask=np.eye(4, 3, dtype=bool))
 MASKED_T = np.ma.masked_array(T4, mask=np.zeros_like(T4, dtype=bool))
 
 UNCLEAR = [
-    ("loss ragged T", lambda n, g: n["ce"].loss(X4, RAGGED_T), ValueError,
-     r"Network\.loss: T must be an array of shape \(batch, 2\); got \[\[1, 0\].*which numpy "
-     r"cannot make an array of"),
-    ("fit ragged T", lambda n, g: n["ce"].fit(X4, RAGGED_T, 1, 0.1, 2, rng=g), ValueError,
-     r"Network\.fit: T must be an array of shape \(batch, 2\)"),
-    ("fit ragged T_val",
-     lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, 2, rng=g, validation_data=(X4, RAGGED_T)),
-     ValueError, r"Network\.fit: T_val must be an array of shape \(batch, 2\)"),
-    ("from_arrays ragged W",
-     lambda n, g: Dense.from_arrays([[1.0, 2.0], [3.0]], [0.0, 0.0]), ValueError,
-     r"Dense\.from_arrays: W must be an array of shape \(n_in, n_out\); got .*which numpy "
-     r"cannot make an array of"),
-    ("from_arrays ragged b",
-     lambda n, g: Dense.from_arrays([[1.0, 2.0]], [[0.0], [0.0, 1.0]]), ValueError,
-     r"Dense\.from_arrays: b must be an array of shape \(n_out,\)"),
-    ("from_arrays text W", lambda n, g: Dense.from_arrays([["a", "b"]], [0.0, 0.0]),
-     TypeError, r"Dense\.from_arrays: W must hold real numbers"),
-    ("from_arrays inf b", lambda n, g: Dense.from_arrays([[1.0, 2.0]], [0.0, np.inf]),
-     ValueError, r"Dense\.from_arrays: b must be finite; got inf at b\[1\]"),
-    ("forward masked X", lambda n, g: n["ce"].forward(MASKED_X), TypeError,
-     r"Network\.forward: X is a masked array; the library cannot skip masked entries"),
-    ("backward masked T", lambda n, g: n["ce"].backward(X4, MASKED_T), TypeError,
-     r"Network\.backward: T is a masked array.*T\.filled\(value\)"),
-    ("fit masked X", lambda n, g: n["ce"].fit(MASKED_X, T4, 1, 0.1, 2, rng=g), TypeError,
-     r"Network\.fit: X is a masked array"),
-    ("gradient_check masked X", lambda n, g: gradient_check(n["ce"], MASKED_X, T4),
-     TypeError, r"gradient_check: X is a masked array"),
-    ("fit lr nan", lambda n, g: n["ce"].fit(X4, T4, 1, np.nan, 2, rng=g), ValueError,
-     r"Network\.fit: lr must be a positive finite number; got nan"),
-    ("fit lr inf", lambda n, g: n["ce"].fit(X4, T4, 1, np.inf, 2, rng=g), ValueError,
-     r"Network\.fit: lr must be a positive finite number; got inf"),
-    ("fit epochs float inf", lambda n, g: n["ce"].fit(X4, T4, np.inf, 0.1, 2, rng=g),
-     TypeError, r"Network\.fit: epochs must be a positive integer; got inf"),
-    ("fit batch_size nan", lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, np.nan, rng=g),
-     TypeError, r"Network\.fit: batch_size must be a positive integer; got nan"),
-    ("validation_split fraction nan", lambda n, g: validation_split(X4, T4, np.nan, rng=g),
-     ValueError, r"validation_split: fraction must be in \(0, 1\); got nan"),
-    ("validation_split fraction inf", lambda n, g: validation_split(X4, T4, np.inf, rng=g),
-     ValueError, r"validation_split: fraction must be in \(0, 1\); got inf"),
-    ("validation_split ragged T", lambda n, g: validation_split(X4, RAGGED_T, 0.5, rng=g),
-     ValueError, r"validation_split: T must be an array of shape \(N, n_L\)"),
-    ("validation_split masked X", lambda n, g: validation_split(MASKED_X, T4, 0.5, rng=g),
-     TypeError, r"validation_split: X is a masked array"),
+    (
+        "loss ragged T",
+        lambda n, g: n["ce"].loss(X4, RAGGED_T),
+        ValueError,
+        r"Network\.loss: T must be an array of shape \(batch, 2\); got \[\[1, 0\].*which numpy "
+        r"cannot make an array of",
+    ),
+    (
+        "fit ragged T",
+        lambda n, g: n["ce"].fit(X4, RAGGED_T, 1, 0.1, 2, rng=g),
+        ValueError,
+        r"Network\.fit: T must be an array of shape \(batch, 2\)",
+    ),
+    (
+        "fit ragged T_val",
+        lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, 2, rng=g, validation_data=(X4, RAGGED_T)),
+        ValueError,
+        r"Network\.fit: T_val must be an array of shape \(batch, 2\)",
+    ),
+    (
+        "from_arrays ragged W",
+        lambda n, g: Dense.from_arrays([[1.0, 2.0], [3.0]], [0.0, 0.0]),
+        ValueError,
+        r"Dense\.from_arrays: W must be an array of shape \(n_in, n_out\); got .*which numpy "
+        r"cannot make an array of",
+    ),
+    (
+        "from_arrays ragged b",
+        lambda n, g: Dense.from_arrays([[1.0, 2.0]], [[0.0], [0.0, 1.0]]),
+        ValueError,
+        r"Dense\.from_arrays: b must be an array of shape \(n_out,\)",
+    ),
+    (
+        "from_arrays text W",
+        lambda n, g: Dense.from_arrays([["a", "b"]], [0.0, 0.0]),
+        TypeError,
+        r"Dense\.from_arrays: W must hold real numbers",
+    ),
+    (
+        "from_arrays inf b",
+        lambda n, g: Dense.from_arrays([[1.0, 2.0]], [0.0, np.inf]),
+        ValueError,
+        r"Dense\.from_arrays: b must be finite; got inf at b\[1\]",
+    ),
+    (
+        "forward masked X",
+        lambda n, g: n["ce"].forward(MASKED_X),
+        TypeError,
+        r"Network\.forward: X is a masked array; the library cannot skip masked entries",
+    ),
+    (
+        "backward masked T",
+        lambda n, g: n["ce"].backward(X4, MASKED_T),
+        TypeError,
+        r"Network\.backward: T is a masked array.*T\.filled\(value\)",
+    ),
+    (
+        "fit masked X",
+        lambda n, g: n["ce"].fit(MASKED_X, T4, 1, 0.1, 2, rng=g),
+        TypeError,
+        r"Network\.fit: X is a masked array",
+    ),
+    (
+        "gradient_check masked X",
+        lambda n, g: gradient_check(n["ce"], MASKED_X, T4),
+        TypeError,
+        r"gradient_check: X is a masked array",
+    ),
+    (
+        "fit lr nan",
+        lambda n, g: n["ce"].fit(X4, T4, 1, np.nan, 2, rng=g),
+        ValueError,
+        r"Network\.fit: lr must be a positive finite number; got nan",
+    ),
+    (
+        "fit lr inf",
+        lambda n, g: n["ce"].fit(X4, T4, 1, np.inf, 2, rng=g),
+        ValueError,
+        r"Network\.fit: lr must be a positive finite number; got inf",
+    ),
+    (
+        "fit epochs float inf",
+        lambda n, g: n["ce"].fit(X4, T4, np.inf, 0.1, 2, rng=g),
+        TypeError,
+        r"Network\.fit: epochs must be a positive integer; got inf",
+    ),
+    (
+        "fit batch_size nan",
+        lambda n, g: n["ce"].fit(X4, T4, 1, 0.1, np.nan, rng=g),
+        TypeError,
+        r"Network\.fit: batch_size must be a positive integer; got nan",
+    ),
+    (
+        "validation_split fraction nan",
+        lambda n, g: validation_split(X4, T4, np.nan, rng=g),
+        ValueError,
+        r"validation_split: fraction must be in \(0, 1\); got nan",
+    ),
+    (
+        "validation_split fraction inf",
+        lambda n, g: validation_split(X4, T4, np.inf, rng=g),
+        ValueError,
+        r"validation_split: fraction must be in \(0, 1\); got inf",
+    ),
+    (
+        "validation_split ragged T",
+        lambda n, g: validation_split(X4, RAGGED_T, 0.5, rng=g),
+        ValueError,
+        r"validation_split: T must be an array of shape \(N, n_L\)",
+    ),
+    (
+        "validation_split masked X",
+        lambda n, g: validation_split(MASKED_X, T4, 0.5, rng=g),
+        TypeError,
+        r"validation_split: X is a masked array",
+    ),
 ]
 
 
@@ -427,53 +594,107 @@ def _objects():
 A, L = _objects()
 Z23 = np.zeros((2, 3))
 OBJECTS = [
-    ("sigmoid backward broadcast",
-     lambda n, g: A["sigmoid"].backward(Z23, Z23, np.ones((2, 1))), ValueError,
-     r"Sigmoid\.backward: s, o and dE_do must have one shape .*nothing is broadcast.*"
-     r"dE_do\.shape = \(2, 1\)"),
-    ("softmax backward o shape",
-     lambda n, g: A["softmax"].backward(Z23, np.zeros((3, 2)), Z23), ValueError,
-     r"Softmax\.backward: s, o and dE_do must have one shape"),
-    ("tanh forward empty", lambda n, g: A["tanh"].forward(np.zeros((0, 2))), ValueError,
-     r"Tanh\.forward: s is empty \(shape \(0, 2\)\); it needs at least one entry"),
-    ("relu derivative text", lambda n, g: A["relu"].derivative(["a"]), TypeError,
-     r"ReLU\.derivative: s must hold real numbers"),
-    ("softmax forward scalar", lambda n, g: A["softmax"].forward(3.0), ValueError,
-     r"Softmax\.forward: s must be an array of shape \(batch, n\) or \(n,\); got a scalar"),
-    ("linear jacobian ragged", lambda n, g: A["linear"].jacobian([[1.0], [1.0, 2.0]]),
-     ValueError, r"Linear\.jacobian: s must be an array of shape \(batch, n\)"),
-    ("softmax jacobian masked",
-     lambda n, g: A["softmax"].jacobian(np.ma.masked_array(Z23)), TypeError,
-     r"Softmax\.jacobian: s is a masked array"),
-    ("squared_error value empty",
-     lambda n, g: L["squared_error"].value(np.zeros((0, 2)), np.zeros((0, 2))), ValueError,
-     r"SquaredError\.value: o is empty \(shape \(0, 2\)\)"),
-    ("cross_entropy gradient shapes",
-     lambda n, g: L["cross_entropy"].gradient(np.full((2, 3), 0.5), np.ones((2, 1))),
-     ValueError, r"CrossEntropy\.gradient: o and t must be 2-D arrays of the same shape"),
-    ("sum_squared_error value ragged",
-     lambda n, g: L["sum_squared_error"].value([[1.0], [1.0, 2.0]], Z23), ValueError,
-     r"SumSquaredError\.value: o must be an array of shape \(batch, n_L\)"),
-    ("check_targets nan",
-     lambda n, g: L["squared_error"].check_targets(np.array([[0.0, np.nan]])), ValueError,
-     r"check_targets: t must be finite; got nan at t\[0, 1\]"),
-    ("bce check_targets nan",
-     lambda n, g: L["binary_cross_entropy"].check_targets(np.array([[np.nan]])), ValueError,
-     r"check_targets: t must be finite; got nan"),
-    ("ce check_targets inf",
-     lambda n, g: L["cross_entropy"].check_targets(np.array([[np.inf, 0.0]])), ValueError,
-     r"check_targets: t must be finite; got inf"),
-    ("check_targets empty",
-     lambda n, g: L["cross_entropy"].check_targets(np.zeros((0, 2))), ValueError,
-     r"check_targets: t is empty"),
-    ("output_delta shapes",
-     lambda n, g: __import__("backprop_lib").output_delta(
-         A["softmax"], L["cross_entropy"], Z23, np.full((2, 3), 1 / 3), np.ones((2, 1))),
-     ValueError, r"output_delta: o and t must be 2-D arrays of the same shape"),
-    ("output_loss s shape",
-     lambda n, g: __import__("backprop_lib").output_loss(
-         A["sigmoid"], L["binary_cross_entropy"], np.zeros((2, 2)), Z23 + 0.5, Z23),
-     ValueError, r"output_loss: s and o must have one shape"),
+    (
+        "sigmoid backward broadcast",
+        lambda n, g: A["sigmoid"].backward(Z23, Z23, np.ones((2, 1))),
+        ValueError,
+        r"Sigmoid\.backward: s, o and dE_do must have one shape .*nothing is broadcast.*"
+        r"dE_do\.shape = \(2, 1\)",
+    ),
+    (
+        "softmax backward o shape",
+        lambda n, g: A["softmax"].backward(Z23, np.zeros((3, 2)), Z23),
+        ValueError,
+        r"Softmax\.backward: s, o and dE_do must have one shape",
+    ),
+    (
+        "tanh forward empty",
+        lambda n, g: A["tanh"].forward(np.zeros((0, 2))),
+        ValueError,
+        r"Tanh\.forward: s is empty \(shape \(0, 2\)\); it needs at least one entry",
+    ),
+    (
+        "relu derivative text",
+        lambda n, g: A["relu"].derivative(["a"]),
+        TypeError,
+        r"ReLU\.derivative: s must hold real numbers",
+    ),
+    (
+        "softmax forward scalar",
+        lambda n, g: A["softmax"].forward(3.0),
+        ValueError,
+        r"Softmax\.forward: s must be an array of shape \(batch, n\) or \(n,\); got a scalar",
+    ),
+    (
+        "linear jacobian ragged",
+        lambda n, g: A["linear"].jacobian([[1.0], [1.0, 2.0]]),
+        ValueError,
+        r"Linear\.jacobian: s must be an array of shape \(batch, n\)",
+    ),
+    (
+        "softmax jacobian masked",
+        lambda n, g: A["softmax"].jacobian(np.ma.masked_array(Z23)),
+        TypeError,
+        r"Softmax\.jacobian: s is a masked array",
+    ),
+    (
+        "squared_error value empty",
+        lambda n, g: L["squared_error"].value(np.zeros((0, 2)), np.zeros((0, 2))),
+        ValueError,
+        r"SquaredError\.value: o is empty \(shape \(0, 2\)\)",
+    ),
+    (
+        "cross_entropy gradient shapes",
+        lambda n, g: L["cross_entropy"].gradient(np.full((2, 3), 0.5), np.ones((2, 1))),
+        ValueError,
+        r"CrossEntropy\.gradient: o and t must be 2-D arrays of the same shape",
+    ),
+    (
+        "sum_squared_error value ragged",
+        lambda n, g: L["sum_squared_error"].value([[1.0], [1.0, 2.0]], Z23),
+        ValueError,
+        r"SumSquaredError\.value: o must be an array of shape \(batch, n_L\)",
+    ),
+    (
+        "check_targets nan",
+        lambda n, g: L["squared_error"].check_targets(np.array([[0.0, np.nan]])),
+        ValueError,
+        r"check_targets: t must be finite; got nan at t\[0, 1\]",
+    ),
+    (
+        "bce check_targets nan",
+        lambda n, g: L["binary_cross_entropy"].check_targets(np.array([[np.nan]])),
+        ValueError,
+        r"check_targets: t must be finite; got nan",
+    ),
+    (
+        "ce check_targets inf",
+        lambda n, g: L["cross_entropy"].check_targets(np.array([[np.inf, 0.0]])),
+        ValueError,
+        r"check_targets: t must be finite; got inf",
+    ),
+    (
+        "check_targets empty",
+        lambda n, g: L["cross_entropy"].check_targets(np.zeros((0, 2))),
+        ValueError,
+        r"check_targets: t is empty",
+    ),
+    (
+        "output_delta shapes",
+        lambda n, g: __import__("backprop_lib").output_delta(
+            A["softmax"], L["cross_entropy"], Z23, np.full((2, 3), 1 / 3), np.ones((2, 1))
+        ),
+        ValueError,
+        r"output_delta: o and t must be 2-D arrays of the same shape",
+    ),
+    (
+        "output_loss s shape",
+        lambda n, g: __import__("backprop_lib").output_loss(
+            A["sigmoid"], L["binary_cross_entropy"], np.zeros((2, 2)), Z23 + 0.5, Z23
+        ),
+        ValueError,
+        r"output_loss: s and o must have one shape",
+    ),
 ]
 
 
@@ -524,16 +745,23 @@ MALICIOUS = "__import__('pathlib').Path(%r).write_text('pwned')"
 def test_a_malicious_string_is_refused_and_never_runs(entry, tmp_path):
     marker = tmp_path / "marker"
     call = symbolic_entry_points(MALICIOUS % str(marker))[entry]
-    assert_refused(call, TypeError, r"must be a sympy expression, a number or a plain symbol "
-                   r"name .*got the string .*Strings are never parsed")
+    assert_refused(
+        call,
+        TypeError,
+        r"must be a sympy expression, a number or a plain symbol "
+        r"name .*got the string .*Strings are never parsed",
+    )
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("text", ["x + 1", "1e3", "exp(s)", "s; import os", "", "2*x"])
 def test_only_plain_names_are_read_from_strings(text):
-    assert_refused(lambda: symbolic_entry_points(text)["scalar"](), TypeError,
-                   r"sigmoid\.scalar: s must be a sympy expression, a number or a plain "
-                   r"symbol name")
+    assert_refused(
+        lambda: symbolic_entry_points(text)["scalar"](),
+        TypeError,
+        r"sigmoid\.scalar: s must be a sympy expression, a number or a plain "
+        r"symbol name",
+    )
 
 
 def test_plain_names_and_numbers_still_work():
@@ -566,8 +794,10 @@ def exact_delta(activation, loss, s_row, t_row):
             J = [[o[i] * (int(i == j) - o[j]) for j in range(n)] for i in range(n)]
         else:
             f, d = {
-                "sigmoid": (lambda v: 1 / (1 + mp.exp(-v)),
-                            lambda v: mp.exp(-v) / (1 + mp.exp(-v)) ** 2),
+                "sigmoid": (
+                    lambda v: 1 / (1 + mp.exp(-v)),
+                    lambda v: mp.exp(-v) / (1 + mp.exp(-v)) ** 2,
+                ),
                 "tanh": (mp.tanh, lambda v: 1 / mp.cosh(v) ** 2),
                 "relu": (lambda v: max(v, 0), lambda v: mp.mpf(int(v > 0))),
                 "linear": (lambda v: v, lambda v: mp.mpf(1)),
@@ -635,7 +865,7 @@ def test_beyond_1000_delta_stays_finite_and_the_loss_refuses_overflow(pair, dtyp
     activation, loss = pair
     rng = np.random.default_rng(12)
     finite_up_to = GUARANTEED_RANGE[np.dtype(dtype)][1]
-    for scale in (1e4, finite_up_to ** 0.5, finite_up_to):
+    for scale in (1e4, finite_up_to**0.5, finite_up_to):
         s, t = pair_rows(loss, scale, dtype, rng)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

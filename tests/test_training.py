@@ -44,7 +44,13 @@ def test_fit_learns_a_tiny_digits_subset(digits):
     (X, T, y), (X_val, T_val, y_val) = digits
     net = Network.from_sizes([64, 32, 10], ["sigmoid", "softmax"], "cross_entropy", rng=1)
     history = net.fit(
-        X, T, epochs=20, lr=0.5, batch_size=16, rng=2, validation_data=(X_val, T_val),
+        X,
+        T,
+        epochs=20,
+        lr=0.5,
+        batch_size=16,
+        rng=2,
+        validation_data=(X_val, T_val),
         evaluate=True,
     )
     assert history.loss[0] > 2.0  # about ln 10 before training
@@ -60,7 +66,13 @@ def test_history_records_a_training_curve(digits):
     (X, T, _), (X_val, T_val, _) = digits
     net = Network.from_sizes([64, 10], ["softmax"], "cross_entropy", rng=3)
     history = net.fit(
-        X, T, epochs=3, lr=0.1, batch_size=64, rng=4, validation_data=(X_val, T_val),
+        X,
+        T,
+        epochs=3,
+        lr=0.1,
+        batch_size=64,
+        rng=4,
+        validation_data=(X_val, T_val),
         evaluate=True,
     )
     assert isinstance(history, History) and history.evaluated
@@ -254,9 +266,7 @@ def test_batch_means_lie_above_the_exact_loss_while_it_falls(digits):
     runs = {}
     for evaluate in (False, True):
         net = Network.from_sizes([64, 16, 10], ["sigmoid", "softmax"], rng=11)
-        runs[evaluate] = net.fit(
-            X, T, epochs=5, lr=0.5, batch_size=25, rng=12, evaluate=evaluate
-        )
+        runs[evaluate] = net.fit(X, T, epochs=5, lr=0.5, batch_size=25, rng=12, evaluate=evaluate)
     means, exact = np.array(runs[False].loss), np.array(runs[True].loss)
     assert runs[True].epoch == [0, 1, 2, 3, 4, 5] and runs[False].epoch == [1, 2, 3, 4, 5]
     assert np.all(np.diff(exact) < 0)  # a falling curve
@@ -268,7 +278,13 @@ def test_evaluate_gives_the_exact_loss_and_validation_is_always_exact(digits):
     for evaluate in (False, True):
         net = Network.from_sizes([64, 12, 10], ["tanh", "softmax"], rng=13)
         history = net.fit(
-            X, T, epochs=2, lr=0.3, batch_size=50, rng=14, validation_data=(X_val, T_val),
+            X,
+            T,
+            epochs=2,
+            lr=0.3,
+            batch_size=50,
+            rng=14,
+            validation_data=(X_val, T_val),
             evaluate=evaluate,
         )
         assert history.evaluated is evaluate
@@ -289,8 +305,11 @@ def test_divergence_is_detected_without_evaluate(rng):
     raises and keeps the weights of the last finite epoch, as with evaluate=True."""
     X, T = rng.normal(size=(40, 3)) * 3, rng.normal(size=(40, 1))
     net = Network.from_sizes([3, 8, 1], ["tanh", "linear"], "squared_error", rng=0)
-    with pytest.raises(FloatingPointError, match=r"training diverged.*keeps the weights of "
-                       r"epoch (\d+)\. Use a smaller lr"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"training diverged.*keeps the weights of "
+        r"epoch (\d+)\. Use a smaller lr",
+    ):
         net.fit(X, T, epochs=50, lr=5.0, batch_size=10, rng=0)
     for W, b in net.parameters():
         assert np.isfinite(W).all() and np.isfinite(b).all()

@@ -82,8 +82,9 @@ def toc_parts(toc_file: Path) -> list[tuple[str | None, list[str]]]:
         parts.append((part.get("caption"), pages(part)))
     if "chapters" in toc:
         parts.append((None, pages(toc)))
-    return [(c, [str(Path(p).with_suffix("")) if Path(p).suffix else p for p in ps])
-            for c, ps in parts]
+    return [
+        (c, [str(Path(p).with_suffix("")) if Path(p).suffix else p for p in ps]) for c, ps in parts
+    ]
 
 
 def slug(page: str) -> str:
@@ -129,8 +130,9 @@ def combined_html(site: Path, toc_file: Path, page_numbers: dict[str, int] | Non
     r"""One HTML document holding every page of the book, for printing."""
     parts = toc_parts(toc_file)
     all_pages = {p for _, ps in parts for p in ps}
-    first = BeautifulSoup((site / f"{parts[0][1][0]}.html").read_text(encoding="utf-8"),
-                          "html.parser")
+    first = BeautifulSoup(
+        (site / f"{parts[0][1][0]}.html").read_text(encoding="utf-8"), "html.parser"
+    )
     head = [str(link) for link in first.find_all("link", rel="stylesheet")]
     for script in first.find_all("script"):
         text = script.string or ""
@@ -144,8 +146,7 @@ def combined_html(site: Path, toc_file: Path, page_numbers: dict[str, int] | Non
             toc_rows.append(f"<h3>{caption}</h3>")
         rows = []
         for page in pages:
-            soup = BeautifulSoup((site / f"{page}.html").read_text(encoding="utf-8"),
-                                 "html.parser")
+            soup = BeautifulSoup((site / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
             article = soup.select_one("article.bd-article")
             h1 = article.find("h1")
             heading = h1.get_text(" ", strip=True).rstrip("#").strip() if h1 else page
@@ -171,7 +172,7 @@ def combined_html(site: Path, toc_file: Path, page_numbers: dict[str, int] | Non
         f'<div class="pdf-title"><h1>{title}</h1><p>Every page of this book was executed, and '
         "its assertions passed, when this PDF was built from the website.</p></div>"
         f'<nav class="pdf-toc"><h2>Contents</h2>{"".join(toc_rows)}</nav>'
-        f'{"".join(chapters)}</div></body></html>'
+        f"{''.join(chapters)}</div></body></html>"
     )
 
 
@@ -183,9 +184,11 @@ def _print(html_file: Path, pdf: Path, title: str) -> None:
         context = browser.new_context()
         context.route(
             "**/*",
-            lambda route: route.continue_()
-            if route.request.url.startswith(("file:", "data:", "blob:"))
-            else route.abort(),
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(("file:", "data:", "blob:"))
+                else route.abort()
+            ),
         )
         page = context.new_page()
         page.goto(html_file.resolve().as_uri(), wait_until="load")
@@ -246,8 +249,10 @@ def main(argv: list[str]) -> int:
     numbers = {pages[k - 1]: page for k, page in starts.items()}
     html_file.write_text(combined_html(site, toc_file, numbers), encoding="utf-8")
     _print(html_file, out, title)
-    print(f"wrote {out} ({out.stat().st_size // 1024} KiB, chapters start on pages "
-          f"{[numbers[p] for p in pages]})")
+    print(
+        f"wrote {out} ({out.stat().st_size // 1024} KiB, chapters start on pages "
+        f"{[numbers[p] for p in pages]})"
+    )
     return 0
 
 

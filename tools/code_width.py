@@ -72,7 +72,10 @@ def long_lines(path: Path) -> list[tuple[int, str]]:
 def _ruff_format(source: str, width: int) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--isolated", f"--line-length={width}", "-"],
-        input=source, capture_output=True, text=True, check=True,
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -81,8 +84,12 @@ def _wrap_comment(line: str) -> list[str]:
     indent = line[: len(line) - len(line.lstrip())]
     text = line.strip()[1:].strip()
     return textwrap.wrap(
-        text, width=MAX_WIDTH, initial_indent=f"{indent}# ", subsequent_indent=f"{indent}# ",
-        break_long_words=False, break_on_hyphens=False,
+        text,
+        width=MAX_WIDTH,
+        initial_indent=f"{indent}# ",
+        subsequent_indent=f"{indent}# ",
+        break_long_words=False,
+        break_on_hyphens=False,
     )
 
 

@@ -46,9 +46,11 @@ def main(argv: list[str]) -> int:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             context.route(
                 "**/*",
-                lambda route: route.continue_()
-                if route.request.url.startswith(("http://127.0.0.1", "data:"))
-                else route.abort(),
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith(("http://127.0.0.1", "data:"))
+                    else route.abort()
+                ),
             )
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/{target}")

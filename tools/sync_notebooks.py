@@ -89,7 +89,8 @@ def problems(md: Path) -> list[str]:
     found = nbformat.read(ipynb, as_version=4)
     found_problems = []
     with_outputs = [
-        i for i, c in enumerate(found.cells)
+        i
+        for i, c in enumerate(found.cells)
         if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)
     ]
     if with_outputs:

@@ -495,4 +495,3 @@ def prove_generic_forms(activation, loss) -> dict[str, str]:
     Raises ``AssertionError`` naming the form that fails. Cached.
     """
     return _prove_generic_forms(get_activation(activation).name, get_loss(loss).name)
-

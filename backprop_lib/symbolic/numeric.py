@@ -182,9 +182,7 @@ def compare_with_library(
         "delta_textbook": relative_error(
             lambdify_matrix(d.delta_textbook, ot)(o_num, t_num) / B, delta_lib
         ),
-        "delta_closed_form": relative_error(
-            delta_sym, output_delta(act, lss, s_num, o_num, t_num)
-        ),
+        "delta_closed_form": relative_error(delta_sym, output_delta(act, lss, s_num, o_num, t_num)),
     }
 
 

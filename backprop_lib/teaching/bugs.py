@@ -192,9 +192,7 @@ class Bug:
                         f"a square W, so layers[{i}] must have n_in == n_out; got {layer!r}. "
                         f"Use sizes like [n_0, h, h, ..., h]."
                     )
-        if self.piece is DiagonalSoftmax and not isinstance(
-            buggy.layers[-1].activation, Softmax
-        ):
+        if self.piece is DiagonalSoftmax and not isinstance(buggy.layers[-1].activation, Softmax):
             raise ValueError(
                 f"DiagonalSoftmax: the bug is in the softmax's Jacobian, so the output layer "
                 f"must be a softmax; got {buggy.layers[-1]!r}."
@@ -208,20 +206,55 @@ class Bug:
 BUGS: dict[str, Bug] = {
     bug.name: bug
     for bug in (
-        Bug("missing f'", MissingDerivative, "Dense.backward",
-            "the recursion drops the factor $f'(s^{l-1})$", True),
-        Bug("missing transpose", MissingTranspose, "Dense.backward_delta",
-            "the recursion multiplies by $W^l$ instead of $(W^l)^\\top$", True),
-        Bug("wrong sign", WrongSign, "Pair.delta",
-            "the output delta is $(t - o)/B$ instead of $(o - t)/B$", False),
-        Bug("sum, not mean", BatchSum, "Pair.delta",
-            "the gradient of the batch sum: $B$ times too large", True),
-        Bug("diagonal softmax", DiagonalSoftmax, "Pair.delta",
-            "the softmax Jacobian without its off-diagonal $-o_i o_j$", False),
-        Bug("bias mean", BiasMean, "Dense.backward_delta",
-            "the bias gradient averages the deltas: $B$ times too small", True),
-        Bug("f' of o", DerivativeAtOutput, "Dense.backward",
-            "the derivative evaluated at $o^{l-1}$ instead of $s^{l-1}$", True),
+        Bug(
+            "missing f'",
+            MissingDerivative,
+            "Dense.backward",
+            "the recursion drops the factor $f'(s^{l-1})$",
+            True,
+        ),
+        Bug(
+            "missing transpose",
+            MissingTranspose,
+            "Dense.backward_delta",
+            "the recursion multiplies by $W^l$ instead of $(W^l)^\\top$",
+            True,
+        ),
+        Bug(
+            "wrong sign",
+            WrongSign,
+            "Pair.delta",
+            "the output delta is $(t - o)/B$ instead of $(o - t)/B$",
+            False,
+        ),
+        Bug(
+            "sum, not mean",
+            BatchSum,
+            "Pair.delta",
+            "the gradient of the batch sum: $B$ times too large",
+            True,
+        ),
+        Bug(
+            "diagonal softmax",
+            DiagonalSoftmax,
+            "Pair.delta",
+            "the softmax Jacobian without its off-diagonal $-o_i o_j$",
+            False,
+        ),
+        Bug(
+            "bias mean",
+            BiasMean,
+            "Dense.backward_delta",
+            "the bias gradient averages the deltas: $B$ times too small",
+            True,
+        ),
+        Bug(
+            "f' of o",
+            DerivativeAtOutput,
+            "Dense.backward",
+            "the derivative evaluated at $o^{l-1}$ instead of $s^{l-1}$",
+            True,
+        ),
     )
 }
 
@@ -303,5 +336,6 @@ def train_demo(net: Network, X, T, bug, rng) -> History:
     :meth:`Network.fit`); return its :class:`~backprop_lib.History`. ``rng`` shuffles the
     batches: pass the same seed to compare two networks on the same batches."""
     trainee = with_bug(net, bug)
-    return trainee.fit(X, T, epochs=DEMO.epochs, lr=DEMO.lr, batch_size=DEMO.batch_size,
-                       rng=rng, evaluate=True)
+    return trainee.fit(
+        X, T, epochs=DEMO.epochs, lr=DEMO.lr, batch_size=DEMO.batch_size, rng=rng, evaluate=True
+    )

@@ -45,14 +45,10 @@ MNIST_FILES = (
 # 9912422, 28881, 1648877 and 4542 bytes). torchvision lists the same four files with MD5
 # checksums (github.com/pytorch/vision, torchvision/datasets/mnist.py).
 MNIST_SHA256 = {
-    "train-images-idx3-ubyte.gz":
-        "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz":
-        "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz":
-        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz":
-        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
 # Public copies of the files of LeCun, Cortes and Burges (yann.lecun.com/exdb/mnist),
@@ -182,8 +178,13 @@ def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitDat
     test = np.sort(np.concatenate(test_parts))
     train = np.setdiff1d(np.arange(labels.size), test)
     return _digit_data(
-        "scikit-learn digits", images[train], labels[train], images[test], labels[test],
-        max_value=16.0, dtype=dtype,
+        "scikit-learn digits",
+        images[train],
+        labels[train],
+        images[test],
+        labels[test],
+        max_value=16.0,
+        dtype=dtype,
     )
 
 
@@ -260,8 +261,10 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
             f"{name}: {problem}: the header declares shape {shape} of {dtype.name}, "
             f"{expected} data bytes, but the file has {found}"
         )
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(
-        dtype.newbyteorder("=")
+    return (
+        np.frombuffer(data, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
     )
 
 
@@ -355,9 +358,12 @@ def load_mnist(
             raise ValueError(f"{arg}={value} exceeds the {available} images available")
     return _digit_data(
         "MNIST",
-        images_train[:n_train], labels_train[:n_train],
-        images_test[:n_test], labels_test[:n_test],
-        max_value=255.0, dtype=dtype,
+        images_train[:n_train],
+        labels_train[:n_train],
+        images_test[:n_test],
+        labels_test[:n_test],
+        max_value=255.0,
+        dtype=dtype,
     )
 
 
@@ -386,6 +392,7 @@ def _check_mnist(arrays, images_name, labels_name, cache):
 
 def _digit_data(name, images_train, labels_train, images_test, labels_test, max_value, dtype):
     r"""Flatten images ``(B, h, w)`` to ``X`` ``(B, h * w)`` in [0, 1]; one-hot the labels."""
+
     def inputs(images):
         return (images.reshape(len(images), -1) / max_value).astype(dtype)
 

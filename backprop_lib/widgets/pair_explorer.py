@@ -265,8 +265,9 @@ class PairAgreement:
         b = np.asarray(self.delta_sympy, dtype=np.float64)
         if a.size == 0:
             return 0.0
-        scale = max(float(np.max(np.abs(a))), float(np.max(np.abs(b))), self.numerical_floor,
-                    1e-300)
+        scale = max(
+            float(np.max(np.abs(a))), float(np.max(np.abs(b))), self.numerical_floor, 1e-300
+        )
         return float(np.max(np.abs(a - b)) / scale)
 
 
@@ -360,9 +361,7 @@ def catalogue_tabs(derivations: Sequence[Derivation]) -> str:
             delta = d.latex_delta()
             if d.target_constraint is not None and verdict.kind != "undefined":
                 delta += rf" \;\;\text{{if}}\; {d.latex_constraint()}"
-            out.append(
-                f"| {d.activation} | ${d.latex_jacobian()}$ | ${delta}$ | {verdict.label} |"
-            )
+            out.append(f"| {d.activation} | ${d.latex_jacobian()}$ | ${delta}$ | {verdict.label} |")
             if verdict.kind != "good":
                 reasons.append(f"- **{d.activation}** ({verdict.label}): {verdict.reason}.")
         out += ["", *reasons, ":::"]
@@ -410,8 +409,9 @@ class PairExplorer(widgets.VBox):
     probability row); the panel shows the row used.
     """
 
-    def __init__(self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3),
-                 t=(1.0, 0.0, 0.0)):
+    def __init__(
+        self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3), t=(1.0, 0.0, 0.0)
+    ):
         activation, loss = get_activation(activation).name, get_loss(loss).name
         for name, values in (("s", s), ("t", t)):
             if len(values) != N_UNITS:
@@ -420,26 +420,41 @@ class PairExplorer(widgets.VBox):
                     f"got {len(values)}."
                 )
         self._busy = True
-        menu = dict(layout=widgets.Layout(width="220px"),
-                    style={"description_width": "70px"})
+        menu = dict(layout=widgets.Layout(width="220px"), style={"description_width": "70px"})
         self.activation_menu = widgets.Dropdown(
             options=ACTIVATION_NAMES, value=activation, description="activation", **menu
         )
         self.loss_menu = widgets.Dropdown(
             options=LOSS_NAMES, value=loss, description="loss", **menu
         )
-        slider = dict(continuous_update=False, layout=widgets.Layout(width="225px"),
-                      style={"description_width": "25px"})
+        slider = dict(
+            continuous_update=False,
+            layout=widgets.Layout(width="225px"),
+            style={"description_width": "25px"},
+        )
         self.s_sliders = [
-            widgets.FloatSlider(value=v, min=-6.0, max=6.0, step=0.1, readout_format=".1f",
-                                description=f"s{k + 1}", **slider)
+            widgets.FloatSlider(
+                value=v,
+                min=-6.0,
+                max=6.0,
+                step=0.1,
+                readout_format=".1f",
+                description=f"s{k + 1}",
+                **slider,
+            )
             for k, v in enumerate(s)
         ]
         low, high = _T_RANGES[loss]
         self.t_sliders = [
-            widgets.FloatSlider(value=float(np.clip(v, low, high)), min=low, max=high,
-                                step=0.05, readout_format=".2f", description=f"t{k + 1}",
-                                **slider)
+            widgets.FloatSlider(
+                value=float(np.clip(v, low, high)),
+                min=low,
+                max=high,
+                step=0.05,
+                readout_format=".2f",
+                description=f"t{k + 1}",
+                **slider,
+            )
             for k, v in enumerate(t)
         ]
         self.derivation_panel = widgets.HTMLMath()
@@ -562,7 +577,9 @@ class PairExplorer(widgets.VBox):
             )
         g = self.agreement
         columns = [
-            ("s", "s", g.s), ("o", "o = f(s)", g.o), ("t", "t", g.t),
+            ("s", "s", g.s),
+            ("o", "o = f(s)", g.o),
+            ("t", "t", g.t),
             ("delta_sympy", "δ sympy", g.delta_sympy),
             ("delta_textbook", "δ formula", g.delta_textbook),
             ("delta_library", "δ library", g.delta_library),
@@ -573,16 +590,19 @@ class PairExplorer(widgets.VBox):
         rows = []
         for k in range(g.s.shape[1]):
             cells = "".join(
-                f'<td {cell} data-quantity="{key}" data-unit="{k + 1}">'
-                f"{_number(values[0, k])}</td>"
+                f'<td {cell} data-quantity="{key}" data-unit="{k + 1}">{_number(values[0, k])}</td>'
                 for key, _, values in columns
             )
             rows.append(f"<tr><td {cell}>{k + 1}</td>{cells}</tr>")
         errors = [
             ("error_library", "backprop_lib vs sympy", g.error_library, EXACT_TOLERANCE),
             ("error_textbook", "formula above vs sympy", g.error_textbook, EXACT_TOLERANCE),
-            ("error_numerical", "central differences vs sympy", g.error_numerical,
-             NUMERICAL_TOLERANCE),
+            (
+                "error_numerical",
+                "central differences vs sympy",
+                g.error_numerical,
+                NUMERICAL_TOLERANCE,
+            ),
         ]
         items = "".join(
             f'<li>{html.escape(title)}: <span data-quantity="{key}">{value:.3e}</span> '
@@ -597,8 +617,9 @@ class PairExplorer(widgets.VBox):
                 "and sympy use 0; central differences see the average of the two slopes.</p>"
             )
         if g.loss == "cross_entropy":
-            notes.append("<p>For cross_entropy the target row is the sliders' row divided by "
-                         "its sum.</p>")
+            notes.append(
+                "<p>For cross_entropy the target row is the sliders' row divided by its sum.</p>"
+            )
         return (
             '<table class="pair-explorer-numbers" style="font-size:85%;'
             'border-collapse:collapse"><thead><tr><th>unit</th>'

@@ -58,8 +58,9 @@ _ENGINE = Path(__file__).parent / "explorer" / "engine.js"
 
 def esm_source() -> str:
     """The widget's ES module: the engine, the sympy-generated pairs, the view."""
-    return "\n".join((_ENGINE.read_text(encoding="utf-8"), pair_module(),
-                      _VIEW.read_text(encoding="utf-8")))
+    return "\n".join(
+        (_ENGINE.read_text(encoding="utf-8"), pair_module(), _VIEW.read_text(encoding="utf-8"))
+    )
 
 
 def _js(expr, s, t) -> str:
@@ -85,8 +86,12 @@ def pair_module() -> str:
                 problem = ""
             except ValueError as err:
                 problem = str(err)
-            data = {"label": verdict.label, "reason": verdict.reason,
-                    "latex": [list(line) for line in derivation_latex(d)], "problem": problem}
+            data = {
+                "label": verdict.label,
+                "reason": verdict.reason,
+                "latex": [list(line) for line in derivation_latex(d)],
+                "problem": problem,
+            }
             parts = [f"  {json.dumps(f'{a}|{loss}')}: {{"]
             parts.append(f"    data: {json.dumps(data)},")
             if not problem:
@@ -149,8 +154,9 @@ class PairWidget(anywidget.AnyWidget):
     loss_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3),
-                 t=(1.0, 0.0, 0.0)):
+    def __init__(
+        self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3), t=(1.0, 0.0, 0.0)
+    ):
         from ..activations import get_activation
         from ..losses import get_loss
 
@@ -171,6 +177,10 @@ class PairWidget(anywidget.AnyWidget):
             values[name] = row
         super().__init__(
             _esm=esm_source(),
-            activation=activation, loss=loss, s=values["s"], t=values["t"],
-            activation_names=list(ACTIVATION_NAMES), loss_names=list(LOSS_NAMES),
+            activation=activation,
+            loss=loss,
+            s=values["s"],
+            t=values["t"],
+            activation_names=list(ACTIVATION_NAMES),
+            loss_names=list(LOSS_NAMES),
         )

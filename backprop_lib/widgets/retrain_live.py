@@ -53,8 +53,9 @@ def weights_png(W, image_shape, scale: int = 3) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def precompute_grid(X_fit, T_fit, X_val, T_val, image_shape, *, lrs, hidden_units,
-                    batch_sizes, epochs, seed=0) -> dict:
+def precompute_grid(
+    X_fit, T_fit, X_val, T_val, image_shape, *, lrs, hidden_units, batch_sizes, epochs, seed=0
+) -> dict:
     r"""Train every combination of ``lrs`` × ``hidden_units`` × ``batch_sizes`` for
     ``max(epochs)`` epochs with ``train_swinn`` (seed ``seed``).
 
@@ -67,16 +68,28 @@ def precompute_grid(X_fit, T_fit, X_val, T_val, image_shape, *, lrs, hidden_unit
     """
     where = "precompute_grid"
     epochs = sorted({check_positive_int(e, "epochs[...]", where) for e in epochs})
-    for name, values in (("lrs", lrs), ("hidden_units", hidden_units),
-                         ("batch_sizes", batch_sizes)):
+    for name, values in (
+        ("lrs", lrs),
+        ("hidden_units", hidden_units),
+        ("batch_sizes", batch_sizes),
+    ):
         if isinstance(values, str) or len(values) == 0:
             raise ValueError(f"{where}: {name} must be a non-empty list; got {describe(values)}.")
     start = time.perf_counter()
     runs = {}
     for lr, n_hidden, batch in itertools.product(lrs, hidden_units, batch_sizes):
         try:
-            run = train_swinn(X_fit, T_fit, X_val, T_val, n_hidden=n_hidden, lr=lr,
-                              batch_size=batch, epochs=epochs[-1], seed=seed)
+            run = train_swinn(
+                X_fit,
+                T_fit,
+                X_val,
+                T_val,
+                n_hidden=n_hidden,
+                lr=lr,
+                batch_size=batch,
+                epochs=epochs[-1],
+                seed=seed,
+            )
         except FloatingPointError as err:
             runs[key(lr, n_hidden, batch)] = {"error": str(err)}
             continue
@@ -89,10 +102,15 @@ def precompute_grid(X_fit, T_fit, X_val, T_val, image_shape, *, lrs, hidden_unit
             "weights": {str(e): weights_png(run.weights[e], image_shape) for e in epochs},
         }
     return {
-        "lrs": [float(v) for v in lrs], "hidden_units": [int(v) for v in hidden_units],
-        "batch_sizes": [int(v) for v in batch_sizes], "epochs": epochs, "seed": seed,
-        "n_fit": int(len(X_fit)), "n_val": int(len(X_val)),
-        "seconds": time.perf_counter() - start, "runs": runs,
+        "lrs": [float(v) for v in lrs],
+        "hidden_units": [int(v) for v in hidden_units],
+        "batch_sizes": [int(v) for v in batch_sizes],
+        "epochs": epochs,
+        "seed": seed,
+        "n_fit": int(len(X_fit)),
+        "n_val": int(len(X_val)),
+        "seconds": time.perf_counter() - start,
+        "runs": runs,
     }
 
 
@@ -124,14 +142,21 @@ class RetrainGridWidget(anywidget.AnyWidget):
 
     def __init__(self, grid: dict, *, lr, n_hidden, batch_size, epochs):
         where = "RetrainGridWidget"
-        for name, value, options in (("lr", lr, grid["lrs"]),
-                                     ("n_hidden", n_hidden, grid["hidden_units"]),
-                                     ("batch_size", batch_size, grid["batch_sizes"]),
-                                     ("epochs", epochs, grid["epochs"])):
+        for name, value, options in (
+            ("lr", lr, grid["lrs"]),
+            ("n_hidden", n_hidden, grid["hidden_units"]),
+            ("batch_size", batch_size, grid["batch_sizes"]),
+            ("epochs", epochs, grid["epochs"]),
+        ):
             if value not in options:
                 raise ValueError(f"{where}: {name} must be one of {options}; got {value!r}.")
-        super().__init__(grid=grid, lr=float(lr), n_hidden=int(n_hidden),
-                         batch_size=int(batch_size), epochs=int(epochs))
+        super().__init__(
+            grid=grid,
+            lr=float(lr),
+            n_hidden=int(n_hidden),
+            batch_size=int(batch_size),
+            epochs=int(epochs),
+        )
 
     def run(self) -> dict:
         """The run shown: ``grid["runs"][key(lr, n_hidden, batch_size)]``."""

@@ -171,11 +171,19 @@ def train_swinn(
         return False  # never stop early
 
     start = time.perf_counter()
-    history = net.fit(X_fit, T_fit, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng,
-                      callback=keep_weights, validation_data=(X_val, T_val), evaluate=True)
+    history = net.fit(
+        X_fit,
+        T_fit,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        rng=rng,
+        callback=keep_weights,
+        validation_data=(X_val, T_val),
+        evaluate=True,
+    )
     seconds = time.perf_counter() - start
-    return TrainingRun(net, history, weights, n_hidden, lr, batch_size, epochs, int(seed),
-                       seconds)
+    return TrainingRun(net, history, weights, n_hidden, lr, batch_size, epochs, int(seed), seconds)
 
 
 def weight_mosaic(W, image_shape, n_columns: int | None = None, pad: int = 1) -> np.ndarray:
@@ -252,8 +260,16 @@ def plot_weights(ax, W, image_shape, vmax: float | None = None):
     return image
 
 
-def weights_animation_html(run: TrainingRun, image_shape, *, epochs=None, change=True,
-                           dpi: int = 60, interval: int = 300, figsize=(7.6, 3.4)) -> str:
+def weights_animation_html(
+    run: TrainingRun,
+    image_shape,
+    *,
+    epochs=None,
+    change=True,
+    dpi: int = 60,
+    interval: int = 300,
+    figsize=(7.6, 3.4),
+) -> str:
     r"""A scrubbable animation of a run: :math:`W^1` epoch by epoch, next to the accuracy
     curves with the epoch marked.
 
@@ -369,11 +385,23 @@ class RetrainPanel(widgets.VBox):
     make the test set part of training.
     """
 
-    def __init__(self, X_fit, T_fit, X_val, T_val, image_shape, run: TrainingRun | None = None,
-                 *, n_hidden=64, lr=1.0, batch_size=32, epochs=30, seed=0):
+    def __init__(
+        self,
+        X_fit,
+        T_fit,
+        X_val,
+        T_val,
+        image_shape,
+        run: TrainingRun | None = None,
+        *,
+        n_hidden=64,
+        lr=1.0,
+        batch_size=32,
+        epochs=30,
+        seed=0,
+    ):
         where = "RetrainPanel"
-        for name, value in (("X_fit", X_fit), ("T_fit", T_fit), ("X_val", X_val),
-                            ("T_val", T_val)):
+        for name, value in (("X_fit", X_fit), ("T_fit", T_fit), ("X_val", X_val), ("T_val", T_val)):
             if np.ndim(value) != 2:
                 raise ValueError(
                     f"{where}: {name} must be a 2-D array, one row per sample; got "
@@ -386,7 +414,12 @@ class RetrainPanel(widgets.VBox):
             if not isinstance(run, TrainingRun):
                 raise TypeError(f"{where}: run must be a TrainingRun or None; got {describe(run)}.")
             n_hidden, lr, batch_size, epochs, seed = (
-                run.n_hidden, run.lr, run.batch_size, run.epochs, run.seed)
+                run.n_hidden,
+                run.lr,
+                run.batch_size,
+                run.epochs,
+                run.seed,
+            )
         n_all = len(self.X_fit)
         batch_options = [(str(b), b) for b in BATCH_SIZES if b < n_all]
         batch_options.append((f"{n_all} (all)", n_all))
@@ -403,30 +436,47 @@ class RetrainPanel(widgets.VBox):
         style = {"description_width": "100px"}
         layout = widgets.Layout(width="340px")
         self.lr_slider = widgets.SelectionSlider(
-            options=[(f"{r:g}", r) for r in LEARNING_RATES], value=lr,
-            description="learning rate η", style=style, layout=layout)
+            options=[(f"{r:g}", r) for r in LEARNING_RATES],
+            value=lr,
+            description="learning rate η",
+            style=style,
+            layout=layout,
+        )
         self.batch_slider = widgets.SelectionSlider(
-            options=batch_options, value=batch_size, description="batch size B", style=style,
-            layout=layout)
+            options=batch_options,
+            value=batch_size,
+            description="batch size B",
+            style=style,
+            layout=layout,
+        )
         self.hidden_slider = widgets.SelectionSlider(
-            options=list(HIDDEN_UNITS), value=n_hidden, description="hidden units",
-            style=style, layout=layout)
+            options=list(HIDDEN_UNITS),
+            value=n_hidden,
+            description="hidden units",
+            style=style,
+            layout=layout,
+        )
         self.epochs_slider = widgets.IntSlider(
-            value=epochs, min=1, max=100, description="epochs", style=style, layout=layout)
+            value=epochs, min=1, max=100, description="epochs", style=style, layout=layout
+        )
         self.retrain_button = widgets.Button(
-            description="Retrain", button_style="primary",
-            tooltip="Train the network again with these settings (needs a live kernel)")
+            description="Retrain",
+            button_style="primary",
+            tooltip="Train the network again with these settings (needs a live kernel)",
+        )
         self.status = widgets.HTML()
         self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.run: TrainingRun | None = None
         rows = widgets.Layout(flex_flow="row wrap")  # two sliders a row; one on a narrow page
-        super().__init__([
-            widgets.HBox([self.lr_slider, self.hidden_slider], layout=rows),
-            widgets.HBox([self.batch_slider, self.epochs_slider], layout=rows),
-            self.retrain_button,
-            self.status,
-            self.picture,
-        ])
+        super().__init__(
+            [
+                widgets.HBox([self.lr_slider, self.hidden_slider], layout=rows),
+                widgets.HBox([self.batch_slider, self.epochs_slider], layout=rows),
+                self.retrain_button,
+                self.status,
+                self.picture,
+            ]
+        )
         self.retrain_button.on_click(lambda _button: self.retrain())
         if run is not None:
             self.show(run, "the run computed when this page was executed")
@@ -435,9 +485,13 @@ class RetrainPanel(widgets.VBox):
 
     def settings(self) -> dict:
         """The controls' values, as keyword arguments of :func:`train_swinn`."""
-        return {"n_hidden": self.hidden_slider.value, "lr": self.lr_slider.value,
-                "batch_size": self.batch_slider.value, "epochs": self.epochs_slider.value,
-                "seed": self.seed}
+        return {
+            "n_hidden": self.hidden_slider.value,
+            "lr": self.lr_slider.value,
+            "batch_size": self.batch_slider.value,
+            "epochs": self.epochs_slider.value,
+            "seed": self.seed,
+        }
 
     def retrain(self) -> TrainingRun | None:
         """Train with the controls' values and show the run; return it (None if it diverged)."""

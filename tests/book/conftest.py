@@ -62,7 +62,8 @@ def built_site() -> Path:
     if result.returncode != 0:
         log = ANSI_COLOUR.sub("", result.stdout + "\n" + result.stderr).splitlines()
         problems = [
-            line for line in log
+            line
+            for line in log
             if ("WARNING" in line or "ERROR" in line) and "IPKernelApp" not in line
         ]
         pytest.fail(
@@ -180,8 +181,10 @@ def offline_page(browser):
     page.on("requestfailed", on_failed)
     page.on(
         "response",
-        lambda r: r.status >= 400 and _is_local(r.url) and record.failed.append(
-            f"{r.url} (HTTP {r.status})"
+        lambda r: (
+            r.status >= 400
+            and _is_local(r.url)
+            and record.failed.append(f"{r.url} (HTTP {r.status})")
         ),
     )
     try:

@@ -166,9 +166,7 @@ def test_no_internal_link_points_at_a_missing_file(built_site: Path):
                 fragment = urlsplit(url).fragment
                 if fragment and target.suffix == ".html":
                     if target not in ids:
-                        ids[target] = {
-                            t["id"] for t in soup_of(target).find_all(id=True)
-                        }
+                        ids[target] = {t["id"] for t in soup_of(target).find_all(id=True)}
                     if unquote(fragment) not in ids[target]:
                         broken.append(f"{where}: no id {fragment!r} there")
     assert not broken, "\n".join(broken)
@@ -239,18 +237,30 @@ def glossary_problems(site: Path, chapters: list[str]) -> list[str]:
     r"""The index lists the glossary's terms, and every chapter links to the glossary."""
     problems = []
     index = site / "genindex.html"
-    terms = [dt.get("id", "") for dt in soup_of(site / "book" / "glossary.html").select(
-        "dl.glossary dt")] if (site / "book" / "glossary.html").exists() else []
+    terms = (
+        [
+            dt.get("id", "")
+            for dt in soup_of(site / "book" / "glossary.html").select("dl.glossary dt")
+        ]
+        if (site / "book" / "glossary.html").exists()
+        else []
+    )
     if len(terms) < 10:
         problems.append(f"the glossary has {len(terms)} terms")
-    listed = {a.get_text(" ", strip=True).lower() for a in soup_of(index).select(
-        ".genindextable a")} if index.exists() else set()
+    listed = (
+        {a.get_text(" ", strip=True).lower() for a in soup_of(index).select(".genindextable a")}
+        if index.exists()
+        else set()
+    )
     for term in ("delta", "jacobian", "pre-activation", "vector-jacobian product"):
         if not any(entry.startswith(term) for entry in listed):
             problems.append(f"the index does not list {term!r}")
     for chapter in chapters:
-        links = [a for a in soup_of(site / f"{chapter}.html").select("article a[href]")
-                 if "glossary.html#term-" in a["href"]]
+        links = [
+            a
+            for a in soup_of(site / f"{chapter}.html").select("article a[href]")
+            if "glossary.html#term-" in a["href"]
+        ]
         if not links:
             problems.append(f"{chapter} links to no glossary term")
     return problems

@@ -139,7 +139,8 @@ def test_vendored_assets_match_their_manifest():
         f"missing: {sorted(set(listed) - present)}"
     )
     changed = [
-        path for path, digest in listed.items()
+        path
+        for path, digest in listed.items()
         if hashlib.sha256((VENDOR / path).read_bytes()).hexdigest() != digest
     ]
     assert not changed, f"edited by hand? re-run tools/vendor_assets.sh: {changed}"
@@ -172,8 +173,11 @@ def test_chapter_code_lines_fit_the_text_column():
 def test_the_code_width_check_can_fail(tmp_path: Path):
     md = tmp_path / "x.md"
     md.write_text(
-        "text " * 30 + "\n```{code-cell} ipython3\n:tags: [hide-input]\n"
-        + "x = 1  # " + "word " * 16 + "\n```\n",
+        "text " * 30
+        + "\n```{code-cell} ipython3\n:tags: [hide-input]\n"
+        + "x = 1  # "
+        + "word " * 16
+        + "\n```\n",
         encoding="utf-8",
     )
     assert [n for n, _ in code_width.long_lines(md)] == [4]

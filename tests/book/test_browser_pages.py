@@ -153,10 +153,7 @@ def expected_outputs(page: str) -> dict[str, int]:
 def unexpected_js_errors(offline_page) -> list[str]:
     r"""The recorded console and page errors that are not in KNOWN_HARMLESS_JS_ERRORS."""
     errors = offline_page.console_errors + offline_page.page_errors
-    return [
-        e for e in errors
-        if not any(p.search(e) for p in KNOWN_HARMLESS_JS_ERRORS.values())
-    ]
+    return [e for e in errors if not any(p.search(e) for p in KNOWN_HARMLESS_JS_ERRORS.values())]
 
 
 def maths_problems(page) -> list[str]:
@@ -408,9 +405,7 @@ def test_an_invisible_widget_is_caught(offline_page):
         '<div class="widget-subarea"><div class="jupyter-widgets" style="display:none">'
         f'</div></div><script type="{WIDGET_VIEW}">{{}}</script>'
     )
-    assert widget_problems(page, expected=1, timeout=1) == [
-        "widget view 0 is invisible (0 x 0 px)"
-    ]
+    assert widget_problems(page, expected=1, timeout=1) == ["widget view 0 is invisible (0 x 0 px)"]
 
 
 def test_a_cramped_or_overhanging_widget_is_caught(offline_page):

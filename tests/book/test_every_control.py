@@ -216,8 +216,11 @@ def test_every_control_does_something(page_name, site_server, offline_page):
         page.evaluate(USE, k)
         if "Play" in control["title"]:  # a timer steps it: wait (up to 10 s) for a change
             try:
-                page.wait_for_function("([k, before]) => (" + SNAPSHOT + ")(k) !== before",
-                                       arg=[k, before], timeout=10000)
+                page.wait_for_function(
+                    "([k, before]) => (" + SNAPSHOT + ")(k) !== before",
+                    arg=[k, before],
+                    timeout=10000,
+                )
             except Exception:  # noqa: BLE001 - playwright's TimeoutError: reported below
                 pass
         else:

@@ -66,16 +66,19 @@ MESSAGE = """(k) => window.backpropExplorers[k].el.querySelector(".bp-message").
 
 def assert_close(got, want, what):
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14 * max(1.0, np.abs(want).max()),
-                               err_msg=what)
+    np.testing.assert_allclose(
+        got, want, rtol=1e-12, atol=1e-14 * max(1.0, np.abs(want).max()), err_msg=what
+    )
 
 
 def library_run(start, state, steps):
     r"""backprop_lib from ``start`` (``[(W, b), ...]``) with the page's settings: ``steps``
     times ``Network.backward`` then ``Network.step``; returns the network after a last
     ``backward`` (so its layers hold s, o, delta at the final weights)."""
-    layers = [Dense.from_arrays(W, b, name)
-              for (W, b), name in zip(start, state["activations"], strict=True)]
+    layers = [
+        Dense.from_arrays(W, b, name)
+        for (W, b), name in zip(start, state["activations"], strict=True)
+    ]
     net = Network(layers, state["loss"])
     X, T = np.array([state["x"]]), np.array([state["t"]])
     for _ in range(steps):
@@ -97,8 +100,11 @@ def library_step_is_finite(net, state) -> bool:
                 return False
             net.backward(X, T)
             last = net.layers[-1]
-            return bool(np.isfinite(last.delta).all() and np.isfinite(last.o).all()
-                        and np.isfinite(net.loss(X, T)))
+            return bool(
+                np.isfinite(last.delta).all()
+                and np.isfinite(last.o).all()
+                and np.isfinite(net.loss(X, T))
+            )
     except (FloatingPointError, ValueError):  # the library refuses: the loss overflowed
         return False
 
@@ -117,8 +123,9 @@ def assert_state_is_library(state, net, where):
 def refusal_message(activations, loss) -> str:
     r"""The library's message for a network with these activations and this loss."""
     model = ExplorerModel()
-    layers = [Dense.from_arrays(W, b, a) for (W, b), a in zip(model.start, activations,
-                                                            strict=True)]
+    layers = [
+        Dense.from_arrays(W, b, a) for (W, b), a in zip(model.start, activations, strict=True)
+    ]
     with pytest.raises(ValueError) as err:
         Network(layers, loss)
     return str(err.value)
@@ -166,15 +173,15 @@ def test_random_settings_equal_the_library(explorer_page):
         assert begin["message"] == "", f"{where}: refused: {begin['message']}"
         assert (begin["activations"], begin["loss"]) == ([hidden, act], loss), where
         assert begin["steps"] == 0 and len(begin["curve"]) == 1, where
-        weights = [(np.array(W), np.array(b)) for W, b in zip(begin["W"], begin["b"],
-                                                               strict=True)]
+        weights = [(np.array(W), np.array(b)) for W, b in zip(begin["W"], begin["b"], strict=True)]
         if n % 4 == 3:  # a parameter set by hand with the value slider
             page.evaluate(CONTROL, [0, "parameter", "w,1,2,1"])
             page.evaluate(CONTROL, [0, "value", round(float(rng.integers(-300, 301)) * 0.01, 2)])
             edited = page.evaluate(STATE, 0)
             assert edited["message"] == "", where
-            weights = [(np.array(W), np.array(b)) for W, b in zip(edited["W"], edited["b"],
-                                                                   strict=True)]
+            weights = [
+                (np.array(W), np.array(b)) for W, b in zip(edited["W"], edited["b"], strict=True)
+            ]
             assert edited["W"][0][0][1] == float(page.evaluate(SELECTED, [0, "value"]))
         steps = int(rng.integers(1, 7))
         for _ in range(steps):
@@ -191,9 +198,12 @@ def test_random_settings_equal_the_library(explorer_page):
         assert state["steps"] == good, where
         assert_state_is_library(state, library_run(weights, state, good), where)
         # the shown rate is the rate used
-        assert page.evaluate("(k) => window.backpropExplorers[k].el.querySelector("
-                             "'[data-control=\"lr\"]').parentElement.querySelector("
-                             "'output').textContent", 0) == str(state["lr"]), where
+        assert page.evaluate(
+            "(k) => window.backpropExplorers[k].el.querySelector("
+            "'[data-control=\"lr\"]').parentElement.querySelector("
+            "'output').textContent",
+            0,
+        ) == str(state["lr"]), where
         covered.add((act, loss))
         checked += 1
     assert covered == set(VALID_PAIRS)
@@ -212,8 +222,7 @@ def test_reset_and_play_pause(explorer_page):
     assert state["steps"] == 0 and len(state["curve"]) == 1
     assert_state_is_library(state, library_run(start, state, 0), "after Reset")
     page.evaluate(CONTROL, [0, "play", None])
-    page.wait_for_function("() => window.backpropExplorers[0].state().steps >= 2",
-                           timeout=20000)
+    page.wait_for_function("() => window.backpropExplorers[0].state().steps >= 2", timeout=20000)
     page.evaluate(CONTROL, [0, "play", None])  # now Pause
     paused = page.evaluate(STATE, 0)
     assert not paused["playing"]
@@ -247,8 +256,7 @@ def test_the_numbers_table_shows_the_pictures_values(explorer_page):
     assert rows[0][1] == "\u2013"
     for (o_text, delta_text), layer in zip(rows[1:], net.layers, strict=True):
         np.testing.assert_allclose(numbers(o_text), layer.o[0], rtol=5e-4, atol=1e-12)
-        np.testing.assert_allclose(numbers(delta_text), layer.delta[0], rtol=5e-4,
-                                   atol=1e-12)
+        np.testing.assert_allclose(numbers(delta_text), layer.delta[0], rtol=5e-4, atol=1e-12)
     assert explorer_page.problems() == []
 
 
@@ -281,9 +289,18 @@ def test_refused_pairs_change_nothing(explorer_page):
     page.evaluate(CONTROL, [0, "step", None])
     state = page.evaluate(STATE, 0)
     assert state["message"] == ""
-    assert_state_is_library(state, library_run(
-        [(np.array(W), np.array(b)) for W, b in zip(state["anchor_W"], state["anchor_b"],
-                                                     strict=True)], state, 1), "after refusals")
+    assert_state_is_library(
+        state,
+        library_run(
+            [
+                (np.array(W), np.array(b))
+                for W, b in zip(state["anchor_W"], state["anchor_b"], strict=True)
+            ],
+            state,
+            1,
+        ),
+        "after refusals",
+    )
     assert explorer_page.problems() == []
 
 

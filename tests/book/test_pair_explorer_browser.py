@@ -66,9 +66,14 @@ def test_delta_equals_the_library_for_every_valid_pair(pairs_page):
         page.evaluate(SET, ["loss", loss])
         for k in range(4):
             # away from relu's kink at 0, where central differences see the mean slope
-            s = ([round(float(v) * 0.1, 1) * (1 if v else 0) + (0.0 if v else 0.5)
-                  for v in rng.integers(-60, 61, 3)] if k < 3
-                 else [6.0, -6.0, 6.0])  # saturation
+            s = (
+                [
+                    round(float(v) * 0.1, 1) * (1 if v else 0) + (0.0 if v else 0.5)
+                    for v in rng.integers(-60, 61, 3)
+                ]
+                if k < 3
+                else [6.0, -6.0, 6.0]
+            )  # saturation
             for u, v in enumerate(s, start=1):
                 page.evaluate(SET, [f"s{u}", v])
             for u, v in enumerate(_targets(loss, rng), start=1):
@@ -78,8 +83,7 @@ def test_delta_equals_the_library_for_every_valid_pair(pairs_page):
             assert state["s"] == s, where
             g = pair_agreement(a, loss, [state["s"]], [state["t"]])
             assert scaled_error(state["delta"], g.delta_library[0]) <= EXACT_TOLERANCE, where
-            np.testing.assert_allclose(state["o"], g.o[0], rtol=1e-12, atol=1e-15,
-                                       err_msg=where)
+            np.testing.assert_allclose(state["o"], g.o[0], rtol=1e-12, atol=1e-15, err_msg=where)
             assert state["error"] <= NUMERICAL_TOLERANCE and state["agree"], where
             shown = page.evaluate(TABLE)
             assert ["agreement", None] in [row[:2] for row in shown], where
@@ -97,7 +101,8 @@ def test_relu_kink_is_explained(pairs_page):
     state = page.evaluate(STATE)
     assert state["s"][0] == 0 and not state["agree"]  # the kink: the mean of both slopes
     text = page.evaluate(
-        "() => window.backpropPairExplorers[0].el.querySelector('.bp-numbers').textContent")
+        "() => window.backpropPairExplorers[0].el.querySelector('.bp-numbers').textContent"
+    )
     assert "kink" in text
 
 
@@ -115,8 +120,8 @@ def test_undefined_pairs_show_the_librarys_reason(pairs_page):
             assert state["problem"] == str(err.value), (a, loss)
             assert "delta" not in state, (a, loss)
             text = page.evaluate(
-                "() => window.backpropPairExplorers[0].el.querySelector('.bp-numbers')"
-                ".textContent")
+                "() => window.backpropPairExplorers[0].el.querySelector('.bp-numbers').textContent"
+            )
             assert str(err.value) in text, (a, loss)
     assert pairs_page.problems() == []
 

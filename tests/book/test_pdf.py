@@ -56,7 +56,10 @@ def built_pdf(built_site: Path, browser) -> Path:
     PDF.unlink(missing_ok=True)
     result = subprocess.run(
         [sys.executable, "tools/build_pdf.py"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=20 * 60,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20 * 60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return PDF
@@ -94,7 +97,8 @@ def page_number_problems(pdf: Path) -> list[str]:
     texts = pages_text(pdf)
     total = page_count(pdf)
     return [
-        f"page {k} has no page number" for k, text in enumerate(texts, start=1)
+        f"page {k} has no page number"
+        for k, text in enumerate(texts, start=1)
         if not re.search(rf"(?m)^\s*{k} / {total}\s*$", text)
     ]
 
@@ -170,7 +174,9 @@ def _pdf(browser, tmp_path: Path, html: str, footer: bool = True) -> Path:
     page.set_content(html)
     out = tmp_path / "x.pdf"
     page.pdf(
-        path=str(out), display_header_footer=footer, header_template="<span></span>",
+        path=str(out),
+        display_header_footer=footer,
+        header_template="<span></span>",
         footer_template='<div style="font-size:9px;width:100%;text-align:center">'
         '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
         margin={"top": "15mm", "bottom": "15mm"},
@@ -197,9 +203,7 @@ def test_missing_page_numbers_and_a_wrong_contents_are_caught(browser, tmp_path:
         "the table of contents has no page number for 'Outro'",
     ]
     pdf = _pdf(browser, tmp_path, three_pages.replace("..... 1", "..... 1x"))
-    assert toc_problems(pdf, ["Intro"]) == [
-        "the table of contents has no page number for 'Intro'"
-    ]
+    assert toc_problems(pdf, ["Intro"]) == ["the table of contents has no page number for 'Intro'"]
 
 
 def test_a_missing_figure_is_caught(browser, tmp_path: Path):

@@ -60,8 +60,17 @@ def test_shown_figures_are_the_runs(site_server, offline_page, data):
         page.evaluate(SET, ["batch_size", batch])
         run = None
         if (lr, hidden, batch) in retrained:
-            run = train_swinn(X_fit, T_fit, X_val, T_val, n_hidden=hidden, lr=lr,
-                              batch_size=batch, epochs=max(EPOCHS), seed=0).history
+            run = train_swinn(
+                X_fit,
+                T_fit,
+                X_val,
+                T_val,
+                n_hidden=hidden,
+                lr=lr,
+                batch_size=batch,
+                epochs=max(EPOCHS),
+                seed=0,
+            ).history
         for epochs in EPOCHS:
             page.evaluate(SET, ["epochs", epochs])
             state = page.evaluate("() => window.backpropRetrainPanels[0].state()")
@@ -71,13 +80,22 @@ def test_shown_figures_are_the_runs(site_server, offline_page, data):
             assert text["train_loss"] == f"{figures['train_loss']:.4f}"
             if run is not None:
                 np.testing.assert_allclose(
-                    [figures[k] for k in ("train_loss", "val_loss", "train_accuracy",
-                                          "val_accuracy")],
-                    [run.loss[epochs], run.val_loss[epochs], run.accuracy[epochs],
-                     run.val_accuracy[epochs]], rtol=1e-12)
+                    [
+                        figures[k]
+                        for k in ("train_loss", "val_loss", "train_accuracy", "val_accuracy")
+                    ],
+                    [
+                        run.loss[epochs],
+                        run.val_loss[epochs],
+                        run.accuracy[epochs],
+                        run.val_accuracy[epochs],
+                    ],
+                    rtol=1e-12,
+                )
                 checked += 1
             image = page.evaluate(
-                "() => window.backpropRetrainPanels[0].el.querySelector('img.bp-weights').src")
+                "() => window.backpropRetrainPanels[0].el.querySelector('img.bp-weights').src"
+            )
             assert image.startswith("data:image/png;base64,")
     assert checked == 3 * len(EPOCHS)
     assert offline_page.problems() == []

@@ -30,6 +30,7 @@ NAV_SHIM = REPO_ROOT / "site_assets" / "js" / "book_nav.js"
 def screenshot_name(page_name: str) -> str:
     return page_name.replace("/", "__")
 
+
 # The table of contents' links, read from wherever it is at the moment (the sidebar, or the
 # dialog the phone layout moves it into), as page paths without suffix.
 DIALOG_STATE = """(id) => {
@@ -240,8 +241,7 @@ def sideways_problems(page) -> list[str]:
     state = page.evaluate(SIDEWAYS)
     if state["excess"] <= 1:
         return []
-    return [f"the page scrolls sideways by {state['excess']} px; sticking out: "
-            f"{state['culprits']}"]
+    return [f"the page scrolls sideways by {state['excess']} px; sticking out: {state['culprits']}"]
 
 
 @pytest.mark.parametrize("page_name", toc_files())
@@ -340,8 +340,9 @@ def figure_text_problems(figures: list[dict], images: Path, unrecorded_ok=False)
 
 
 @pytest.mark.parametrize("page_name", toc_files())
-def test_figure_text_is_at_least_10_px_at_1280_px(page_name, site_server, offline_page,
-                                                   built_site: Path):
+def test_figure_text_is_at_least_10_px_at_1280_px(
+    page_name, site_server, offline_page, built_site: Path
+):
     page = offline_page.page
     page.set_viewport_size(LAPTOP)
     page.goto(f"{site_server}{page_name}.html", wait_until="load")
@@ -365,9 +366,11 @@ def test_small_figure_text_is_caught(tmp_path: Path):
     png("small.png", "14.0")
     png("none.png", None)
     problems = figure_text_problems(
-        [{"src": "big.png", "shown": 800, "natural": 800},
-         {"src": "small.png", "shown": 400, "natural": 800},
-         {"src": "none.png", "shown": 800, "natural": 800}],
+        [
+            {"src": "big.png", "shown": 800, "natural": 800},
+            {"src": "small.png", "shown": 400, "natural": 800},
+            {"src": "none.png", "shown": 800, "natural": 800},
+        ],
         tmp_path,
     )
     assert len(problems) == 2, problems
@@ -385,8 +388,9 @@ def test_figure_text_records_the_smallest_text_of_a_figure(monkeypatch):
     from PIL import Image
 
     monkeypatch.syspath_prepend(str(REPO_ROOT / "book"))
-    with matplotlib.rc_context({"figure.hooks": ["figure_text:record_smallest_text"],
-                                "font.size": 12}):
+    with matplotlib.rc_context(
+        {"figure.hooks": ["figure_text:record_smallest_text"], "font.size": 12}
+    ):
         fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
         ax.plot([0, 1], [0, 1])
         ax.set_title("title")  # 12 pt, like the tick labels
@@ -509,15 +513,19 @@ SEARCH_SHIM = REPO_ROOT / "site_assets" / "js" / "book_search.js"
 
 def snippet_problems(snippets: list[str]) -> list[str]:
     r"""Search snippets that show TeX, or the page's buttons instead of its text."""
-    return [f"raw TeX in a search snippet: {s!r}" for s in snippets
-            if RAW_TEX_IN_SNIPPET.search(s)] + [
-            f"the page's buttons in a search snippet: {s!r}" for s in snippets
-            if "Suggest edit" in s or "Open issue" in s]
+    return [
+        f"raw TeX in a search snippet: {s!r}" for s in snippets if RAW_TEX_IN_SNIPPET.search(s)
+    ] + [
+        f"the page's buttons in a search snippet: {s!r}"
+        for s in snippets
+        if "Suggest edit" in s or "Open issue" in s
+    ]
 
 
 @pytest.mark.parametrize("query", ["delta", "jacobian"])
-def test_search_finds_pages_and_its_snippets_show_no_tex(query, site_server, offline_page,
-                                                         screenshot_dir: Path):
+def test_search_finds_pages_and_its_snippets_show_no_tex(
+    query, site_server, offline_page, screenshot_dir: Path
+):
     page = offline_page.page
     page.set_viewport_size(LAPTOP)
     page.goto(f"{site_server}search.html?q={query}", wait_until="load")
@@ -540,8 +548,7 @@ def test_tex_in_snippets_is_caught_and_the_shim_writes_it_as_text(offline_page):
         "raw TeX in a search snippet: 'the delta \\\\(\\\\delta^l\\\\) of'"
     ]
     assert snippet_problems(["Binder Repository Suggest edit Open issue .ipynb"]) == [
-        "the page's buttons in a search snippet: 'Binder Repository Suggest edit Open "
-        "issue .ipynb'"
+        "the page's buttons in a search snippet: 'Binder Repository Suggest edit Open issue .ipynb'"
     ]
     page = offline_page.page
     page.set_content("<p>x</p>")

@@ -71,8 +71,7 @@ def hidden_delta_latex(snapshot: Snapshot, unit: Unit) -> str:
     layer, j = unit.layer, unit.i
     if d.derivative is not None:
         products = " + ".join(
-            f"{factor(w)}{factor(delta)}"
-            for w, delta in zip(d.weights, d.deltas_next, strict=True)
+            f"{factor(w)}{factor(delta)}" for w, delta in zip(d.weights, d.deltas_next, strict=True)
         )
         name = _DERIVATIVE_NAMES.get(d.activation, "f'")
         return (

@@ -172,17 +172,32 @@ class ExplorerWidget(anywidget.AnyWidget):
         W, b = _lists(w for w, _ in weights), _lists(v for _, v in weights)
         super().__init__(
             sizes=list(sizes),
-            start=[{"W": Ws, "b": bs} for Ws, bs in zip(_lists(w for w, _ in model.start),
-                                                        _lists(v for _, v in model.start),
-                                                        strict=True)],
-            W=W, b=b, anchor_W=W, anchor_b=b,
-            x=model.X[0].tolist(), t=model.T[0].tolist(), lr=model.lr,
-            activations=list(model.activations), loss=model.loss_name,
-            steps=model.steps, curve=[list(point) for point in model.curve],
+            start=[
+                {"W": Ws, "b": bs}
+                for Ws, bs in zip(
+                    _lists(w for w, _ in model.start),
+                    _lists(v for _, v in model.start),
+                    strict=True,
+                )
+            ],
+            W=W,
+            b=b,
+            anchor_W=W,
+            anchor_b=b,
+            x=model.X[0].tolist(),
+            t=model.T[0].tolist(),
+            lr=model.lr,
+            activations=list(model.activations),
+            loss=model.loss_name,
+            steps=model.steps,
+            curve=[list(point) for point in model.curve],
             refusals=refusals(model),
-            activation_names=list(ACTIVATION_NAMES), loss_names=list(LOSS_NAMES),
-            parameter=parameter_key(parameter), unit=f"{unit.layer},{unit.i}",
-            max_steps=max_steps, interval=interval,
+            activation_names=list(ACTIVATION_NAMES),
+            loss_names=list(LOSS_NAMES),
+            parameter=parameter_key(parameter),
+            unit=f"{unit.layer},{unit.i}",
+            max_steps=max_steps,
+            interval=interval,
         )
 
     # -- values set from Python are checked like the page's controls: refused with a
@@ -190,8 +205,7 @@ class ExplorerWidget(anywidget.AnyWidget):
 
     def _refuse(self, name, value, valid):
         raise traitlets.TraitError(
-            f"ExplorerWidget: {name} must be {valid}; got {value!r}. Kept "
-            f"{getattr(self, name)!r}."
+            f"ExplorerWidget: {name} must be {valid}; got {value!r}. Kept {getattr(self, name)!r}."
         )
 
     @traitlets.validate("lr")
@@ -209,8 +223,7 @@ class ExplorerWidget(anywidget.AnyWidget):
             self._refuse(name, value, f"{n} finite numbers")
         if name == "t" and self.loss:
             try:
-                self.network().loss_fn.check_targets(np.array([value]), "t",
-                                                     "ExplorerWidget")
+                self.network().loss_fn.check_targets(np.array([value]), "t", "ExplorerWidget")
             except ValueError as err:
                 raise traitlets.TraitError(str(err)) from None
         return value
@@ -222,8 +235,10 @@ class ExplorerWidget(anywidget.AnyWidget):
             activations = value if name == "activations" else self.activations
             loss = value if name == "loss" else self.loss
             try:
-                layers = [Dense.from_arrays(np.array(Wl), np.array(bl), a)
-                          for Wl, bl, a in zip(self.W, self.b, activations, strict=True)]
+                layers = [
+                    Dense.from_arrays(np.array(Wl), np.array(bl), a)
+                    for Wl, bl, a in zip(self.W, self.b, activations, strict=True)
+                ]
                 Network(layers, loss).backward(np.array([self.x]), np.array([self.t]))
             except (ValueError, TypeError) as err:
                 raise traitlets.TraitError(f"ExplorerWidget: {err}") from None
@@ -252,8 +267,7 @@ class ExplorerWidget(anywidget.AnyWidget):
         W = self.W if W is None else W
         b = self.b if b is None else b
         layers = [
-            Dense.from_arrays(np.array(Wl, dtype=np.float64), np.array(bl, dtype=np.float64),
-                              name)
+            Dense.from_arrays(np.array(Wl, dtype=np.float64), np.array(bl, dtype=np.float64), name)
             for Wl, bl, name in zip(W, b, self.activations, strict=True)
         ]
         return Network(layers, self.loss)
@@ -277,9 +291,15 @@ class ExplorerWidget(anywidget.AnyWidget):
                 # an entry that cancels to near 0 keeps the rounding of the larger numbers
                 # it came from: allow 1e-14 of the array's largest entry (at least 1)
                 atol = 1e-14 * max(1.0, float(np.abs(want).max()))
-                np.testing.assert_allclose(np.array(got), want, rtol=rtol, atol=atol,
-                                           err_msg=f"{name}^{k} differs from backprop_lib's")
+                np.testing.assert_allclose(
+                    np.array(got),
+                    want,
+                    rtol=rtol,
+                    atol=atol,
+                    err_msg=f"{name}^{k} differs from backprop_lib's",
+                )
         loss = net.loss(X, T)
-        np.testing.assert_allclose(self.curve[-1][1], loss, rtol=rtol,
-                                   err_msg="the loss differs from backprop_lib's")
+        np.testing.assert_allclose(
+            self.curve[-1][1], loss, rtol=rtol, err_msg="the loss differs from backprop_lib's"
+        )
         return self.steps_since_edit

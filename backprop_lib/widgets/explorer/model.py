@@ -570,9 +570,7 @@ class ExplorerModel:
                     f"Use a smaller learning rate or press Reset."
                 ) from None
             self.steps += 1
-            self.last_update = tuple(
-                (-(self.lr * dW), -(self.lr * db)) for dW, db in gradients
-            )
+            self.last_update = tuple((-(self.lr * dW), -(self.lr * db)) for dW, db in gradients)
             self.curve.append((self.steps, self._loss))
             self._snapshot = None
 
@@ -673,8 +671,7 @@ class ExplorerModel:
             array[index] = old
             self._refresh()
             raise ValueError(
-                f"{where}: {p.latex} = {value:g} makes the network overflow ({err}); "
-                f"kept {old:g}."
+                f"{where}: {p.latex} = {value:g} makes the network overflow ({err}); kept {old:g}."
             ) from None
         self._edited()
 

@@ -140,8 +140,10 @@ def check_figsize(figsize, where: str) -> tuple[float, float]:
             f"{where}: figsize must be two positive numbers (width, height) in inches; got "
             f"{describe(figsize)}."
         ) from None
-    return (check_positive_float(width, "figsize[0] (width)", where),
-            check_positive_float(height, "figsize[1] (height)", where))
+    return (
+        check_positive_float(width, "figsize[0] (width)", where),
+        check_positive_float(height, "figsize[1] (height)", where),
+    )
 
 
 class NetworkView:
@@ -174,7 +176,13 @@ class NetworkView:
         self.figure = Figure(figsize=figsize, dpi=dpi)
         self.canvas = FigureCanvasAgg(self.figure)
         grid = self.figure.add_gridspec(
-            1, 2, width_ratios=(2.7, 1.0), left=0.0, right=0.98, bottom=0.12, top=0.88,
+            1,
+            2,
+            width_ratios=(2.7, 1.0),
+            left=0.0,
+            right=0.98,
+            bottom=0.12,
+            top=0.88,
             wspace=0.18,
         )
         self.ax_net = self.figure.add_subplot(grid[0, 0])
@@ -233,7 +241,11 @@ class NetworkView:
                     _Label(x, y - _RADIUS - 0.08, "top", 7.0),
                 )
         self.unit_circles = PatchCollection(
-            circles, facecolors="white", edgecolors="black", linewidths=1.0, zorder=2,
+            circles,
+            facecolors="white",
+            edgecolors="black",
+            linewidths=1.0,
+            zorder=2,
             animated=True,
         )
         ax.add_collection(self.unit_circles)
@@ -245,8 +257,14 @@ class NetworkView:
         ax.set_xlim(-1.0, _GAP_X * self.n_layers + 1.0)
         ax.set_ylim(-top - 2.2, top + 0.8)
         ax.text(
-            0.5, 0.0, "edge colour: red w > 0, blue w < 0; width: |w|",
-            transform=ax.transAxes, ha="center", va="top", fontsize=7, color="0.35",
+            0.5,
+            0.0,
+            "edge colour: red w > 0, blue w < 0; width: |w|",
+            transform=ax.transAxes,
+            ha="center",
+            va="top",
+            fontsize=7,
+            color="0.35",
         )
         ax.set_aspect("equal")
         ax.axis("off")
@@ -291,8 +309,9 @@ class NetworkView:
                 label.lines = ()
                 continue
             applied = snapshot.applied(p)
-            label.lines = (f"w {_text(w)}",) + (() if applied is None else (
-                f"Δ {_signed(applied)}",))
+            label.lines = (f"w {_text(w)}",) + (
+                () if applied is None else (f"Δ {_signed(applied)}",)
+            )
             label.outline = "black" if p == chosen else None
         bias_unit = None if chosen is None or chosen.is_weight else Unit(chosen.layer, chosen.i)
         self.unit_circles.set_linewidth(
@@ -418,13 +437,17 @@ class NetworkView:
             top = {"top": y, "middle": y - height / 2, "bottom": y - height}[label.valign]
             centres = [(x, top + step * (k + 0.5)) for k in range(len(label.lines))]
             if label.box:
-                boxes = [draw.textbbox(c, line, font=font, anchor="mm")
-                         for c, line in zip(centres, label.lines, strict=True)]
+                boxes = [
+                    draw.textbbox(c, line, font=font, anchor="mm")
+                    for c, line in zip(centres, label.lines, strict=True)
+                ]
                 left = min(b[0] for b in boxes) - 2
                 right = max(b[2] for b in boxes) + 2
                 draw.rectangle(
-                    (left, top - 1, right, top + height + 1), fill="white",
-                    outline=label.outline, width=1 if label.outline else 0,
+                    (left, top - 1, right, top + height + 1),
+                    fill="white",
+                    outline=label.outline,
+                    width=1 if label.outline else 0,
                 )
             for centre, line in zip(centres, label.lines, strict=True):
                 draw.text(centre, line, font=font, fill="black", anchor="mm")

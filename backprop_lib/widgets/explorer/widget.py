@@ -96,8 +96,7 @@ class WeightUpdateExplorer(widgets.VBox):
             )
         if not isinstance(model, ExplorerModel):
             raise TypeError(
-                f"WeightUpdateExplorer: model must be an ExplorerModel; got "
-                f"{type(model).__name__}."
+                f"WeightUpdateExplorer: model must be an ExplorerModel; got {type(model).__name__}."
             )
         self.model = model
         self.view = NetworkView(model.sizes, figsize=figsize, dpi=dpi)
@@ -118,8 +117,15 @@ class WeightUpdateExplorer(widgets.VBox):
         def slider(value, low, high, description):
             low, high = min(low, value), max(high, value)
             return widgets.FloatSlider(
-                value=value, min=low, max=high, step=0.05, description=description,
-                continuous_update=False, readout_format=".2f", layout=narrow, style=style,
+                value=value,
+                min=low,
+                max=high,
+                step=0.05,
+                description=description,
+                continuous_update=False,
+                readout_format=".2f",
+                layout=narrow,
+                style=style,
             )
 
         self.input_sliders = [
@@ -132,40 +138,71 @@ class WeightUpdateExplorer(widgets.VBox):
         ]
         self.activation_dropdowns = [
             widgets.Dropdown(
-                options=list(ACTIVATION_NAMES), value=name, layout=narrow, style=style,
+                options=list(ACTIVATION_NAMES),
+                value=name,
+                layout=narrow,
+                style=style,
                 description=f"{layer_name(layer, L)} f",
             )
             for layer, name in enumerate(model.activations, start=1)
         ]
         self.loss_dropdown = widgets.Dropdown(
-            options=list(LOSS_NAMES), value=model.loss_name, description="loss E",
-            layout=narrow, style=style,
+            options=list(LOSS_NAMES),
+            value=model.loss_name,
+            description="loss E",
+            layout=narrow,
+            style=style,
         )
         # The exponent range must hold the model's rate, or the slider would show a clipped
         # value (31.6 for a model training at 1e3).
         exponent = math.log10(model.lr)
         self.lr_slider = widgets.FloatLogSlider(
-            value=model.lr, base=10, min=min(-3.0, math.floor(exponent)),
-            max=max(1.5, math.ceil(exponent)), step=0.05, description="rate η",
-            readout_format=".3g", continuous_update=False, layout=narrow, style=style,
+            value=model.lr,
+            base=10,
+            min=min(-3.0, math.floor(exponent)),
+            max=max(1.5, math.ceil(exponent)),
+            step=0.05,
+            description="rate η",
+            readout_format=".3g",
+            continuous_update=False,
+            layout=narrow,
+            style=style,
         )
-        self.step_button = widgets.Button(description="Step", icon="step-forward",
-                                          button_style="primary", tooltip="one gradient step")
-        self.reset_button = widgets.Button(description="Reset", icon="undo",
-                                           tooltip="back to the seeded start weights")
-        self.play = widgets.Play(value=0, min=0, max=max_steps, step=1, interval=interval,
-                                 show_repeat=False)
+        self.step_button = widgets.Button(
+            description="Step",
+            icon="step-forward",
+            button_style="primary",
+            tooltip="one gradient step",
+        )
+        self.reset_button = widgets.Button(
+            description="Reset", icon="undo", tooltip="back to the seeded start weights"
+        )
+        self.play = widgets.Play(
+            value=0, min=0, max=max_steps, step=1, interval=interval, show_repeat=False
+        )
         self.parameter_dropdown = widgets.Dropdown(
-            options=[(p.describe(L), p) for p in parameters], value=parameter,
-            description="parameter", layout=widgets.Layout(width="330px"), style=style,
+            options=[(p.describe(L), p) for p in parameters],
+            value=parameter,
+            description="parameter",
+            layout=widgets.Layout(width="330px"),
+            style=style,
         )
         self.value_slider = widgets.FloatSlider(
-            value=model.value(parameter), min=-4.0, max=4.0, step=0.01, description="value",
-            continuous_update=False, readout_format=".3f", layout=widgets.Layout(width="330px"),
+            value=model.value(parameter),
+            min=-4.0,
+            max=4.0,
+            step=0.01,
+            description="value",
+            continuous_update=False,
+            readout_format=".3f",
+            layout=widgets.Layout(width="330px"),
             style=style,
         )
         self.unit_dropdown = widgets.Dropdown(
-            options=units, value=unit, description="δ of", layout=widgets.Layout(width="330px"),
+            options=units,
+            value=unit,
+            description="δ of",
+            layout=widgets.Layout(width="330px"),
             style=style,
         )
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
@@ -177,8 +214,9 @@ class WeightUpdateExplorer(widgets.VBox):
         for s in self.target_sliders:
             s.observe(self._on_targets, "value")
         for layer, dropdown in enumerate(self.activation_dropdowns, start=1):
-            dropdown.observe(lambda change, layer=layer: self._on_activation(layer, change),
-                             "value")
+            dropdown.observe(
+                lambda change, layer=layer: self._on_activation(layer, change), "value"
+            )
         self.loss_dropdown.observe(self._on_loss, "value")
         self.lr_slider.observe(self._on_lr, "value")
         self.parameter_dropdown.observe(self._on_choice, "value")
@@ -191,25 +229,36 @@ class WeightUpdateExplorer(widgets.VBox):
         def box(title, children):
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), *children])
 
-        controls = widgets.VBox([
-            box("Data", self.input_sliders + self.target_sliders),
-            box("Network", self.activation_dropdowns + [self.loss_dropdown]),
-            box("Gradient descent", [
-                self.lr_slider,
-                widgets.HBox([self.step_button, self.reset_button]),
-                widgets.HBox([widgets.Label("play:"), self.play]),
-            ]),
-        ], layout=widgets.Layout(width="300px", margin="0 12px 0 0"))
-        formulas_box = widgets.VBox([
-            box("Formulas", [self.parameter_dropdown, self.value_slider, self.unit_dropdown]),
-            self.formula_panel,
-        ], layout=widgets.Layout(flex="1 1 420px"))
-        super().__init__([
-            self.image,
-            self.message,
-            # Side by side where there is room, one below the other on a narrow page.
-            widgets.HBox([controls, formulas_box], layout=widgets.Layout(flex_flow="row wrap")),
-        ])
+        controls = widgets.VBox(
+            [
+                box("Data", self.input_sliders + self.target_sliders),
+                box("Network", self.activation_dropdowns + [self.loss_dropdown]),
+                box(
+                    "Gradient descent",
+                    [
+                        self.lr_slider,
+                        widgets.HBox([self.step_button, self.reset_button]),
+                        widgets.HBox([widgets.Label("play:"), self.play]),
+                    ],
+                ),
+            ],
+            layout=widgets.Layout(width="300px", margin="0 12px 0 0"),
+        )
+        formulas_box = widgets.VBox(
+            [
+                box("Formulas", [self.parameter_dropdown, self.value_slider, self.unit_dropdown]),
+                self.formula_panel,
+            ],
+            layout=widgets.Layout(flex="1 1 420px"),
+        )
+        super().__init__(
+            [
+                self.image,
+                self.message,
+                # Side by side where there is room, one below the other on a narrow page.
+                widgets.HBox([controls, formulas_box], layout=widgets.Layout(flex_flow="row wrap")),
+            ]
+        )
         self.refresh()
 
     # -- actions ---------------------------------------------------------------------------
@@ -339,7 +388,10 @@ def formula_scrubber(snapshots, parameter: Parameter, unit: Unit):
     ]
     stack = widgets.Stack(panels, selected_index=0)
     slider = widgets.IntSlider(
-        value=0, min=0, max=len(snapshots) - 1, description="snapshot",
+        value=0,
+        min=0,
+        max=len(snapshots) - 1,
+        description="snapshot",
         layout=widgets.Layout(width="420px"),
     )
     scrubber = widgets.VBox([slider, stack])
