@@ -304,6 +304,46 @@ def check_layer_parameters(layer, where: str, label: str, writable: bool = False
             )
 
 
+def check_layer_arrays(W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """``(W, b, dtype)`` of :meth:`Dense.from_arrays <backprop_lib.Dense.from_arrays>`
+    checked: ``W`` a finite 2-D real array ``(n_in, n_out)``, ``b`` a finite real array
+    ``(n_out,)``; ``dtype`` is ``W``'s if it is float32 or float64, else float64. Copies
+    nothing."""
+    W_array = as_real_array(W, "W", where, "(n_in, n_out)")
+    b_array = as_real_array(b, "b", where, "(n_out,)")
+    check_finite(W_array, "W", where)
+    check_finite(b_array, "b", where)
+    if W_array.ndim != 2:
+        raise ValueError(
+            f"{where}: W must be a 2-D array of real numbers, shape "
+            f"(n_in, n_out); got {describe(W_array)}."
+        )
+    dtype = W_array.dtype if W_array.dtype.kind == "f" else np.dtype(np.float64)
+    dtype = check_dtype(dtype, "W.dtype", where)
+    n_out = W_array.shape[1]
+    if b_array.shape != (n_out,) or b_array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: b must be a 1-D array of real numbers of shape "
+            f"({n_out},) to match W; got {describe(b_array)}."
+        )
+    return W_array, b_array, dtype
+
+
+def check_finite_updates(layers, updates, lr: float, where: str) -> None:
+    """``FloatingPointError`` if subtracting ``updates`` (``[(W^1, η dW^1), (b^1, η db^1),
+    ...]``, from :meth:`Network._updates <backprop_lib.Network._updates>`) would make a
+    layer's ``W`` or ``b`` NaN or inf; computes the new values, changes nothing."""
+    with np.errstate(all="ignore"):
+        for i in range(len(layers)):
+            (W, dW), (b, db) = updates[2 * i], updates[2 * i + 1]
+            if not (np.isfinite(W - dW).all() and np.isfinite(b - db).all()):
+                raise FloatingPointError(
+                    f"{where}: the step with lr = {lr} would make layers[{i}].W or "
+                    f".b NaN or inf (the gradients or the learning rate are too large); "
+                    f"nothing was changed. Use a smaller lr."
+                )
+
+
 def check_layers(layers, where: str = "Network") -> list:
     """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
     consecutive sizes chain, all share one dtype and no layer appears twice."""

@@ -16,12 +16,9 @@ import numpy as np
 
 from ._validate import (
     as_generator,
-    as_real_array,
-    check_dtype,
-    check_finite,
     check_layer_arguments,
+    check_layer_arrays,
     check_layer_parameters,
-    describe,
 )
 from .activations import Activation, ReLU
 
@@ -87,24 +84,8 @@ class Dense:
         r"""A layer with the given weights ``W`` (shape ``(n_in, n_out)``) and biases ``b``
         (shape ``(n_out,)``), both copied. The dtype is ``W``'s if it is float32 or float64,
         else float64."""
-        where = "Dense.from_arrays"
-        W_array = as_real_array(W, "W", where, "(n_in, n_out)")
-        b_array = as_real_array(b, "b", where, "(n_out,)")
-        check_finite(W_array, "W", where)
-        check_finite(b_array, "b", where)
-        if W_array.ndim != 2:
-            raise ValueError(
-                f"Dense.from_arrays: W must be a 2-D array of real numbers, shape "
-                f"(n_in, n_out); got {describe(W_array)}."
-            )
-        dtype = W_array.dtype if W_array.dtype.kind == "f" else np.dtype(np.float64)
-        dtype = check_dtype(dtype, "W.dtype", "Dense.from_arrays")
+        W_array, b_array, dtype = check_layer_arrays(W, b, "Dense.from_arrays")
         layer = cls(W_array.shape[0], W_array.shape[1], activation, rng=0, dtype=dtype)
-        if b_array.shape != (layer.n_out,) or b_array.dtype.kind not in "biuf":
-            raise ValueError(
-                f"Dense.from_arrays: b must be a 1-D array of real numbers of shape "
-                f"({layer.n_out},) to match W; got {describe(b_array)}."
-            )
         layer.W = W_array.astype(dtype, copy=True)
         layer.b = b_array.astype(dtype, copy=True)
         layer.check_parameters("Dense.from_arrays", "layer")

@@ -33,6 +33,7 @@ from ._validate import (
     as_generator,
     as_real_array,
     check_dtype,
+    check_finite_updates,
     check_fit_arguments,
     check_layer_arguments,
     check_layers,
@@ -371,16 +372,7 @@ class Network:
         check_stored_gradients(self.layers, "Network.step")
         with np.errstate(all="ignore"):
             updates = self._updates(lr)
-            for i, layer in enumerate(self.layers):
-                if not (
-                    np.isfinite(layer.W - updates[2 * i][1]).all()
-                    and np.isfinite(layer.b - updates[2 * i + 1][1]).all()
-                ):
-                    raise FloatingPointError(
-                        f"Network.step: the step with lr = {lr} would make layers[{i}].W or "
-                        f".b NaN or inf (the gradients or the learning rate are too large); "
-                        f"nothing was changed. Use a smaller lr."
-                    )
+        check_finite_updates(self.layers, updates, lr, "Network.step")
         self._apply(updates)
 
     def _updates(self, lr: float) -> list[tuple[np.ndarray, np.ndarray]]:
