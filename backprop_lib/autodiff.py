@@ -36,7 +36,14 @@ import numpy as np
 
 from ._validate import as_batch
 
-__all__ = ["Tensor", "concat", "network_loss", "topological_order", "unbroadcast"]
+__all__ = [
+    "Tensor",
+    "concat",
+    "dense_loss",
+    "network_loss",
+    "topological_order",
+    "unbroadcast",
+]
 
 
 def _as_float64(data, where: str) -> np.ndarray:
@@ -155,7 +162,8 @@ class Tensor:
     def __add__(self, other) -> Tensor:
         other = Tensor.wrap(other)
         _broadcast_shape("+", self, other)
-        out = Tensor._result(self.data + other.data, (self, other), "+")
+        with np.errstate(all="ignore"):
+            out = Tensor._result(self.data + other.data, (self, other), "+")
 
         def _backward():  # d(a + b)/da = d(a + b)/db = 1
             self.grad += unbroadcast(out.grad, self.shape)  # eq:ad-accumulate
@@ -504,7 +512,7 @@ ACTIVATIONS = {
 }
 
 
-def _per_sample_loss(loss: str, activation: str, s: Tensor, o: Tensor, t: Tensor) -> Tensor:
+def _summed_loss(loss: str, activation: str, s: Tensor, o: Tensor, t: Tensor) -> Tensor:
     r"""The sum over samples and units of :math:`e(o, t)`, as the losses define it
     (``backprop_lib.losses``); softmax + cross-entropy through the log-softmax of ``s``."""
     if loss == "squared_error":
@@ -519,27 +527,42 @@ def _per_sample_loss(loss: str, activation: str, s: Tensor, o: Tensor, t: Tensor
     raise ValueError(f"network_loss: the loss {loss!r} has no tensor form here.")
 
 
+def dense_loss(X, T, params, activations, loss) -> Tensor:
+    r"""The loss :math:`E` of a dense network on tensors: for each layer
+    :math:`s^l = o^{l-1} W^l + b^l` (the bias broadcast over the rows, rule 1) and
+    :math:`o^l = f^l(s^l)`, then :math:`E = \frac1B \sum_n \sum_k e(o^L_{nk}, t_{nk})`.
+
+    ``X`` ``(B, n_0)`` and ``T`` ``(B, n_L)`` are arrays, ``params`` the tensors
+    ``[(W^1, b^1), ...]``, ``activations`` one name per layer, ``loss`` a loss name. No
+    checks here: :func:`network_loss` checks its data.
+    """
+    o, t = Tensor(X), Tensor(T)
+    for (W, b), name in zip(params, activations, strict=True):
+        s = o @ W + b  # eq:ff-preact
+        o = ACTIVATIONS[name](s)
+    return _summed_loss(loss, activations[-1], s, o, t) * (1.0 / len(X))
+
+
 def network_loss(net, X, T) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
     r"""The loss :math:`E` of ``net`` (a :class:`~backprop_lib.Network`) on ``X``
-    ``(B, n_0)`` and ``T`` ``(B, n_L)``, built on tensors, and the weights as leaf tensors.
+    ``(B, n_0)`` and ``T`` ``(B, n_L)``, built on tensors (:func:`dense_loss`), and the
+    network's weights as new leaf tensors (copies).
 
-    :math:`s^l = o^{l-1} W^l + b^l` (the bias broadcast over the rows, rule 1),
-    :math:`o^l = f(s^l)`, :math:`E = \frac1B \sum_n \sum_k e(o^L_{nk}, t_{nk})` with the
-    network's activations and loss. Returns ``(E, [(W^1, b^1), ...])``: after
-    ``E.backward()``, ``W.grad`` and ``b.grad`` are :math:`\partial E/\partial W^l` and
-    :math:`\partial E/\partial b^l`. The cross-entropies are written on :math:`o` as their
-    definitions read (softmax + cross-entropy on the log-softmax of :math:`s`), so an
-    output rounded to 0 or 1 raises the ``log``'s ``ValueError`` where the library, which
-    computes them from :math:`s`, stays finite.
+    Returns ``(E, [(W^1, b^1), ...])``: after ``E.backward()``, ``W.grad`` and ``b.grad``
+    are :math:`\partial E/\partial W^l` and :math:`\partial E/\partial b^l`. The
+    cross-entropies are written on :math:`o` as their definitions read (softmax +
+    cross-entropy on the log-softmax of :math:`s`), so an output rounded to 0 or 1 raises
+    the ``log``'s ``ValueError`` where the library, which computes them from :math:`s`,
+    stays finite.
     """
+    where = "network_loss"
     names = [layer.activation.name for layer in net.layers]
     unknown = [name for name in names if name not in ACTIVATIONS]
     if unknown:
         raise ValueError(
-            f"network_loss: no tensor form for the activation(s) {unknown}; known: "
+            f"{where}: no tensor form for the activation(s) {unknown}; known: "
             f"{sorted(ACTIVATIONS)}."
         )
-    where = "network_loss"
     X = as_batch(X, "X", where, net.layers[0].n_in, np.dtype(np.float64))
     T = as_batch(T, "T", where, net.layers[-1].n_out, np.dtype(np.float64))
     if len(T) != len(X):
@@ -547,12 +570,5 @@ def network_loss(net, X, T) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
             f"{where}: T must have one row per row of X ({len(X)}); got {len(T)} rows."
         )
     net.loss_fn.check_targets(T, "T", where)
-    o, t = Tensor(X), Tensor(T)
-    params, s = [], None
-    for layer, name in zip(net.layers, names, strict=True):
-        W, b = Tensor(layer.W), Tensor(layer.b)
-        params.append((W, b))
-        s = o @ W + b  # eq:ff-preact (b broadcast over the rows)
-        o = ACTIVATIONS[name](s)
-    E = _per_sample_loss(net.loss_fn.name, names[-1], s, o, t) * (1.0 / len(t.data))
-    return E, params
+    params = [(Tensor(layer.W), Tensor(layer.b)) for layer in net.layers]
+    return dense_loss(X, T, params, names, net.loss_fn.name), params

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_lib import VALID_PAIRS, Network
+from backprop_lib import VALID_PAIRS, Dense, Network
 from backprop_lib.autodiff import Tensor, concat, network_loss, topological_order, unbroadcast
 
 
@@ -381,6 +381,8 @@ def test_values_without_a_derivative_or_a_finite_value_are_refused():
         Tensor([1.0]) ** Tensor(2.0)
     with pytest.raises(FloatingPointError, match="Tensor exp: the result overflowed"):
         Tensor([800.0]).exp()
+    with pytest.raises(FloatingPointError, match=r"Tensor \+: the result overflowed"):
+        Tensor([1e308]) + Tensor([1e308])
     with pytest.raises(FloatingPointError, match=r"Tensor \*: the result overflowed"):
         Tensor([1e200]) * Tensor([1e200])
 
@@ -415,6 +417,19 @@ def test_a_refused_operation_leaves_its_inputs_alone():
         x.log()
     np.testing.assert_array_equal(x.data, data)
     assert x.grad is None
+
+
+def test_network_loss_refuses_an_activation_it_has_no_form_for(rng):
+    from backprop_lib.activations import Tanh
+
+    class Scaled(Tanh):
+        name = "scaled_tanh"
+
+    net = Network([Dense(2, 2, Scaled(), rng=rng)], "squared_error")
+    with pytest.raises(
+        ValueError, match=r"no tensor form for the activation\(s\) \['scaled_tanh'\]"
+    ):
+        network_loss(net, np.ones((1, 2)), np.ones((1, 2)))
 
 
 def test_network_loss_refuses_bad_data(rng):
