@@ -213,8 +213,8 @@ class Tensor:
         with np.errstate(all="ignore"):
             out = Tensor._result(self.data**p, (self,), f"**{p:g}")
 
-        def _backward():  # d(x^p)/dx = p x^(p-1)
-            with np.errstate(all="ignore"):
+        def _backward():  # d(x^p)/dx = p x^(p-1) (0 for p = 0, also at x = 0)
+            if p != 0:
                 self.grad += out.grad * p * self.data ** (p - 1)
 
         out._backward = _backward
@@ -451,6 +451,7 @@ class Tensor:
                     f"shape {grad.shape}."
                 )
         order = topological_order(self)
+        before = [node.grad for node in order]  # restored if the pass overflows
         for node in order:
             node.grad = np.zeros(node.shape)
         self.grad = grad.copy()
@@ -459,9 +460,11 @@ class Tensor:
                 node._backward()
         for node in order:
             if not np.all(np.isfinite(node.grad)):
+                for other, old in zip(order, before, strict=True):
+                    other.grad = old
                 raise FloatingPointError(
                     f"Tensor.backward: the gradient of a tensor of shape {node.shape} "
-                    f"(op {node.op or 'leaf'!r}) overflowed."
+                    f"(op {node.op or 'leaf'!r}) overflowed; no gradient was changed."
                 )
 
 

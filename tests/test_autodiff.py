@@ -387,6 +387,21 @@ def test_values_without_a_derivative_or_a_finite_value_are_refused():
         Tensor([1e200]) * Tensor([1e200])
 
 
+def test_an_overflowing_backward_pass_raises_and_changes_no_gradient():
+    x, a, b = Tensor([1e-300]), Tensor([1e300]), Tensor([1e300])
+    E = (x * a * b).sum()  # 1e300, finite; dE/dx = ab = 1e600 overflows
+    x.grad = "before"
+    with pytest.raises(FloatingPointError, match="overflowed; no gradient was changed"):
+        E.backward()
+    assert x.grad == "before" and a.grad is None and E.grad is None
+
+
+def test_power_zero_has_gradient_zero_even_at_zero():
+    x = Tensor([0.0, 2.0])
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
 def test_bad_data_is_refused():
     with pytest.raises(ValueError, match="finite"):
         Tensor([1.0, np.nan])
