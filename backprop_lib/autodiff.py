@@ -294,13 +294,21 @@ class Tensor:
         """The sum over ``axis`` divided by the number of entries summed."""
         axes = self._axes(axis, "mean")
         count = int(np.prod([self.shape[a] for a in axes]))
+        if count == 0:
+            raise ValueError(
+                f"Tensor mean: no entries to average over axis {axis!r} of shape {self.shape}."
+            )
         return self.sum(axes, keepdims) * (1.0 / count)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
         r"""The maximum over one ``axis`` (or all entries); backward: the gradient goes to
         the entry that was the maximum (the first one on a tie, as ``argmax``), 0 elsewhere."""
+        if axis is not None and not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"Tensor max: axis must be None or one int; got {axis!r}.")
         if axis is not None:
             (axis,) = self._axes(axis, "max")
+        if self.data.size == 0 or (axis is not None and self.shape[axis] == 0):
+            raise ValueError(f"Tensor max: no entries along axis {axis!r} of shape {self.shape}.")
         flat = self.data.reshape(-1) if axis is None else self.data
         where = np.argmax(flat, axis=0 if axis is None else axis)
         index = np.expand_dims(where, 0 if axis is None else axis)

@@ -423,6 +423,13 @@ def test_shape_and_axis_errors_are_named():
         concat([x, Tensor(np.ones((3, 2)))], axis=0)
     with pytest.raises(IndexError, match=r"Tensor \[\]"):
         x[5]
+    with pytest.raises(ValueError, match=r"Tensor max: axis must be None or one int; got \(0, 1\)"):
+        x.max(axis=(0, 1))
+    empty = Tensor(np.ones((0, 3)))
+    with pytest.raises(ValueError, match=r"Tensor max: no entries along axis 0 of shape \(0, 3\)"):
+        empty.max(axis=0)
+    with pytest.raises(ValueError, match=r"Tensor mean: no entries to average"):
+        empty.mean(axis=0)
 
 
 def test_a_refused_operation_leaves_its_inputs_alone():
