@@ -122,6 +122,10 @@ class Tensor:
         The operation that made it (``""`` for a leaf).
     """
 
+    #: numpy defers to the Tensor's operators: ``array * tensor`` is ``tensor.__rmul__(array)``,
+    #: a Tensor, not an object array of Tensors.
+    __array_ufunc__ = None
+
     def __init__(self, data, parents: tuple = (), op: str = ""):
         self.data = data if parents else _as_float64(data, "Tensor").copy()
         self.grad = None
@@ -265,6 +269,9 @@ class Tensor:
         out._backward = _backward
         return out
 
+    def __rmatmul__(self, other) -> Tensor:
+        return Tensor.wrap(other) @ self
+
     # -- reductions ------------------------------------------------------------------------
 
     def _axes(self, axis, op: str) -> tuple:
@@ -387,7 +394,7 @@ class Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
         try:
             data = self.data.reshape(shape)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ValueError(
                 f"Tensor reshape: cannot reshape {self.shape} ({self.data.size} entries) "
                 f"into {shape}."
@@ -402,7 +409,9 @@ class Tensor:
 
     def transpose(self, axes=None) -> Tensor:
         axes = tuple(range(self.ndim))[::-1] if axes is None else tuple(axes)
-        if sorted(a % self.ndim if self.ndim else a for a in axes) != list(range(self.ndim)):
+        if not all(isinstance(a, (int, np.integer)) for a in axes) or sorted(
+            a % self.ndim if self.ndim else a for a in axes
+        ) != list(range(self.ndim)):
             raise ValueError(f"Tensor transpose: axes {axes} do not permute shape {self.shape}.")
         out = Tensor._result(self.data.transpose(axes), (self,), "transpose")
 

@@ -402,6 +402,17 @@ def test_power_zero_has_gradient_zero_even_at_zero():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0])
 
 
+def test_an_array_on_the_left_gives_a_tensor(rng):
+    A, G = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    x = Tensor(rng.normal(size=(2, 3)))
+    for y, dy_dx in [(A * x, A), (A + x, 1.0), (A - x, -1.0)]:
+        assert isinstance(y, Tensor)
+        y.backward(G)
+        np.testing.assert_allclose(x.grad, G * dy_dx, rtol=1e-15)
+    y = A @ Tensor(np.eye(3))
+    assert isinstance(y, Tensor) and y.shape == (2, 3)
+
+
 def test_bad_data_is_refused():
     with pytest.raises(ValueError, match="finite"):
         Tensor([1.0, np.nan])
@@ -423,6 +434,10 @@ def test_shape_and_axis_errors_are_named():
         concat([x, Tensor(np.ones((3, 2)))], axis=0)
     with pytest.raises(IndexError, match=r"Tensor \[\]"):
         x[5]
+    with pytest.raises(ValueError, match=r"cannot reshape \(2, 3\)"):
+        x.reshape("a")
+    with pytest.raises(ValueError, match=r"Tensor transpose: axes \('a', 0\)"):
+        x.transpose(("a", 0))
     with pytest.raises(ValueError, match=r"Tensor max: axis must be None or one int; got \(0, 1\)"):
         x.max(axis=(0, 1))
     empty = Tensor(np.ones((0, 3)))
