@@ -25,6 +25,7 @@ Conventions (the book's notation, CONTRIBUTING.md):
   :math:`\delta^L`: softmax + cross_entropy and sigmoid + binary_cross_entropy use the fused
   :math:`(o - t)/B`, with the loss computed stably from :math:`s^L`; a loss that is
   undefined after the output activation is refused when the network is built.
+- ``autodiff``: a small reverse-mode engine on arrays (:class:`Tensor`), numpy only.
 - Subpackages, imported by their path: ``symbolic`` (sympy), ``widgets`` (the explorers),
   ``teaching`` (``bugs``, ``datasets``). ``backprop_lib/README.md`` maps every equation of
   the book to its function.
@@ -45,6 +46,7 @@ Example::
     history = net.fit(X, T, epochs=2000, lr=1.0, batch_size=4, rng=rng)
 """
 
+from . import autodiff
 from .activations import (
     ACTIVATION_NAMES,
     ACTIVATIONS,
@@ -57,6 +59,7 @@ from .activations import (
     Tanh,
     get_activation,
 )
+from .autodiff import Tensor
 from .gradcheck import gradient_check, numerical_gradient
 from .layers import Dense
 from .losses import (
@@ -114,7 +117,9 @@ __all__ = [
     "SquaredError",
     "SumSquaredError",
     "Tanh",
+    "Tensor",
     "VALID_PAIRS",
+    "autodiff",
     "check_pair",
     "get_activation",
     "get_loss",
