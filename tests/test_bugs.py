@@ -119,7 +119,7 @@ def test_each_bug_replaces_exactly_the_line_it_names(name):
     assert [f"{base.__name__}.{hook}" for hook in overridden] == [bug.line]
     net, X, T = problem("demo", 0)
     buggy = with_bug(net, name)
-    assert type(buggy) is Network  # the one recursion, Network._backward, is reused
+    assert type(buggy) is Network  # the one recursion, Network.backpropagate, is reused
     pieces = [buggy.pair] if base is Pair else buggy.layers
     assert all(type(piece) is bug.piece for piece in pieces)
 

@@ -144,8 +144,8 @@ def test_gradient_check_refusals(case_id):
 class NaNNetwork(Network):
     """A network whose backward pass returns NaN gradients (a broken backprop)."""
 
-    def _backward(self, X, T):
-        super()._backward(X, T)
+    def backpropagate(self, X, T):
+        super().backpropagate(X, T)
         for layer in self.layers:
             layer.dW = np.full_like(layer.dW, np.nan)
             layer.db = np.full_like(layer.db, np.nan)
@@ -337,18 +337,17 @@ def hand_steps(net, X, T, lr, n_steps):
 
 
 class Flaky:
-    """A parameter array whose in-place subtraction raises KeyboardInterrupt on the
-    ``at``-th subtraction of the whole run (counted in ``calls``)."""
+    """A parameter array whose in-place assignment (``P[...] = new``) raises
+    KeyboardInterrupt on the ``at``-th assignment of the whole run (counted in ``calls``)."""
 
     def __init__(self, array, calls, at):
         self.array, self.calls, self.at = array, calls, at
 
-    def __isub__(self, update):
+    def __setitem__(self, index, new):
         self.calls["n"] += 1
         if self.calls["n"] == self.at:
             raise KeyboardInterrupt
-        self.array -= update
-        return self
+        self.array[index] = new
 
 
 class InterruptedApply(Network):
@@ -383,11 +382,11 @@ class InterruptedNetwork(Network):
 
     n = 3
 
-    def _backward(self, X, T):
+    def backpropagate(self, X, T):
         self.calls = getattr(self, "calls", 0) + 1
         if self.calls == self.n:
             raise KeyboardInterrupt
-        super()._backward(X, T)
+        super().backpropagate(X, T)
 
 
 def test_an_interrupt_while_computing_a_step_leaves_the_steps_before_it():
