@@ -22,7 +22,7 @@ from helpers import assert_layer_state, layer_state
 
 from backprop_lib import Dense, Network, gradient_check, numerical_gradient
 from backprop_lib.teaching.bugs import BUGS, demo_problem, with_bug
-from backprop_lib.widgets.training_view import validation_split
+from backprop_lib.teaching.training_run import validation_split
 
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
