@@ -12,6 +12,8 @@ in columns write :math:`W^\top x`; with rows it is ``X @ W``.)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._validate import (
@@ -183,6 +185,23 @@ class Dense:
                     f"{label}.{name} = {label}.{name}.copy()."
                 )
 
+    def check_gradients(self, where: str, label: str) -> None:
+        """Raise unless the layer holds writable, finite parameters and the ``dW``, ``db`` of a
+        backward pass, of the parameters' shapes: what a gradient step needs."""
+        self.check_parameters(where, label, writable=True)
+        for name, shape in (("dW", self.W.shape), ("db", self.b.shape)):
+            gradient = getattr(self, name)
+            if gradient is None:
+                raise RuntimeError(
+                    f"{where}: {label} has no stored gradients; call backward(X, T) before "
+                    f"step(lr)."
+                )
+            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
+                raise ValueError(
+                    f"{where}: {label}.{name} must be an array of shape {shape} (from "
+                    f"backward(X, T)); got {describe(gradient)}."
+                )
+
     @property
     def n_parameters(self) -> int:
         """The number of weights and biases, ``n_in * n_out + n_out``."""
@@ -215,3 +234,34 @@ def _check_arrays(W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.dtype]:
             f"({n_out},) to match W; got {describe(b_array)}."
         )
     return W_array, b_array, dtype
+
+
+def check_stack(layers, where: str = "Network") -> list:
+    """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
+    they stack: consecutive sizes chain, all share one dtype and no layer appears twice
+    (what :class:`~backprop_lib.Network` checks of its layers)."""
+    if isinstance(layers, Dense):
+        layers = [layers]
+    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
+        raise TypeError(
+            f"{where}: layers must be a non-empty list of Dense layers; got {describe(layers)}."
+        )
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Dense):
+            raise TypeError(f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}.")
+    for i in range(1, len(layers)):
+        if layers[i].n_in != layers[i - 1].n_out:
+            raise ValueError(
+                f"{where}: consecutive layers must chain, layers[{i}].n_in == "
+                f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
+                f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
+                f"n_in = {layers[i].n_in}."
+            )
+        if layers[i].dtype != layers[0].dtype:
+            raise TypeError(
+                f"{where}: all layers must share one dtype; layers[0] is "
+                f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
+            )
+    if len({id(layer) for layer in layers}) != len(layers):
+        raise ValueError(f"{where}: the same Dense object appears twice in layers.")
+    return list(layers)

@@ -1,23 +1,12 @@
-r"""A feedforward network: a stack of :class:`~backprop_lib.Dense` layers and a loss.
+r"""A feedforward network: a stack of :class:`~backprop_lib.Dense` layers and a loss; the
+maths of backpropagation (forward, loss, backward, step) on checked data.
 
-Conventions (the book's): rows are samples; layer :math:`l = 1, \dots, L` is ``layers[l - 1]``;
-:math:`o^0 = x`; :math:`s^l = o^{l-1} W^l + b^l`; :math:`o^l = f^l(s^l)`; the loss
-:math:`E` is the batch mean of a per-sample sum over the output units. Backpropagation:
-
-.. math::
-
-    \delta^L &= \partial E / \partial s^L \quad\text{(the output pair, } \texttt{net.pair.delta}),\\
-    \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'^{\,l}(s^{l})
-        \quad\text{(a vector-Jacobian product for softmax)},\\
-    \partial E/\partial W^l &= (o^{l-1})^\top \delta^l, \qquad
-    \partial E/\partial b^l = \textstyle\sum_n \delta^l_n .
-
-The :math:`1/B` of the batch mean lives in :math:`\delta^L`.
-
-Data types: a network computes in one dtype, float64 (default) or float32, set by its layers.
-Every public method converts ``X`` and ``T`` to that dtype once, so a float32 network never
-does float64 arithmetic; integer or boolean data are converted too. Data whose meaning the
-conversion would change (complex numbers, text, values too large for float32) are refused.
+Conventions (the book's): rows are samples; layer :math:`l = 1, \dots, L` is
+``layers[l - 1]``; :math:`o^0 = x`; :math:`s^l = o^{l-1} W^l + b^l`; :math:`o^l = f^l(s^l)`;
+:math:`E` is the batch mean of a per-sample sum (the :math:`1/B` lives in :math:`\delta^L`).
+A network computes in one dtype, float64 or float32, set by its layers; every public method
+converts ``X`` and ``T`` to it once and refuses data whose meaning that would change.
+Training (``fit``, ``History``) is the policy around this maths: ``training.py``.
 """
 
 from __future__ import annotations
@@ -39,7 +28,7 @@ from ._validate import (
     require_finite,
 )
 from .activations import get_activation
-from .layers import Dense
+from .layers import Dense, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
 from .training import DIVERGENCE_RATIO, History, fit
@@ -76,7 +65,7 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
-        layers = _check_layers(layers, "Network")
+        layers = check_stack(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
         self.layers: list[Dense] = list(layers)
@@ -305,7 +294,8 @@ class Network:
         """
         where = "Network.step"
         lr = check_positive_float(lr, "lr", where)
-        _check_stored_gradients(self.layers, where)
+        for i, layer in enumerate(self.layers):
+            layer.check_gradients(where, f"layers[{i}]")
         with np.errstate(all="ignore"):
             updates = self._updates(lr)
         for i in range(len(self.layers)):
@@ -398,37 +388,7 @@ _OVERFLOWED = (
 )
 
 
-# -- the checks of a network's construction and of a step, beside the code they guard -------
-
-
-def _check_layers(layers, where: str = "Network") -> list:
-    """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
-    consecutive sizes chain, all share one dtype and no layer appears twice."""
-    if isinstance(layers, Dense):
-        layers = [layers]
-    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-        raise TypeError(
-            f"{where}: layers must be a non-empty list of Dense layers; got {describe(layers)}."
-        )
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, Dense):
-            raise TypeError(f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}.")
-    for i in range(1, len(layers)):
-        if layers[i].n_in != layers[i - 1].n_out:
-            raise ValueError(
-                f"{where}: consecutive layers must chain, layers[{i}].n_in == "
-                f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
-                f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
-                f"n_in = {layers[i].n_in}."
-            )
-        if layers[i].dtype != layers[0].dtype:
-            raise TypeError(
-                f"{where}: all layers must share one dtype; layers[0] is "
-                f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
-            )
-    if len({id(layer) for layer in layers}) != len(layers):
-        raise ValueError(f"{where}: the same Dense object appears twice in layers.")
-    return list(layers)
+# -- the check of from_sizes's arguments, beside the code it guards --------------------------
 
 
 def _check_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
@@ -451,22 +411,3 @@ def _check_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
             f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
         )
     return sizes, [get_activation(a) for a in activations]
-
-
-def _check_stored_gradients(layers, where: str) -> None:
-    """Raise unless every layer holds writable, finite parameters and the ``dW``, ``db`` of
-    a backward pass, of the parameters' shapes (what a gradient step needs)."""
-    for i, layer in enumerate(layers):
-        layer.check_parameters(where, f"layers[{i}]", writable=True)
-        for name, shape in (("dW", layer.W.shape), ("db", layer.b.shape)):
-            gradient = getattr(layer, name)
-            if gradient is None:
-                raise RuntimeError(
-                    f"{where}: layers[{i}] has no stored gradients; call "
-                    f"backward(X, T) before step(lr)."
-                )
-            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
-                raise ValueError(
-                    f"{where}: layers[{i}].{name} must be an array of shape {shape} "
-                    f"(from backward(X, T)); got {describe(gradient)}."
-                )
