@@ -597,14 +597,14 @@ OBJECTS = [
         "sigmoid backward broadcast",
         lambda n, g: A["sigmoid"].backward(Z23, Z23, np.ones((2, 1))),
         ValueError,
-        r"Sigmoid\.backward: s, o and dE_do must have one shape .*nothing is broadcast.*"
-        r"dE_do\.shape = \(2, 1\)",
+        r"Sigmoid\.backward: s, o and grad_o must have one shape .*nothing is broadcast.*"
+        r"grad_o\.shape = \(2, 1\)",
     ),
     (
         "softmax backward o shape",
         lambda n, g: A["softmax"].backward(Z23, np.zeros((3, 2)), Z23),
         ValueError,
-        r"Softmax\.backward: s, o and dE_do must have one shape",
+        r"Softmax\.backward: s, o and grad_o must have one shape",
     ),
     (
         "tanh forward empty",
@@ -809,8 +809,8 @@ def exact_delta(activation, loss, s_row, t_row):
             "binary_cross_entropy": lambda ok, tk: (ok - tk) / (ok * (1 - ok)),
             "cross_entropy": lambda ok, tk: -tk / ok,
         }[loss]
-        dE_do = [g(ok, tk) for ok, tk in zip(o, t, strict=True)]
-        return [float(mp.fsum(dE_do[i] * J[i][j] for i in range(n))) for j in range(n)]
+        grad_o = [g(ok, tk) for ok, tk in zip(o, t, strict=True)]
+        return [float(mp.fsum(grad_o[i] * J[i][j] for i in range(n))) for j in range(n)]
 
 
 def pair_rows(loss, scale, dtype, rng, n_rows=6):

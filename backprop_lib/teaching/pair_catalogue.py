@@ -318,7 +318,7 @@ def derivation_latex(derivation: Derivation) -> list[tuple[str, str]]:
     d = derivation
     lines = [
         ("E", get_symbolic_loss(d.loss).latex()),
-        (r"\frac{\partial E}{\partial o_i}", d.latex_dE_do()),
+        (r"\frac{\partial E}{\partial o_i}", d.latex_grad_o()),
         (r"\frac{\partial o_i}{\partial s_j}", d.latex_jacobian()),
     ]
     if d.latex_derivative() is not None:
@@ -352,7 +352,7 @@ def catalogue_tabs(derivations: Sequence[Derivation]) -> str:
         out += [
             f":::{{tab-item}} {loss}",
             f"$E = {get_symbolic_loss(loss).latex()}$, "
-            rf"$\quad \dfrac{{\partial E}}{{\partial o_i}} = {first.latex_dE_do()}$",
+            rf"$\quad \dfrac{{\partial E}}{{\partial o_i}} = {first.latex_grad_o()}$",
             "",
             r"| output $f$ | $\partial o_i / \partial s_j$ | $\delta_i$ | verdict |",
             "|---|---|---|---|",
