@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from helpers import assert_layer_state, layer_state
 
-from backprop_lib import Network
+from backprop_lib import Network, gradient_check
 
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
@@ -140,16 +140,17 @@ def test_a_network_too_large_to_allocate_draws_nothing_from_the_callers_generato
     [
         (lambda net: net.fit(X4, T4, 2, 10**400, 4, rng=0), "Network.fit"),
         (lambda net: (net.backward(X4, T4), net.step(10**400)), "Network.step"),
+        (lambda net: gradient_check(net, X4, T4, eps=10**400), "gradient_check"),
     ],
 )
-def test_a_learning_rate_beyond_float_is_a_clear_value_error(call, where):
+def test_a_number_beyond_float_is_a_clear_value_error(call, where):
     net = small_net()
     net.backward(X4, T4)
     before = layer_state(net)
     raises_quietly(
         lambda: call(net),
         ValueError,
-        rf"{where}: lr must be a positive finite number; got 1000.* \(type int\), beyond the "
-        r"largest float \(1\.798e\+308\)\.",
+        rf"{where}: (lr|eps) must be a positive finite number; got 1000.* \(type int\), beyond "
+        r"the largest float \(1\.798e\+308\)\.",
     )
     assert_layer_state(before, net)
