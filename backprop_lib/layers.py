@@ -265,3 +265,26 @@ def check_stack(layers, where: str = "Network") -> list:
     if len({id(layer) for layer in layers}) != len(layers):
         raise ValueError(f"{where}: the same Dense object appears twice in layers.")
     return list(layers)
+
+
+def check_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
+    """``sizes = [n_0, ..., n_L]`` of a stack of layers as ints and ``activations`` (one name
+    or one per layer) as ``L`` Activation objects, or the error naming what is wrong (what
+    :meth:`Network.from_sizes <backprop_lib.Network.from_sizes>` checks first)."""
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+        sizes = sizes.tolist()
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+        raise ValueError(
+            f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
+            f"sizes; got {describe(sizes)}."
+        )
+    sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
+    n_layers = len(sizes) - 1
+    if isinstance(activations, str) or not isinstance(activations, Sequence):
+        activations = [activations] * n_layers
+    if len(activations) != n_layers:
+        raise ValueError(
+            f"{where}: activations must be one name or one per layer ({n_layers} for "
+            f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
+        )
+    return sizes, [get_activation(a) for a in activations]

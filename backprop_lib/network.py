@@ -22,13 +22,10 @@ from ._validate import (
     as_real_array,
     check_dtype,
     check_positive_float,
-    check_positive_int,
-    describe,
     first_nonfinite,
     require_finite,
 )
-from .activations import get_activation
-from .layers import Dense, check_stack
+from .layers import Dense, check_sizes, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
 from .training import DIVERGENCE_RATIO, History, fit
@@ -59,9 +56,6 @@ class Network:
     pair : Pair
         The output activation with the loss (:func:`~backprop_lib.pairs.pair_of`): computes
         :math:`E` and :math:`\delta^L`.
-    fused : bool
-        True for softmax + cross_entropy and sigmoid + binary_cross_entropy, whose output
-        delta is :math:`(o - t)/B`.
     """
 
     def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
@@ -87,7 +81,7 @@ class Network:
         network is built.
         """
         where = "Network.from_sizes"
-        sizes, activations = _check_sizes(sizes, activations, where)
+        sizes, activations = check_sizes(sizes, activations, where)
         loss_fn = get_loss(loss)
         check_pair(activations[-1], loss_fn)
         dtype = check_dtype(dtype, "dtype", where)
@@ -386,28 +380,3 @@ _OVERFLOWED = (
     ": the outputs overflowed to inf or NaN (weights too large, e.g. after training with "
     "too large a learning rate, or inputs too large)."
 )
-
-
-# -- the check of from_sizes's arguments, beside the code it guards --------------------------
-
-
-def _check_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
-    """``sizes = [n_0, ..., n_L]`` as ints and ``activations`` (one name or one per layer)
-    as ``L`` Activation objects, or the error naming what is wrong."""
-    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
-        sizes = sizes.tolist()
-    if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-        raise ValueError(
-            f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
-            f"sizes; got {describe(sizes)}."
-        )
-    sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
-    n_layers = len(sizes) - 1
-    if isinstance(activations, str) or not isinstance(activations, Sequence):
-        activations = [activations] * n_layers
-    if len(activations) != n_layers:
-        raise ValueError(
-            f"{where}: activations must be one name or one per layer ({n_layers} for "
-            f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
-        )
-    return sizes, [get_activation(a) for a in activations]
