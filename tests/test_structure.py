@@ -69,14 +69,27 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def private_reaches(library: Path) -> list[str]:
-    """``file:line expression`` of every ``x._name`` with ``x`` not ``self``, ``cls`` or
-    ``super()``: a module using another object's private attribute."""
+    """``file:line expression`` of every ``x._name`` read in a module that does not itself
+    define ``_name`` (as a function, a method or an assigned attribute), with ``x`` not
+    ``self``, ``cls`` or ``super()``: a module using another module's private attribute.
+    (A class may use the private attributes of its own instances, as a reverse-mode engine
+    sets and calls ``node._backward``: both sit in the module that defines them.)"""
     found = []
     for path in sorted(library.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        own = {
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        } | {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+        }
+        for node in ast.walk(tree):
             if not (isinstance(node, ast.Attribute) and node.attr.startswith("_")):
                 continue
-            if node.attr.startswith("__"):
+            if node.attr.startswith("__") or node.attr in own:
                 continue
             value = node.value
             if isinstance(value, ast.Name) and value.id in ("self", "cls"):
@@ -132,6 +145,10 @@ def test_the_checks_catch_a_cycle_and_a_private_reach(tmp_path):
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("def f():\n    from .b import g\n    return g\n")
     (package / "b.py").write_text("from .a import f\n\ndef g(net):\n    return net._loss(1)\n")
+    (package / "c.py").write_text(  # a class using its own instances' private attributes
+        "class V:\n    def mul(self, other):\n        out = V()\n"
+        "        out._backward = lambda: None\n        out._backward()\n        return out\n"
+    )
     graph = import_graph(package)
     assert graph["pkg.a"] == {"pkg.b"} and graph["pkg.b"] == {"pkg.a"}
     assert cycles(graph) and private_reaches(package) == ["b.py:4 net._loss"]
