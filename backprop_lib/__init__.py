@@ -70,6 +70,7 @@ from .losses import (
     get_loss,
 )
 from .network import History, Network
+from .optimizers import SGD, Adam, Optimizer, RMSProp, clip_by_global_norm
 from .pairs import (
     FUSED_PAIRS,
     VALID_PAIRS,
@@ -92,6 +93,7 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
     "Activation",
+    "Adam",
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Dense",
@@ -103,8 +105,11 @@ __all__ = [
     "Linear",
     "Loss",
     "Network",
+    "Optimizer",
     "Pair",
+    "RMSProp",
     "ReLU",
+    "SGD",
     "Sigmoid",
     "SigmoidBinaryCrossEntropy",
     "SigmoidCrossEntropy",
@@ -116,6 +121,7 @@ __all__ = [
     "Tanh",
     "VALID_PAIRS",
     "check_pair",
+    "clip_by_global_norm",
     "get_activation",
     "get_loss",
     "gradient_check",

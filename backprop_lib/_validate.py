@@ -472,7 +472,8 @@ def check_fit_arguments(
     for i, layer in enumerate(net.layers):
         layer.check_parameters(where, f"layers[{i}]", writable=True)
     epochs = check_positive_int(epochs, "epochs", where)
-    lr = check_positive_float(lr, "lr", where)
+    if lr is not None:  # None with an optimizer: see optimizers.check_update_arguments
+        lr = check_positive_float(lr, "lr", where)
     batch_size = check_positive_int(batch_size, "batch_size", where)
     check_callback(callback, where)
     validation = None

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -43,6 +44,7 @@ from ._validate import (
 )
 from .layers import Dense
 from .losses import Loss, get_loss
+from .optimizers import Optimizer, check_update_arguments, optimizer_step
 from .pairs import Pair, check_pair, pair_of
 
 #: :meth:`Network.fit` calls training diverged when the loss of an epoch exceeds this many
@@ -159,6 +161,9 @@ class Network:
         self.loss_fn: Loss = loss_fn
         self.dtype: np.dtype = layers[0].dtype
         self.pair: Pair = pair_of(layers[-1].activation, loss_fn)
+        #: The optimizer the last ``fit(..., optimizer=...)`` used, bound to this network
+        #: (copied with it by ``copy.deepcopy``); None before.
+        self.optimizer: Optimizer | None = None
 
     @classmethod
     def from_sizes(
@@ -418,12 +423,14 @@ class Network:
         X,
         T,
         epochs,
-        lr,
-        batch_size,
+        lr=None,
+        batch_size=None,
         rng=None,
         callback: Callable[[Network, History], object] | None = None,
         validation_data=None,
         evaluate: bool = False,
+        optimizer: Optimizer | None = None,
+        clip_norm=None,
     ) -> History:
         r"""Mini-batch gradient descent; returns the :class:`History`.
 
@@ -455,7 +462,8 @@ class Network:
             Training inputs and targets, converted once to the network's dtype.
         epochs, batch_size : positive int
         lr : positive float
-            The learning rate :math:`\eta`.
+            The learning rate :math:`\eta` of plain gradient descent. Give ``lr`` or
+            ``optimizer``, not both.
         rng : numpy.random.Generator, int or None
             Shuffles the rows each epoch: a Generator (its state advances), an int seed, or
             ``None`` for a fresh, unseeded generator (a different order every run).
@@ -468,6 +476,15 @@ class Network:
         evaluate : bool
             Record the exact full-set loss and accuracy (entry 0 included) instead of the
             batch means.
+        optimizer : SGD, RMSProp or Adam, optional
+            The update rule instead of plain gradient descent (:mod:`backprop_lib.optimizers`).
+            The first call binds it to this network (``net.optimizer``); its state carries
+            over to later calls and is copied with the network. ``history.lr`` is its ``lr``
+            at the start.
+        clip_norm : positive float, optional
+            Rescale each step's gradients together so that their global norm is at most
+            ``clip_norm`` (:func:`~backprop_lib.optimizers.clip_by_global_norm`), before the
+            update rule sees them.
 
         Everything is checked before the first step; a refused call changes nothing (the
         weights, the stored values and ``rng``).
@@ -477,7 +494,8 @@ class Network:
         initial weights: on the whole set with ``evaluate``, on the first batch otherwise),
         or the weights or a validation loss become NaN or inf, ``FloatingPointError`` is
         raised (no numpy warning is emitted on the way). The network then holds the weights
-        of the previous epoch, the last ones whose loss was recorded and finite, and no
+        of the previous epoch, the last ones whose loss was recorded and finite (and the
+        optimizer its state of that epoch), and no
         stored forward or backward values. If the loss at the initial weights overflows,
         the call is refused: the weights, the stored values and ``rng`` are as before it.
 
@@ -489,7 +507,20 @@ class Network:
         X, T, epochs, lr, batch_size, rng, validation, evaluate = check_fit_arguments(
             self, X, T, epochs, lr, batch_size, rng, callback, validation_data, evaluate
         )
-        history = History(lr=lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
+        # -- the update rule (issue 23): plain lr or an optimizer, optional clipping -------
+        lr, optimizer, clip_norm = check_update_arguments(self, lr, optimizer, clip_norm)
+        bound_before = (self.optimizer, None if optimizer is None else optimizer.network)
+        if optimizer is not None:
+            optimizer.bind(self)
+        if optimizer is None and clip_norm is None:
+            step = partial(self._step, lr)  # plain gradient descent
+        else:
+            step = partial(optimizer_step, self, optimizer, lr, clip_norm)
+        history_lr = lr if optimizer is None else optimizer.lr
+        # -----------------------------------------------------------------------------------
+        history = History(
+            lr=history_lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate
+        )
         classes = self._classes(T)  # the targets' class indices, once per fit
         if validation is not None:
             validation = (*validation, self._classes(validation[1]))
@@ -505,9 +536,10 @@ class Network:
         stored = [_stored_values(layer) for layer in self.layers]  # references, not copies
         for epoch in range(1, epochs + 1):
             last = [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
+            last_optimizer = None if optimizer is None else optimizer.snapshot()
             try:
                 with np.errstate(all="ignore"):
-                    order = self._train_epoch(X, T, lr, batch_size, rng, s_seen, o_seen)
+                    order = self._train_epoch(X, T, step, batch_size, rng, s_seen, o_seen)
                     if evaluate:
                         train = self._evaluate(X, T, classes)
                     else:
@@ -528,11 +560,15 @@ class Network:
                 for layer, (W, b) in zip(self.layers, last, strict=True):
                     np.copyto(layer.W, W)  # the weights of epoch - 1, whose loss was recorded
                     np.copyto(layer.b, b)
+                if optimizer is not None:  # and the optimizer's state of then
+                    optimizer.restore(last_optimizer)
                 refused = history.initial_loss is None  # the initial loss overflowed
                 for layer, values in zip(self.layers, stored, strict=True):
                     _set_stored_values(layer, values if refused else (None,) * 6)
                 if refused:
                     rng.bit_generator.state = rng_state
+                    if optimizer is not None:  # unbound as before the call
+                        self.optimizer, optimizer.network = bound_before
                 raise
             if callback is not None and callback(self, history):
                 history.stopped_early = epoch < epochs
@@ -543,14 +579,15 @@ class Network:
         self,
         X,
         T,
-        lr: float,
+        step: Callable[[], None],
         batch_size: int,
         rng: np.random.Generator,
         s_seen: np.ndarray,
         o_seen: np.ndarray,
     ) -> np.ndarray:
         r"""One epoch of mini-batch gradient descent on checked data; returns the order of
-        the rows (``rng.permutation``).
+        the rows (``rng.permutation``). ``step()`` updates the parameters from the stored
+        gradients (plain gradient descent or an optimizer, see :meth:`fit`).
 
         Each batch's :math:`s^L` and :math:`o^L`, as its forward pass computed them before
         its step, are copied into ``s_seen`` and ``o_seen`` ``(N, n_L)`` at the batch's
@@ -564,7 +601,7 @@ class Network:
             self._backward(X[rows], T[rows])
             s_seen[start : start + batch_size] = last.s  # a slice: cheaper than s_seen[rows]
             o_seen[start : start + batch_size] = last.o
-            self._step(lr)
+            step()
         return order
 
     def _evaluate(self, X, T, classes: np.ndarray) -> tuple[float, float]:
@@ -649,6 +686,7 @@ class Network:
             new.o_prev = new.s = new.o = new.delta = new.dW = new.db = None
             converted.layers.append(new)
         converted.dtype = dtype
+        converted.optimizer = None  # an optimizer is bound to this network, not the copy
         return converted
 
     def __repr__(self) -> str:
