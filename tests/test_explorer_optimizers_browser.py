@@ -182,3 +182,44 @@ def test_an_unknown_rule_is_refused_and_changes_nothing(browser):
     for key in ("W", "b", "optimizer", "optimizer_state", "steps"):
         assert after[key] == before[key], key
     widget.close()
+
+
+# -- the paths view (paths.js, PathsWidget) ----------------------------------------------------
+
+PATHS_HARNESS = HARNESS.replace(
+    "window.backpropExplorers.length", "window.backpropPathViews.length"
+)
+
+
+def test_the_paths_view_draws_the_librarys_paths_and_its_sliders_move_them(browser):
+    from backprop_lib.widgets.explorer.paths_live import RATE_CHOICES, PathsWidget
+
+    data = np.random.default_rng(0)
+    x = data.normal(2.0, 0.5, size=50)
+    t = 1.5 * x - 1.0 + 0.1 * data.normal(size=50)
+    widget = PathsWidget(x, t, steps=12)
+    page = browser.new_page()
+    try:
+        state = {k: v for k, v in widget.get_state().items() if not k.startswith("_")}
+        assert page.evaluate(PATHS_HARNESS, [widget._esm, state]) == 1
+        got = [page.evaluate("() => window.backpropPathViews[0].state()")]
+        for name, lr in (("momentum", 0.05), ("adam", 0.1), ("sgd", 0.3)):
+            k = RATE_CHOICES.index(lr)
+            control = f'[data-control="rate-{name}"]'
+            page.evaluate(
+                """([sel, k]) => { const el = window.backpropPathViews[0].el.querySelector(sel);
+                el.value = String(k); el.dispatchEvent(new Event("input", {bubbles: true})); }""",
+                [control, k],
+            )
+            got.append(page.evaluate("() => window.backpropPathViews[0].state()"))
+        n_paths = page.evaluate("() => document.querySelectorAll('polyline[data-path]').length")
+    finally:
+        page.close()
+    assert n_paths == 3
+    for state in got:
+        widget.rates = state["rates"]
+        for name, path in widget.paths().items():
+            assert_close(state["paths"][name], path, f"the {name} path at {state['rates']}")
+    assert got[-1]["rates"] == {"sgd": 0.3, "momentum": 0.05, "adam": 0.1}
+    assert got[0]["paths"]["adam"] != got[-1]["paths"]["adam"]  # the slider moved it
+    widget.close()
