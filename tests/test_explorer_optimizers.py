@@ -105,3 +105,25 @@ def test_engine_optimizers_equal_the_library(tmp_path):
     assert covered == {"sgd", "momentum", "rmsprop", "adam"}
     assert moved_cases >= len(cases) - 5  # the comparisons are of weights that moved
     assert {(c["activations"][-1], c["loss"]) for c in cases} == set(VALID_PAIRS)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"x": [1.0, 2.0], "t": [1.0]}, r"PathsWidget: x and t must be finite and of one length"),
+        ({"x": [1.0, float("nan")], "t": [1.0, 2.0]}, r"x and t must be finite"),
+        ({"rates": {"sgd": 0.2}}, r"PathsWidget: rates must give one rate for each of"),
+        (
+            {"rates": {"sgd": 0.2, "momentum": 0.2, "adam": 0.7}},
+            r"PathsWidget: rates\['adam'\] must be one of",
+        ),
+        ({"rates": {"sgd": -0.2, "momentum": 0.2, "adam": 0.5}}, r"must be a positive finite"),
+        ({"steps": 0}, r"PathsWidget: steps must be a positive integer"),
+    ],
+)
+def test_the_paths_view_refuses_bad_settings(kwargs, message):
+    from backprop_lib.widgets.explorer.paths_live import PathsWidget
+
+    settings = {"x": [1.0, 2.0, 3.0], "t": [0.0, 1.0, 2.0], **kwargs}
+    with pytest.raises(ValueError, match=message):
+        PathsWidget(**settings)
