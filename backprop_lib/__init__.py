@@ -76,6 +76,7 @@ from .losses import (
     get_loss,
 )
 from .network import History, Network
+from .optimizers import SGD, Adam, Optimizer, RMSProp, clip_by_global_norm
 from .pairs import (
     FUSED_PAIRS,
     VALID_PAIRS,
@@ -98,6 +99,7 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
     "Activation",
+    "Adam",
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Dense",
@@ -109,8 +111,11 @@ __all__ = [
     "Linear",
     "Loss",
     "Network",
+    "Optimizer",
     "Pair",
+    "RMSProp",
     "ReLU",
+    "SGD",
     "Sigmoid",
     "SigmoidBinaryCrossEntropy",
     "SigmoidCrossEntropy",
@@ -124,6 +129,7 @@ __all__ = [
     "VALID_PAIRS",
     "autodiff",
     "check_pair",
+    "clip_by_global_norm",
     "get_activation",
     "get_loss",
     "gradient_check",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from .layers import Dense, check_sizes, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
 from .training import DIVERGENCE_RATIO, History, fit
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer
 
 __all__ = ["DIVERGENCE_RATIO", "History", "Network"]
 
@@ -66,6 +70,9 @@ class Network:
         self.loss_fn: Loss = loss_fn
         self.dtype: np.dtype = layers[0].dtype
         self.pair: Pair = pair_of(layers[-1].activation, loss_fn)
+        #: The optimizer the last ``fit(..., optimizer=...)`` used, bound to this network
+        #: (copied with it by ``copy.deepcopy``); None before.
+        self.optimizer: Optimizer | None = None
 
     @classmethod
     def from_sizes(
@@ -300,14 +307,14 @@ class Network:
                     f".b NaN or inf (the gradients or the learning rate are too large); "
                     f"nothing was changed. Use a smaller lr."
                 )
-        self._assign(updates)
+        self.assign_all(updates)
 
     def take_step(self, lr: float) -> None:
         """The step of :meth:`step` without its checks (``lr`` a checked float, the stored
         gradients those of :meth:`backpropagate`): all new values computed
         (:meth:`_updates`), then assigned to every layer or to none. The hot loop of
         ``fit``."""
-        self._assign(self._updates(lr))
+        self.assign_all(self._updates(lr))
 
     def _updates(self, lr: float) -> list[tuple[np.ndarray, np.ndarray]]:
         r"""``[(W^1, W^1 - η ∂E/∂W^1), (b^1, b^1 - η ∂E/∂b^1), ...]``: every parameter
@@ -319,8 +326,10 @@ class Network:
         return updates
 
     @staticmethod
-    def _assign(updates: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        r"""Copy every new value of :meth:`_updates` into its parameter array, in place.
+    def assign_all(updates: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        r"""Copy every new value into its parameter array, in place: ``updates`` is a list of
+        ``(parameter array, new value)`` pairs, as :meth:`_updates` or an optimizer
+        (:func:`~backprop_lib.optimizers.optimizer_step`) computes them.
 
         All or nothing: if an exception (a ``KeyboardInterrupt``) arrives while they are
         assigned, the remaining ones are assigned before it propagates, so no layer is ever
@@ -365,6 +374,7 @@ class Network:
             new.o_prev = new.s = new.o = new.delta = new.dW = new.db = None
             converted.layers.append(new)
         converted.dtype = dtype
+        converted.optimizer = None  # an optimizer is bound to this network, not the copy
         return converted
 
     def __repr__(self) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,7 @@ from ._validate import (
     check_positive_int,
     describe,
 )
+from .optimizers import Optimizer, check_update_arguments, optimizer_step
 
 if TYPE_CHECKING:  # network.py imports this module; a type hint only, no import cycle
     from .layers import Dense
@@ -114,7 +116,8 @@ def check_fit_arguments(
     for i, layer in enumerate(net.layers):
         layer.check_parameters(where, f"layers[{i}]", writable=True)
     epochs = check_positive_int(epochs, "epochs", where)
-    lr = check_positive_float(lr, "lr", where)
+    if lr is not None:  # None with an optimizer: see optimizers.check_update_arguments
+        lr = check_positive_float(lr, "lr", where)
     batch_size = check_positive_int(batch_size, "batch_size", where)
     check_callback(callback, where)
     validation = None
@@ -136,12 +139,14 @@ def fit(
     X,
     T,
     epochs,
-    lr,
-    batch_size,
+    lr=None,
+    batch_size=None,
     rng=None,
     callback: Callable[[Network, History], object] | None = None,
     validation_data=None,
     evaluate: bool = False,
+    optimizer: Optimizer | None = None,
+    clip_norm=None,
 ) -> History:
     r"""Mini-batch gradient descent on ``net``; returns the :class:`History` (what
     :meth:`Network.fit <backprop_lib.Network.fit>` calls).
@@ -174,7 +179,8 @@ def fit(
         Training inputs and targets, converted once to the network's dtype.
     epochs, batch_size : positive int
     lr : positive float
-        The learning rate :math:`\eta`.
+        The learning rate :math:`\eta` of plain gradient descent. Give ``lr`` or
+        ``optimizer``, not both.
     rng : numpy.random.Generator, int or None
         Shuffles the rows each epoch: a Generator (its state advances), an int seed, or
         ``None`` for a fresh, unseeded generator (a different order every run).
@@ -191,6 +197,15 @@ def fit(
     evaluate : bool
         Record the exact full-set loss and accuracy (entry 0 included) instead of the
         batch means.
+    optimizer : SGD, RMSProp or Adam, optional
+        The update rule instead of plain gradient descent (:mod:`backprop_lib.optimizers`).
+        The first call binds it to this network (``net.optimizer``); its state carries
+        over to later calls and is copied with the network. ``history.lr`` is its ``lr``
+        at the start.
+    clip_norm : positive float, optional
+        Rescale each step's gradients together so that their global norm is at most
+        ``clip_norm`` (:func:`~backprop_lib.optimizers.clip_by_global_norm`), before the
+        update rule sees them.
 
     Everything is checked before the first step; a refused call changes nothing (the
     weights, the stored values and ``rng``).
@@ -200,9 +215,10 @@ def fit(
     initial weights: on the whole set with ``evaluate``, on the first batch otherwise),
     or the weights or a validation loss become NaN or inf, ``FloatingPointError`` is
     raised (no numpy warning is emitted on the way). The network then holds the weights
-    of the previous epoch, the last ones whose loss was recorded and finite, and no
-    stored forward or backward values. If the loss at the initial weights overflows,
-    the call is refused: the weights, the stored values and ``rng`` are as before it.
+    of the previous epoch, the last ones whose loss was recorded and finite (and the
+    optimizer its state of that epoch), and no stored forward or backward values. If the
+    loss at the initial weights overflows, the call is refused: the weights, the stored
+    values and ``rng`` are as before it.
 
     An interrupted fit (``KeyboardInterrupt``, or an exception from ``callback``) leaves
     the weights after the last complete gradient step: every step is applied to all
@@ -213,7 +229,17 @@ def fit(
     X, T, epochs, lr, batch_size, rng, validation, evaluate = check_fit_arguments(
         net, X, T, epochs, lr, batch_size, rng, callback, validation_data, evaluate
     )
-    history = History(lr=lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
+    # the update rule: plain lr or an optimizer, with optional clipping
+    lr, optimizer, clip_norm = check_update_arguments(net, lr, optimizer, clip_norm)
+    bound_before = (net.optimizer, None if optimizer is None else optimizer.network)
+    if optimizer is not None:
+        optimizer.bind(net)
+    if optimizer is None and clip_norm is None:
+        step = partial(net.take_step, lr)  # plain gradient descent
+    else:
+        step = partial(optimizer_step, net, optimizer, lr, clip_norm)
+    history_lr = lr if optimizer is None else optimizer.lr
+    history = History(lr=history_lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
     classes = net.classes(T)  # the targets' class indices, once per fit
     if validation is not None:
         validation = (*validation, net.classes(validation[1]))
@@ -229,9 +255,10 @@ def fit(
     stored = [_stored_values(layer) for layer in net.layers]  # references, not copies
     recorded = _copy_parameters(net)  # the weights of the last recorded epoch (0: initial)
     for epoch in range(1, epochs + 1):
+        last_optimizer = None if optimizer is None else optimizer.snapshot()
         try:
             with np.errstate(all="ignore"):
-                order = _train_epoch(net, X, T, lr, batch_size, rng, s_seen, o_seen)
+                order = _train_epoch(net, X, T, step, batch_size, rng, s_seen, o_seen)
                 if evaluate:
                     train = _evaluate(net, X, T, classes)
                 else:
@@ -250,11 +277,15 @@ def fit(
                 _record(net, history, epoch, epoch * n_batches, train, validation)
         except FloatingPointError:
             _restore_parameters(net, recorded)  # epoch - 1's weights, whose loss was recorded
+            if optimizer is not None:  # and the optimizer's state of then
+                optimizer.restore(last_optimizer)
             refused = history.initial_loss is None  # the initial loss overflowed
             for layer, values in zip(net.layers, stored, strict=True):
                 _set_stored_values(layer, values if refused else (None,) * 6)
             if refused:
                 rng.bit_generator.state = rng_state
+                if optimizer is not None:  # unbound as before the call
+                    net.optimizer, optimizer.network = bound_before
             raise
         if callback is None and epoch == epochs:
             break
@@ -272,14 +303,15 @@ def _train_epoch(
     net: Network,
     X: np.ndarray,
     T: np.ndarray,
-    lr: float,
+    step: Callable[[], None],
     batch_size: int,
     rng: np.random.Generator,
     s_seen: np.ndarray,
     o_seen: np.ndarray,
 ) -> np.ndarray:
     r"""One epoch of mini-batch gradient descent on checked data; returns the order of the
-    rows (``rng.permutation``).
+    rows (``rng.permutation``). ``step()`` updates the parameters from the stored
+    gradients (plain gradient descent or an optimizer, see :func:`fit`).
 
     Each batch's :math:`s^L` and :math:`o^L`, as its forward pass computed them before its
     step, are copied into ``s_seen`` and ``o_seen`` ``(N, n_L)`` at the batch's positions in
@@ -293,7 +325,7 @@ def _train_epoch(
         net.backpropagate(X[rows], T[rows])
         s_seen[start : start + batch_size] = last.s  # a slice: cheaper than s_seen[rows]
         o_seen[start : start + batch_size] = last.o
-        net.take_step(lr)
+        step()
     return order
 
 

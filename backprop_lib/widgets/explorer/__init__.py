@@ -24,6 +24,10 @@ The parts, each importable on its own:
     :class:`ExplorerWidget` (an anywidget): the explorer computing in the browser, in
     JavaScript (``engine.js``, ``explorer.js``), so it works on a static page with no kernel;
     in a kernel it syncs its state to Python and :meth:`~ExplorerWidget.verify` checks it.
+``paths_live``
+    :class:`PathsWidget` (an anywidget): the paths of gradient descent, momentum and Adam on
+    the loss surface of one linear unit, computed in the browser (``paths.js``), with a
+    learning-rate slider per rule.
 ``scrubber``
     :func:`formula_scrubber` (panels flipped by ``jslink``-ed controls, for static pages).
 
@@ -46,6 +50,7 @@ _WHERE = {
     "NetworkView": "view",
     "training_animation_html": "view",
     "ExplorerWidget": "live",
+    "PathsWidget": "paths_live",
     "formula_scrubber": "scrubber",
 }
 

@@ -271,3 +271,86 @@ export function targetProblem(loss, t, where) {
   }
   return null;
 }
+
+// -- optimizers (backprop_lib/optimizers.py, as torch.optim defines them) --------------------
+//
+// The state has the shapes of W and b: state.t (steps taken) and, per rule, the velocity v
+// (momentum, eq:op-momentum), the running mean of squares r (RMSProp, eq:op-rmsprop-r) or the
+// two moments m, v (Adam, eq:op-adam-m, eq:op-adam-v). Everything starts at zero. Kept
+// apart from step(): plain gradient descent ("sgd") gives exactly step()'s numbers.
+
+export const OPTIMIZER_STATE = { sgd: [], momentum: ["v"], rmsprop: ["r"], adam: ["m", "v"] };
+
+/** Zero state for the rule opt.kind and the parameters of net: {t, W: {...}, b: {...}}. */
+export function optimizerState(net, opt) {
+  const zerosW = () => net.W.map((W) => W.map((row) => row.map(() => 0.0)));
+  const zerosB = () => net.b.map((b) => b.map(() => 0.0));
+  const state = { t: 0, W: {}, b: {} };
+  for (const key of OPTIMIZER_STATE[opt.kind]) {
+    state.W[key] = zerosW();
+    state.b[key] = zerosB();
+  }
+  return state;
+}
+
+/**
+ * One parameter entry: value p, gradient g, its state entries s ({v} / {r} / {m, v}), at step
+ * t; returns [new p, new s]. opt = {kind, lr, momentum, nesterov, alpha, betas, eps}.
+ */
+function ruleStep(opt, p, g, s, t) {
+  const lr = opt.lr;
+  if (opt.kind === "momentum") {
+    const v = opt.momentum * s.v + g; // eq:op-momentum
+    const d = opt.nesterov ? g + opt.momentum * v : v; // eq:op-nesterov
+    return [p - lr * d, { v }];
+  }
+  if (opt.kind === "rmsprop") {
+    const r = opt.alpha * s.r + (1 - opt.alpha) * (g * g); // eq:op-rmsprop-r
+    return [p - (lr * g) / (Math.sqrt(r) + opt.eps), { r }]; // eq:op-rmsprop-step
+  }
+  if (opt.kind === "adam") {
+    const [beta1, beta2] = opt.betas;
+    const m = beta1 * s.m + (1 - beta1) * g; // eq:op-adam-m
+    const v = beta2 * s.v + (1 - beta2) * (g * g); // eq:op-adam-v
+    const mHat = m / (1 - beta1 ** t); // eq:op-adam-hat
+    const vHat = v / (1 - beta2 ** t);
+    return [p - (lr * mHat) / (Math.sqrt(vHat) + opt.eps), { m, v }]; // eq:op-adam-step
+  }
+  return [p - lr * g, {}]; // eq:td-update
+}
+
+/**
+ * One step of the rule opt.kind on the gradients of backward(): new arrays
+ * {W, b, state} (the old ones are kept for an undo), as the library's optimizer_step.
+ */
+export function optimizerStep(net, grads, opt, state) {
+  const t = state.t + 1;
+  const keys = OPTIMIZER_STATE[opt.kind];
+  const next = { t, W: {}, b: {} };
+  for (const key of keys) {
+    next.W[key] = net.W.map((W) => W.map((row) => row.slice()));
+    next.b[key] = net.b.map((b) => b.slice());
+  }
+  const entry = (where, l, j, i) => {
+    const s = {};
+    for (const key of keys) s[key] = i === undefined ? where[key][l][j] : where[key][l][j][i];
+    return s;
+  };
+  const W = net.W.map((Wl, l) =>
+    Wl.map((row, j) =>
+      row.map((w, i) => {
+        const [p, s] = ruleStep(opt, w, grads.dW[l][j][i], entry(state.W, l, j, i), t);
+        for (const key of keys) next.W[key][l][j][i] = s[key];
+        return p;
+      }),
+    ),
+  );
+  const b = net.b.map((bl, l) =>
+    bl.map((v, i) => {
+      const [p, s] = ruleStep(opt, v, grads.db[l][i], entry(state.b, l, i), t);
+      for (const key of keys) next.b[key][l][i] = s[key];
+      return p;
+    }),
+  );
+  return { W, b, state: next };
+}

@@ -13,7 +13,12 @@
 // delta, dW, db, loss, steps, curve, message, ...); act() performs what a control does:
 // act("step"), act("reset"), act("play"), act("pause"), act("x", [..]), act("t", [..]),
 // act("lr", rate), act("activation", [layer, name]), act("loss", name),
-// act("value", [parameterKey, v]). The tests drive the DOM controls and read state().
+// act("value", [parameterKey, v]), act("optimizer", name). The tests drive the DOM controls
+// and read state().
+//
+// Optimizers (issue 23): the trait optimizer is one of optimizer_choices ("sgd", "momentum",
+// "adam", settings from Python); optimizer_state is the engine's state (optimizerState /
+// optimizerStep), zero after every edit or reset, shown beside every parameter.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -136,15 +141,23 @@ class Explorer {
       steps: this.get("steps"), curve: this.get("curve"), message: this.get("message"),
       anchor_W: this.get("anchor_W"), anchor_b: this.get("anchor_b"),
       steps_since_edit: this.get("steps_since_edit"), last_update: this.lastUpdate || null,
-      playing: this.timer !== null,
+      playing: this.timer !== null, optimizer: this.get("optimizer"),
+      optimizer_state: this.get("optimizer_state"),
     });
   }
 
   // -- actions (every control calls one of these) ----------------------------------------
 
+  /** The engine's description of the chosen rule: its settings and the rate. */
+  optimizerSpec(name = this.get("optimizer")) {
+    return { ...this.get("optimizer_choices")[name], lr: this.get("lr") };
+  }
+
   step() {
     const before = this.net();
-    const next = step(before, this.grads, this.get("lr"));
+    const plain = this.get("optimizer") === "sgd";
+    const next = plain ? step(before, this.grads, this.get("lr"))
+      : optimizerStep(before, this.grads, this.optimizerSpec(), this.get("optimizer_state"));
     const trial = { ...before, W: next.W, b: next.b };
     const grads = allFinite(next.W) && allFinite(next.b)
       ? backward(trial, this.get("x"), this.get("t")) : null;
@@ -160,9 +173,10 @@ class Explorer {
       b: next.b.map((b, l) => b.map((v, i) => v - before.b[l][i])),
     };
     this.grads = grads;
+    const optimizer = plain ? {} : { optimizer_state: next.state };
     this.save({ W: next.W, b: next.b, steps: n + 1, message: "",
       curve: [...this.get("curve"), [n + 1, grads.loss]],
-      steps_since_edit: this.get("steps_since_edit") + 1 });
+      steps_since_edit: this.get("steps_since_edit") + 1, ...optimizer });
     this.draw();
     return true;
   }
@@ -176,7 +190,8 @@ class Explorer {
     this.grads = grads;
     this.lastUpdate = null;
     this.save({ W, b, steps: 0, curve: [[0, grads.loss]], anchor_W: W, anchor_b: b,
-      steps_since_edit: 0, message: "" });
+      steps_since_edit: 0, message: "",
+      optimizer_state: optimizerState({ W, b }, this.optimizerSpec()) });
     this.draw();
   }
 
@@ -202,7 +217,11 @@ class Explorer {
   /** Apply an edit (data, lr, activations, loss, a parameter's value) if the library would. */
   edit(changes, where) {
     const candidate = { ...this.net(), x: this.get("x"), t: this.get("t"),
-      lr: this.get("lr"), ...changes };
+      lr: this.get("lr"), optimizer: this.get("optimizer"), ...changes };
+    if (!(candidate.optimizer in this.get("optimizer_choices"))) {
+      return this.refuse(`${where}: optimizer must be one of ` +
+        `${Object.keys(this.get("optimizer_choices")).join(", ")}; got ${candidate.optimizer}.`);
+    }
     for (const v of [...candidate.x, ...candidate.t, candidate.lr]) {
       if (!Number.isFinite(v)) return this.refuse(`${where}: values must be finite; got ${v}.`);
     }
@@ -233,7 +252,8 @@ class Explorer {
     this.save({ W: candidate.W, b: candidate.b, x: candidate.x, t: candidate.t,
       lr: candidate.lr, activations: candidate.activations, loss: candidate.loss,
       curve: newCurve, anchor_W: candidate.W, anchor_b: candidate.b, steps_since_edit: 0,
-      message: "" });
+      message: "", optimizer: candidate.optimizer,
+      optimizer_state: optimizerState(candidate, this.optimizerSpec(candidate.optimizer)) });
     this.draw();
   }
 
@@ -253,6 +273,7 @@ class Explorer {
         return this.edit({ activations: acts }, "set_activation");
       }
       case "loss": return this.edit({ loss: value }, "set_loss");
+      case "optimizer": return this.edit({ optimizer: value }, "set_optimizer");
       case "value": {
         const p = parseParameter(value[0]);
         const v = Number(value[1]);
@@ -298,7 +319,9 @@ class Explorer {
     panel.append(left, right);
     // The picture's numbers again, as a table: readable at any width.
     this.numbers = node("table", { class: "bp-numbers" });
-    el.append(top, this.numbers, this.messageBox, panel);
+    // The optimizer's state beside every parameter (hidden for plain gradient descent).
+    this.stateTable = node("table", { class: "bp-state" });
+    el.append(top, this.numbers, this.stateTable, this.messageBox, panel);
 
     const group = (parent, title) => {
       const box = node("fieldset", { class: "bp-group" });
@@ -348,6 +371,10 @@ class Explorer {
       : [...RATES, this.get("lr")].sort((a, b) => a - b);
     c.lr = slider(descent, "rate η", 0, this.rates.length - 1, 1, (s) =>
       this.act("lr", this.rates[Number(s.input.value)]), "lr");
+    const rules = { sgd: "gradient descent", momentum: "momentum μ = 0.9", adam: "Adam" };
+    c.optimizer = select(descent, "rule",
+      Object.keys(this.get("optimizer_choices")).map((n) => [n, rules[n] || n]),
+      (s) => this.act("optimizer", s.input.value), "optimizer");
     const buttons = node("div", { class: "bp-buttons" });
     c.step = node("button", { type: "button", "data-control": "step" }, "Step");
     c.play = node("button", { type: "button", "data-control": "play" }, "▶ Play");
@@ -391,6 +418,7 @@ class Explorer {
     c.t.forEach((s, i) => show(s, t[i]));
     c.activations.forEach((s, k) => { s.input.value = this.get("activations")[k]; });
     c.loss.input.value = this.get("loss");
+    c.optimizer.input.value = this.get("optimizer");
     if (!this.rates.includes(lr)) {  // set from Python: keep the list sorted, rebuild the range
       this.rates = [...this.rates, lr].sort((a, b) => a - b);
       c.lr.input.max = this.rates.length - 1;
@@ -409,6 +437,7 @@ class Explorer {
       "engine (no kernel needed); in a live kernel every change is also sent to Python.";
     this.drawNetwork(sizes, L, p);
     this.drawNumbers(sizes, L);
+    this.drawState(sizes);
     this.drawCurve();
     this.drawFormulas(p, L);
   }
@@ -483,6 +512,42 @@ class Explorer {
     }
   }
 
+  drawState(sizes) {
+    // One row per parameter: its value, its gradient and the optimizer's state entries.
+    const table = this.stateTable;
+    table.innerHTML = "";
+    const name = this.get("optimizer");
+    const state = this.get("optimizer_state");
+    const keys = OPTIMIZER_STATE[this.get("optimizer_choices")[name].kind];
+    table.style.display = keys.length ? "" : "none";
+    if (!keys.length) return;
+    const label = { v: name === "adam" ? "v (2nd moment)" : "v (velocity)", m: "m (1st moment)",
+      r: "r" };
+    const head = node("tr", {});
+    for (const text of ["parameter", "value", "∂E/∂θ", ...keys.map((k) => label[k])]) {
+      head.append(node("th", { scope: "col" }, text));
+    }
+    table.append(head);
+    const W = this.get("W");
+    const b = this.get("b");
+    const g = this.grads;
+    for (const [key] of parameterOptions(sizes)) {
+      const p = parseParameter(key);
+      const k = p.l - 1;
+      const at = (arrays) => (p.kind === "w" ? arrays[k][p.j - 1][p.i - 1] : arrays[k][p.i - 1]);
+      const row = node("tr", { "data-parameter": key });
+      const symbol = p.kind === "w" ? `w${SUP(p.l)}${SUB(`${p.j}${p.i}`)}` : `b${SUP(p.l)}${SUB(p.i)}`;
+      const th = node("th", { scope: "row" });
+      th.innerHTML = symbol;
+      row.append(th, node("td", {}, fmt(getParameter(W, b, p), 4)),
+        node("td", {}, fmt(at(p.kind === "w" ? g.dW : g.db), 4)));
+      for (const s of keys) row.append(node("td", {}, fmt(at((p.kind === "w" ? state.W : state.b)[s]), 4)));
+      table.append(row);
+    }
+    const caption = node("caption", {}, `${name} state after t = ${state.t} steps`);
+    table.prepend(caption);
+  }
+
   drawCurve() {
     const svg = this.curvePlot;
     svg.innerHTML = "";
@@ -513,7 +578,12 @@ class Explorer {
     const delta = g.delta[k][p.i - 1];
     const value = getParameter(W, b, p);
     const gradient = p.kind === "w" ? g.dW[k][p.j - 1][p.i - 1] : g.db[k][p.i - 1];
-    const update = -(lr * gradient);
+    const name = this.get("optimizer");
+    let update = -(lr * gradient);
+    if (name !== "sgd") {  // the chosen rule's next step, computed, not applied
+      const next = optimizerStep(this.net(), g, this.optimizerSpec(), this.get("optimizer_state"));
+      update = getParameter(next.W, next.b, p) - value;
+    }
     let html;
     if (p.kind === "w") {
       const oPrev = p.l === 1 ? this.get("x")[p.j - 1] : g.o[p.l - 2][p.j - 1];
@@ -523,6 +593,10 @@ class Explorer {
     } else {
       html = `<p>Δb${SUP(p.l)}${SUB(p.i)} = −η δ${SUP(p.l)}${SUB(p.i)} = ` +
         `−${fmt(lr)} × ${fmt(delta)} = <b>${fmt(update)}</b></p>`;
+    }
+    if (name !== "sgd") {
+      html = `<p>∂E/∂θ = ${fmt(gradient)}; the ${name} rule's next change: <b>${fmt(update)}</b>` +
+        " (the state is in the table above)</p>";
     }
     html += `<p>value now ${fmt(value, 6)}, after the next step ${fmt(value + update, 6)}`;
     if (this.lastUpdate) {
@@ -579,7 +653,8 @@ function render({ model, el }) {
   window.backpropExplorers = window.backpropExplorers || [];
   window.backpropExplorers.push(hook);
   // Python may change the state (a live kernel): recompute and redraw.
-  const names = ["W", "b", "x", "t", "lr", "activations", "loss", "parameter", "unit"];
+  const names = ["W", "b", "x", "t", "lr", "activations", "loss", "parameter", "unit",
+    "optimizer", "optimizer_state"];
   const redraw = () => {
     if (explorer.saving) return;
     explorer.compute();

@@ -33,6 +33,7 @@ from ...activations import ACTIVATION_NAMES
 from ...layers import Dense
 from ...losses import LOSS_NAMES
 from ...network import Network
+from ...optimizers import SGD, Adam
 from .model import ExplorerModel, Parameter, Unit, check_parameter, check_unit
 
 _HERE = Path(__file__).parent
@@ -85,6 +86,37 @@ def refusals(model: ExplorerModel) -> dict:
     return {"layer": layers, "pair": pair}
 
 
+#: The explorer's update rules (issue 23) and their settings, sent to the page: the engine's
+#: description of each (engine.js, optimizerStep), the rate being the widget's ``lr``.
+OPTIMIZER_CHOICES = {
+    "sgd": {"kind": "sgd"},
+    "momentum": {"kind": "momentum", "momentum": 0.9, "nesterov": False},
+    "adam": {"kind": "adam", "betas": [0.9, 0.999], "eps": 1e-8},
+}
+#: The engine's state names and the library optimizer's, per rule.
+STATE_NAMES = {"sgd": {}, "momentum": {"v": "velocity"}, "adam": {"m": "m", "v": "v"}}
+
+
+def library_optimizer(name: str, lr: float):
+    """The library's optimizer for the explorer's rule ``name`` at rate ``lr``."""
+    if name == "sgd":
+        return SGD(lr)
+    if name == "momentum":
+        return SGD(lr, momentum=OPTIMIZER_CHOICES[name]["momentum"])
+    settings = OPTIMIZER_CHOICES[name]
+    return Adam(lr, betas=tuple(settings["betas"]), eps=settings["eps"])
+
+
+def zero_state(W: list, b: list, name: str) -> dict:
+    """The engine's ``optimizerState``: ``{"t": 0, "W": {key: zeros like W}, "b": {...}}``."""
+    keys = STATE_NAMES[name]
+    return {
+        "t": 0,
+        "W": {key: [np.zeros(np.shape(Wl)).tolist() for Wl in W] for key in keys},
+        "b": {key: [np.zeros(np.shape(bl)).tolist() for bl in b] for key in keys},
+    }
+
+
 def _lists(arrays) -> list:
     return [np.asarray(a, dtype=np.float64).tolist() for a in arrays]
 
@@ -111,7 +143,11 @@ class ExplorerWidget(anywidget.AnyWidget):
     ``x``, ``t``, ``lr``, ``activations``, ``loss``, ``steps``, ``curve`` (``[step, E]``
     points), ``anchor_W``/``anchor_b`` and ``steps_since_edit`` (the weights after the last
     edit or reset and the steps taken since: what :meth:`verify` replays), ``message`` (the
-    last refusal), ``parameter``, ``unit``.
+    last refusal), ``parameter``, ``unit``, ``optimizer`` (the update rule, a key of
+    :data:`OPTIMIZER_CHOICES`: ``"sgd"``, ``"momentum"``, ``"adam"``; chosen on the page or
+    with ``optimizer=``) and ``optimizer_state`` (the engine's state of it: ``t`` and, per
+    parameter, the velocity or the two moments; zero after every edit or reset, and checked
+    by :meth:`verify` against ``Network.fit(..., optimizer=...)``).
     """
 
     _esm = traitlets.Unicode(esm_source()).tag(sync=True)
@@ -139,6 +175,10 @@ class ExplorerWidget(anywidget.AnyWidget):
     unit = traitlets.Unicode().tag(sync=True)
     max_steps = traitlets.Int(500).tag(sync=True)
     interval = traitlets.Int(300).tag(sync=True)
+    #: The update rule (a key of OPTIMIZER_CHOICES) and the engine's state of it.
+    optimizer = traitlets.Unicode("sgd").tag(sync=True)
+    optimizer_state = traitlets.Dict().tag(sync=True)
+    optimizer_choices = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -148,6 +188,7 @@ class ExplorerWidget(anywidget.AnyWidget):
         unit: Unit | None = None,
         max_steps: int = 500,
         interval: int = 300,
+        optimizer: str = "sgd",
         **model_options,
     ):
         if model is None:
@@ -167,6 +208,11 @@ class ExplorerWidget(anywidget.AnyWidget):
         check_parameter(parameter, sizes, "ExplorerWidget: parameter")
         check_unit(unit, sizes, hidden=False, where="ExplorerWidget: unit")
         max_steps = check_positive_int(max_steps, "max_steps", "ExplorerWidget")
+        if optimizer not in OPTIMIZER_CHOICES:
+            raise ValueError(
+                f"ExplorerWidget: optimizer must be one of "
+                f"{', '.join(map(repr, OPTIMIZER_CHOICES))}; got {optimizer!r}."
+            )
         interval = check_positive_int(interval, "interval", "ExplorerWidget")
         weights = [(layer.W, layer.b) for layer in model.net.layers]
         W, b = _lists(w for w, _ in weights), _lists(v for _, v in weights)
@@ -198,6 +244,9 @@ class ExplorerWidget(anywidget.AnyWidget):
             unit=f"{unit.layer},{unit.i}",
             max_steps=max_steps,
             interval=interval,
+            optimizer=optimizer,
+            optimizer_state=zero_state(W, b, optimizer),
+            optimizer_choices=OPTIMIZER_CHOICES,
         )
 
     # -- values set from Python are checked like the page's controls: refused with a
@@ -261,6 +310,23 @@ class ExplorerWidget(anywidget.AnyWidget):
             if self.curve and self.curve[-1] != [self.steps, loss]:
                 self.curve = [*self.curve, [self.steps, loss]]
 
+    @traitlets.validate("optimizer")
+    def _valid_optimizer(self, proposal):
+        if proposal["value"] not in OPTIMIZER_CHOICES:
+            self._refuse("optimizer", proposal["value"], f"one of {list(OPTIMIZER_CHOICES)}")
+        return proposal["value"]
+
+    @traitlets.observe("optimizer")
+    def _optimizer_from_python(self, change):
+        """A rule chosen in Python is an edit, as on the page: the replay starts here, with
+        the rule's state at zero."""
+        if change["name"] in self._property_lock or not self.W:
+            return
+        with self.hold_sync():
+            self.anchor_W, self.anchor_b = self.W, self.b
+            self.steps_since_edit = 0
+            self.optimizer_state = zero_state(self.W, self.b, self.optimizer)
+
     def network(self, W=None, b=None) -> Network:
         """A library :class:`~backprop_lib.Network` with the widget's activations and loss
         and the given weights (default: the current ones)."""
@@ -283,7 +349,9 @@ class ExplorerWidget(anywidget.AnyWidget):
         ``AssertionError`` naming the first array that differs."""
         net = self.network(self.anchor_W, self.anchor_b)
         X, T = np.array([self.x]), np.array([self.t])
-        for _ in range(self.steps_since_edit):
+        if self.optimizer != "sgd":  # the rule's steps: fit on the one sample
+            self._verify_optimizer(net, X, T, rtol)
+        for _ in range(self.steps_since_edit if self.optimizer == "sgd" else 0):
             net.backward(X, T)
             net.step(self.lr)
         for k, (layer, Wl, bl) in enumerate(zip(net.layers, self.W, self.b, strict=True), 1):
@@ -303,3 +371,24 @@ class ExplorerWidget(anywidget.AnyWidget):
             self.curve[-1][1], loss, rtol=rtol, err_msg="the loss differs from backprop_lib's"
         )
         return self.steps_since_edit
+
+    def _verify_optimizer(self, net: Network, X, T, rtol: float) -> None:
+        r"""Take ``steps_since_edit`` steps of the chosen rule on ``net`` with
+        ``Network.fit(..., optimizer=...)`` (one sample, so one step per epoch) and assert
+        that the browser's optimizer state is the library optimizer's (``rtol``)."""
+        opt = library_optimizer(self.optimizer, self.lr)
+        if self.steps_since_edit:
+            net.fit(X, T, epochs=self.steps_since_edit, batch_size=1, optimizer=opt, rng=0)
+        state = self.optimizer_state
+        assert state["t"] == opt.t, f"the browser took {state['t']} steps, the library {opt.t}"
+        for js_name, lib_name in STATE_NAMES[self.optimizer].items():
+            for k in range(len(net.layers)):
+                for kind, index in (("W", 2 * k), ("b", 2 * k + 1)):
+                    want = opt.state[index][lib_name]
+                    np.testing.assert_allclose(
+                        np.array(state[kind][js_name][k]),
+                        want,
+                        rtol=rtol,
+                        atol=1e-14 * max(1.0, float(np.abs(want).max())),
+                        err_msg=f"{js_name} of {kind}^{k + 1} differs from backprop_lib's",
+                    )
