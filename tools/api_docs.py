@@ -38,6 +38,7 @@ import types
 from typing import Any
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
@@ -96,12 +97,20 @@ def _documented(env: BuildEnvironment) -> dict[int, str]:
 
 
 def _defining_module(node: nodes.Element) -> str | None:
-    """The module that defines the object whose docstring holds ``node`` (autodoc records
-    the docstring as the node's source, "...: docstring of backprop_lib.gradcheck.x")."""
+    """The module that defines the object whose docstring or signature holds ``node``
+    (autodoc records a docstring as the node's source, "...: docstring of
+    backprop_lib.gradcheck.x"; a signature names its object)."""
     match = re.search(r"docstring of ([\w.]+)", node.source or "")
-    if match is None:
-        return None
-    ok, value = _import(match.group(1))
+    if match is not None:
+        name = match.group(1)
+    else:  # in a signature: the object the signature describes
+        signature = node.parent
+        while signature is not None and not isinstance(signature, addnodes.desc_signature):
+            signature = signature.parent
+        if signature is None or not signature.get("fullname"):
+            return None
+        name = f"{signature.get('module')}.{signature['fullname']}"
+    ok, value = _import(name)
     if not ok:
         return None
     value = getattr(_identity(value), "fget", None) or _identity(value)
