@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import (
     as_batch,
@@ -41,6 +42,7 @@ from ._validate import (
     check_positive_float,
     check_stored_gradients,
 )
+from .activations import Activation
 from .layers import Dense
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
@@ -151,7 +153,7 @@ class Network:
         delta is :math:`(o - t)/B`.
     """
 
-    def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
+    def __init__(self, layers: Sequence[Dense], loss: str | Loss = "cross_entropy") -> None:
         layers = check_layers(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
@@ -162,7 +164,12 @@ class Network:
 
     @classmethod
     def from_sizes(
-        cls, sizes, activations="sigmoid", loss="cross_entropy", rng=None, dtype=np.float64
+        cls,
+        sizes: Sequence[int],
+        activations: str | Activation | Sequence[str | Activation] = "sigmoid",
+        loss: str | Loss = "cross_entropy",
+        rng: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
     ) -> Network:
         r"""A network with layer sizes ``sizes = [n_0, n_1, ..., n_L]``.
 
@@ -249,7 +256,7 @@ class Network:
 
     # -- forward ---------------------------------------------------------------------------
 
-    def forward(self, X) -> np.ndarray:
+    def forward(self, X: ArrayLike) -> np.ndarray:
         r"""The output :math:`o^L` for inputs ``X`` of shape ``(B, n_0)``; shape ``(B, n_L)``.
 
         Every layer stores its ``o_prev``, ``s`` and ``o``.
@@ -276,7 +283,7 @@ class Network:
             s, o = layer.outputs(o)  # eq:nt-forward
         return s, o
 
-    def loss(self, X, T) -> float:
+    def loss(self, X: ArrayLike, T: ArrayLike) -> float:
         r"""The loss :math:`E` of inputs ``X`` ``(B, n_0)`` and targets ``T`` ``(B, n_L)``.
 
         Runs the forward pass (the layers store ``s`` and ``o``). The cross-entropies are
@@ -316,7 +323,7 @@ class Network:
                 f"e.g. after training with too large a learning rate, or inputs too large)."
             )
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         r"""Class indices, shape ``(B,)``, int.
 
         With several outputs: :math:`\arg\max_k o^L_k` of each row (the first on ties). With
@@ -334,7 +341,7 @@ class Network:
 
     # -- backward --------------------------------------------------------------------------
 
-    def backward(self, X, T) -> list[tuple[np.ndarray, np.ndarray]]:
+    def backward(self, X: ArrayLike, T: ArrayLike) -> list[tuple[np.ndarray, np.ndarray]]:
         r"""The gradients :math:`(\partial E/\partial W^l, \partial E/\partial b^l)` of every
         layer, in layer order: ``[(dW, db), ...]``.
 
@@ -361,7 +368,7 @@ class Network:
         for i in range(len(hidden) - 1, -1, -1):  # eq:rd-recursion, l = L-1, ..., 1
             grad_o = hidden[i].backward(grad_o, below=i > 0)
 
-    def step(self, lr) -> None:
+    def step(self, lr: float) -> None:
         r"""One step of gradient descent on the stored gradients:
         :math:`W^l \leftarrow W^l - \eta\, \partial E/\partial W^l`,
         :math:`b^l \leftarrow b^l - \eta\, \partial E/\partial b^l`, in place.
@@ -415,14 +422,14 @@ class Network:
 
     def fit(
         self,
-        X,
-        T,
-        epochs,
-        lr,
-        batch_size,
-        rng=None,
+        X: ArrayLike,
+        T: ArrayLike,
+        epochs: int,
+        lr: float,
+        batch_size: int,
+        rng: int | np.random.Generator | None = None,
         callback: Callable[[Network, History], object] | None = None,
-        validation_data=None,
+        validation_data: tuple[ArrayLike, ArrayLike] | None = None,
         evaluate: bool = False,
     ) -> History:
         r"""Mini-batch gradient descent; returns the :class:`History`.
@@ -637,7 +644,7 @@ class Network:
         """An independent deep copy: parameters, loss and anything the layers stored."""
         return copy.deepcopy(self)
 
-    def astype(self, dtype) -> Network:
+    def astype(self, dtype: DTypeLike) -> Network:
         """A copy computing in ``dtype`` (np.float64 or np.float32): parameters converted,
         no stored forward or backward values."""
         dtype = check_dtype(dtype, "dtype", "Network.astype")
