@@ -476,6 +476,8 @@ class Network:
             Record the exact full-set loss and accuracy (entry 0 included) instead of the
             batch means.
 
+        Notes
+        -----
         Everything is checked before the first step; a refused call changes nothing (the
         weights, the stored values and ``rng``).
 
