@@ -22,7 +22,7 @@ import difflib
 import inspect
 import numbers
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -60,7 +60,11 @@ def lookup_name(name: str, registry: Mapping[str, _Entry], what: str) -> _Entry:
 
 
 def lookup(
-    value, registry: Mapping[str, _Entry], kind: type, what: str, twins: tuple[type, ...] = ()
+    value: object,
+    registry: Mapping[str, _Entry],
+    kind: type[Any],
+    what: str,
+    twins: tuple[type[Any], ...] = (),
 ) -> _Entry:
     """The registry entry ``value`` stands for.
 

@@ -143,7 +143,7 @@ class Sigmoid(Activation):
     name = "sigmoid"
     output_range = Interval(0.0, 1.0, False, False)
 
-    def forward(self, s):
+    def forward(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \sigma(s) = \dfrac{1}{1 + e^{-s}} = \dfrac{e^{s}}{1 + e^{s}}`.
 
         Stable for every ``s``: with :math:`e = e^{-|s|} \in (0, 1]` (never overflows),
@@ -155,7 +155,7 @@ class Sigmoid(Activation):
         e = np.exp(-np.abs(s))
         return np.where(s >= 0, 1.0, e) / (1.0 + e)  # eq:ff-sigmoid
 
-    def derivative(self, s):
+    def derivative(self, s: np.ndarray) -> np.ndarray:
         r""":math:`\sigma'(s) = \sigma(s)\,(1 - \sigma(s)) = \dfrac{e}{(1 + e)^2}`,
         :math:`e = e^{-|s|}` (the same for :math:`s` and :math:`-s`; accurate for every ``s``).
         """
@@ -163,7 +163,7 @@ class Sigmoid(Activation):
         e = np.exp(-np.abs(s))
         return e / (1.0 + e) ** 2
 
-    def backward(self, s, o, grad_o):
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot o\,(1 - o)`.
 
         Uses :math:`\sigma'(s) = o(1 - o)` from the stored outputs (no exponential). It is exact
@@ -180,12 +180,12 @@ class Tanh(Activation):
     name = "tanh"
     output_range = Interval(-1.0, 1.0, False, False)
 
-    def forward(self, s):
+    def forward(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \tanh(s) = \dfrac{e^{s} - e^{-s}}{e^{s} + e^{-s}}` (numpy's, stable)."""
         s = _checked(s, "Tanh.forward")
         return np.tanh(s)
 
-    def derivative(self, s):
+    def derivative(self, s: np.ndarray) -> np.ndarray:
         r""":math:`\tanh'(s) = 1 - \tanh^2(s) = \operatorname{sech}^2(s)
         = \left(\dfrac{2e}{1 + e^2}\right)^2`, :math:`e = e^{-|s|}` (accurate for every ``s``).
         """
@@ -193,7 +193,7 @@ class Tanh(Activation):
         e = np.exp(-np.abs(s))
         return (2.0 * e / (1.0 + e * e)) ** 2
 
-    def backward(self, s, o, grad_o):
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot (1 - o^2)`, using
         :math:`\tanh'(s) = 1 - o^2` from the stored outputs."""
         s, o, grad_o = _checked_backward(s, o, grad_o, "Tanh.backward")
@@ -206,18 +206,18 @@ class ReLU(Activation):
     name = "relu"
     output_range = Interval(0.0, np.inf, True, False)
 
-    def forward(self, s):
+    def forward(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \max(0, s)`."""
         s = _checked(s, "ReLU.forward")
         return np.maximum(s, 0.0)
 
-    def derivative(self, s):
+    def derivative(self, s: np.ndarray) -> np.ndarray:
         r""":math:`f'(s) = 1` for :math:`s > 0`, else 0. At the kink :math:`s = 0` the
         derivative does not exist; the library uses 0 there."""
         s = _checked(s, "ReLU.derivative")
         return (s > 0).astype(s.dtype if s.dtype.kind == "f" else np.float64)
 
-    def backward(self, s, o, grad_o):
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot [s > 0]`."""
         s, o, grad_o = _checked_backward(s, o, grad_o, "ReLU.backward")
         return np.where(s > 0, grad_o, 0.0)  # eq:pairs-elementwise, f' = [s > 0]
@@ -229,17 +229,17 @@ class Linear(Activation):
     name = "linear"
     output_range = Interval(-np.inf, np.inf, False, False)
 
-    def forward(self, s):
+    def forward(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = s` (the same array: nothing to compute)."""
         s = _checked(s, "Linear.forward")
         return s
 
-    def derivative(self, s):
+    def derivative(self, s: np.ndarray) -> np.ndarray:
         r""":math:`f'(s) = 1`."""
         s = _checked(s, "Linear.derivative")
         return np.ones_like(s, dtype=s.dtype if s.dtype.kind == "f" else np.float64)
 
-    def backward(self, s, o, grad_o):
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \partial E / \partial o`."""
         s, o, grad_o = _checked_backward(s, o, grad_o, "Linear.backward")
         return grad_o
@@ -256,7 +256,7 @@ class Softmax(Activation):
     elementwise = False
     output_range = Interval(0.0, 1.0, False, False)
 
-    def forward(self, s):
+    def forward(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o_i = \dfrac{e^{s_i}}{\sum_k e^{s_k}}
         = \dfrac{e^{s_i - m}}{\sum_k e^{s_k - m}}`, :math:`m = \max_k s_k`, for each row.
 
@@ -268,7 +268,7 @@ class Softmax(Activation):
         e = np.exp(s - s.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)  # eq:ff-softmax, shifted (eq:ff-shift)
 
-    def derivative(self, s):
+    def derivative(self, s: np.ndarray) -> np.ndarray:
         """Softmax has no elementwise derivative: refused with the alternatives."""
         raise TypeError(
             "Softmax.derivative: softmax is not elementwise (each output depends on the whole "
@@ -276,7 +276,7 @@ class Softmax(Activation):
             "(B, n, n), or backward(s, o, grad_o), the vector-Jacobian product."
         )
 
-    def jacobian(self, s):
+    def jacobian(self, s: np.ndarray) -> np.ndarray:
         r""":math:`J_{ij} = \partial o_i / \partial s_j = o_i (\mathbb{1}[i = j] - o_j)`,
         i.e. :math:`J = \operatorname{diag}(o) - o\,o^\top` for each row.
 
@@ -288,7 +288,7 @@ class Softmax(Activation):
         # eq:pairs-softmax-jacobian: J = diag(o) - o^T o, row by row
         return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
-    def backward(self, s, o, grad_o):
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta_j = \sum_i \dfrac{\partial E}{\partial o_i} J_{ij}
         = o_j \left(\dfrac{\partial E}{\partial o_j}
         - \sum_i \dfrac{\partial E}{\partial o_i} o_i\right)`, for each row.
@@ -308,7 +308,7 @@ ACTIVATIONS: dict[str, Activation] = {
 ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)
 
 
-def get_activation(name_or_object) -> Activation:
+def get_activation(name_or_object: str | Activation) -> Activation:
     r"""The activation called ``name_or_object`` (e.g. ``"sigmoid"``), or the object itself
     if it already is an :class:`Activation`.
 

@@ -128,7 +128,7 @@ class Tensor:
 
     def __init__(self, data, parents: tuple = (), op: str = ""):
         self.data = data if parents else _as_float64(data, "Tensor").copy()
-        self.grad = None
+        self.grad: np.ndarray | None = None  # dE/d(this tensor), set by backward()
         self.parents = parents
         self.op = op
         self._backward = lambda: None  # a leaf has no inputs to pass a gradient to
@@ -207,7 +207,7 @@ class Tensor:
     def __pow__(self, p) -> Tensor:
         if isinstance(p, Tensor) or not np.isscalar(p) or not np.isreal(p) or isinstance(p, bool):
             raise TypeError(f"Tensor **: the exponent must be a real number; got {p!r}.")
-        p = float(p)
+        p = float(p)  # type: ignore[arg-type]  # a real scalar, checked above
         if not np.isfinite(p):
             raise ValueError(f"Tensor **: the exponent must be finite; got {p}.")
         if p != int(p) and np.any(self.data < 0):
@@ -476,7 +476,7 @@ class Tensor:
             for node in reversed(order):  # every tensor after all its consumers
                 node._backward()
         for node in order:
-            if not np.all(np.isfinite(node.grad)):
+            if node.grad is None or not np.all(np.isfinite(node.grad)):
                 for other, old in zip(order, before, strict=True):
                     other.grad = old
                 raise FloatingPointError(

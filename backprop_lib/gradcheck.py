@@ -24,6 +24,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import check_positive_float, describe
 from .layers import Dense
@@ -53,7 +54,7 @@ def _layer_index(net: Network, layer, where: str) -> int:
             f"{where}: layer must be an index into net.layers (0 to {len(net.layers) - 1}) or "
             f"one of its Dense layers; got {describe(layer)}."
         )
-    if not 0 <= layer < len(net.layers):
+    if not 0 <= int(layer) < len(net.layers):
         raise ValueError(
             f"{where}: layer must be an index into net.layers, 0 to {len(net.layers) - 1} "
             f"(layers[l - 1] is the book's layer l); got {layer}."
@@ -129,7 +130,14 @@ def _central_differences(work: Network, X, T, index: int, name: str, eps: float,
     return gradient
 
 
-def numerical_gradient(net, X, T, layer, name, eps=1e-6) -> np.ndarray:
+def numerical_gradient(
+    net: Network,
+    X: ArrayLike,
+    T: ArrayLike,
+    layer: int | Dense,
+    name: str,
+    eps: float = 1e-6,
+) -> np.ndarray:
     r"""The central-difference gradient of :math:`E(X, T)` with respect to one parameter
     array, ``net.layers[layer].W`` (``name="W"``) or ``.b`` (``name="b"``).
 
@@ -168,7 +176,7 @@ def numerical_gradient(net, X, T, layer, name, eps=1e-6) -> np.ndarray:
 FLOOR = 1e-2
 
 
-def gradient_check(net, X, T, eps=1e-6) -> float:
+def gradient_check(net: Network, X: ArrayLike, T: ArrayLike, eps: float = 1e-6) -> float:
     r"""The largest relative error between backprop's gradients and central differences,
     over every weight and bias of ``net``.
 

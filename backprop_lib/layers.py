@@ -58,6 +58,8 @@ class Dense:
         :math:`\delta = \partial E/\partial s`, :math:`\partial E/\partial W` and
         :math:`\partial E/\partial b`.
 
+    Notes
+    -----
     You may replace ``W`` and ``b`` with arrays of the same shape and dtype (e.g. a hand
     example); the network checks them before every public call.
     """

@@ -117,14 +117,14 @@ class SquaredError(Loss):
 
     name = "squared_error"
 
-    def value(self, o, t):
+    def value(self, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = \dfrac{1}{B} \sum_n \sum_k \tfrac12 (o_{nk} - t_{nk})^2`."""
         o, t = _pair(o, t, "SquaredError.value")
         with np.errstate(all="ignore"):
             E = 0.5 * np.sum((o - t) ** 2) / len(o)  # eq:ll-loss
             return _finite(E, "SquaredError.value")
 
-    def gradient(self, o, t):
+    def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{o_{nk} - t_{nk}}{B}`."""
         o, t = _pair(o, t, "SquaredError.gradient")
         return (o - t) / len(o)  # eq:ll-half-se, before the f'(s)
@@ -140,14 +140,14 @@ class SumSquaredError(Loss):
 
     name = "sum_squared_error"
 
-    def value(self, o, t):
+    def value(self, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = \dfrac{1}{B} \sum_n \sum_k (t_{nk} - o_{nk})^2`."""
         o, t = _pair(o, t, "SumSquaredError.value")
         with np.errstate(all="ignore"):
             E = np.sum((t - o) ** 2) / len(o)  # eq:ll-loss
             return _finite(E, "SumSquaredError.value")
 
-    def gradient(self, o, t):
+    def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{-2 (t_{nk} - o_{nk})}{B}`."""
         o, t = _pair(o, t, "SumSquaredError.gradient")
         return -2.0 * (t - o) / len(o)  # eq:ll-sse, before the f'(s)
@@ -168,7 +168,7 @@ class BinaryCrossEntropy(Loss):
     domain = Interval(0.0, 1.0, False, False)
     domain_reason = "takes ln(o) and ln(1 - o)"
 
-    def value(self, o, t):
+    def value(self, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = -\dfrac{1}{B} \sum_n \sum_k [t \ln o + (1 - t) \ln(1 - o)]`."""
         o, t = _pair(o, t, "BinaryCrossEntropy.value")
         self._check_domain(o, "BinaryCrossEntropy.value")
@@ -176,7 +176,7 @@ class BinaryCrossEntropy(Loss):
             E = -np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o)  # eq:ll-loss
         return _finite(E, "BinaryCrossEntropy.value")
 
-    def gradient(self, o, t):
+    def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}}
         = \dfrac{1}{B}\left(-\dfrac{t}{o} + \dfrac{1 - t}{1 - o}\right)
         = \dfrac{o - t}{B\, o\,(1 - o)}`."""
@@ -184,7 +184,7 @@ class BinaryCrossEntropy(Loss):
         self._check_domain(o, "BinaryCrossEntropy.gradient")
         return (o - t) / (o * (1.0 - o)) / len(o)  # eq:pairs-bce-derivative
 
-    def check_targets(self, t, name="t", where="check_targets"):
+    def check_targets(self, t: np.ndarray, name: str = "t", where: str = "check_targets") -> None:
         r"""Targets must lie in :math:`[0, 1]`."""
         super().check_targets(t, name, where)
         t = np.asarray(t)
@@ -213,7 +213,7 @@ class CrossEntropy(Loss):
     domain = Interval(0.0, np.inf, False, False)
     domain_reason = "takes ln(o)"
 
-    def value(self, o, t):
+    def value(self, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = -\dfrac{1}{B} \sum_n \sum_k t_{nk} \ln o_{nk}`."""
         o, t = _pair(o, t, "CrossEntropy.value")
         self._check_domain(o, "CrossEntropy.value")
@@ -221,13 +221,13 @@ class CrossEntropy(Loss):
             E = -np.sum(t * np.log(o)) / len(o)  # eq:td-loss
             return _finite(E, "CrossEntropy.value")
 
-    def gradient(self, o, t):
+    def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = -\dfrac{t_{nk}}{B\, o_{nk}}`."""
         o, t = _pair(o, t, "CrossEntropy.gradient")
         self._check_domain(o, "CrossEntropy.gradient")
         return -t / o / len(o)  # eq:ll-chain, the dE/do factor
 
-    def check_targets(self, t, name="t", where="check_targets"):
+    def check_targets(self, t: np.ndarray, name: str = "t", where: str = "check_targets") -> None:
         r"""Each row must be a probability vector: entries :math:`\ge 0`, summing to 1
         (within :math:`\max(10^{-6}, 10\, n\, \epsilon)`, :math:`\epsilon` the dtype's
         machine epsilon)."""
@@ -261,7 +261,7 @@ LOSSES: dict[str, Loss] = {
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
 
 
-def get_loss(name_or_object) -> Loss:
+def get_loss(name_or_object: str | Loss) -> Loss:
     r"""The loss called ``name_or_object`` (e.g. ``"cross_entropy"``), or the object itself if
     it already is a :class:`Loss`.
 

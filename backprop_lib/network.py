@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import (
     as_batch,
@@ -26,6 +27,7 @@ from ._validate import (
     first_nonfinite,
     require_finite,
 )
+from .activations import Activation
 from .layers import Dense, check_sizes, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
@@ -62,7 +64,7 @@ class Network:
         :math:`E` and :math:`\delta^L`.
     """
 
-    def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
+    def __init__(self, layers: Sequence[Dense], loss: str | Loss = "cross_entropy") -> None:
         layers = check_stack(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
@@ -76,7 +78,12 @@ class Network:
 
     @classmethod
     def from_sizes(
-        cls, sizes, activations="sigmoid", loss="cross_entropy", rng=None, dtype=np.float64
+        cls,
+        sizes: Sequence[int],
+        activations: str | Activation | Sequence[str | Activation] = "sigmoid",
+        loss: str | Loss = "cross_entropy",
+        rng: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
     ) -> Network:
         r"""A network with layer sizes ``sizes = [n_0, n_1, ..., n_L]``.
 
@@ -174,7 +181,7 @@ class Network:
 
     # -- forward ---------------------------------------------------------------------------
 
-    def forward(self, X) -> np.ndarray:
+    def forward(self, X: ArrayLike) -> np.ndarray:
         r"""The output :math:`o^L` for inputs ``X`` of shape ``(B, n_0)``; shape ``(B, n_L)``.
 
         Every layer stores its ``o_prev``, ``s`` and ``o``.
@@ -202,7 +209,7 @@ class Network:
             s, o = layer.outputs(o)  # eq:nt-forward
         return s, o
 
-    def loss(self, X, T) -> float:
+    def loss(self, X: ArrayLike, T: ArrayLike) -> float:
         r"""The loss :math:`E` of inputs ``X`` ``(B, n_0)`` and targets ``T`` ``(B, n_L)``.
 
         Runs the forward pass (the layers store ``s`` and ``o``). The cross-entropies are
@@ -234,7 +241,7 @@ class Network:
         except FloatingPointError:
             return np.inf
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         r"""Class indices, shape ``(B,)``, int.
 
         With several outputs: :math:`\arg\max_k o^L_k` of each row (the first on ties). With
@@ -253,7 +260,7 @@ class Network:
 
     # -- backward --------------------------------------------------------------------------
 
-    def backward(self, X, T) -> list[tuple[np.ndarray, np.ndarray]]:
+    def backward(self, X: ArrayLike, T: ArrayLike) -> list[tuple[np.ndarray, np.ndarray]]:
         r"""The gradients :math:`(\partial E/\partial W^l, \partial E/\partial b^l)` of every
         layer, in layer order: ``[(dW, db), ...]``.
 
@@ -284,7 +291,7 @@ class Network:
 
     # -- the step of gradient descent ------------------------------------------------------
 
-    def step(self, lr) -> None:
+    def step(self, lr: float) -> None:
         r"""One step of gradient descent on the stored gradients, in place (eq:td-update):
         :math:`W^l \leftarrow W^l - \eta\, \partial E/\partial W^l`,
         :math:`b^l \leftarrow b^l - \eta\, \partial E/\partial b^l`.
@@ -362,7 +369,7 @@ class Network:
         """An independent deep copy: parameters, loss and anything the layers stored."""
         return copy.deepcopy(self)
 
-    def astype(self, dtype) -> Network:
+    def astype(self, dtype: DTypeLike) -> Network:
         """A copy computing in ``dtype`` (np.float64 or np.float32): parameters converted,
         no stored forward or backward values."""
         dtype = check_dtype(dtype, "dtype", "Network.astype")

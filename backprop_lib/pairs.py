@@ -38,6 +38,7 @@ Ranges (:data:`GUARANTEED_RANGE`, the same for float64 and float32), for every v
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import as_real_array, require_finite
 from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, get_activation
@@ -73,7 +74,7 @@ def _checked_output(s, o, t, where: str) -> tuple[np.ndarray, np.ndarray, np.nda
 GUARANTEED_RANGE = {np.dtype(np.float64): (1e3, 1e300), np.dtype(np.float32): (1e3, 1e30)}
 
 
-def pair_problem(activation, loss) -> str | None:
+def pair_problem(activation: str | Activation, loss: str | Loss) -> str | None:
     r"""Why ``loss`` is undefined after ``activation``, or ``None`` if the pair is valid.
 
     ``activation`` and ``loss`` are names or objects. The pair is valid when the
@@ -95,7 +96,7 @@ def pair_problem(activation, loss) -> str | None:
     )
 
 
-def check_pair(activation, loss) -> None:
+def check_pair(activation: str | Activation, loss: str | Loss) -> None:
     """Raise ``ValueError`` with the reason if ``loss`` is undefined after ``activation``."""
     problem = pair_problem(activation, loss)
     if problem is not None:
@@ -180,11 +181,11 @@ class Pair:
     def __init__(self, activation: Activation, loss_fn: Loss):
         self.activation, self.loss_fn = activation, loss_fn
 
-    def loss(self, s, o, t) -> float:
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = \frac1B \sum_n \sum_k e(o_{nk}, t_{nk})`, from ``o`` (eq:ll-loss)."""
         return self.loss_fn.value(o, t)  # eq:ll-loss (refuses an overflow itself)
 
-    def delta(self, s, o, t) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)` (eq:pairs-chain)."""
         return self.activation.backward(s, o, self.loss_fn.gradient(o, t))  # eq:pairs-chain
 
@@ -198,11 +199,11 @@ class SoftmaxCrossEntropy(Pair):
 
     fused = True
 
-    def loss(self, s, o, t):
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = -\frac1B \sum_n \sum_k t_{nk} \ln o_{nk}` (:func:`_log_softmax`)."""
         return _finite_loss(-np.sum(t * _log_softmax(s)) / len(t), s)  # eq:ll-loss
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\delta^L = (o - t)/B` (eq:ll-softmax-ce, eq:pairs-softmax-ce)."""
         return (o - t) / len(t)  # eq:ll-softmax-ce
 
@@ -214,13 +215,13 @@ class SigmoidBinaryCrossEntropy(Pair):
 
     fused = True
 
-    def loss(self, s, o, t):
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = \frac1B \sum [t \operatorname{softplus}(-s) + (1 - t)
         \operatorname{softplus}(s)]`."""
         E = np.sum(t * _softplus(-s) + (1.0 - t) * _softplus(s)) / len(t)  # eq:ll-loss
         return _finite_loss(E, s)
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\delta^L = (o - t)/B` (eq:pairs-sigmoid-bce)."""
         return (o - t) / len(t)  # eq:pairs-sigmoid-bce
 
@@ -230,11 +231,11 @@ class SigmoidCrossEntropy(Pair):
     = -t\,\sigma(-s)/B` (:math:`1 - \sigma(s) = \sigma(-s)`, accurate even where :math:`o`
     rounds to 1); :math:`E = \frac1B \sum t \operatorname{softplus}(-s)`."""
 
-    def loss(self, s, o, t):
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = \frac1B \sum t \operatorname{softplus}(-s)`."""
         return _finite_loss(np.sum(t * _softplus(-s)) / len(t), s)  # eq:ll-loss
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\delta^L = -t\,\sigma(-s)/B` (eq:pairs-elementwise)."""
         return -t * self.activation.forward(-s) / len(t)  # eq:pairs-elementwise
 
@@ -244,7 +245,7 @@ class SoftmaxBinaryCrossEntropy(Pair):
     no term can overflow (:meth:`delta`); :math:`E` from :math:`\ln o_k` and
     :math:`\ln(1 - o_k)` computed from :math:`s` (:meth:`loss`)."""
 
-    def loss(self, s, o, t):
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
         r""":math:`E = -\frac1B \sum [t \ln o + (1 - t) \ln(1 - o)]` with
         :math:`\ln o_k = s_k - \operatorname{lse}(s)` and
         :math:`\ln(1 - o_k) = L_k - \operatorname{lse}(s) = (m_k - m) + (A_k - A)`,
@@ -258,7 +259,7 @@ class SoftmaxBinaryCrossEntropy(Pair):
         E = -np.sum(t * log_o + (1.0 - t) * log_1m_o) / len(t)  # eq:ll-loss
         return _finite_loss(E, s)
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r"""The softmax's vector-Jacobian product of the binary cross-entropy's gradient
         (eq:pairs-chain), rearranged so that no term can overflow.
 
@@ -292,7 +293,7 @@ _SPECIAL = {
 }
 
 
-def pair_of(activation, loss) -> Pair:
+def pair_of(activation: str | Activation, loss: str | Loss) -> Pair:
     r"""The :class:`Pair` that computes :math:`E` and :math:`\delta^L` for ``activation``
     and ``loss`` (names or objects): one of the four cross-entropy pairs for exactly their
     classes (a subclass may change the maths, so it takes the general chain rule), else
@@ -310,7 +311,9 @@ def is_fused(activation: Activation, loss: Loss) -> bool:
     return pair_of(activation, loss).fused
 
 
-def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
+def output_loss(
+    activation: Activation, loss: Loss, s: ArrayLike, o: ArrayLike, t: ArrayLike
+) -> float:
     r"""The loss :math:`E` of the output layer, from its pre-activations ``s``, outputs
     ``o = activation.forward(s)`` and targets ``t``, all of shape ``(B, n_L)``.
 
@@ -322,7 +325,9 @@ def output_loss(activation: Activation, loss: Loss, s, o, t) -> float:
         return pair_of(activation, loss).loss(s, o, t)
 
 
-def output_delta(activation: Activation, loss: Loss, s, o, t) -> np.ndarray:
+def output_delta(
+    activation: Activation, loss: Loss, s: ArrayLike, o: ArrayLike, t: ArrayLike
+) -> np.ndarray:
     r"""The output delta :math:`\delta^L = \partial E / \partial s^L`, shape ``(B, n_L)``.
 
     In general the chain rule through the activation (a vector-Jacobian product):

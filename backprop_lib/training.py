@@ -277,7 +277,7 @@ def fit(
                 _record(net, history, epoch, epoch * n_batches, train, validation)
         except FloatingPointError:
             _restore_parameters(net, recorded)  # epoch - 1's weights, whose loss was recorded
-            if optimizer is not None:  # and the optimizer's state of then
+            if optimizer is not None and last_optimizer is not None:  # and its state of then
                 optimizer.restore(last_optimizer)
             refused = history.initial_loss is None  # the initial loss overflowed
             for layer, values in zip(net.layers, stored, strict=True):
@@ -372,6 +372,7 @@ def _record(net: Network, history: History, epoch: int, steps: int, train, valid
             )
     if epoch == 0:
         history.initial_loss = train[0]
+    assert history.initial_loss is not None  # set at epoch 0, or by fit from the first batch
     limit = DIVERGENCE_RATIO * max(history.initial_loss, 1.0)
     if train[0] > limit:
         raise FloatingPointError(

@@ -1,5 +1,5 @@
 """The package is pure: importing it seeds nothing, silences nothing, plots nothing; and it
-exports the API of CONTRIBUTING.md."""
+exports the API of its ``__all__`` (the book's generated API reference, book/api.md)."""
 
 from __future__ import annotations
 

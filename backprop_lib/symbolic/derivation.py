@@ -28,8 +28,10 @@ $\partial E/\partial o$ and $\delta$ carry an extra factor $1/B$.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import Any, Union
 
 import sympy as sp
 
@@ -38,6 +40,8 @@ from ._safe import as_expr, as_expr_or_matrix
 from .functions import (
     ACTIVATION_NAMES,
     LOSS_NAMES,
+    ActivationLike,
+    LossLike,
     get_activation,
     get_loss,
     latex,
@@ -110,6 +114,11 @@ def _tidy(expr):
     return sp.factor_terms(best)
 
 
+#: ``reasons(activation, loss)``: why a pair is undefined, or ``None`` (the library's
+#: :func:`~backprop_lib.pair_problem` by default).
+Reasons = Callable[[str, str], Union[str, None]]
+
+
 @dataclass(frozen=True, eq=False)
 class Derivation:
     r"""$\partial E/\partial o$, $\partial o/\partial s$ and $\delta$ for one loss/activation
@@ -163,7 +172,7 @@ class Derivation:
     fused: bool = field(default=False)
 
     # -- explicit forms of the textbook pieces ------------------------------------------------
-    def at_units(self, expr, i: int | None = None, j: int | None = None) -> sp.Expr:
+    def at_units(self, expr: sp.Basic, i: int | None = None, j: int | None = None) -> sp.Expr:
         r"""A textbook (index) expression at ``n`` units: unit indices ``i``, ``j`` (1-based)
         substituted, sums expanded, $o_k$, $t_k$, $s_k$ replaced by this derivation's symbols."""
         reps = {_n: self.n}
@@ -205,17 +214,17 @@ class Derivation:
         r"""``delta_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
         return self._unit_row(self.delta_i)
 
-    def in_s(self, expr):
+    def in_s(self, expr: sp.Basic) -> sp.Basic:
         r"""Replace each output symbol $o_k$ by $f(s)_k$."""
         expr = as_expr_or_matrix(expr, "expr", "Derivation.in_s")
         return expr.xreplace(dict(zip(self.o, self.output, strict=True)))
 
-    def constrained(self, expr):
+    def constrained(self, expr: sp.Basic) -> sp.Basic:
         r"""``expr`` under ``target_constraint`` ($t_n = 1 - \sum_{k<n} t_k$), else unchanged."""
         return _constrain(expr, self.t) if self.target_constraint is not None else expr
 
     # -- proofs ----------------------------------------------------------------------------
-    def library_problem(self, reasons=None) -> str | None:
+    def library_problem(self, reasons: Reasons | None = None) -> str | None:
         r"""``reasons(activation, loss)``, by default the library's
         :func:`~backprop_lib.pair_problem`: why the pair is undefined, or ``None``. Raises
         ``AssertionError`` if it and ``problem`` (sympy's sets) disagree on whether the pair
@@ -356,7 +365,7 @@ def _derive(activation: str, loss: str, n: int) -> Derivation:
     )
 
 
-def derive(activation, loss, n: int = 3) -> Derivation:
+def derive(activation: ActivationLike, loss: LossLike, n: int = 3) -> Derivation:
     r"""Derive $\partial E/\partial o$, $\partial o/\partial s$ and $\delta$ for a pair.
 
     Parameters
@@ -382,7 +391,7 @@ def catalogue(n: int = 3) -> list[Derivation]:
     return [derive(a, loss, n) for a in ACTIVATION_NAMES for loss in LOSS_NAMES]
 
 
-def catalogue_markdown(n: int = 3, reasons=None) -> str:
+def catalogue_markdown(n: int = 3, reasons: Reasons | None = None) -> str:
     r"""A Markdown table of all pairs: $\partial E/\partial o_i$, $\partial o_i/\partial s_j$,
     $\delta_i$ (textbook forms, inline ``$...$`` math) and a note for each pair.
 
@@ -450,7 +459,9 @@ def _prove_generic_forms(activation: str, loss: str) -> dict[str, str]:
         # the other units do not depend on s_i). The cross-entropies are undefined (ln 0) on
         # the second branch.
         p = sp.Dummy("p", positive=True)
-        branches, scope = [(None, act.scalar)], "every n"
+        # (the sign of s_i on the branch, or None for every s; f on the branch)
+        branches: list[tuple[Any, Callable[[Any], Any]]] = [(None, act.scalar)]
+        scope = "every n"
         if act.name == "relu":
             branches = [(p, lambda v: v), (-p, lambda v: sp.Integer(0))]
             if pair_problem(act, lss) is not None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Union
 
 import sympy as sp
 
@@ -87,13 +88,15 @@ class SymbolicActivation:
         r"""$f(s)$ for one expression (elementwise activations only)."""
         if not self.elementwise:
             raise TypeError(f"{self.name} acts on a whole row; use forward(s) with a 1 x n row")
+        assert self.scalar_fn is not None  # every elementwise activation has one
         return self.scalar_fn(as_expr(s, "s", f"{self.name}.scalar"))
 
-    def forward(self, s) -> sp.Matrix:
+    def forward(self, s: sp.Matrix) -> sp.Matrix:
         r"""$o = f(s)$: ``1 x n`` row in, ``1 x n`` row out."""
         s = _as_row(s, "s")
         if self.elementwise:
             return s.applyfunc(self.scalar_fn)
+        assert self.row_fn is not None  # every whole-row activation has one
         return self.row_fn(s)
 
     def derivative(self, s: sp.Expr) -> sp.Expr:
@@ -106,9 +109,10 @@ class SymbolicActivation:
             raise TypeError(f"{self.name} is not elementwise; use jacobian(s)")
         u = sp.Dummy("u", real=True)
         s = as_expr(s, "s", f"{self.name}.derivative")
+        assert self.scalar_fn is not None  # every elementwise activation has one
         return sp.diff(self.scalar_fn(u), u).xreplace({u: s})
 
-    def jacobian(self, s) -> sp.Matrix:
+    def jacobian(self, s: sp.Matrix) -> sp.Matrix:
         r"""$J_{ij} = \partial o_i/\partial s_j$, an ``n x n`` Matrix, by ``sympy.diff``.
 
         Diagonal for elementwise activations. ``s`` may hold expressions, not only symbols:
@@ -119,6 +123,7 @@ class SymbolicActivation:
         if self.elementwise:
             return sp.diag(*[self.derivative(s[j]) for j in range(n)])
         u = sp.Matrix([[sp.Dummy(f"u{j}", real=True) for j in range(n)]])
+        assert self.row_fn is not None  # every whole-row activation has one
         o = self.row_fn(u)
         jac = sp.Matrix(n, n, lambda i, j: sp.diff(o[i], u[j]))
         return jac.xreplace(dict(zip(u, s, strict=True)))
@@ -128,16 +133,18 @@ class SymbolicActivation:
         sigmoid $o(1-o)$, tanh $1-o^2$, relu $[o > 0]$, linear $1$ (elementwise only)."""
         if not self.elementwise:
             raise TypeError(f"{self.name} is not elementwise; use jacobian_from_output(o)")
+        assert self.derivative_from_output_fn is not None  # every elementwise activation has one
         return self.derivative_from_output_fn(
             as_expr(o, "o", f"{self.name}.derivative_from_output")
         )
 
-    def jacobian_from_output(self, o) -> sp.Matrix:
+    def jacobian_from_output(self, o: sp.Matrix) -> sp.Matrix:
         r"""The textbook form of $J$ written with the outputs $o$ (``1 x n`` row): the
         elementwise $f'$ of :meth:`derivative_from_output` on the diagonal, or for softmax
         $J_{ij} = o_i([i = j] - o_j)$."""
         o = _as_row(o, "o")
         if self.elementwise:
+            assert self.derivative_from_output_fn is not None  # every elementwise one has it
             return sp.diag(*[self.derivative_from_output_fn(v) for v in o])
         n = o.cols
         return sp.Matrix(n, n, lambda i, j: o[i] * (sp.KroneckerDelta(i, j) - o[j]))
@@ -227,12 +234,12 @@ class SymbolicLoss:
     domain: sp.Set
     targets: str
 
-    def term(self, o_k, t_k) -> sp.Expr:
+    def term(self, o_k: sp.Expr, t_k: sp.Expr) -> sp.Expr:
         r"""The term of unit $k$ in the per-sample sum $E = \sum_k \mathrm{term}(o_k, t_k)$."""
         where = f"{self.name}.term"
         return self.term_fn(as_expr(o_k, "o_k", where), as_expr(t_k, "t_k", where))
 
-    def value(self, o, t) -> sp.Expr:
+    def value(self, o: sp.Matrix, t: sp.Matrix) -> sp.Expr:
         r"""$E(o, t)$ for one sample, a sum over the output units."""
         o = _as_row(o, "o")
         t = _as_row(t, "t")
@@ -242,7 +249,7 @@ class SymbolicLoss:
 
     __call__ = value
 
-    def gradient(self, o, t) -> sp.Matrix:
+    def gradient(self, o: sp.Matrix, t: sp.Matrix) -> sp.Matrix:
         r"""$\partial E/\partial o$, a ``1 x n`` row, by ``sympy.diff`` (``o`` holds symbols)."""
         o = _as_row(o, "o")
         if not all(isinstance(v, sp.Symbol) for v in o):
@@ -250,7 +257,7 @@ class SymbolicLoss:
         e = self.value(o, t)
         return sp.Matrix([[sp.diff(e, v) for v in o]])
 
-    def unit_gradient(self, o_k, t_k) -> sp.Expr:
+    def unit_gradient(self, o_k: sp.Expr, t_k: sp.Expr) -> sp.Expr:
         r"""The textbook $\partial E/\partial o_k$ of one unit, written with $o_k$ and $t_k$."""
         where = f"{self.name}.unit_gradient"
         return self.unit_gradient_fn(as_expr(o_k, "o_k", where), as_expr(t_k, "t_k", where))
@@ -298,19 +305,25 @@ LOSSES: dict[str, SymbolicLoss] = {
 LOSS_NAMES: tuple[str, ...] = tuple(LOSSES)
 
 
-def get_activation(activation) -> SymbolicActivation:
+def get_activation(activation: ActivationLike) -> SymbolicActivation:
     """The sympy activation for a name, a ``SymbolicActivation`` or a library activation
     (its twin of the same name)."""
     return lookup(activation, ACTIVATIONS, SymbolicActivation, "activation", (Activation,))
 
 
-def get_loss(loss) -> SymbolicLoss:
+def get_loss(loss: LossLike) -> SymbolicLoss:
     """The sympy loss for a name, a ``SymbolicLoss`` or a library loss (its twin of the same
     name)."""
     return lookup(loss, LOSSES, SymbolicLoss, "loss", (Loss,))
 
 
-def pair_problem(activation, loss) -> str | None:
+#: An activation as the sympy side takes it: a name, the library's object or the sympy twin.
+ActivationLike = Union[str, Activation, SymbolicActivation]
+#: A loss as the sympy side takes it: a name, the library's object or the sympy twin.
+LossLike = Union[str, Loss, SymbolicLoss]
+
+
+def pair_problem(activation: ActivationLike, loss: LossLike) -> str | None:
     r"""Why the loss is not defined after the activation, or ``None`` if it is.
 
     Decided from sympy sets, independently of the library: the pair is defined when every
@@ -341,7 +354,7 @@ def interval_text(interval: sp.Set) -> str:
     return f"{left}{end(interval.start)}, {end(interval.end)}{right}"
 
 
-def latex(expr) -> str:
+def latex(expr: sp.Basic) -> str:
     r"""``sympy.latex`` with the book's conventions.
 
     $\ln$ for the natural logarithm; indexed symbols as $o_{k}$ (not ${o}_{k}$); Iverson

@@ -19,6 +19,8 @@ methods before it answers ``False``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 
 from ._safe import as_expr
@@ -26,7 +28,7 @@ from ._safe import as_expr
 __all__ = ["atomize", "is_identically_zero"]
 
 
-def atomize(expr, table: dict | None = None) -> sp.Expr:
+def atomize(expr: sp.Basic, table: dict | None = None) -> sp.Expr:
     """``expr`` with its transcendental pieces replaced by symbols (see the module docstring).
 
     ``table`` maps each piece's key to its symbol; pass the same dict to atomize several
@@ -69,7 +71,9 @@ def atomize(expr, table: dict | None = None) -> sp.Expr:
     return walk(as_expr(expr, "expr", "atomize"))
 
 
-def is_identically_zero(expr, variables=(), try_simplify: bool = True) -> bool:
+def is_identically_zero(
+    expr: sp.Basic, variables: Sequence[sp.Symbol] = (), try_simplify: bool = True
+) -> bool:
     r"""Whether ``expr`` is 0 for every value of its symbols. ``True`` is always a proof.
 
     Without ``variables``: :func:`atomize`, then ``sympy.cancel`` (fast; works on the

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
+from ..network import Network
 from ._safe import as_expr
-from .functions import get_activation, get_loss
+from .functions import ActivationLike, LossLike, get_activation, get_loss
 from .notation import bias_symbols, input_symbols, target_symbols, weight_symbols
 
 __all__ = ["SymbolicNetwork", "symbolic_network"]
@@ -90,14 +92,16 @@ class SymbolicNetwork:
             out.extend(b)
         return out
 
-    def loss(self, loss) -> sp.Expr:
+    def loss(self, loss: LossLike) -> sp.Expr:
         r"""The per-sample loss $E(o^L, t)$ as an expression of $x$, the parameters and $t$.
 
         One sample, so no batch mean: the library's loss of a batch of one row equals it.
         """
         return get_loss(loss).value(self.output, self.t)
 
-    def substitution(self, network, x_row, t_row=None) -> dict[sp.Symbol, float]:
+    def substitution(
+        self, network: Network, x_row: ArrayLike, t_row: ArrayLike | None = None
+    ) -> dict[sp.Symbol, float]:
         r"""Map every symbol to the numbers of a library ``Network`` and one input row.
 
         Parameters
@@ -148,7 +152,14 @@ class SymbolicNetwork:
             out.update(zip(self.t, _row_values(t_row, self.sizes[-1], "t_row"), strict=True))
         return out
 
-    def evaluate(self, expr, network, x_row, t_row=None, digits: int = 30) -> np.ndarray:
+    def evaluate(
+        self,
+        expr: sp.Basic,
+        network: Network,
+        x_row: ArrayLike,
+        t_row: ArrayLike | None = None,
+        digits: int = 30,
+    ) -> np.ndarray:
         """``expr`` (an expression or Matrix of this network) at the numbers of a library
         ``Network`` and an input (and target) row, as a float64 array.
 
@@ -178,7 +189,9 @@ def _row_values(row, n: int, name: str) -> list[float]:
     return arr.tolist()
 
 
-def symbolic_network(sizes: Sequence[int], activations) -> SymbolicNetwork:
+def symbolic_network(
+    sizes: Sequence[int], activations: ActivationLike | Sequence[ActivationLike]
+) -> SymbolicNetwork:
     r"""Build a fully symbolic network: $s^l = o^{l-1} W^l + b^l$, $o^l = f^l(s^l)$, $o^0 = x$.
 
     Parameters

@@ -16,17 +16,18 @@ probability rows (the first row one-hot) for cross-entropy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy as sp
+from numpy.typing import ArrayLike
 
 from ..activations import get_activation as library_activation
 from ..losses import get_loss as library_loss
 from ..pairs import output_delta, output_loss
 from ._safe import as_expr
 from .derivation import Derivation, derive
-from .functions import get_loss
+from .functions import ActivationLike, LossLike, get_loss
 
 __all__ = [
     "assert_matches_library",
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-def lambdify_matrix(matrix, rows: Sequence[sp.Matrix]):
+def lambdify_matrix(matrix: sp.Basic, rows: Sequence[sp.Matrix]) -> Callable[..., np.ndarray]:
     r"""Compile a sympy Matrix (or expression) of the symbols in ``rows`` for numpy batches.
 
     Parameters
@@ -88,7 +89,7 @@ def lambdify_matrix(matrix, rows: Sequence[sp.Matrix]):
     return f
 
 
-def relative_error(a, b) -> float:
+def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     r"""$\max |a - b| / \max(|a|, |b|, 10^{-300})$ over all entries (cs231n's elementwise
     relative error; entries equal to 0 in both give 0)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
@@ -98,7 +99,9 @@ def relative_error(a, b) -> float:
     return float(np.max(np.abs(a - b) / scale)) if a.size else 0.0
 
 
-def sample_points(loss, rng: np.random.Generator, batch: int = 5, n: int = 3):
+def sample_points(
+    loss: LossLike, rng: np.random.Generator, batch: int = 5, n: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Pre-activations ``S`` and targets ``T`` (both ``(batch, n)``) where every formula of
     ``loss`` (with any valid activation) is defined.
 
@@ -119,7 +122,7 @@ def sample_points(loss, rng: np.random.Generator, batch: int = 5, n: int = 3):
     return S, T
 
 
-def random_targets(loss, rng: np.random.Generator, shape) -> np.ndarray:
+def random_targets(loss: LossLike, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     r"""Targets of ``shape`` (``(n,)`` for one row, ``(batch, n)``) valid for ``loss``: rows of
     a Dirichlet(1) (probability rows) for cross-entropy, uniform in $[0, 1]$ for binary
     cross-entropy, standard normal for the squared errors."""
@@ -132,7 +135,11 @@ def random_targets(loss, rng: np.random.Generator, shape) -> np.ndarray:
 
 
 def compare_with_library(
-    activation, loss, rng: np.random.Generator, batch: int = 5, n: int = 3
+    activation: ActivationLike,
+    loss: LossLike,
+    rng: np.random.Generator,
+    batch: int = 5,
+    n: int = 3,
 ) -> dict[str, float]:
     r"""Evaluate a derivation and the library at the same random points; return the relative
     error (:func:`relative_error`) of each piece.
@@ -187,15 +194,19 @@ def compare_with_library(
 
 
 def check_against_library(
-    activation, loss, rng: np.random.Generator, batch: int = 5, n: int = 3
+    activation: ActivationLike,
+    loss: LossLike,
+    rng: np.random.Generator,
+    batch: int = 5,
+    n: int = 3,
 ) -> float:
     """The largest relative error of :func:`compare_with_library` over all pieces."""
     return max(compare_with_library(activation, loss, rng, batch, n).values())
 
 
 def assert_matches_library(
-    activation,
-    loss,
+    activation: ActivationLike,
+    loss: LossLike,
     rng: np.random.Generator,
     batch: int = 5,
     n: int = 3,

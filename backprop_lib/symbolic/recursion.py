@@ -24,7 +24,7 @@ import numpy as np
 import sympy as sp
 
 from .derivation import derive
-from .functions import get_activation, get_loss
+from .functions import LossLike, get_activation, get_loss
 from .identity import is_identically_zero
 from .network import SymbolicNetwork
 from .numeric import random_targets
@@ -46,7 +46,9 @@ def _check_network(net) -> SymbolicNetwork:
     return net
 
 
-def brute_force_gradients(net: SymbolicNetwork, loss) -> list[tuple[sp.Matrix, sp.Matrix]]:
+def brute_force_gradients(
+    net: SymbolicNetwork, loss: LossLike
+) -> list[tuple[sp.Matrix, sp.Matrix]]:
     r"""$\partial E/\partial W^l$ and $\partial E/\partial b^l$ by ``sympy.diff`` of the whole
     per-sample loss, for $l = 1..L$: a list of ``(dW, db)`` shaped like ``(W^l, b^l)``
     (``n_{l-1} x n_l`` and ``1 x n_l``), in layer order like ``Network.backward``."""
@@ -57,7 +59,7 @@ def brute_force_gradients(net: SymbolicNetwork, loss) -> list[tuple[sp.Matrix, s
     ]
 
 
-def recursive_deltas(net: SymbolicNetwork, loss) -> list[sp.Matrix]:
+def recursive_deltas(net: SymbolicNetwork, loss: LossLike) -> list[sp.Matrix]:
     r"""$\delta^1, \dots, \delta^L$ (``1 x n_l`` rows) by the recursion: $\delta^L$ from the
     pair derivation of (output activation, loss) at $s = s^L$, then
     $\delta^l = (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)$, or the vector-Jacobian product
@@ -77,14 +79,14 @@ def recursive_deltas(net: SymbolicNetwork, loss) -> list[sp.Matrix]:
     return deltas
 
 
-def recursive_gradients(net: SymbolicNetwork, loss) -> list[tuple[sp.Matrix, sp.Matrix]]:
+def recursive_gradients(net: SymbolicNetwork, loss: LossLike) -> list[tuple[sp.Matrix, sp.Matrix]]:
     r"""$\partial E/\partial W^l = (o^{l-1})^\top \delta^l$ and $\partial E/\partial b^l =
     \delta^l$ from :func:`recursive_deltas`; same layout as :func:`brute_force_gradients`."""
     deltas = recursive_deltas(net, loss)
     return [(net.layer_input(ell).T * delta, delta) for ell, delta in enumerate(deltas, start=1)]
 
 
-def gradient_difference(net: SymbolicNetwork, loss) -> list[sp.Expr]:
+def gradient_difference(net: SymbolicNetwork, loss: LossLike) -> list[sp.Expr]:
     """Brute force minus recursion, one expression per parameter, in the order of
     ``net.parameters()``."""
     brute, rec = brute_force_gradients(net, loss), recursive_gradients(net, loss)
@@ -97,7 +99,7 @@ def gradient_difference(net: SymbolicNetwork, loss) -> list[sp.Expr]:
 
 def gradients_agree(
     net: SymbolicNetwork,
-    loss,
+    loss: LossLike,
     method: str = "exact",
     rng: np.random.Generator | None = None,
     points: int = 5,

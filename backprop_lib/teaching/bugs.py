@@ -35,12 +35,15 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validate import as_generator, describe, lookup_name
-from ..activations import Softmax
+from ..activations import Activation, Softmax
 from ..layers import Dense
+from ..losses import Loss
 from ..network import History, Network
 from ..pairs import Pair, pair_of
 
@@ -71,7 +74,7 @@ class MissingDerivative(Dense):
     :math:`\delta^l = \delta^{l+1} (W^{l+1})^\top` instead of
     :math:`(\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)`."""
 
-    def backward(self, grad_o, below=True):
+    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
         return self.backward_delta(grad_o, below)  # BUG: no ⊙ f'(s^l)
 
 
@@ -81,7 +84,7 @@ class DerivativeAtOutput(Dense):
     :math:`\sigma'(o) = \sigma(o)(1 - \sigma(o))` instead of :math:`o(1 - o)`). Hidden layers
     must be elementwise."""
 
-    def backward(self, grad_o, below=True):
+    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
         delta = grad_o * self.activation.derivative(self.o)  # BUG: f'(o), not f'(s)
         return self.backward_delta(delta, below)
 
@@ -95,7 +98,7 @@ class MissingTranspose(Dense):
     other sizes the bug would stop the program instead of training quietly.
     """
 
-    def backward_delta(self, delta, below=True):
+    def backward_delta(self, delta: np.ndarray, below: bool = True) -> np.ndarray | None:
         super().backward_delta(delta, below=False)  # delta, dW, db as the library's
         return delta @ self.W if below else None  # BUG: W, not W.T
 
@@ -105,7 +108,7 @@ class BiasMean(Dense):
     :math:`\frac1B \sum_n \delta^l_n`, though :math:`\delta^l` already holds the :math:`1/B`
     of the loss: every bias gradient is :math:`B` times too small (weights are right)."""
 
-    def backward_delta(self, delta, below=True):
+    def backward_delta(self, delta: np.ndarray, below: bool = True) -> np.ndarray | None:
         grad_o = super().backward_delta(delta, below)  # delta, dW, as the library's
         self.db = delta.mean(axis=0)  # BUG: mean, not sum
         return grad_o
@@ -118,11 +121,11 @@ class BuggyPair(Pair):
     r"""A pair whose :meth:`delta` a subclass gets wrong; ``correct`` is the library's pair
     for the same activation and loss, which computes the loss :math:`E` unchanged."""
 
-    def __init__(self, activation, loss_fn):
+    def __init__(self, activation: Activation, loss_fn: Loss):
         super().__init__(activation, loss_fn)
         self.correct: Pair = pair_of(activation, loss_fn)
 
-    def loss(self, s, o, t):
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
         return self.correct.loss(s, o, t)
 
 
@@ -131,7 +134,7 @@ class WrongSign(BuggyPair):
     :math:`(o - t)/B`: the error :math:`e = t - o` used as the delta, or the minus of
     :math:`S = -2Ae` dropped. Every gradient flips sign, so training climbs the loss."""
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         return -self.correct.delta(s, o, t)  # BUG: sign
 
 
@@ -141,7 +144,7 @@ class BatchSum(BuggyPair):
     gradient is :math:`B` times too large, which acts like a learning rate :math:`B` times too
     large. With one sample (:math:`B = 1`) the bug is invisible."""
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         return len(t) * self.correct.delta(s, o, t)  # BUG: sum, not mean
 
 
@@ -154,7 +157,7 @@ class DiagonalSoftmax(BuggyPair):
     The output layer must be a softmax (checked by :func:`with_bug`).
     """
 
-    def delta(self, s, o, t):
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         return self.loss_fn.gradient(o, t) * o * (1.0 - o)  # BUG: diagonal only
 
 
@@ -262,7 +265,12 @@ BUGS: dict[str, Bug] = {
 _NO_BUG = Bug("no bug", Dense, "", "the library's backward pass", True)
 
 
-def _as_bug(bug) -> Bug:
+#: What :func:`with_bug` and :func:`train_demo` take as ``bug``: a name in :data:`BUGS`, a
+#: :class:`Bug`, one of the buggy classes, or ``None`` for the correct network.
+BugLike = Union[str, Bug, type[Dense], type[Pair], None]
+
+
+def _as_bug(bug: BugLike) -> Bug:
     """``bug`` as a :class:`Bug`: a name in :data:`BUGS`, a :class:`Bug`, one of the buggy
     classes, or ``None`` for the correct network."""
     if bug is None:
@@ -280,7 +288,7 @@ def _as_bug(bug) -> Bug:
     )
 
 
-def with_bug(net: Network, bug) -> Network:
+def with_bug(net: Network, bug: BugLike) -> Network:
     r"""A copy of ``net`` (the same layers, weights and loss, copied) whose backward pass
     has ``bug``: a name from :data:`BUGS`, a :class:`Bug`, one of the buggy classes, or
     ``None`` for the library's own pieces. ``net`` is not modified."""
@@ -314,7 +322,7 @@ class DemoSettings:
 DEMO = DemoSettings()
 
 
-def demo_problem(rng) -> tuple[Network, np.ndarray, np.ndarray]:
+def demo_problem(rng: int | np.random.Generator | None) -> tuple[Network, np.ndarray, np.ndarray]:
     r"""A freshly initialised correct network and the demo data ``(net, X, T)``.
 
     ``rng`` (a Generator or an int seed) draws the points first, then the weights, so one seed
@@ -330,7 +338,13 @@ def demo_problem(rng) -> tuple[Network, np.ndarray, np.ndarray]:
     return net, X, T
 
 
-def train_demo(net: Network, X, T, bug, rng) -> History:
+def train_demo(
+    net: Network,
+    X: ArrayLike,
+    T: ArrayLike,
+    bug: BugLike,
+    rng: int | np.random.Generator | None,
+) -> History:
     r"""Train a copy of ``net`` with ``bug`` (see :func:`with_bug`; ``None`` for the correct
     network) on ``X, T`` with the :data:`DEMO` settings (mini-batch gradient descent,
     :meth:`Network.fit`); return its :class:`~backprop_lib.History`. ``rng`` shuffles the

@@ -26,8 +26,10 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .._validate import float_dtype
 
@@ -59,7 +61,7 @@ MNIST_MIRRORS = (
 )
 
 # IDX type codes (third byte of the magic number); all values are big-endian.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),
@@ -108,7 +110,7 @@ class DigitData:
         )
 
 
-def one_hot(labels, n_classes: int) -> np.ndarray:
+def one_hot(labels: ArrayLike, n_classes: int) -> np.ndarray:
     r"""One-hot targets: :math:`t_{n,k} = 1` if ``labels[n] == k``, else 0.
 
     ``labels``: integers in ``0 .. n_classes - 1``, shape ``(B,)``.
@@ -134,7 +136,12 @@ def one_hot(labels, n_classes: int) -> np.ndarray:
     return T
 
 
-def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitData:
+def load_digits(
+    test_size: float = 0.25,
+    rng: int | np.random.Generator = 0,
+    *,
+    dtype: DTypeLike = np.float64,
+) -> DigitData:
     r"""scikit-learn's 8×8 handwritten digits, split into train and test sets.
 
     1797 images of 8×8 pixels with values 0..16 (sklearn.datasets.load_digits, bundled in
@@ -188,7 +195,7 @@ def load_digits(test_size: float = 0.25, rng=0, *, dtype=np.float64) -> DigitDat
     )
 
 
-def read_idx(path) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     r"""Read an IDX file (gzipped or raw) into a numpy array; see :func:`parse_idx`."""
     path = Path(path)
     return parse_idx(_read_bytes(path), name=str(path))
@@ -269,12 +276,12 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 
 
 def load_mnist(
-    cache_dir=None,
+    cache_dir: str | os.PathLike[str] | None = None,
     download: bool = False,
     *,
     n_train: int | None = None,
     n_test: int | None = None,
-    dtype=np.float64,
+    dtype: DTypeLike = np.float64,
     mirrors: Sequence[str] = MNIST_MIRRORS,
     timeout: float = 60.0,
     checksums: Mapping[str, str] | None = None,
@@ -313,9 +320,9 @@ def load_mnist(
         raise ValueError(
             f"checksums must map exactly the files {list(MNIST_FILES)}, got {sorted(checksums)}"
         )
-    for name, value in checksums.items():
-        if not (isinstance(value, str) and len(value) == 64 and _is_hex(value)):
-            raise ValueError(f"checksums[{name!r}] must be 64 hex digits (SHA-256), got {value!r}")
+    for name, digest in checksums.items():
+        if not (isinstance(digest, str) and len(digest) == 64 and _is_hex(digest)):
+            raise ValueError(f"checksums[{name!r}] must be 64 hex digits (SHA-256), got {digest!r}")
     cache = _mnist_cache_dir(cache_dir)
     if cache.exists() and not cache.is_dir():
         raise NotADirectoryError(

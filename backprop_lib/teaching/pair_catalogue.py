@@ -321,8 +321,9 @@ def derivation_latex(derivation: Derivation) -> list[tuple[str, str]]:
         (r"\frac{\partial E}{\partial o_i}", d.latex_grad_o()),
         (r"\frac{\partial o_i}{\partial s_j}", d.latex_jacobian()),
     ]
-    if d.latex_derivative() is not None:
-        lines.append((r"f'(s_i)", d.latex_derivative()))
+    derivative = d.latex_derivative()
+    if derivative is not None:
+        lines.append((r"f'(s_i)", derivative))
     delta = d.latex_delta()
     if d.target_constraint is not None:
         delta += rf"\qquad \text{{(with }} {d.latex_constraint()} \text{{)}}"

@@ -59,7 +59,7 @@ class PairView {
     this.model.set(name, value);
     try {
       this.model.save_changes();
-    } catch (err) {
+    } catch {
       // a static page: no kernel to sync with
     }
   }
@@ -139,9 +139,9 @@ class PairView {
       el("p", {}, `${d.label}: ${d.reason}.`),
       el("div", { class: "bp-tex" }, `$$\\begin{aligned}${lines}\\end{aligned}$$`));
     const mj = window.MathJax;
-    if (mj && mj.typesetPromise) {
+    if (mj?.typesetPromise) {
       const target = this.derivation;
-      (mj.startup && mj.startup.promise ? mj.startup.promise : Promise.resolve())
+      (mj.startup?.promise ? mj.startup.promise : Promise.resolve())
         .then(() => mj.typesetPromise([target])).catch(() => {});
     }
     const message = this.model.get("message");

@@ -19,7 +19,7 @@ function make(tag, attrs = {}, text = null, ns = null) {
 function curves(svg, series, n, title, percent) {
   svg.innerHTML = "";
   const all = series.flatMap(([v]) => v.slice(0, n + 1));
-  let lo = Math.min(...all);
+  const lo = Math.min(...all);
   let hi = Math.max(...all);
   if (hi === lo) hi = lo + 1;
   const x = (e) => 36 + (190 * e) / Math.max(1, n);
@@ -90,7 +90,7 @@ class RetrainView {
     this.model.set(name, value);
     try {
       this.model.save_changes();
-    } catch (err) {
+    } catch {
       // a static page: no kernel to sync with
     }
     this.update();

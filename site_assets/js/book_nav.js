@@ -11,7 +11,7 @@
  * right thing at each width: sphinx-book-theme's collapses the sidebar at >= 992 px, and
  * pydata-sphinx-theme's opens the sidebar as a dialog below that.
  */
-(function () {
+(() => {
   "use strict";
 
   function forward(selector) {

@@ -6,7 +6,7 @@
  * plain text ("δ^l = ∂E / ∂s^l") before Sphinx cuts its snippet, leaves out the page's
  * buttons and its table of contents, and collapses whitespace.
  */
-(function () {
+(() => {
   "use strict";
 
   const SYMBOLS = {
@@ -34,8 +34,8 @@
       .replace(/&/g, " ")
       // a command becomes its symbol; TeX drops the space after a command, so does a
       // symbol ("\\partial E" -> "∂E"), while a word keeps it ("\\ln x" -> "ln x")
-      .replace(/\\([A-Za-z]+)( ?)/g, (m, name, space) => {
-        const known = Object.prototype.hasOwnProperty.call(SYMBOLS, name);
+      .replace(/\\([A-Za-z]+)( ?)/g, (_match, name, space) => {
+        const known = Object.hasOwn(SYMBOLS, name);
         const out = known ? SYMBOLS[name] : name;
         return /^[A-Za-z]+$/.test(out) ? out + space : out;
       })
@@ -57,9 +57,11 @@
       doc.querySelectorAll(
         ".bd-header-article, .bd-sidebar-secondary, .bd-sidebar-primary, .prev-next-area, " +
         ".bd-footer-article, .bd-footer-content",
-      ).forEach((el) => el.remove());
+      ).forEach((el) => {
+        el.remove();
+      });
       doc.querySelectorAll(".math").forEach((el) => {
-        el.textContent = " " + texToText(el.textContent) + " ";
+        el.textContent = ` ${texToText(el.textContent)} `;
       });
       const text = original(doc.documentElement.outerHTML, anchor);
       return text.replace(/\s+/g, " ");

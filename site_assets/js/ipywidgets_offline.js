@@ -12,9 +12,9 @@
 //    labelled widget throws "Cannot read properties of undefined (reading 'Queue')".
 //    MathJax 3 replaces window.MathJax when it starts, so the Hub is re-attached to whatever
 //    object window.MathJax holds, and typesetting waits for MathJax to be ready.
-(function () {
+(() => {
   "use strict";
-  var here = document.currentScript && document.currentScript.src;
+  var here = document.currentScript?.src;
   if (here && window.require === undefined) {
     window.require = {
       paths: {
@@ -37,17 +37,14 @@
       return;
     }
     var mj = current;
-    if (mj && mj.startup && mj.startup.promise && mj.typesetPromise) {
-      mj.startup.promise.then(function () {
-        return mj.typesetPromise([element]);
-      });
+    if (mj?.startup?.promise && mj.typesetPromise) {
+      mj.startup.promise.then(() => mj.typesetPromise([element]));
     }
   }
 
   var hub = {
-    Queue: function () {
-      for (var i = 0; i < arguments.length; i++) {
-        var job = arguments[i];
+    Queue: (...jobs) => {
+      for (const job of jobs) {
         if (Array.isArray(job) && job[0] === "Typeset" && job[2]) {
           typeset(job[2]);
         }
@@ -64,16 +61,14 @@
 
   Object.defineProperty(window, "MathJax", {
     configurable: true,
-    get: function () {
-      return current;
-    },
-    set: function (value) {
+    get: () => current,
+    set: (value) => {
       current = withHub(value);
     },
   });
   withHub(current);
 
-  window.addEventListener("load", function () {
+  window.addEventListener("load", () => {
     var queued = waiting;
     waiting = null;
     queued.forEach(typeset);

@@ -127,7 +127,7 @@ class Explorer {
     if (!this.live) return;
     try {
       this.model.save_changes();
-    } catch (err) {
+    } catch {
       this.live = false; // a static page: no comm to a kernel
     }
   }
@@ -305,7 +305,8 @@ class Explorer {
     const el = this.el;
     el.classList.add("bp-explorer");
     el.innerHTML = "";
-    const c = (this.controls = {});
+    const c = {};
+    this.controls = c;
     this.picture = node("svg", { class: "bp-net", viewBox: "0 0 460 260",
       role: "img", "aria-label": "the network" }, null, SVG);
     this.curvePlot = node("svg", { class: "bp-curve", viewBox: "0 0 220 150",
@@ -414,8 +415,12 @@ class Explorer {
       s.input.value = v;
       s.readout.textContent = text === undefined ? fmt(v, 3) : text;
     };
-    c.x.forEach((s, j) => show(s, x[j]));
-    c.t.forEach((s, i) => show(s, t[i]));
+    c.x.forEach((s, j) => {
+      show(s, x[j]);
+    });
+    c.t.forEach((s, i) => {
+      show(s, t[i]);
+    });
     c.activations.forEach((s, k) => { s.input.value = this.get("activations")[k]; });
     c.loss.input.value = this.get("loss");
     c.optimizer.input.value = this.get("optimizer");
@@ -436,7 +441,7 @@ class Explorer {
     this.note.textContent = "Computed in your browser by the explorer's JavaScript " +
       "engine (no kernel needed); in a live kernel every change is also sent to Python.";
     this.drawNetwork(sizes, L, p);
-    this.drawNumbers(sizes, L);
+    this.drawNumbers(L);
     this.drawState(sizes);
     this.drawCurve();
     this.drawFormulas(p, L);
@@ -491,7 +496,7 @@ class Explorer {
     }
   }
 
-  drawNumbers(sizes, L) {
+  drawNumbers(L) {
     // One row per layer: its outputs o^l (the inputs x for l = 0) and its deltas.
     const table = this.numbers;
     table.innerHTML = "";
@@ -627,7 +632,7 @@ class Explorer {
       const closed = CLOSED_FORMS[`${act}|${loss}`];
       const o = g.o[ul - 1][ui - 1];
       const t = this.get("t")[ui - 1];
-      if (closed && closed.fused) {
+      if (closed?.fused) {
         html += `<p>δ${SUP(ul)}${SUB(ui)} = (o − t)/B = (${fmt(o)} − ${fmt(t)})/1 = ` +
           `<b>${fmt(d)}</b> (${act} with ${loss}: the fused pair)</p>`;
       } else if (closed) {

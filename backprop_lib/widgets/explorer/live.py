@@ -138,6 +138,8 @@ class ExplorerWidget(anywidget.AnyWidget):
     interval : int
         Milliseconds between two steps while playing.
 
+    Notes
+    -----
     Synced state (traits; lists, layer :math:`l` at index ``l - 1``): ``sizes``, ``start``
     (the seeded ``[{"W", "b"}, ...]``), ``W`` (``W[l-1][j][i]`` is :math:`w^l_{ji}`), ``b``,
     ``x``, ``t``, ``lr``, ``activations``, ``loss``, ``steps``, ``curve`` (``[step, E]``

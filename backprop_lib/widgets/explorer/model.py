@@ -422,6 +422,8 @@ class ExplorerModel:
         Seeds ``numpy.random.default_rng(seed)``, which draws the start weights
         (``Network.from_sizes``). :meth:`reset` returns to them.
 
+    Notes
+    -----
     The model keeps the library's :class:`~backprop_lib.Network` in ``net``; after every
     change it runs ``net.backward(X, T)``, so the layers hold the forward values, the deltas
     and the gradients at the current weights. :meth:`snapshot` copies them out.

@@ -161,6 +161,8 @@ class NetworkView:
     weight_scale : float
         :math:`|w|` at which an edge has its darkest colour and greatest width.
 
+    Notes
+    -----
     Use :meth:`draw` then :meth:`render` (an RGB array) or :meth:`png` (PNG bytes).
     """
 
