@@ -9,8 +9,9 @@ with an error of order :math:`\varepsilon^2` from the Taylor series (truncation)
 rounding error of the two losses divided by :math:`2\varepsilon`. Together they are the
 entry's **resolution** :math:`\rho`: the difference cannot tell apart two derivatives closer
 than :math:`\rho`. :func:`gradient_check` estimates :math:`\rho` for every entry
-(:func:`resolution` below: :data:`ROUNDING` times :math:`u\,(|E_+| + |E_-|)/2\varepsilon`, plus
-the truncation error measured from a second difference with step :math:`2\varepsilon`) and
+(eq:gc-resolution, in :func:`_central_differences`: :data:`ROUNDING` times
+:math:`u\,(|E_+| + |E_-|)/2\varepsilon`, plus the truncation error measured from a second
+difference with step :math:`2\varepsilon`) and
 compares backprop's value :math:`a` with the numerical one :math:`n` by cs231n's relative
 error and the part of it that the resolution cannot explain:
 
@@ -71,11 +72,11 @@ def _layer_index(net: Network, layer, where: str) -> int:
     return int(layer)
 
 
-#: The steps ``eps`` :func:`gradient_check` accepts. Below ``1e-8`` the rounding error
-#: :math:`\propto 1/\varepsilon` leaves most entries unresolved (at ``eps=1e-12`` every
-#: entry of a typical network's gradient is below its resolution); above ``1e-5`` the
-#: truncation error :math:`O(\varepsilon^2)` grows past what the second difference measures
-#: reliably (``2e-7`` relative at ``1e-4`` on the bugs chapter's network).
+#: The steps ``eps`` :func:`gradient_check` accepts. The rounding part of an entry's
+#: resolution grows like :math:`1/\varepsilon` (at ``1e-8`` it is 100 times that at ``1e-6``,
+#: and fewer entries are verified); the truncation part like :math:`\varepsilon^2`, and the
+#: doubled step :math:`2\varepsilon` that measures it (eq:gc-resolution) should stay well
+#: inside the region where the loss is smooth.
 GRADIENT_CHECK_EPS = (1e-8, 1e-5)
 #: The steps ``eps`` :func:`numerical_gradient` accepts: below ``1e-12`` rounding error
 #: dominates every difference, above ``1e-2`` the truncation error does.
@@ -193,8 +194,9 @@ _U = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
 #: 1.1 \cdot 10^{-16}` and :math:`k` a small factor from the sums of the forward pass and the
 #: loss. The resolution :math:`\rho` of an entry (eq:gc-resolution) counts
 #: ``ROUNDING`` :math:`\cdot\, u(|E_+| + |E_-|)/2\varepsilon` for the rounding of its two loss
-#: evaluations: ``k`` stayed below 8 over every entry of the tests' random networks
-#: (tests/test_gradcheck.py measures it), so 32 leaves a margin of 4. A larger value only
+#: evaluations: ``k`` stayed below 8 over every entry of random networks of the tests' kind,
+#: so 32 leaves a margin of 4 (tests/test_gradcheck.py checks :math:`|a - n| \le \rho/3` on
+#: correct gradients at every allowed ``eps``). A larger value only
 #: leaves more entries unverified; it never certifies a wrong one.
 ROUNDING = 32.0
 
