@@ -33,6 +33,7 @@ tensors, for every valid (activation, loss) pair, so that its gradients can be s
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import as_batch
 
@@ -126,8 +127,9 @@ class Tensor:
     #: a Tensor, not an object array of Tensors.
     __array_ufunc__ = None
 
-    def __init__(self, data, parents: tuple = (), op: str = ""):
-        self.data = data if parents else _as_float64(data, "Tensor").copy()
+    def __init__(self, data: ArrayLike, parents: tuple = (), op: str = "") -> None:
+        # an operation passes its float64 result (no copy); a leaf is checked and copied
+        self.data: np.ndarray = np.asarray(data) if parents else _as_float64(data, "Tensor").copy()
         self.grad: np.ndarray | None = None  # dE/d(this tensor), set by backward()
         self.parents = parents
         self.op = op
@@ -145,7 +147,7 @@ class Tensor:
         return cls(data, parents, op)
 
     @staticmethod
-    def wrap(x) -> Tensor:
+    def wrap(x: Tensor | ArrayLike) -> Tensor:
         """``x`` as a Tensor (a number or an array becomes a leaf)."""
         return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -283,7 +285,7 @@ class Tensor:
             raise ValueError(f"Tensor {op}: axis {axis!r} is not an axis of shape {self.shape}.")
         return tuple(sorted({int(a) % self.ndim for a in axes}))
 
-    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         r"""Sum over ``axis``; backward: every summed entry receives the output's gradient
         (the sum's Jacobian is a row of ones), broadcast back to the input's shape."""
         axes = self._axes(axis, "sum")
@@ -297,7 +299,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """The sum over ``axis`` divided by the number of entries summed."""
         axes = self._axes(axis, "mean")
         count = int(np.prod([self.shape[a] for a in axes]))
@@ -307,7 +309,7 @@ class Tensor:
             )
         return self.sum(axes, keepdims) * (1.0 / count)
 
-    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         r"""The maximum over one ``axis`` (or all entries); backward: the gradient goes to
         the entry that was the maximum (the first one on a tie, as ``argmax``), 0 elsewhere."""
         if axis is not None and not isinstance(axis, (int, np.integer)):
@@ -390,7 +392,7 @@ class Tensor:
 
     # -- shapes and indexing ---------------------------------------------------------------
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
         try:
             data = self.data.reshape(shape)
@@ -407,7 +409,7 @@ class Tensor:
         out._backward = _backward
         return out
 
-    def transpose(self, axes=None) -> Tensor:
+    def transpose(self, axes: tuple[int, ...] | None = None) -> Tensor:
         axes = tuple(range(self.ndim))[::-1] if axes is None else tuple(axes)
         if not all(isinstance(a, (int, np.integer)) for a in axes) or sorted(
             a % self.ndim if self.ndim else a for a in axes
@@ -444,7 +446,7 @@ class Tensor:
 
     # -- backward --------------------------------------------------------------------------
 
-    def backward(self, grad=None) -> None:
+    def backward(self, grad: ArrayLike | None = None) -> None:
         r"""Fill ``.grad`` of every tensor this one depends on: :math:`\partial E/\partial x`
         for :math:`E` = this tensor (a scalar), or, with a seed ``grad`` of this tensor's
         shape, the vector-Jacobian product :math:`\text{grad} \cdot \partial y/\partial x`.

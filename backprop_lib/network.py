@@ -146,14 +146,14 @@ class Network:
 
     # -- checks: every public method runs them once, then the maths below ----------------
 
-    def check_inputs(self, X, where: str, name: str = "X") -> np.ndarray:
+    def check_inputs(self, X: ArrayLike, where: str, name: str = "X") -> np.ndarray:
         """``X`` as an array ``(B, n_0)`` in the network's dtype, after checking it and every
         layer's ``W`` and ``b``; the error names ``where`` and ``name`` otherwise."""
         for i, layer in enumerate(self.layers):
             layer.check_parameters(where, f"layers[{i}]")
         return as_batch(X, name, where, self.layers[0].n_in, self.dtype)
 
-    def check_targets(self, T, X: np.ndarray, where: str, name: str = "T") -> np.ndarray:
+    def check_targets(self, T: ArrayLike, X: np.ndarray, where: str, name: str = "T") -> np.ndarray:
         """``T`` as an array ``(B, n_L)`` in the network's dtype, one row per row of the
         checked ``X``, after checking it against the loss (``Loss.check_targets``)."""
         n_L = self.layers[-1].n_out
@@ -172,7 +172,7 @@ class Network:
         self.loss_fn.check_targets(T_array, name, where)
         return T_array
 
-    def check_data(self, X, T, where: str) -> tuple[np.ndarray, np.ndarray]:
+    def check_data(self, X: ArrayLike, T: ArrayLike, where: str) -> tuple[np.ndarray, np.ndarray]:
         """``(X, T)`` checked and converted (:meth:`check_inputs`, :meth:`check_targets`):
         what the methods that take checked data (:meth:`outputs`, :meth:`forward_loss`,
         :meth:`backpropagate`) expect."""

@@ -38,10 +38,14 @@ norm exceeds ``clip_norm`` (``fit(..., clip_norm=c)``), before the optimizer see
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._validate import check_bool, check_positive_float, describe
+
+if TYPE_CHECKING:  # network.py imports training, which imports this module
+    from .network import Network
 
 __all__ = ["SGD", "RMSProp", "Adam", "Optimizer", "clip_by_global_norm"]
 
@@ -96,11 +100,11 @@ class Optimizer:
     #: The names of the per-parameter state arrays, in the order the book writes them.
     STATE: tuple[str, ...] = ()
 
-    def __init__(self, lr):
+    def __init__(self, lr: float) -> None:
         self._lr = check_positive_float(lr, "lr", type(self).__name__)
         self.t = 0
         self.state: list[dict[str, np.ndarray]] = []
-        self.network = None
+        self.network: Network | None = None
 
     @property
     def lr(self) -> float:
@@ -111,7 +115,7 @@ class Optimizer:
     def lr(self, value) -> None:
         self._lr = check_positive_float(value, "lr", f"{type(self).__name__}.lr")
 
-    def check_network(self, net, where: str) -> None:
+    def check_network(self, net: Network, where: str) -> None:
         """Refuse ``net`` unless this optimizer is unbound or bound to ``net`` and its state
         fits ``net``'s parameters; changes nothing."""
         name = type(self).__name__
@@ -130,7 +134,7 @@ class Optimizer:
                     f"parameters have shapes {shapes}."
                 )
 
-    def bind(self, net) -> None:
+    def bind(self, net: Network) -> None:
         """Bind to ``net`` (after :meth:`check_network`): ``self.network = net`` and
         ``net.optimizer = self``."""
         self.network = net
@@ -197,9 +201,9 @@ class SGD(Optimizer):
         Nesterov's momentum (needs ``momentum > 0``).
     """
 
-    STATE = ("velocity",)
+    STATE: tuple[str, ...] = ("velocity",)
 
-    def __init__(self, lr, momentum=0.0, nesterov=False):
+    def __init__(self, lr: float, momentum: float = 0.0, nesterov: bool = False) -> None:
         where = "SGD"
         momentum = _check_unit_interval(momentum, "momentum", where)
         nesterov = check_bool(nesterov, "nesterov", where)
@@ -247,7 +251,7 @@ class RMSProp(Optimizer):
 
     STATE = ("square_avg",)
 
-    def __init__(self, lr, alpha=0.99, eps=1e-8):
+    def __init__(self, lr: float, alpha: float = 0.99, eps: float = 1e-8) -> None:
         where = "RMSProp"
         alpha = _check_unit_interval(alpha, "alpha", where)
         eps = check_positive_float(eps, "eps", where)
@@ -290,7 +294,9 @@ class Adam(Optimizer):
 
     STATE = ("m", "v")
 
-    def __init__(self, lr, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(
+        self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         where = "Adam"
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(

@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import (
     as_generator,
@@ -101,7 +102,16 @@ class History:
 
 def check_fit_arguments(
     net: Network, X, T, epochs, lr, batch_size, rng, callback, validation_data, evaluate
-):
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    int,
+    float | None,
+    int,
+    np.random.Generator,
+    tuple[np.ndarray, np.ndarray] | None,
+    bool,
+]:
     r"""Every argument of :func:`fit` checked, in this order, before anything changes: the
     data (and every layer's parameters, writable), ``epochs``, ``lr``, ``batch_size``,
     ``callback``, ``validation_data``, ``evaluate``, and ``rng`` last (an int seed becomes a
@@ -136,17 +146,17 @@ def check_fit_arguments(
 
 def fit(
     net: Network,
-    X,
-    T,
-    epochs,
-    lr=None,
-    batch_size=None,
-    rng=None,
+    X: ArrayLike,
+    T: ArrayLike,
+    epochs: int,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    rng: int | np.random.Generator | None = None,
     callback: Callable[[Network, History], object] | None = None,
-    validation_data=None,
+    validation_data: tuple[ArrayLike, ArrayLike] | None = None,
     evaluate: bool = False,
     optimizer: Optimizer | None = None,
-    clip_norm=None,
+    clip_norm: float | None = None,
 ) -> History:
     r"""Mini-batch gradient descent on ``net``; returns the :class:`History` (what
     :meth:`Network.fit <backprop_lib.Network.fit>` calls).
@@ -241,15 +251,16 @@ def fit(
     history_lr = lr if optimizer is None else optimizer.lr
     history = History(lr=history_lr, batch_size=batch_size, n_samples=len(X), evaluated=evaluate)
     classes = net.classes(T)  # the targets' class indices, once per fit
-    if validation is not None:
-        validation = (*validation, net.classes(validation[1]))
+    checked_validation = None
+    if validation is not None:  # with the targets' class indices
+        checked_validation = (*validation, net.classes(validation[1]))
     n_batches = -(-len(X) // batch_size)
     # s^L, o^L of every row as its batch's forward pass computed them, before its step,
     # in the order of the epoch's batches (see _train_epoch)
     s_seen, o_seen = np.empty_like(T), np.empty_like(T)
     if evaluate:
         with np.errstate(all="ignore"):  # overflow is detected below, never a warning
-            _record(net, history, 0, 0, _evaluate(net, X, T, classes), validation)
+            _record(net, history, 0, 0, _evaluate(net, X, T, classes), checked_validation)
     # restored if the loss at the initial weights overflows: a refused call changes nothing
     rng_state = rng.bit_generator.state
     stored = [_stored_values(layer) for layer in net.layers]  # references, not copies
@@ -274,7 +285,7 @@ def fit(
                         net.output_loss(s_seen, o_seen, T_seen),  # eq:td-batch-mean
                         float(np.mean(net.classes(o_seen) == classes[order])),
                     )
-                _record(net, history, epoch, epoch * n_batches, train, validation)
+                _record(net, history, epoch, epoch * n_batches, train, checked_validation)
         except FloatingPointError:
             _restore_parameters(net, recorded)  # epoch - 1's weights, whose loss was recorded
             if optimizer is not None and last_optimizer is not None:  # and its state of then

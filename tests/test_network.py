@@ -53,7 +53,10 @@ def test_backprop_matches_central_differences_on_random_networks(pair, data):
     assume(
         all(np.abs(layer.s).min() > 1e-3 for layer in net.layers if layer.activation.name == "relu")
     )
-    assert gradient_check(net, X, T) <= 1e-6
+    check = gradient_check(net, X, T)
+    # every entry agrees within its resolution; entries it cannot resolve (a dead unit, a
+    # one-sample softmax's zero columns) make the verdict "incomplete", never "correct"
+    assert check.verdict != "wrong", str(check)
 
 
 def test_backward_by_hand_for_a_two_layer_network(rng):
