@@ -197,6 +197,19 @@ def check_finite(array: np.ndarray, name: str, where: str) -> None:
             )
 
 
+def as_float_array(
+    value, name: str, where: str, shape: str = "(batch, n)", nonempty: bool = True
+) -> np.ndarray:
+    r""":func:`as_real_array`, with bool and integer data converted to float64 before any
+    arithmetic (``np.exp`` of int8 computes in float16, ``-np.abs`` and ``s - s.max()`` of
+    unsigned integers wrap around), and every entry finite (:func:`check_finite`)."""
+    array = as_real_array(value, name, where, shape, nonempty)
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    check_finite(array, name, where)
+    return array
+
+
 def _all_finite(array: np.ndarray) -> bool:
     """Whether a floating ``array`` holds no NaN or inf, by one sum: a NaN or inf entry makes
     the sum NaN or inf. Cheaper than ``np.isfinite(array).all()`` (no boolean copy of the

@@ -28,15 +28,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_real_array, describe, lookup
+from ._validate import as_float_array, describe, lookup
 
 
 def _checked(s, where: str, name: str = "s") -> np.ndarray:
     """``s`` as a non-empty real array with at least one axis (cheap when it already is a
-    float array, as inside a Network), else the error naming ``name``."""
+    float array, as inside a Network), else the error naming ``name``. Anything else (lists,
+    integers, bools) is converted to float64 before any arithmetic and must be finite."""
     if type(s) is np.ndarray and s.size and s.ndim and s.dtype.kind == "f":
         return s
-    array = as_real_array(s, name, where, "(batch, n)")
+    array = as_float_array(s, name, where, "(batch, n)")
     if array.ndim == 0:
         raise ValueError(
             f"{where}: {name} must be an array of shape (batch, n) or (n,); got a scalar, "
@@ -154,16 +155,18 @@ class Sigmoid(Activation):
         ``1 / (1 + np.exp(-s))`` overflows (with a warning) for :math:`s < -709`.
         """
         s = _checked(s, "Sigmoid.forward")
-        e = np.exp(-np.abs(s))
-        return np.where(s >= 0, 1.0, e) / (1.0 + e)  # eq:ff-sigmoid
+        with np.errstate(all="ignore"):  # exp underflows to 0 for s < -745: the right value
+            e = np.exp(-np.abs(s))
+            return np.where(s >= 0, 1.0, e) / (1.0 + e)  # eq:ff-sigmoid
 
     def derivative(self, s):
         r""":math:`\sigma'(s) = \sigma(s)\,(1 - \sigma(s)) = \dfrac{e}{(1 + e)^2}`,
         :math:`e = e^{-|s|}` (the same for :math:`s` and :math:`-s`; accurate for every ``s``).
         """
         s = _checked(s, "Sigmoid.derivative")
-        e = np.exp(-np.abs(s))
-        return e / (1.0 + e) ** 2
+        with np.errstate(all="ignore"):  # underflow to 0 is the right value
+            e = np.exp(-np.abs(s))
+            return e / (1.0 + e) ** 2
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot \sigma'(s)`, with
@@ -176,8 +179,9 @@ class Sigmoid(Activation):
         accurate to a few units in the last place for every ``s``; ``o`` is not used.
         """
         s, o, dE_do = _checked_backward(s, o, dE_do, "Sigmoid.backward")
-        e = np.exp(-np.abs(s))
-        return dE_do * (e / (1.0 + e) ** 2)  # eq:pairs-elementwise, f' = sigma'(s)
+        with np.errstate(all="ignore"):  # underflow to 0 is the right value
+            e = np.exp(-np.abs(s))
+            return dE_do * (e / (1.0 + e) ** 2)  # eq:pairs-elementwise, f' = sigma'(s)
 
 
 class Tanh(Activation):
@@ -196,8 +200,9 @@ class Tanh(Activation):
         = \left(\dfrac{2e}{1 + e^2}\right)^2`, :math:`e = e^{-|s|}` (accurate for every ``s``).
         """
         s = _checked(s, "Tanh.derivative")
-        e = np.exp(-np.abs(s))
-        return (2.0 * e / (1.0 + e * e)) ** 2
+        with np.errstate(all="ignore"):  # underflow to 0 is the right value
+            e = np.exp(-np.abs(s))
+            return (2.0 * e / (1.0 + e * e)) ** 2
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot \operatorname{sech}^2(s)`,
@@ -211,8 +216,9 @@ class Tanh(Activation):
         accurate to a few units in the last place for every ``s``; ``o`` is not used.
         """
         s, o, dE_do = _checked_backward(s, o, dE_do, "Tanh.backward")
-        e = np.exp(-np.abs(s))
-        return dE_do * (2.0 * e / (1.0 + e * e)) ** 2  # eq:pairs-elementwise, f' = sech^2(s)
+        with np.errstate(all="ignore"):  # underflow to 0 is the right value
+            e = np.exp(-np.abs(s))
+            return dE_do * (2.0 * e / (1.0 + e * e)) ** 2  # eq:pairs-elementwise, sech^2(s)
 
 
 class ReLU(Activation):
@@ -280,8 +286,11 @@ class Softmax(Activation):
         :math:`\ge 1`.
         """
         s = _checked(s, "Softmax.forward")
-        e = np.exp(s - s.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)  # eq:ff-softmax, shifted (eq:ff-shift)
+        # s - max overflowing to -inf (float16 [6e4, -6e4]) and exp underflowing give 0, the
+        # right value: no warning for them
+        with np.errstate(all="ignore"):
+            e = np.exp(s - s.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)  # eq:ff-softmax, shifted (eq:ff-shift)
 
     def derivative(self, s):
         """Softmax has no elementwise derivative: refused with the alternatives."""
@@ -300,8 +309,9 @@ class Softmax(Activation):
         s = _checked(s, "Softmax.jacobian")
         o = self.forward(s)
         column = o[..., :, None]
-        # eq:pairs-softmax-jacobian: J = diag(o) - o^T o, row by row
-        return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
+        with np.errstate(all="ignore"):  # products of tiny outputs underflow to 0
+            # eq:pairs-softmax-jacobian: J = diag(o) - o^T o, row by row
+            return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
     def backward(self, s, o, dE_do):
         r""":math:`\delta_j = \sum_i \dfrac{\partial E}{\partial o_i} J_{ij}
@@ -319,9 +329,10 @@ class Softmax(Activation):
         s, o, dE_do = _checked_backward(s, o, dE_do, "Softmax.backward")
         m = np.argmax(o, axis=-1)[..., None]
         g_m = np.take_along_axis(dE_do, m, axis=-1)
-        spread = dE_do - g_m  # g_i - g_m, 0 at i = m
-        r = np.sum(o * spread, axis=-1, keepdims=True)  # the i = m term is 0
-        return o * (spread - r)  # eq:pairs-chain: o_j (g_j - sum_i g_i o_i)
+        with np.errstate(all="ignore"):  # products of tiny outputs underflow to 0
+            spread = dE_do - g_m  # g_i - g_m, 0 at i = m
+            r = np.sum(o * spread, axis=-1, keepdims=True)  # the i = m term is 0
+            return o * (spread - r)  # eq:pairs-chain: o_j (g_j - sum_i g_i o_i)
 
 
 #: The activations by name, one shared (stateless) instance each.
