@@ -121,7 +121,14 @@ def check_positive_float(value, name: str, where: str) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: {name} must be a positive finite number; got {describe(value)}.")
-    value = float(value)
+    try:
+        with np.errstate(all="ignore"):  # np.longdouble(10)**400 -> inf, refused below
+            value = float(value)
+    except OverflowError:  # an int or Fraction beyond float64, e.g. 10**400
+        raise ValueError(
+            f"{where}: {name} must be a positive finite number; got {describe(value)}, "
+            f"which is beyond float64."
+        ) from None
     if not (np.isfinite(value) and value > 0.0):
         raise ValueError(f"{where}: {name} must be a positive finite number; got {value}.")
     return value

@@ -34,6 +34,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .._validate import (
+    as_float_array,
     as_generator,
     as_real_array,
     check_positive_float,
@@ -198,7 +199,8 @@ def weight_mosaic(W, image_shape, n_columns: int | None = None, pad: int = 1) ->
     after the last unit are NaN.
     """
     where = "weight_mosaic"
-    W = np.asarray(W, dtype=np.float64)
+    W = as_float_array(W, "W", where, "(n_0, n_hidden)")  # real and finite, or refused
+    W = W.astype(np.float64, copy=False)
     if W.ndim != 2:
         raise ValueError(f"{where}: W must have shape (n_0, n_hidden); got shape {W.shape}.")
     if (
