@@ -147,3 +147,21 @@ def test_cross_entropy_targets_whose_sum_overflows_are_refused_without_a_warning
         "probability vectors",
         "sums to inf",
     )
+
+
+def test_network_loss_refuses_huge_cross_entropy_targets_without_a_warning():
+    from backprop_lib import Network
+
+    net = Network.from_sizes(
+        [2, 3, 2], ["sigmoid", "softmax"], "cross_entropy", np.random.default_rng(0)
+    )
+    before = [(W.copy(), b.copy()) for W, b in net.parameters()]
+    refused(
+        lambda: net.loss(np.ones((4, 2)), np.full((4, 2), 1e308)),
+        ValueError,
+        "Network.loss: T rows must be probability vectors",
+        "sums to inf",
+    )
+    for (W, b), (W0, b0) in zip(net.parameters(), before, strict=True):
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
