@@ -132,8 +132,9 @@ def check_positive_float(value, name: str, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: {name} must be a positive finite number; got {describe(value)}.")
     try:
-        value = float(value)
-    except OverflowError:  # an int (or Fraction) beyond float's range, e.g. 10**400
+        with np.errstate(all="ignore"):  # np.longdouble(10)**400 -> inf, refused below
+            value = float(value)
+    except OverflowError:  # an int or Fraction beyond float64, e.g. 10**400
         raise ValueError(
             f"{where}: {name} must be a positive finite number; got {describe(value)}, "
             f"beyond the largest float ({np.finfo(np.float64).max:.4g})."
@@ -251,6 +252,19 @@ def check_finite(array, name: str, where: str) -> None:
     if bad is not None:
         entry, at = bad
         raise ValueError(f"{where}: {name} must be finite; got {entry} at {name}{at}.")
+
+
+def as_float_array(
+    value, name: str, where: str, shape: str = "(batch, n)", nonempty: bool = True
+) -> np.ndarray:
+    r""":func:`as_real_array`, with bool and integer data converted to float64 before any
+    arithmetic (``np.exp`` of int8 computes in float16, ``-np.abs`` and ``s - s.max()`` of
+    unsigned integers wrap around), and every entry finite (:func:`check_finite`)."""
+    array = as_real_array(value, name, where, shape, nonempty)
+    if array.dtype.kind in "biu":
+        array = array.astype(np.float64)
+    check_finite(array, name, where)
+    return array
 
 
 def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.ndarray:

@@ -23,7 +23,14 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ._validate import as_real_array, check_finite, lookup, require_finite
+from ._validate import (
+    as_float_array,
+    as_real_array,
+    check_finite,
+    first_nonfinite,
+    lookup,
+    require_finite,
+)
 from .activations import Interval
 
 
@@ -38,8 +45,8 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
         and o.size
         and o.dtype.kind == t.dtype.kind == "f"
     ):
-        o = as_real_array(o, "o", where, "(batch, n_L)")
-        t = as_real_array(t, "t", where, "(batch, n_L)")
+        o = as_float_array(o, "o", where, "(batch, n_L)")
+        t = as_float_array(t, "t", where, "(batch, n_L)")
         if o.ndim != 2 or o.shape != t.shape:
             raise ValueError(
                 f"{where}: o and t must be 2-D arrays of the same shape (batch, n_L); got "
@@ -48,9 +55,13 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
     return o, t
 
 
-def _finite(E, where: str) -> float:
+def _finite(E, where: str, o=None, t=None) -> float:
     """``E`` as a Python float, or ``FloatingPointError`` if it overflowed (never a numpy
-    warning: the callers compute under ``np.errstate(all="ignore")``)."""
+    warning: the callers compute under ``np.errstate(all="ignore")``); a ``ValueError``
+    naming ``t`` if it is NaN or inf because ``t`` holds a NaN or inf. (Outputs ``o`` that
+    overflowed inside a Network are the overflow this reports.)"""
+    if t is not None and first_nonfinite(E) is not None:
+        check_finite(t, "t", where)
     require_finite(
         E,
         "E",
@@ -111,6 +122,23 @@ class Loss(ABC):
         return f"{type(self).__name__}()"
 
 
+def _finite_gradient(compute, o, t, where: str) -> np.ndarray:
+    r"""``compute()`` (the gradient :math:`\partial E/\partial o`) under
+    ``np.errstate(all="ignore")``; ``FloatingPointError`` if it overflowed for finite ``o``
+    (never a numpy warning), a ``ValueError`` naming ``t`` if it holds NaN or inf."""
+    with np.errstate(all="ignore"):
+        gradient = compute()
+    if not np.isfinite(gradient).all() and np.isfinite(o).all():
+        # (outputs o that already overflowed inside a Network: the Network reports them)
+        check_finite(t, "t", where)
+        raise FloatingPointError(
+            f"{where}: dE/do overflows the dtype {gradient.dtype} for these outputs and "
+            f"targets (o up to |o| = {np.abs(o).max():.3g}, t up to {np.abs(t).max():.3g}, "
+            f"min |o| = {np.abs(o).min():.3g})."
+        )
+    return gradient
+
+
 class SquaredError(Loss):
     r"""Half the squared error,
     :math:`E = \frac{1}{B}\sum_n \sum_k \tfrac12 (o_{nk} - t_{nk})^2`."""
@@ -122,12 +150,14 @@ class SquaredError(Loss):
         o, t = _pair(o, t, "SquaredError.value")
         with np.errstate(all="ignore"):
             E = 0.5 * np.sum((o - t) ** 2) / len(o)  # eq:ll-loss
-            return _finite(E, "SquaredError.value")
+            return _finite(E, "SquaredError.value", o, t)
 
     def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{o_{nk} - t_{nk}}{B}`."""
         o, t = _pair(o, t, "SquaredError.gradient")
-        return (o - t) / len(o)  # eq:ll-half-se, before the f'(s)
+        return _finite_gradient(
+            lambda: (o - t) / len(o), o, t, "SquaredError.gradient"
+        )  # eq:ll-half-se, before the f'(s)
 
 
 class SumSquaredError(Loss):
@@ -145,12 +175,14 @@ class SumSquaredError(Loss):
         o, t = _pair(o, t, "SumSquaredError.value")
         with np.errstate(all="ignore"):
             E = np.sum((t - o) ** 2) / len(o)  # eq:ll-loss
-            return _finite(E, "SumSquaredError.value")
+            return _finite(E, "SumSquaredError.value", o, t)
 
     def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = \dfrac{-2 (t_{nk} - o_{nk})}{B}`."""
         o, t = _pair(o, t, "SumSquaredError.gradient")
-        return -2.0 * (t - o) / len(o)  # eq:ll-sse, before the f'(s)
+        return _finite_gradient(
+            lambda: -2.0 * (t - o) / len(o), o, t, "SumSquaredError.gradient"
+        )  # eq:ll-sse, before the f'(s)
 
 
 class BinaryCrossEntropy(Loss):
@@ -174,7 +206,7 @@ class BinaryCrossEntropy(Loss):
         self._check_domain(o, "BinaryCrossEntropy.value")
         with np.errstate(all="ignore"):
             E = -np.sum(t * np.log(o) + (1.0 - t) * np.log1p(-o)) / len(o)  # eq:ll-loss
-        return _finite(E, "BinaryCrossEntropy.value")
+        return _finite(E, "BinaryCrossEntropy.value", o, t)
 
     def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}}
@@ -182,7 +214,9 @@ class BinaryCrossEntropy(Loss):
         = \dfrac{o - t}{B\, o\,(1 - o)}`."""
         o, t = _pair(o, t, "BinaryCrossEntropy.gradient")
         self._check_domain(o, "BinaryCrossEntropy.gradient")
-        return (o - t) / (o * (1.0 - o)) / len(o)  # eq:pairs-bce-derivative
+        return _finite_gradient(
+            lambda: (o - t) / (o * (1.0 - o)) / len(o), o, t, "BinaryCrossEntropy.gradient"
+        )  # eq:pairs-bce-derivative
 
     def check_targets(self, t: np.ndarray, name: str = "t", where: str = "check_targets") -> None:
         r"""Targets must lie in :math:`[0, 1]`."""
@@ -219,13 +253,15 @@ class CrossEntropy(Loss):
         self._check_domain(o, "CrossEntropy.value")
         with np.errstate(all="ignore"):
             E = -np.sum(t * np.log(o)) / len(o)  # eq:td-loss
-            return _finite(E, "CrossEntropy.value")
+            return _finite(E, "CrossEntropy.value", o, t)
 
     def gradient(self, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\dfrac{\partial E}{\partial o_{nk}} = -\dfrac{t_{nk}}{B\, o_{nk}}`."""
         o, t = _pair(o, t, "CrossEntropy.gradient")
         self._check_domain(o, "CrossEntropy.gradient")
-        return -t / o / len(o)  # eq:ll-chain, the dE/do factor
+        return _finite_gradient(
+            lambda: -t / o / len(o), o, t, "CrossEntropy.gradient"
+        )  # eq:ll-chain, the dE/do factor
 
     def check_targets(self, t: np.ndarray, name: str = "t", where: str = "check_targets") -> None:
         r"""Each row must be a probability vector: entries :math:`\ge 0`, summing to 1
@@ -242,7 +278,8 @@ class CrossEntropy(Loss):
             )
         eps = np.finfo(t.dtype).eps if t.dtype.kind == "f" else np.finfo(np.float64).eps
         tolerance = max(1e-6, 10 * t.shape[1] * eps)
-        sums = t.sum(axis=1, dtype=np.float64)
+        with np.errstate(all="ignore"):  # a sum that overflows is refused below
+            sums = t.sum(axis=1, dtype=np.float64)
         bad = np.abs(sums - 1.0) > tolerance
         if bad.any():
             row = int(np.argmax(bad))

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import as_real_array, require_finite
+from ._validate import as_float_array, check_finite, require_finite
 from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, get_activation
 from .losses import LOSSES, BinaryCrossEntropy, CrossEntropy, Loss, _pair, get_loss
 
@@ -59,7 +59,7 @@ def _checked_output(s, o, t, where: str) -> tuple[np.ndarray, np.ndarray, np.nda
     ):
         return s, o, t
     o, t = _pair(o, t, where)
-    s = as_real_array(s, "s", where, "(batch, n_L)")
+    s = as_float_array(s, "s", where, "(batch, n_L)")
     if s.shape != o.shape:
         raise ValueError(
             f"{where}: s and o must have one shape (batch, n_L); got s.shape = {s.shape} and "
@@ -337,4 +337,13 @@ def output_delta(
     (:meth:`Pair.delta` and its subclasses).
     """
     s, o, t = _checked_output(s, o, t, "output_delta")
-    return pair_of(activation, loss).delta(s, o, t)
+    with np.errstate(all="ignore"):  # an overflow is refused below, never a warning
+        delta = pair_of(activation, loss).delta(s, o, t)
+    if not np.isfinite(delta).all():
+        for name, array in (("s", s), ("o", o), ("t", t)):
+            check_finite(array, name, "output_delta")
+        raise FloatingPointError(
+            f"output_delta: delta^L overflows the dtype {delta.dtype} for s up to "
+            f"|s| = {np.abs(s).max():.3g} (o and t as given)."
+        )
+    return delta

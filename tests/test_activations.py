@@ -244,6 +244,60 @@ def test_tanh_derivative_is_accurate_in_the_tails():
     )
 
 
+# where the unit saturates: o rounds towards 1 (or +-1) and the textbook o(1 - o), 1 - o^2
+# lose every digit (tanh: 2e-6 at 13.6, 100 % from 20; sigmoid: 1e-3 at 30, 100 % from 36.75)
+SATURATED = [13.6, -13.6, 20.0, -20.0, 30.0, -30.0, 36.75, -36.75, 40.0, -40.0, 100.0, -100.0]
+SATURATED += [300.0, -300.0, 700.0, -700.0]
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_backward_is_exact_where_units_saturate(name):
+    """delta = dE/do f'(s) at saturated s, against mpmath at 50 digits: relative error below
+    1e-15 (tanh up to |s| = 300: at 700 the true 4e-608 underflows to 0, which is right)."""
+    import mpmath
+
+    activation = ACTIVATIONS[name]
+    s = np.array([SATURATED])
+    dE_do = np.array([[(-1.0) ** k * (1 + k / 4) for k in range(s.size)]])
+    delta = activation.backward(s, activation.forward(s), dE_do)
+    with mpmath.workdps(50):
+        for k, v in enumerate(SATURATED):
+            x = mpmath.mpf(v)
+            prime = 1 / (2 + 2 * mpmath.cosh(x)) if name == "sigmoid" else mpmath.sech(x) ** 2
+            want = mpmath.mpf(dE_do[0, k]) * prime
+            if name == "tanh" and abs(v) > 350:  # below the smallest double
+                assert delta[0, k] == 0.0
+                continue
+            error = abs((mpmath.mpf(delta[0, k]) - want) / want)
+            assert error < 1e-15, (v, delta[0, k], float(want), float(error))
+
+
+@pytest.mark.parametrize("v", [6.0, 13.6, 20.0, 40.0, 300.0])
+def test_softmax_backward_keeps_its_digits_where_the_softmax_saturates(v):
+    """delta = g J(s) at s = (v, -v, 0) and (v, v - 1, 0), g = o - t, against mpmath at 400
+    digits (1 - o_1 is e^{-300}): every entry to a relative 1e-13 (o_j (g_j - sum_i g_i o_i)
+    computed directly cancelled to a normwise 3e-10 at v = 13.6, and lost all digits of the
+    small entries)."""
+    import mpmath
+
+    softmax = ACTIVATIONS["softmax"]
+    t = np.array([[0.2, 0.3, 0.5]])
+    for row in ([v, -v, 0.0], [v, v - 1.0, 0.0]):
+        s = np.array([row])
+        o = softmax.forward(s)
+        delta = softmax.backward(s, o, o - t)[0]
+        with mpmath.workdps(400):
+            x = [mpmath.mpf(value) for value in row]
+            total = sum(mpmath.exp(value) for value in x)
+            o_exact = [mpmath.exp(value) / total for value in x]
+            g = [o_k - mpmath.mpf(t_k) for o_k, t_k in zip(o_exact, t[0], strict=True)]
+            mean = sum(g_i * o_i for g_i, o_i in zip(g, o_exact, strict=True))
+            for j in range(3):
+                want = o_exact[j] * (g[j] - mean)
+                error = abs((mpmath.mpf(delta[j]) - want) / want)
+                assert error < 1e-13, (row, j, delta[j], float(want), float(error))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_float32_stays_float32(name, dtype, rng):

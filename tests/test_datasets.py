@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits as sklearn_load_digits
 
+from backprop_lib.teaching import datasets
 from backprop_lib.teaching.datasets import (
     MNIST_FILES,
     MNIST_SHA256,
@@ -466,13 +467,12 @@ GOOD_MIRROR = ("https://good.example/mnist",)
 def test_a_failed_write_leaves_no_part_file(tmp_path, fake_server, monkeypatch):
     """A full disk: the write stores half the bytes, then fails."""
     files, _ = fake_server
-    real = Path.write_bytes
 
-    def half_then_full(self, data):
-        real(self, data[: len(data) // 2])
+    def half_then_full(file, data):
+        file.write(data[: len(data) // 2])
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Path, "write_bytes", half_then_full)
+    monkeypatch.setattr(datasets, "_write", half_then_full)
     cache = tmp_path / "cache"
     with pytest.raises(
         OSError,
@@ -486,10 +486,10 @@ def test_a_failed_write_leaves_no_part_file(tmp_path, fake_server, monkeypatch):
 def test_a_read_only_cache_says_so(tmp_path, fake_server, monkeypatch):
     files, _ = fake_server
 
-    def denied(self, data):
-        raise PermissionError(13, "Permission denied", str(self))
+    def denied(file, data):
+        raise PermissionError(13, "Permission denied", file.name)
 
-    monkeypatch.setattr(Path, "write_bytes", denied)
+    monkeypatch.setattr(datasets, "_write", denied)
     with pytest.raises(
         PermissionError,
         match=r"could not store .* in the MNIST cache "
@@ -546,3 +546,43 @@ def test_read_idx_of_a_directory_or_a_missing_file(tmp_path):
         read_idx(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"nothing\.idx does not exist"):
         read_idx(tmp_path / "nothing.idx")
+
+
+def test_a_symlink_planted_at_the_part_name_is_not_followed(tmp_path, fake_server):
+    """The old loader wrote through ``<cache>/NAME.part``: a symlink planted there made it
+    overwrite the link's target outside the cache. The temporary file now has a fresh unique
+    name, created anew."""
+    files, _ = fake_server
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    target = tmp_path / "outside.txt"
+    target.write_bytes(b"keep me")
+    for name in files:
+        (cache / (name + ".part")).symlink_to(target)
+    load_mnist(cache, download=True, mirrors=GOOD_MIRROR, checksums=sha256_table(files))
+    assert target.read_bytes() == b"keep me"
+    for name, data in files.items():
+        assert (cache / name).read_bytes() == data
+        assert not (cache / name).is_symlink()
+    left = sorted(p.name for p in cache.iterdir() if p.name not in files)
+    assert left == sorted(name + ".part" for name in files)  # the planted links, untouched
+
+
+def test_the_temporary_files_are_unique_and_removed(tmp_path, monkeypatch):
+    """Two stores of one name write two different temporary files; none is left."""
+    import tempfile
+
+    seen = []
+    real = tempfile.mkstemp
+
+    def record(*args, **kwargs):
+        fd, name = real(*args, **kwargs)
+        seen.append(name)
+        return fd, name
+
+    monkeypatch.setattr(tempfile, "mkstemp", record)
+    datasets._store(b"one", tmp_path, "x.gz")
+    datasets._store(b"two", tmp_path, "x.gz")
+    assert len(set(seen)) == 2 and all(Path(n).parent == tmp_path for n in seen)
+    assert (tmp_path / "x.gz").read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.gz"]

@@ -14,6 +14,7 @@ is tested in ``tests/book/test_explorer_browser.py``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +23,7 @@ import ipywidgets as widgets
 import numpy as np
 import pytest
 
-from backprop_lib import Network, check_pair
+from backprop_lib import Dense, Network, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
 from backprop_lib.losses import LOSS_NAMES
 from backprop_lib.pairs import VALID_PAIRS
@@ -31,6 +32,18 @@ from backprop_lib.widgets.explorer.live import esm_source
 
 ENGINE = Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer/engine.js"
 NODE = shutil.which("node")
+
+
+@pytest.fixture
+def node():
+    """The ``node`` executable. Skips without it, unless ``CI`` is set: then fails (as the
+    browser tests do without chromium), so the engine is never silently untested on CI."""
+    if NODE is None:
+        reason = "node is missing: the engine tests need Debian's nodejs (apt-get install nodejs)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    return NODE
 
 
 @pytest.fixture(autouse=True)
@@ -191,25 +204,27 @@ def assert_close(got, want, what):
     )
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not installed")
-def test_engine_equals_the_library(tmp_path):
-    cases = random_cases(np.random.default_rng(8), 112)  # 8 per valid pair
+def run_engine(node, tmp_path, cases):
+    """The engine's ``W, b, s, o, delta, E`` for each case, run by node (``DRIVER``)."""
     data = tmp_path / "cases.json"
     data.write_text(json.dumps([{k: v for k, v in c.items() if k != "net"} for c in cases]))
     driver = tmp_path / "driver.mjs"
     driver.write_text(DRIVER % json.dumps(ENGINE.as_uri()))
     result = subprocess.run(
-        [NODE, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
+        [node, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
     )
-    out = json.loads(result.stdout)
-    covered = set()
+    return json.loads(result.stdout)
+
+
+def assert_engine_is_the_library(cases, out):
+    """Replay each case with the library and compare every number (:func:`assert_close`)."""
     for case, js in zip(cases, out, strict=True):
         net, X, T = case["net"], np.array([case["x"]]), np.array([case["t"]])
         for _ in range(case["steps"]):
             net.backward(X, T)
             net.step(case["lr"])
         net.backward(X, T)
-        where = f"{case['sizes']} {case['activations']} {case['loss']}"
+        where = f"{case['sizes']} {case['activations']} {case['loss']} x={case['x']}"
         for k, layer in enumerate(net.layers):
             for name in ("W", "b", "s", "o", "delta"):
                 want = getattr(layer, name)
@@ -219,8 +234,132 @@ def test_engine_equals_the_library(tmp_path):
                     f"{name}^{k + 1} of {where}",
                 )
         assert_close(js["E"], net.loss(X, T), f"E of {where}")
-        covered.add((case["activations"][-1], case["loss"]))
-    assert covered == set(VALID_PAIRS)
+
+
+def test_engine_equals_the_library(tmp_path, node):
+    cases = random_cases(np.random.default_rng(8), 112)  # 8 per valid pair
+    out = run_engine(node, tmp_path, cases)
+    assert_engine_is_the_library(cases, out)
+    assert {(c["activations"][-1], c["loss"]) for c in cases} == set(VALID_PAIRS)
+
+
+# The explorer's controls (explorer.js): x in [-2, 2] and t in [-1, 1] by 0.05, a weight or
+# bias in [-4, 4] by 0.01, the rate one of RATES, any activations and loss the library accepts.
+SLIDER_RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3]
+
+
+def slider_cases(rng, n):
+    """``n`` settings of the page's 2-2-2 explorer reachable with its sliders, every valid
+    output pair in turn, weights pushed towards the sliders' ends (where units saturate), 1 to
+    5 steps; the first is the one with :math:`s^1 = (12.0, 11.4)`. Settings whose steps the
+    library refuses (the weights overflow; the explorer refuses them too) are drawn again."""
+    pairs = sorted(VALID_PAIRS)
+    grid = np.round(np.arange(-4, 4.001, 0.01), 2)
+    cases = []
+    k = 0
+    while len(cases) < n:
+        k += 1
+        act, loss = pairs[k % len(pairs)]
+        acts = [str(rng.choice(ACTIVATION_NAMES)), act]
+        if not cases:  # x = (2, 2), W^1 = [[4, 3.7], [2, 2]], b^1 = 0: s^1 = (12.0, 11.4)
+            acts, loss = ["tanh", "sigmoid"], "squared_error"
+            x, W1, b1 = [2.0, 2.0], [[4.0, 3.7], [2.0, 2.0]], [0.0, 0.0]
+        else:
+            x = (np.round(rng.choice([-2, 2]) * rng.uniform(0.5, 1, 2) / 0.05) * 0.05).tolist()
+            W1 = rng.choice(grid[np.abs(grid) >= 2], (2, 2)).tolist()
+            b1 = rng.choice(grid, 2).tolist()
+        W2, b2 = rng.choice(grid, (2, 2)).tolist(), rng.choice(grid, 2).tolist()
+        if loss == "cross_entropy":
+            t = [float(v) for v in rng.permutation([0.0, 1.0])]
+        elif loss == "binary_cross_entropy":
+            t = (np.round(rng.uniform(0, 1, 2) / 0.05) * 0.05).tolist()
+        else:
+            t = (np.round(rng.uniform(-1, 1, 2) / 0.05) * 0.05).tolist()
+        W = [np.array(W1), np.array(W2)]
+        b = [np.array(b1), np.array(b2)]
+        net = Network.from_sizes([2, 2, 2], acts, loss, np.random.default_rng(0))
+        for layer, Wl, bl in zip(net.layers, W, b, strict=True):
+            layer.W, layer.b = Wl.copy(), bl.copy()
+        lr, steps = float(rng.choice(SLIDER_RATES)), int(rng.integers(1, 6))
+        trial = Network(
+            [Dense.from_arrays(Wl, bl, a) for Wl, bl, a in zip(W, b, acts, strict=True)], loss
+        )
+        try:
+            for _ in range(steps):
+                trial.backward([x], [t])
+                trial.step(lr)
+            trial.backward([x], [t])
+            trial.loss([x], [t])
+        except FloatingPointError:
+            continue
+        if not all(np.isfinite(layer.s).all() for layer in trial.layers):
+            continue  # a relu that cancels an overflowed s: outside what the claim covers
+        cases.append(
+            {
+                "sizes": [2, 2, 2],
+                "activations": acts,
+                "loss": loss,
+                "net": net,
+                "W": [w.tolist() for w in W],
+                "b": [v.tolist() for v in b],
+                "x": x,
+                "t": t,
+                "lr": lr,
+                "steps": steps,
+            }
+        )
+    return cases
+
+
+def test_engine_equals_the_library_over_the_slider_ranges(tmp_path, node):
+    """The weight-updates page's claim (the explorer's numbers are the library's to a relative
+    1e-12) over settings reachable with the sliders, saturated units included: the textbook
+    1 - o^2 magnified the one ulp by which Math.tanh and np.tanh differ (4.5e-7 at
+    s^1 = (12.0, 11.4)); both now compute f' from s."""
+    cases = slider_cases(np.random.default_rng(20), 1200)
+    cases[0]["net"].forward(np.array([cases[0]["x"]]))
+    np.testing.assert_allclose(cases[0]["net"].layers[0].s[0], [12.0, 11.4], rtol=1e-15)
+    out = run_engine(node, tmp_path, cases)
+    assert_engine_is_the_library(cases, out)
+
+
+ENGINE_DERIVATIVES = """
+import * as E from %s;
+const s = JSON.parse(process.argv[2]);
+const out = {};
+for (const name of ["sigmoid", "tanh"]) {
+  const a = E.ACTIVATIONS[name];
+  out[name] = a.backward(s, a.forward(s), s.map(() => 1.0));
+}
+console.log(JSON.stringify(out));
+"""
+
+SATURATED = [13.6, -13.6, 20.0, -20.0, 30.0, -30.0, 36.75, 40.0, -40.0, 100.0, 300.0]
+
+
+def test_engine_backward_is_exact_where_units_saturate(tmp_path, node):
+    """engine.js's sigmoid and tanh deltas (dE/do = 1) against mpmath at 50 digits: relative
+    error below 1e-15 where the textbook o(1 - o), 1 - o^2 lost every digit."""
+    import mpmath
+
+    driver = tmp_path / "derivatives.mjs"
+    driver.write_text(ENGINE_DERIVATIVES % json.dumps(ENGINE.as_uri()))
+    result = subprocess.run(
+        [node, str(driver), json.dumps(SATURATED)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    out = json.loads(result.stdout)
+    with mpmath.workdps(50):
+        for k, v in enumerate(SATURATED):
+            x = mpmath.mpf(v)
+            exact = {"sigmoid": 1 / (2 + 2 * mpmath.cosh(x)), "tanh": mpmath.sech(x) ** 2}
+            for name, want in exact.items():
+                got = out[name][k]
+                error = abs((mpmath.mpf(got) - want) / want)
+                assert error < 1e-15, (name, v, got, float(want), float(error))
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ $\partial E/\partial o$ and $\delta$ carry an extra factor $1/B$.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -381,9 +382,9 @@ def derive(activation: ActivationLike, loss: LossLike, n: int = 3) -> Derivation
         Cached: the same arguments return the same object. Undefined pairs are derived too
         (the formulas exist symbolically) and carry their ``problem``.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive int (number of output units), got {n!r}")
-    return _derive(get_activation(activation).name, get_loss(loss).name, n)
+    return _derive(get_activation(activation).name, get_loss(loss).name, int(n))
 
 
 def catalogue(n: int = 3) -> list[Derivation]:

@@ -24,6 +24,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from .._validate import as_real_array
 from ..network import Network
 from ._safe import as_expr
 from .functions import ActivationLike, LossLike, get_activation, get_loss
@@ -179,7 +180,8 @@ class SymbolicNetwork:
 
 
 def _row_values(row, n: int, name: str) -> list[float]:
-    arr = np.asarray(row, dtype=np.float64)
+    arr = as_real_array(row, name, "SymbolicNetwork", f"({n},) or (1, {n})")  # no strings
+    arr = arr.astype(np.float64)
     if arr.ndim == 2 and arr.shape[0] == 1:
         arr = arr[0]
     if arr.shape != (n,):

@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
+from .._validate import as_real_array
 from ..activations import get_activation as library_activation
 from ..losses import get_loss as library_loss
 from ..pairs import output_delta, output_loss
@@ -38,6 +39,30 @@ __all__ = [
     "relative_error",
     "sample_points",
 ]
+
+
+def _check_symbol_names(symbols, entries) -> None:
+    r"""``TypeError`` unless every argument is a sympy ``Symbol``, ``ValueError`` if an entry
+    has a free symbol that is not an argument. ``lambdify`` writes such a symbol's name into
+    the Python code it compiles (the arguments become dummies, ``dummify=True``), so a
+    Symbol named ``__import__('os').system(...)`` would run; and it could not be evaluated
+    anyway."""
+    for k, v in enumerate(symbols):
+        if not isinstance(v, sp.Symbol):
+            raise TypeError(
+                f"lambdify_matrix: rows must hold sympy Symbols; entry {k} is "
+                f"{type(v).__name__} {str(v)[:40]!r}."
+            )
+    arguments = set(symbols)
+    for entry in entries:
+        extra = sorted(getattr(entry, "free_symbols", set()) - arguments, key=str)
+        if extra:
+            raise ValueError(
+                f"lambdify_matrix: matrix has symbols that are not in rows, so it cannot be "
+                f"evaluated (and their names would be compiled as code): "
+                f"{', '.join(repr(str(v)[:40]) for v in extra[:3])}. Pass every symbol of "
+                f"the expression in rows, or substitute numbers for them first."
+            )
 
 
 def lambdify_matrix(matrix: sp.Basic, rows: Sequence[sp.Matrix]) -> Callable[..., np.ndarray]:
@@ -61,7 +86,9 @@ def lambdify_matrix(matrix: sp.Basic, rows: Sequence[sp.Matrix]) -> Callable[...
     is_matrix = isinstance(matrix, sp.MatrixBase)
     shape = matrix.shape if is_matrix else ()
     entries = list(matrix) if is_matrix else [as_expr(matrix, "matrix", "lambdify_matrix")]
-    compiled = sp.lambdify(symbols, entries, modules="numpy")
+    _check_symbol_names(symbols, entries)
+    # dummify: the arguments enter the generated code as fresh dummy names, never as theirs
+    compiled = sp.lambdify(symbols, entries, modules="numpy", dummify=True)
     widths = [row.cols for row in rows]
 
     def f(*arrays):
@@ -71,7 +98,8 @@ def lambdify_matrix(matrix: sp.Basic, rows: Sequence[sp.Matrix]) -> Callable[...
             )
         columns = []
         for k, (arr, width) in enumerate(zip(arrays, widths, strict=True)):
-            arr = np.asarray(arr, dtype=np.float64)
+            arr = as_real_array(arr, f"argument {k}", "lambdify_matrix", f"(B, {width})")
+            arr = arr.astype(np.float64)  # real numbers only: a string is never parsed
             if arr.ndim != 2 or arr.shape[1] != width:
                 raise ValueError(f"argument {k} must have shape (B, {width}), got {arr.shape}")
             columns.extend(arr.T)

@@ -478,21 +478,36 @@ def _download(name: str, cache: Path, mirrors, expected: str, timeout: float) ->
     raise OSError(f"could not download {name} from any mirror:\n  " + "\n  ".join(errors))
 
 
+def _write(file, data: bytes) -> None:
+    """Write ``data`` to the open ``file`` and flush it to disk (a test replaces this to
+    simulate a full or read-only disk)."""
+    file.write(data)
+    file.flush()
+    os.fsync(file.fileno())
+
+
 def _store(data: bytes, cache: Path, name: str) -> None:
-    r"""Write ``data`` to ``cache / name`` through a ``.part`` file renamed into place, so
-    the cache never holds half a file. A failure (read-only or full disk, a directory in
-    the way) removes the ``.part`` file and raises the same ``OSError`` subclass naming the
-    path and what to do."""
-    partial = cache / (name + ".part")
+    r"""Write ``data`` to ``cache / name`` through a temporary file of a unique name in the
+    cache (``tempfile.mkstemp``: created anew, never through a symlink someone planted),
+    renamed into place with ``os.replace``, so the cache never holds half a file, even with
+    two loaders at once. A failure (read-only or full disk, a directory in the way) removes
+    the temporary file and raises the same ``OSError`` subclass naming the path and what to
+    do."""
+    import tempfile
+
+    partial = None
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(data)
+        fd, partial = tempfile.mkstemp(dir=cache, prefix=f".{name}.", suffix=".part")
+        with os.fdopen(fd, "wb") as file:
+            _write(file, data)
         os.replace(partial, cache / name)  # atomic: the cache never holds half a file
     except OSError as exc:
-        try:
-            partial.unlink(missing_ok=True)
-        except OSError:  # pragma: no cover - the directory itself vanished or is locked
-            pass
+        if partial is not None:
+            try:
+                os.unlink(partial)
+            except OSError:  # already renamed, or the directory vanished or is locked
+                pass
         what = (
             "make the directory writable or choose another cache_dir= (or BACKPROP_DATA)"
             if isinstance(exc, PermissionError)

@@ -37,6 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from .._validate import (  # noqa: E402
+    as_float_array,
     as_generator,
     as_real_array,
     check_positive_float,
@@ -191,7 +192,8 @@ def weight_mosaic(W, image_shape, n_columns: int | None = None, pad: int = 1) ->
     after the last unit are NaN.
     """
     where = "weight_mosaic"
-    W = np.asarray(W, dtype=np.float64)
+    W = as_float_array(W, "W", where, "(n_0, n_hidden)")  # real and finite, or refused
+    W = W.astype(np.float64, copy=False)
     if W.ndim != 2:
         raise ValueError(f"{where}: W must have shape (n_0, n_hidden); got shape {W.shape}.")
     if (

@@ -1,8 +1,10 @@
 // The pair explorer's view (an anywidget ES module). backprop_lib/widgets/pair_live.py puts
 // explorer/engine.js first (outputLoss, ACTIVATIONS: the library's losses in float64), then
 // the sympy-generated constants (PAIRS, N_UNITS, NUMERICAL_TOLERANCE, NUMERICAL_FLOOR,
-// T_RANGES), then this file. Nothing here derives anything: delta comes from sympy's
-// function for the pair; the check is central differences of the library's loss.
+// T_RANGES), then this file. Nothing here derives anything: o and delta are the library's
+// (ACTIVATIONS[a].forward, outputDelta: its stable forms, exact where units saturate; sympy's
+// naive formulas printed to JavaScript were not, NaN at |s| = 36.75); the check is central
+// differences of the library's loss.
 
 const FD_STEP = 1e-6;
 
@@ -94,8 +96,8 @@ class PairView {
     this.derivation = el("div", { class: "bp-derivation" });
     this.numbers = el("div", { class: "bp-numbers" });
     root.append(controls, this.message, this.derivation, this.numbers,
-      el("p", { class: "bp-note" }, "Derived by sympy when the page was built; δ and the " +
-        "central differences are computed in your browser."));
+      el("p", { class: "bp-note" }, "Derived by sympy when the page was built; δ (the " +
+        "library's stable forms) and the central differences are computed in your browser."));
   }
 
   choose(key, value) {
@@ -156,8 +158,8 @@ class PairView {
       this.numbers.append(el("p", { class: "bp-message" }, `Nothing to compute. ${why}`));
       return;
     }
-    const o = pair.o(s);
-    const delta = pair.delta(s, tt);
+    const o = ACTIVATIONS[a].forward(s);
+    const delta = outputDelta(a, loss, s, o, tt);
     // E as the library computes it (closed forms from s for the cross-entropy pairs)
     const libraryE = (x, y) => outputLoss(a, loss, x, ACTIVATIONS[a].forward(x), y);
     const E = libraryE(s, tt);
@@ -169,7 +171,7 @@ class PairView {
     this.message.textContent = message ? `Refused: ${message}` : "";
     const table = el("table", { class: "bp-pair-table" });
     const head = el("tr");
-    for (const h of ["unit", "s", "o = f(s)", "t", "δ (sympy)", "δ (central differences)"]) {
+    for (const h of ["unit", "s", "o = f(s)", "t", "δ (library)", "δ (central differences)"]) {
       head.append(el("th", {}, h));
     }
     table.append(head);
@@ -183,7 +185,7 @@ class PairView {
       table.append(row);
     }
     this.numbers.append(table, el("p", { "data-quantity": "agreement" },
-      `E = ${num(E)}. Central differences vs sympy's δ: ${error.toExponential(3)} ` +
+      `E = ${num(E)}. Central differences vs the library's δ: ${error.toExponential(3)} ` +
       `(largest difference over max(largest δ, rounding floor ${floor.toExponential(1)})): ` +
       `${agree ? "agree" : "DISAGREE"} (tolerance ${NUMERICAL_TOLERANCE}).`));
     if (a === "relu" && s.some((v) => v === 0)) {

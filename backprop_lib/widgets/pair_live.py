@@ -1,26 +1,31 @@
 r"""The pair explorer that computes in the reader's browser: an anywidget.
 
-:class:`PairWidget` shows one (output activation, loss) pair at a time, like
-:class:`~backprop_lib.widgets.pair_explorer.PairExplorer`, but with no kernel: everything it needs
-was computed with sympy when the widget was made and travels in its ES module.
+:class:`PairWidget` shows one (output activation, loss) pair at a time with no kernel:
+everything it needs was computed with sympy when the widget was made and travels in its ES module.
 
 - For every pair, the derivation as LaTeX
-  (:func:`~backprop_lib.widgets.pair_explorer.derivation_latex`) and the verdict
-  (:func:`~backprop_lib.widgets.pair_explorer.pair_verdict`), or for an undefined pair the
+  (:func:`~backprop_lib.teaching.pair_catalogue.derivation_latex`) and the verdict
+  (:func:`~backprop_lib.teaching.pair_catalogue.pair_verdict`), or for an undefined pair the
   library's reason (:func:`~backprop_lib.check_pair`).
-- For every valid pair, three JavaScript functions printed by ``sympy.printing.jscode``
-  from the derivation: the outputs :math:`o = f(s)`, the loss :math:`E(f(s), t)` and the
-  sympy-derived :math:`\delta = \partial E / \partial s` (``Derivation.delta``, before any
-  simplification by hand), with :math:`B = 1`.
+- For every valid pair, the numbers as the library computes them, ported to JavaScript
+  (``explorer/engine.js``): :math:`o = f(s)` (``ACTIVATIONS[a].forward``) and
+  :math:`\delta = \partial E / \partial s` (``outputDelta``: the stable closed forms of
+  ``pairs.py`` for the cross-entropy pairs, else the chain rule with :math:`f'` from
+  :math:`s`), with :math:`B = 1`.
+
+sympy's own :math:`\delta`, printed to JavaScript (``sympy.printing.jscode``), is the naive
+formula: it loses digits where a unit saturates (tanh with a squared error: relative error
+:math:`2 \cdot 10^{-12}` at :math:`|s| = 6`, :math:`10^{-8}` at 10; sigmoid or softmax with
+binary cross-entropy: NaN at :math:`|s| = 36.75`), so the page does not evaluate it. The
+tests check the page's :math:`\delta` against sympy's :math:`\delta` evaluated in 50-digit
+arithmetic, for every valid pair at :math:`|s|` up to 40.
 
 In the browser the dropdowns swap the pair, the sliders move the point :math:`s` and the
 target :math:`t` (for cross-entropy the row is divided by its sum), and the page computes
-:math:`\delta` from the sympy-derived function and, independently, central differences of
-the loss as the library computes it (``outputLoss`` of ``explorer/engine.js``, the
-library's stable forms ported to JavaScript; step ``1e-6``), and shows their agreement with
-the same tolerance and rounding floor as :class:`~backprop_lib.widgets.pair_explorer.PairAgreement`.
-(Central differences of sympy's own :math:`E` would lose digits where a softmax saturates:
-:math:`\ln(1 - o)` with :math:`o` within :math:`10^{-5}` of 1.)
+:math:`\delta` and, independently, central differences of the loss as the library computes it
+(``outputLoss`` of ``explorer/engine.js``; step ``1e-6``), and shows their agreement with the
+same tolerance and rounding floor as
+:class:`~backprop_lib.teaching.pair_catalogue.PairAgreement`.
 
 Test hook: ``window.backpropPairExplorers[k].state()`` (activation, loss, s, t, o, delta,
 delta_fd, error, agree, message).
@@ -33,9 +38,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import anywidget
-import sympy as sp
+import numpy as np
 import traitlets
 
+from .._validate import describe
 from ..activations import ACTIVATION_NAMES
 from ..losses import LOSS_NAMES
 from ..pairs import check_pair
@@ -52,7 +58,7 @@ from ..teaching.pair_catalogue import T_RANGES as _T_RANGES
 _VIEW = Path(__file__).with_name("pair_explorer.js")
 #: The weight-update explorer's float64 port of the library's losses (``outputLoss``, with
 #: the stable forms of ``pairs.py``): the central differences differentiate it, as
-#: :func:`~backprop_lib.widgets.pair_explorer.pair_agreement` differentiates the library's loss.
+#: :func:`~backprop_lib.teaching.pair_catalogue.pair_agreement` differentiates the library's loss.
 _ENGINE = Path(__file__).parent / "explorer" / "engine.js"
 
 
@@ -63,19 +69,11 @@ def esm_source() -> str:
     )
 
 
-def _js(expr, s, t) -> str:
-    r"""``expr`` as a JavaScript expression in the arrays ``s`` and ``t`` (0-based)."""
-    names = {sym: sp.Symbol(f"s[{k}]") for k, sym in enumerate(s)}
-    names.update({sym: sp.Symbol(f"t[{k}]") for k, sym in enumerate(t)})
-    return sp.jscode(sp.sympify(expr).xreplace(names))
-
-
 @lru_cache(maxsize=None)
 def pair_module() -> str:
     r"""The JavaScript of every pair, built with sympy: ``const PAIRS = {"act|loss": {...}}``
-    with ``label``, ``reason``, ``latex`` (pairs of LaTeX), ``problem`` (the library's
-    message, or ``""``) and, for a valid pair, the functions ``o(s)``, ``E(s, t)`` and
-    ``delta(s, t)``."""
+    with ``data``: ``label``, ``reason``, ``latex`` (pairs of LaTeX) and ``problem`` (the
+    library's message, or ``""`` for a valid pair). The numbers are the engine's."""
     entries = []
     for a in ACTIVATION_NAMES:
         for loss in LOSS_NAMES:
@@ -92,21 +90,11 @@ def pair_module() -> str:
                 "latex": [list(line) for line in derivation_latex(d)],
                 "problem": problem,
             }
-            parts = [f"  {json.dumps(f'{a}|{loss}')}: {{"]
-            parts.append(f"    data: {json.dumps(data)},")
-            if not problem:
-                s, t = list(d.s), list(d.t)
-                outputs = ", ".join(_js(v, s, t) for v in d.output)
-                deltas = ", ".join(_js(v, s, t) for v in d.delta)
-                parts.append(f"    o: (s) => [{outputs}],")
-                parts.append(f"    E: (s, t) => {_js(d.in_s(d.E), s, t)},")
-                parts.append(f"    delta: (s, t) => [{deltas}],")
-            parts.append("  },")
-            entries.append("\n".join(parts))
+            entries.append(f"  {json.dumps(f'{a}|{loss}')}: {{ data: {json.dumps(data)} }},")
     header = (
-        "// Generated at build time by backprop_lib/widgets/pair_live.py with "
-        "sympy.printing.jscode:\n"
-        "// for each pair, o = f(s), E(f(s), t) and delta = dE/ds (sympy.diff), B = 1.\n"
+        "// Generated at build time by backprop_lib/widgets/pair_live.py: for each pair, "
+        "sympy's\n// derivation (LaTeX), the verdict and the library's reason for an undefined "
+        "pair.\n"
     )
     constants = (
         f"const N_UNITS = {N_UNITS};\n"
@@ -157,30 +145,80 @@ class PairWidget(anywidget.AnyWidget):
     def __init__(
         self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3), t=(1.0, 0.0, 0.0)
     ):
-        from ..activations import get_activation
-        from ..losses import get_loss
-
-        activation, loss = get_activation(activation).name, get_loss(loss).name
-        values = {}
-        for name, row in (("s", s), ("t", t)):
-            try:
-                row = [float(v) for v in row]
-            except (TypeError, ValueError):
-                raise TypeError(
-                    f"PairWidget: {name} must hold {N_UNITS} real numbers; got {row!r}."
-                ) from None
-            if len(row) != N_UNITS or not all(abs(v) < float("inf") for v in row):
-                raise ValueError(
-                    f"PairWidget: {name} must hold {N_UNITS} finite numbers, one per output "
-                    f"unit; got {row!r}."
-                )
-            values[name] = row
+        activation, loss = _activation_name(activation), _loss_name(loss)
         super().__init__(
             _esm=esm_source(),
             activation=activation,
             loss=loss,
-            s=values["s"],
-            t=values["t"],
+            s=_check_row(s, "s"),
+            t=_check_row(t, "t"),
             activation_names=list(ACTIVATION_NAMES),
             loss_names=list(LOSS_NAMES),
         )
+
+    # Values set from Python after construction pass the same checks (a refused value raises
+    # traitlets.TraitError with the message and leaves the widget unchanged).
+    @traitlets.validate("activation")
+    def _valid_activation(self, proposal):
+        return _as_trait_error(_activation_name, proposal["value"])
+
+    @traitlets.validate("loss")
+    def _valid_loss(self, proposal):
+        return _as_trait_error(_loss_name, proposal["value"])
+
+    @traitlets.validate("s")
+    def _valid_s(self, proposal):
+        return _as_trait_error(_check_row, proposal["value"], "s")
+
+    @traitlets.validate("t")
+    def _valid_t(self, proposal):
+        return _as_trait_error(_check_row, proposal["value"], "t")
+
+
+#: The largest |s| the widget accepts: its sliders span [-6, 6]; beyond 50 the page's central
+#: differences (step 1e-6) would lose the digits they check with.
+S_LIMIT = 50.0
+
+
+def _activation_name(value) -> str:
+    from ..activations import get_activation
+
+    return get_activation(value).name
+
+
+def _loss_name(value) -> str:
+    from ..losses import get_loss
+
+    return get_loss(value).name
+
+
+def _check_row(row, name: str) -> list[float]:
+    """``row`` as a list of ``N_UNITS`` finite floats (``s`` also within ``S_LIMIT``), else
+    ``TypeError``/``ValueError`` naming ``name``, what was given and what is valid."""
+    import numbers
+
+    valid = f"{N_UNITS} finite real numbers, one per output unit" + (
+        f", each in [-{S_LIMIT:g}, {S_LIMIT:g}]" if name == "s" else ""
+    )
+    if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+        raise TypeError(f"PairWidget: {name} must hold {valid}; got {describe(row)}.")
+    if len(row) != N_UNITS:
+        raise ValueError(f"PairWidget: {name} must hold {valid}; got {len(row)}: {describe(row)}.")
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in row):
+        raise TypeError(f"PairWidget: {name} must hold {valid}; got {describe(row)}.")
+    try:
+        with np.errstate(all="ignore"):  # np.longdouble(10)**400 -> inf: refused below
+            values = [float(v) for v in row]
+    except OverflowError:  # an int beyond float64
+        values = [float("inf")]
+    limit = S_LIMIT if name == "s" else float("inf")
+    if not all(abs(v) <= limit and abs(v) < float("inf") for v in values):
+        raise ValueError(f"PairWidget: {name} must hold {valid}; got {describe(row)}.")
+    return values
+
+
+def _as_trait_error(check, *args):
+    try:
+        return check(*args)
+    except (TypeError, ValueError) as error:
+        raise traitlets.TraitError(str(error)) from None

@@ -103,10 +103,16 @@ class RetrainView {
       settings[name] = this.model.get(name);
       this.menus[name].value = String(settings[name]);
     }
+    // the key as retrain_live.key writes it (String(lr): 1e-5 is "0.00001" on both sides)
     const key = `${settings.lr}|${settings.n_hidden}|${settings.batch_size}`;
     const run = grid.runs[key];
     const e = settings.epochs;
     this.current = { ...settings, key };
+    if (run === undefined) {
+      this.figures.textContent = `The grid has no run ${key} (lr|hidden units|batch size).`;
+      this.current.error = `no run ${key}`;
+      return;
+    }
     if (run.error) {
       this.figures.textContent = `This run diverged: ${run.error}`;
       this.current.error = run.error;

@@ -36,9 +36,24 @@ from ..teaching.training_run import train_swinn, weight_mosaic
 _VIEW = Path(__file__).with_name("retrain.js")
 
 
+def js_number(x) -> str:
+    r"""``x`` as JavaScript's ``String(x)`` writes a number: the shortest digits that read
+    back as the same float64, positional for :math:`10^{-6} \le |x| < 10^{21}`
+    (``0.00001``, ``2``, ``0.5``), else exponential (``1e-7``, ``1.5e+21``). The page builds
+    a run's key with ``String``, so both sides name every run alike."""
+    x = float(x)
+    if x == 0:
+        return "0"
+    if 1e-6 <= abs(x) < 1e21:
+        return np.format_float_positional(x, unique=True, trim="-")
+    return np.format_float_scientific(x, unique=True, trim="-", exp_digits=1)
+
+
 def key(lr, n_hidden, batch_size) -> str:
-    """The grid's name of a run: ``"lr|n_hidden|batch_size"``, e.g. ``"2|64|16"``."""
-    return f"{lr:g}|{int(n_hidden)}|{int(batch_size)}"
+    """The grid's name of a run: ``"lr|n_hidden|batch_size"``, e.g. ``"2|64|16"``, with
+    ``lr`` written as JavaScript writes it (:func:`js_number`: ``1e-5`` is ``"0.00001"``),
+    as ``retrain.js`` builds the key."""
+    return f"{js_number(lr)}|{int(n_hidden)}|{int(batch_size)}"
 
 
 def weights_png(W, image_shape, scale: int = 3) -> str:
@@ -143,6 +158,12 @@ class RetrainGridWidget(anywidget.AnyWidget):
 
     def __init__(self, grid: dict, *, lr, n_hidden, batch_size, epochs):
         where = "RetrainGridWidget"
+        fields = ("lrs", "hidden_units", "batch_sizes", "epochs", "runs")
+        if not isinstance(grid, dict) or any(f not in grid for f in fields):
+            raise TypeError(
+                f"{where}: grid must be the dict precompute_grid returns, with the keys "
+                f"{', '.join(map(repr, fields))}; got {describe(grid)}."
+            )
         for name, value, options in (
             ("lr", lr, grid["lrs"]),
             ("n_hidden", n_hidden, grid["hidden_units"]),
@@ -151,6 +172,19 @@ class RetrainGridWidget(anywidget.AnyWidget):
         ):
             if value not in options:
                 raise ValueError(f"{where}: {name} must be one of {options}; got {value!r}.")
+        missing = [
+            key(*combination)
+            for combination in itertools.product(
+                grid["lrs"], grid["hidden_units"], grid["batch_sizes"]
+            )
+            if key(*combination) not in grid["runs"]
+        ]
+        if missing:
+            raise ValueError(
+                f"{where}: grid['runs'] has no run for {', '.join(map(repr, missing[:3]))}"
+                f"{' and more' if len(missing) > 3 else ''} (keys lr|n_hidden|batch_size, "
+                f"as precompute_grid writes them); it has {sorted(grid['runs'])[:6]}."
+            )
         super().__init__(
             grid=grid,
             lr=float(lr),

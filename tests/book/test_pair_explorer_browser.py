@@ -5,7 +5,7 @@ the page computed from ``window.backpropPairExplorers[0].state()`` and from the 
 (``data-quantity``), and compares with ``backprop_lib``: ``pair_agreement(...)``'s
 ``delta_library`` (``Network.backward``) to the exact tolerance of the pair explorer
 (``EXACT_TOLERANCE``, scaled error), its outputs to ``rtol=1e-12``; the page's own central
-differences must agree with its sympy delta within ``NUMERICAL_TOLERANCE``; every undefined
+differences must agree with its delta within ``NUMERICAL_TOLERANCE``; every undefined
 pair shows the library's reason.
 """
 

@@ -51,24 +51,30 @@ function sigmoid(v) {
 
 // -- activations: forward o = f(s), derivative f'(s), backward delta = dE/do . J_f(s) ------
 
+/** sigma'(s) = e / (1 + e)^2, e = e^{-|s|}: exact where o(1 - o) loses every digit. */
+function sigmoidPrime(v) {
+  const e = Math.exp(-Math.abs(v));
+  return e / (1.0 + e) ** 2;
+}
+
+/** tanh'(s) = sech^2(s) = (2e / (1 + e^2))^2, e = e^{-|s|}: exact where 1 - o^2 is not. */
+function tanhPrime(v) {
+  const e = Math.exp(-Math.abs(v));
+  return ((2.0 * e) / (1.0 + e * e)) ** 2;
+}
+
+// The sigmoid and tanh backward passes compute f' from s, as the library does: the textbook
+// o(1 - o) and 1 - o^2 lose every digit where the unit saturates (o rounds to +-1).
 export const ACTIVATIONS = {
   sigmoid: {
     forward: (s) => s.map(sigmoid),
-    derivative: (s) =>
-      s.map((v) => {
-        const e = Math.exp(-Math.abs(v));
-        return e / (1.0 + e) ** 2; // sigma(s)(1 - sigma(s))
-      }),
-    backward: (s, o, g) => g.map((gi, i) => gi * o[i] * (1.0 - o[i])),
+    derivative: (s) => s.map(sigmoidPrime),
+    backward: (s, o, g) => g.map((gi, i) => gi * sigmoidPrime(s[i])),
   },
   tanh: {
     forward: (s) => s.map(Math.tanh),
-    derivative: (s) =>
-      s.map((v) => {
-        const e = Math.exp(-Math.abs(v));
-        return ((2.0 * e) / (1.0 + e * e)) ** 2; // sech^2(s)
-      }),
-    backward: (s, o, g) => g.map((gi, i) => gi * (1.0 - o[i] * o[i])),
+    derivative: (s) => s.map(tanhPrime),
+    backward: (s, o, g) => g.map((gi, i) => gi * tanhPrime(s[i])),
   },
   relu: {
     forward: (s) => s.map((v) => (v > 0 ? v : 0.0)),
@@ -89,10 +95,13 @@ export const ACTIVATIONS = {
     },
     derivative: null, // not elementwise: J_ij = o_i ([i = j] - o_j)
     jacobian: (o) => o.map((oi, i) => o.map((oj, j) => oi * ((i === j ? 1 : 0) - oj))),
-    // delta_j = o_j (g_j - sum_i g_i o_i)
+    // delta_j = o_j (g_j - sum_i g_i o_i), as (g_j - g_m) - r with m the largest output and
+    // r = sum_{i != m} o_i (g_i - g_m): exact where the softmax saturates (the library's form)
     backward: (s, o, g) => {
-      const inner = sum(g.map((gi, i) => gi * o[i]));
-      return o.map((oj, j) => oj * (g[j] - inner));
+      const m = o.indexOf(max(o));
+      const spread = g.map((gi) => gi - g[m]);
+      const r = sum(spread.map((v, i) => o[i] * v));
+      return o.map((oj, j) => oj * (spread[j] - r));
     },
   },
 };

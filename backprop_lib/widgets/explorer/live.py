@@ -34,7 +34,14 @@ from ...layers import Dense
 from ...losses import LOSS_NAMES
 from ...network import Network
 from ...optimizers import SGD, Adam
-from .model import ExplorerModel, Parameter, Unit, check_parameter, check_unit
+from .model import (
+    ExplorerModel,
+    Parameter,
+    Unit,
+    check_parameter,
+    check_unit,
+    parameters_of,
+)
 
 _HERE = Path(__file__).parent
 #: The files of the ES module, in order: the engine, then the view and controls.
@@ -115,6 +122,11 @@ def zero_state(W: list, b: list, name: str) -> dict:
         "W": {key: [np.zeros(np.shape(Wl)).tolist() for Wl in W] for key in keys},
         "b": {key: [np.zeros(np.shape(bl)).tolist() for bl in b] for key in keys},
     }
+
+
+def _units(sizes) -> list[Unit]:
+    """Every unit of layers 1 to L (what the formula panel's "δ of" chooser offers)."""
+    return [Unit(layer, i) for layer in range(1, len(sizes)) for i in range(1, sizes[layer] + 1)]
 
 
 def _lists(arrays) -> list:
@@ -277,6 +289,72 @@ class ExplorerWidget(anywidget.AnyWidget):
                 self.network().loss_fn.check_targets(np.array([value]), "t", "ExplorerWidget")
             except ValueError as err:
                 raise traitlets.TraitError(str(err)) from None
+        return value
+
+    @traitlets.validate("W", "b")
+    def _valid_weights(self, proposal):
+        r"""``W``: one ``(n_{l-1}, n_l)`` nested list per layer, ``b``: one ``(n_l,)`` list
+        per layer, finite reals; with the activations, loss and sample, a network whose
+        backward pass does not overflow (the library's own checks)."""
+        name, value = proposal["trait"].name, proposal["value"]
+        if not self.sizes:
+            return value  # during __init__, before sizes: the model made these
+        sizes = self.sizes
+        shapes = [
+            (sizes[k], sizes[k + 1]) if name == "W" else (sizes[k + 1],)
+            for k in range(len(sizes) - 1)
+        ]
+        valid = f"one finite real array per layer, of shapes {shapes}"
+        if not isinstance(value, (list, tuple)) or len(value) != len(shapes):
+            self._refuse(name, value, valid)
+        arrays = []
+        for part, shape in zip(value, shapes, strict=True):
+            try:
+                array = np.asarray(part)
+            except (ValueError, TypeError):
+                self._refuse(name, value, valid)
+            if array.dtype.kind not in "iuf" or array.shape != shape:
+                self._refuse(name, value, valid)
+            with np.errstate(all="ignore"):
+                array = array.astype(np.float64)
+            if not np.isfinite(array).all():
+                self._refuse(name, value, valid)
+            arrays.append(array)
+        if self.activations and self.loss and len(self.activations) == len(shapes):
+            W = arrays if name == "W" else [np.array(w) for w in self.W]
+            b = arrays if name == "b" else [np.array(v) for v in self.b]
+            try:
+                layers = [
+                    Dense.from_arrays(Wl, bl, a)
+                    for Wl, bl, a in zip(W, b, self.activations, strict=True)
+                ]
+                Network(layers, self.loss).backward(np.array([self.x]), np.array([self.t]))
+            except (ValueError, TypeError, FloatingPointError) as err:
+                raise traitlets.TraitError(
+                    f"ExplorerWidget: {name} refused ({err}); kept the old {name}."
+                ) from None
+        return [array.tolist() for array in arrays]
+
+    @traitlets.validate("max_steps", "interval")
+    def _valid_positive(self, proposal):
+        name, value = proposal["trait"].name, proposal["value"]
+        try:
+            return check_positive_int(value, name, "ExplorerWidget")
+        except (TypeError, ValueError) as err:
+            raise traitlets.TraitError(str(err)) from None
+
+    @traitlets.validate("unit", "parameter")
+    def _valid_choice(self, proposal):
+        name, value = proposal["trait"].name, proposal["value"]
+        if not self.sizes:
+            return value
+        keys = (
+            [f"{u.layer},{u.i}" for u in _units(self.sizes)]
+            if name == "unit"
+            else [parameter_key(p) for p in parameters_of(self.sizes)]
+        )
+        if value not in keys:
+            self._refuse(name, value, f"one of {keys}")
         return value
 
     @traitlets.validate("activations", "loss")

@@ -640,10 +640,14 @@ class ExplorerModel:
         refuses an invalid pair; the targets are checked by ``Network.backward``. On refusal
         the library's error is raised and nothing changes.
         """
-        if isinstance(activations, str) or len(activations) != self.n_layers:
+        if (
+            isinstance(activations, str)
+            or not isinstance(activations, Sequence)
+            or len(activations) != self.n_layers
+        ):
             raise ValueError(
                 f"ExplorerModel.configure: activations must be one name per layer "
-                f"({self.n_layers}); got {activations!r}."
+                f"({self.n_layers}); got {describe(activations)}."
             )
         layers = [
             Dense.from_arrays(old.W, old.b, name)
@@ -660,8 +664,17 @@ class ExplorerModel:
         check_parameter(p, self.sizes, where)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"{where}: value must be a finite real number; got {describe(value)}.")
-        if not np.isfinite(value):
-            raise ValueError(f"{where}: value must be a finite real number; got {value}.")
+        try:  # the float64 the weight will hold (Fraction(1, 3); np.longdouble(10)**400 -> inf)
+            with np.errstate(all="ignore"):
+                number = float(value)
+        except OverflowError:  # an int or Fraction beyond float64, e.g. 10**400
+            number = float("inf")
+        if not np.isfinite(number):
+            raise ValueError(
+                f"{where}: value must be a finite real number (within float64, |value| < "
+                f"1.8e308); got {describe(value)}; nothing was changed."
+            )
+        value = number
         layer = self.net.layers[p.layer - 1]
         array, index = (layer.W if p.is_weight else layer.b), p.index
         old = float(array[index])
