@@ -25,6 +25,10 @@ Conventions (the book's notation, CONTRIBUTING.md):
   :math:`\delta^L`: softmax + cross_entropy and sigmoid + binary_cross_entropy use the fused
   :math:`(o - t)/B`, with the loss computed stably from :math:`s^L`; a loss that is
   undefined after the output activation is refused when the network is built.
+- The layers of a modern network (``Conv2D``, ``MaxPool2D``, ``Flatten``, ``BatchNorm``,
+  ``LayerNorm``, ``Dropout``, ``Embedding``, ``Residual``, ``ActivationLayer``) follow one
+  protocol, ``forward(x) -> y``, ``backward(grad_y) -> grad_x``, parameter ``P``'s gradient
+  in ``dP``; a Network trains any stack of them that ends with a Dense.
 - Subpackages, imported by their path: ``symbolic`` (sympy), ``widgets`` (the explorers),
   ``teaching`` (``bugs``, ``datasets``). ``backprop_lib/README.md`` maps every equation of
   the book to its function.
@@ -57,6 +61,8 @@ from .activations import (
     Tanh,
     get_activation,
 )
+from .base_layer import Layer
+from .conv import Conv2D, Flatten, MaxPool2D
 from .gradcheck import gradient_check, numerical_gradient
 from .layers import Dense
 from .losses import (
@@ -69,7 +75,9 @@ from .losses import (
     SumSquaredError,
     get_loss,
 )
+from .misc_layers import ActivationLayer, Dropout, Embedding, Residual, set_training
 from .network import History, Network
+from .normalization import BatchNorm, LayerNorm
 from .pairs import (
     FUSED_PAIRS,
     VALID_PAIRS,
@@ -92,6 +100,17 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_NAMES",
     "Activation",
+    "ActivationLayer",
+    "BatchNorm",
+    "Conv2D",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Layer",
+    "LayerNorm",
+    "MaxPool2D",
+    "Residual",
+    "set_training",
     "BinaryCrossEntropy",
     "CrossEntropy",
     "Dense",

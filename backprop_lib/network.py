@@ -41,8 +41,17 @@ from ._validate import (
     check_positive_float,
     check_stored_gradients,
 )
+from .base_layer import (
+    check_stack,
+    check_stack_gradients,
+    check_stack_input,
+    check_stack_updates,
+    gradients,
+    parameter_slots,
+)
 from .layers import Dense
 from .losses import Loss, get_loss
+from .misc_layers import _astype, _set_stored, _stored
 from .pairs import Pair, check_pair, pair_of
 
 #: :meth:`Network.fit` calls training diverged when the loss of an epoch exceeds this many
@@ -112,15 +121,15 @@ class History:
         )
 
 
-def _stored_values(layer: Dense) -> tuple:
-    """What ``layer`` stored in its last forward and backward pass:
-    ``(o_prev, s, o, delta, dW, db)``."""
-    return layer.o_prev, layer.s, layer.o, layer.delta, layer.dW, layer.db
+def _stored_values(layer) -> tuple:
+    """What ``layer`` stored in its last forward and backward pass: ``(o_prev, s, o,
+    delta, dW, db)`` for a Dense, :meth:`Layer.stored_values` for the others."""
+    return _stored(layer)
 
 
-def _set_stored_values(layer: Dense, values: tuple) -> None:
-    """Set ``(o_prev, s, o, delta, dW, db)`` of ``layer`` (see :func:`_stored_values`)."""
-    layer.o_prev, layer.s, layer.o, layer.delta, layer.dW, layer.db = values
+def _set_stored_values(layer, values: tuple | None) -> None:
+    """Set what :func:`_stored_values` returned (``None``: clear everything stored)."""
+    _set_stored(layer, values)
 
 
 class Network:
@@ -152,12 +161,17 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Dense], loss="cross_entropy"):
-        layers = check_layers(layers, "Network")
+        if isinstance(layers, Dense) or all(isinstance(layer, Dense) for layer in layers):
+            layers = check_layers(layers, "Network")
+        else:  # a stack with other layers (Conv2D, BatchNorm, ...), ending with a Dense
+            layers = check_stack(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
         self.layers: list[Dense] = list(layers)
         self.loss_fn: Loss = loss_fn
-        self.dtype: np.dtype = layers[0].dtype
+        self.dtype: np.dtype = layers[-1].dtype
+        #: False when some layer is not a Dense (the generic paths below)
+        self._dense_only = all(isinstance(layer, Dense) for layer in self.layers)
         self.pair: Pair = pair_of(layers[-1].activation, loss_fn)
 
     @classmethod
@@ -190,8 +204,9 @@ class Network:
 
     @property
     def sizes(self) -> list[int]:
-        """``[n_0, n_1, ..., n_L]``."""
-        return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
+        """``[n_0, n_1, ..., n_L]`` (None for a layer other than a Dense)."""
+        first = getattr(self.layers[0], "n_in", None)
+        return [first] + [getattr(layer, "n_out", None) for layer in self.layers]
 
     @property
     def fused(self) -> bool:
@@ -221,6 +236,8 @@ class Network:
         layer's ``W`` and ``b``."""
         for i, layer in enumerate(self.layers):
             layer.check_parameters(where, f"layers[{i}]")
+        if not self._dense_only:  # checked by the first layer, its shape through them all
+            return check_stack_input(self.layers, X, where, name, self.dtype)
         return as_batch(X, name, where, self.layers[0].n_in, self.dtype)
 
     def _check_T(self, T, X: np.ndarray, where: str, name: str = "T") -> np.ndarray:
@@ -345,9 +362,10 @@ class Network:
         with np.errstate(all="ignore"):  # overflow is reported below, not as a warning
             self._backward(X, T)
         for i, layer in enumerate(self.layers):
-            self._require_finite(layer.dW, f"layers[{i}].dW", "Network.backward")
-            self._require_finite(layer.db, f"layers[{i}].db", "Network.backward")
-        return [(layer.dW, layer.db) for layer in self.layers]
+            for owner, name in parameter_slots(layer):
+                gradient = getattr(owner, "d" + name)
+                self._require_finite(gradient, f"layers[{i}] d{name}", "Network.backward")
+        return [gradients(layer) for layer in self.layers]
 
     def _backward(self, X: np.ndarray, T: np.ndarray) -> None:
         r"""Backpropagation on checked data: the forward pass, :math:`\delta^L` from the
@@ -359,7 +377,10 @@ class Network:
         delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
         grad_o = last.backward_delta(delta_L, below=bool(hidden))  # eq:rd-gradients
         for i in range(len(hidden) - 1, -1, -1):  # eq:rd-recursion, l = L-1, ..., 1
-            grad_o = hidden[i].backward(grad_o, below=i > 0)
+            if isinstance(hidden[i], Dense):
+                grad_o = hidden[i].backward(grad_o, below=i > 0)
+            else:  # the layer protocol: backward(grad_y) -> grad_x
+                grad_o = hidden[i].backward(grad_o)
 
     def step(self, lr) -> None:
         r"""One step of gradient descent on the stored gradients:
@@ -369,19 +390,26 @@ class Network:
         Call :meth:`backward` first. ``lr`` (:math:`\eta`) must be a positive finite number.
         """
         lr = check_positive_float(lr, "lr", "Network.step")
-        check_stored_gradients(self.layers, "Network.step")
+        if self._dense_only:
+            check_stored_gradients(self.layers, "Network.step")
+        else:
+            check_stack_gradients(self.layers, "Network.step")
         with np.errstate(all="ignore"):
             updates = self._updates(lr)
-        check_finite_updates(self.layers, updates, lr, "Network.step")
+        if self._dense_only:
+            check_finite_updates(self.layers, updates, lr, "Network.step")
+        else:
+            check_stack_updates(updates, lr, "Network.step")
         self._apply(updates)
 
     def _updates(self, lr: float) -> list[tuple[np.ndarray, np.ndarray]]:
         r"""``[(W^1, η ∂E/∂W^1), (b^1, η ∂E/∂b^1), ...]``: every parameter array with the
         amount to subtract from it, computed, not applied."""
         updates = []
-        for layer in self.layers:
-            updates.append((layer.W, lr * layer.dW))  # eq:td-update
-            updates.append((layer.b, lr * layer.db))
+        for layer in self.layers:  # W, b of a Dense; every parameter of another layer
+            for owner, name in parameter_slots(layer):
+                P, dP = getattr(owner, name), getattr(owner, "d" + name)
+                updates.append((P, lr * dP))  # eq:td-update
         return updates
 
     @staticmethod
@@ -504,7 +532,7 @@ class Network:
         rng_state = rng.bit_generator.state
         stored = [_stored_values(layer) for layer in self.layers]  # references, not copies
         for epoch in range(1, epochs + 1):
-            last = [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
+            last = [P.copy() for P, _ in self._slots()]
             try:
                 with np.errstate(all="ignore"):
                     order = self._train_epoch(X, T, lr, batch_size, rng, s_seen, o_seen)
@@ -525,12 +553,11 @@ class Network:
                         )
                     self._record(history, epoch, epoch * n_batches, train, validation)
             except FloatingPointError:
-                for layer, (W, b) in zip(self.layers, last, strict=True):
-                    np.copyto(layer.W, W)  # the weights of epoch - 1, whose loss was recorded
-                    np.copyto(layer.b, b)
+                for (P, _), P_last in zip(self._slots(), last, strict=True):
+                    np.copyto(P, P_last)  # the weights of epoch - 1, whose loss was recorded
                 refused = history.initial_loss is None  # the initial loss overflowed
                 for layer, values in zip(self.layers, stored, strict=True):
-                    _set_stored_values(layer, values if refused else (None,) * 6)
+                    _set_stored_values(layer, values if refused else None)
                 if refused:
                     rng.bit_generator.state = rng_state
                 raise
@@ -588,7 +615,7 @@ class Network:
         accuracy on ``validation = (X_val, T_val, classes_val)`` (or None) to ``history``,
         after the divergence checks."""
         for i, layer in enumerate(self.layers):
-            if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+            if not all(np.isfinite(getattr(o, n)).all() for o, n in parameter_slots(layer)):
                 raise FloatingPointError(
                     f"Network.fit: layers[{i}].W or .b became NaN or inf during epoch "
                     f"{epoch} with lr = {history.lr}: training diverged. The network keeps "
@@ -629,9 +656,18 @@ class Network:
     # -- utilities -------------------------------------------------------------------------
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``[(W, b), ...]`` of every layer, in layer order: the arrays themselves, so
-        changing them in place changes the network."""
-        return [(layer.W, layer.b) for layer in self.layers]
+        """``[(W, b), ...]`` of every layer, in layer order (for a layer other than a Dense,
+        the tuple of its parameters, e.g. ``(gamma, beta)``, ``()`` for Flatten): the arrays
+        themselves, so changing them in place changes the network."""
+        return [tuple(getattr(o, n) for o, n in parameter_slots(layer)) for layer in self.layers]
+
+    def _slots(self) -> list[tuple[np.ndarray, tuple]]:
+        """``[(array, (owner, name)), ...]``: every parameter array of every layer."""
+        return [
+            (getattr(owner, name), (owner, name))
+            for layer in self.layers
+            for owner, name in parameter_slots(layer)
+        ]
 
     def copy(self) -> Network:
         """An independent deep copy: parameters, loss and anything the layers stored."""
@@ -644,10 +680,7 @@ class Network:
         converted = copy.copy(self)  # same class and loss; new layers below
         converted.layers = []
         for layer in self.layers:
-            new = copy.copy(layer)
-            new.W, new.b, new.dtype = layer.W.astype(dtype), layer.b.astype(dtype), dtype
-            new.o_prev = new.s = new.o = new.delta = new.dW = new.db = None
-            converted.layers.append(new)
+            converted.layers.append(_astype(layer, dtype))
         converted.dtype = dtype
         return converted
 
