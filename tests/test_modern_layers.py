@@ -34,14 +34,14 @@ from backprop_lib import (
 def conv_loops(x, W, b, stride, padding):
     """y[b, o, i, j] = b_o + sum_{c,u,v} W[o, c, u, v] x_pad[b, c, i s + u, j s + v]."""
     B, C, H, Wd = x.shape
-    O, _, k, _ = W.shape
+    C_out, _, k, _ = W.shape
     xp = np.zeros((B, C, H + 2 * padding, Wd + 2 * padding))
     xp[:, :, padding : padding + H, padding : padding + Wd] = x
     Ho = (H + 2 * padding - k) // stride + 1
     Wo = (Wd + 2 * padding - k) // stride + 1
-    y = np.zeros((B, O, Ho, Wo))
+    y = np.zeros((B, C_out, Ho, Wo))
     for n in range(B):
-        for o in range(O):
+        for o in range(C_out):
             for i in range(Ho):
                 for j in range(Wo):
                     total = b[o]
@@ -57,12 +57,12 @@ def conv_backward_loops(x, W, g, stride, padding):
     """dx, dW, db of E = sum(g * y) by the chain rule, one term at a time: every product
     W[o, c, u, v] * x_pad[...] in y[b, o, i, j] sends g[b, o, i, j] to both factors."""
     B, C, H, Wd = x.shape
-    O, _, k, _ = W.shape
+    C_out, _, k, _ = W.shape
     xp = np.zeros((B, C, H + 2 * padding, Wd + 2 * padding))
     xp[:, :, padding : padding + H, padding : padding + Wd] = x
     dxp, dW = np.zeros_like(xp), np.zeros_like(W)
     for n in range(B):
-        for o in range(O):
+        for o in range(C_out):
             for i in range(g.shape[2]):
                 for j in range(g.shape[3]):
                     for c in range(C):
@@ -141,9 +141,9 @@ CONV_CASES = [  # (C, O, k, stride, padding, H, W)
 
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_conv_forward_against_loops(case, rng):
-    C, O, k, s, p, H, W = case
-    layer = Conv2D(C, O, k, stride=s, padding=p, rng=rng)
-    layer.b = rng.normal(size=O)
+    C, C_out, k, s, p, H, W = case
+    layer = Conv2D(C, C_out, k, stride=s, padding=p, rng=rng)
+    layer.b = rng.normal(size=C_out)
     x = rng.normal(size=(2, C, H, W))
     np.testing.assert_allclose(
         layer.forward(x), conv_loops(x, layer.W, layer.b, s, p), rtol=1e-12, atol=1e-12
@@ -152,8 +152,8 @@ def test_conv_forward_against_loops(case, rng):
 
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_conv_backward_against_loops(case, rng):
-    C, O, k, s, p, H, W = case
-    layer = Conv2D(C, O, k, stride=s, padding=p, rng=rng)
+    C, C_out, k, s, p, H, W = case
+    layer = Conv2D(C, C_out, k, stride=s, padding=p, rng=rng)
     x = rng.normal(size=(2, C, H, W))
     g = rng.normal(size=layer.forward(x).shape)
     dx, dW, db = conv_backward_loops(x, layer.W, g, s, p)
