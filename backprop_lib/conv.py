@@ -86,7 +86,7 @@ class Conv2D(Layer):
 
     - :math:`\partial E/\partial W_{o,c,u,v} = \sum_{b,i,j} g_{b,o,i,j}\,
       \tilde x_{b,c,is+u,js+v}`, i.e. :math:`\partial E/\partial W_m =
-      \text{cols}^\top g_m` (eq:ml-conv-dW), the Dense rule :math:`(o^{l-1})^\top \delta`
+      \text{cols}^\top g_m` (eq:ml-conv-dw), the Dense rule :math:`(o^{l-1})^\top \delta`
       with patches as rows;
     - :math:`\partial E/\partial b_o = \sum_{b,i,j} g_{b,o,i,j}` (eq:ml-conv-db);
     - :math:`\partial E/\partial \tilde x_{b,c,m,n} = \sum_{o,i,j} g_{b,o,i,j}\,
@@ -191,13 +191,13 @@ class Conv2D(Layer):
 
     def backward(self, grad_y):
         r""":math:`\partial E/\partial x` ``(B, C, H, W)`` from ``grad_y`` ``(B, O, H_out,
-        W_out)``; stores ``dW`` (eq:ml-conv-dW) and ``db`` (eq:ml-conv-db). The input
+        W_out)``; stores ``dW`` (eq:ml-conv-dw) and ``db`` (eq:ml-conv-db). The input
         gradient is the cross-correlation of the (dilated, padded) ``grad_y`` with the
         flipped kernel (eq:ml-conv-dx)."""
         g = self._check_grad(grad_y, "Conv2D.backward")
         C_out, k, s, p = self.out_channels, self.kernel_size, self.stride, self.padding
         g_m = g.transpose(0, 2, 3, 1).reshape(-1, C_out)  # rows (b, i, j), like cols
-        self.dW = (g_m.T @ self.cols).reshape(self.W.shape)  # eq:ml-conv-dW
+        self.dW = (g_m.T @ self.cols).reshape(self.W.shape)  # eq:ml-conv-dw
         self.db = g.sum(axis=(0, 2, 3))  # eq:ml-conv-db
         B, C, H, W = self.x_shape
         Hp, Wp = H + 2 * p, W + 2 * p
