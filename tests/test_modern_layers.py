@@ -484,3 +484,16 @@ def test_network_refuses_a_stack_without_a_dense_output():
     flatten = Flatten()
     with pytest.raises(ValueError, match=r"appears twice"):
         Network([flatten, flatten, Dense(2, 2, "softmax", rng=0)])
+
+
+def test_network_with_an_embedding_first_takes_integer_ids(rng):
+    net = Network([Embedding(7, 4, rng=rng), Flatten(), Dense(12, 2, "softmax", rng=rng)])
+    ids = rng.integers(0, 7, size=(8, 3))
+    T = np.eye(2)[(ids[:, 0] > 3).astype(int)]
+    (dW_embedding,), _, (dW, db) = net.backward(ids, T)
+    expected = numerical(lambda: net._loss(ids, T), net.layers[0].W)
+    np.testing.assert_allclose(dW_embedding, expected, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match=r"Network.backward: X must hold token ids in \[0, 7\)"):
+        net.backward(ids + 7, T)
+    with pytest.raises(TypeError, match=r"integer token ids"):
+        net.backward(ids.astype(float), T)
