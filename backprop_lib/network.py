@@ -686,7 +686,8 @@ class Network:
 
     def __repr__(self) -> str:
         lines = [f"    {layer!r}," for layer in self.layers]
+        sizes = f"sizes {self.sizes}, " if self._dense_only else ""
         return (
             "Network([\n" + "\n".join(lines) + f"\n], loss={self.loss_fn.name!r})"
-            f"  # sizes {self.sizes}, {self.n_parameters} parameters"
+            f"  # {sizes}{self.n_parameters} parameters"
         )
