@@ -26,6 +26,7 @@ import numbers
 import numpy as np
 
 from ._validate import check_positive_float, describe
+from .base_layer import parameter_slots
 from .layers import Dense
 from .network import Network
 
@@ -96,12 +97,13 @@ def _require_finite(array, what: str, where: str) -> None:
         )
 
 
-def _central_differences(work: Network, X, T, index: int, name: str, eps: float, where):
-    r"""Central differences for every entry of ``work.layers[index].<name>``, in place on
-    ``work`` (a copy), each entry restored to its exact original value. A loss that is not
-    finite, or a step lost to rounding, raises ``FloatingPointError`` (never a numpy
+def _central_differences(work: Network, X, T, index: int, name: str, eps: float, where, owner=None):
+    r"""Central differences for every entry of ``work.layers[index].<name>`` (or of
+    ``owner.<name>``, a layer inside ``work.layers[index]``, e.g. in a Residual), in place
+    on ``work`` (a copy), each entry restored to its exact original value. A loss that is
+    not finite, or a step lost to rounding, raises ``FloatingPointError`` (never a numpy
     warning)."""
-    P = getattr(work.layers[index], name)
+    P = getattr(work.layers[index] if owner is None else owner, name)
     gradient = np.empty_like(P)
     label = f"layers[{index}].{name}"
     with np.errstate(all="ignore"):
@@ -199,16 +201,20 @@ def gradient_check(net, X, T, eps=1e-6) -> float:
         loss = work._loss(X, T)
         work._backward(X, T)
     _require_finite(loss, "the loss E", where)
-    analytic = [(layer.dW.copy(), layer.db.copy()) for layer in work.layers]
-    for index, (dW, db) in enumerate(analytic):
-        _require_finite(dW, f"backprop's dW of layers[{index}]", where)
-        _require_finite(db, f"backprop's db of layers[{index}]", where)
+    # every parameter: W and b of a Dense, e.g. gamma and beta of a BatchNorm
+    slots = [
+        (index, owner, name)
+        for index, layer in enumerate(work.layers)
+        for owner, name in parameter_slots(layer)
+    ]
+    analytic = [getattr(owner, "d" + name).copy() for _, owner, name in slots]
+    for (index, _, name), a in zip(slots, analytic, strict=True):
+        _require_finite(a, f"backprop's d{name} of layers[{index}]", where)
     floor = FLOOR * max(1.0, abs(loss)) * (1e-6 / eps)
     worst = 0.0
-    for index, gradients in enumerate(analytic):
-        for name, a in zip(("W", "b"), gradients, strict=True):
-            n = _central_differences(work, X, T, index, name, eps, where)
-            # eq:gc-relative-error
-            error = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
-            worst = max(worst, float(error.max()))
+    for (index, owner, name), a in zip(slots, analytic, strict=True):
+        n = _central_differences(work, X, T, index, name, eps, where, owner)
+        # eq:gc-relative-error
+        error = np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), floor)
+        worst = max(worst, float(error.max()))
     return worst

@@ -497,3 +497,26 @@ def test_network_with_an_embedding_first_takes_integer_ids(rng):
         net.backward(ids + 7, T)
     with pytest.raises(TypeError, match=r"integer token ids"):
         net.backward(ids.astype(float), T)
+
+
+def test_gradient_check_covers_every_parameter_of_a_stack(rng):
+    """The library's gradient_check on a CNN stack (Residual inner layers included) is
+    small, and large once one parameter gradient is broken."""
+    from backprop_lib import gradient_check
+
+    net = small_cnn(rng)
+    X = rng.normal(size=(5, 1, 4, 4))
+    T = np.eye(3)[rng.integers(0, 3, size=5)]
+    assert gradient_check(net, X, T) < 1e-6
+    original = BatchNorm.backward
+
+    def broken(self, grad_y):
+        grad_x = original(self, grad_y)
+        self.dgamma = 1.01 * self.dgamma  # a 1 % error in one parameter's gradient
+        return grad_x
+
+    BatchNorm.backward = broken
+    try:
+        assert gradient_check(net, X, T) > 1e-3
+    finally:
+        BatchNorm.backward = original
