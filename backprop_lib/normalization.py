@@ -71,7 +71,10 @@ class BatchNorm(Layer):
     :math:`\partial E/\partial x = g\, \gamma/\sqrt{v_{run} + \epsilon}`.
 
     A batch of one row is refused in training mode (its variance is 0 and its output
-    :math:`\beta`, whatever the input).
+    :math:`\beta`, whatever the input). In :meth:`Network.fit <backprop_lib.Network.fit>`,
+    choose ``batch_size`` so that the last batch of an epoch does not have one row
+    (``len(X) % batch_size != 1``): that batch would be refused in the middle of the
+    epoch, after the steps of the batches before it.
 
     Attributes
     ----------
