@@ -115,6 +115,15 @@ class Layer:
             dtype = grad.dtype if grad.dtype in FLOAT_DTYPES else np.dtype(np.float64)
         return grad.astype(dtype, copy=False)
 
+    def _computed(self, x: np.ndarray, where: str):
+        """``self._compute(x)`` with numpy's floating-point warnings silenced, and a
+        ``FloatingPointError`` instead if the output is NaN or inf (before anything is
+        stored)."""
+        with np.errstate(all="ignore"):
+            y, cache = self._compute(x)
+        require_finite(y, "the output", where)
+        return y, cache
+
     def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         """Raise ``TypeError``/``ValueError`` unless every parameter is a finite array of its
         shape and of the layer's dtype (it may have been replaced by hand), and, with
@@ -197,6 +206,18 @@ class Layer:
             setattr(new, name, getattr(self, name).astype(dtype))
         new.set_stored_values(None)
         return new
+
+
+def require_finite(value: np.ndarray, what: str, where: str) -> None:
+    """``FloatingPointError`` if ``value`` holds NaN or inf (an overflow in a layer's
+    arithmetic on finite but very large inputs or parameters)."""
+    with np.errstate(all="ignore"):
+        finite = bool(np.isfinite(value).all())
+    if not finite:
+        raise FloatingPointError(
+            f"{where}: {what} overflowed to NaN or inf: the inputs, the parameters or the "
+            f"gradient are too large. Nothing was stored."
+        )
 
 
 # -- a stack of layers, as Network uses it ---------------------------------------------------

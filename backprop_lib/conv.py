@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_generator, check_dtype, check_positive_int, describe
-from .base_layer import Layer
+from .base_layer import Layer, require_finite
 
 
 def _check_nonnegative_int(value, name: str, where: str) -> int:
@@ -185,7 +185,7 @@ class Conv2D(Layer):
         the patches ``cols`` for :meth:`backward`."""
         x = self.check_input(x, "Conv2D.forward")
         self.check_parameters("Conv2D.forward", "self")
-        y, self.cols = self._compute(x)
+        y, self.cols = self._computed(x, "Conv2D.forward")
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
@@ -195,6 +195,14 @@ class Conv2D(Layer):
         gradient is the cross-correlation of the (dilated, padded) ``grad_y`` with the
         flipped kernel (eq:ml-conv-dx)."""
         g = self._check_grad(grad_y, "Conv2D.backward")
+        with np.errstate(all="ignore"):
+            grad_x = self._backward(g)
+        for value, what in ((self.dW, "dW"), (self.db, "db"), (grad_x, "the input gradient")):
+            require_finite(value, what, "Conv2D.backward")
+        return grad_x
+
+    def _backward(self, g: np.ndarray) -> np.ndarray:
+        """The body of :meth:`backward` on a checked ``g``."""
         C_out, k, s, p = self.out_channels, self.kernel_size, self.stride, self.padding
         g_m = g.transpose(0, 2, 3, 1).reshape(-1, C_out)  # rows (b, i, j), like cols
         self.dW = (g_m.T @ self.cols).reshape(self.W.shape)  # eq:ml-conv-dw

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 
 from ._validate import check_bool, check_dtype, check_positive_float, check_positive_int, describe
-from .base_layer import Layer
+from .base_layer import Layer, require_finite
 
 
 def _check_momentum(value, where: str) -> float:
@@ -134,7 +134,9 @@ class BatchNorm(Layer):
         statistics. Stores :math:`\hat x`, :math:`\sigma` and the mode."""
         x = self.check_input(x, "BatchNorm.forward")
         self.check_parameters("BatchNorm.forward", "self")
-        y, (self.x_hat, self.sigma, mu, v) = self._compute(x)
+        y, cache = self._computed(x, "BatchNorm.forward")
+        require_finite(cache[1], "the standard deviation sigma", "BatchNorm.forward")
+        self.x_hat, self.sigma, mu, v = cache
         self.mode, self._y_shape = bool(self.training), y.shape
         if self.training:
             m, B = self.momentum, x.shape[0]
@@ -146,12 +148,16 @@ class BatchNorm(Layer):
         r""":math:`\partial E/\partial x` ``(B, n)``: eq:ml-bn-backward in training mode,
         :math:`g \gamma / \sigma` in evaluation mode; stores ``dgamma``, ``dbeta``."""
         g = self._check_grad(grad_y, "BatchNorm.backward")
-        self.dgamma = (g * self.x_hat).sum(axis=0)  # eq:ml-bn-params
-        self.dbeta = g.sum(axis=0)  # eq:ml-bn-params
-        g_hat = g * self.gamma
-        if not self.mode:
-            return g_hat / self.sigma
-        return _normalize_backward(g_hat, self.x_hat, self.sigma, axis=0)
+        with np.errstate(all="ignore"):
+            self.dgamma = (g * self.x_hat).sum(axis=0)  # eq:ml-bn-params
+            self.dbeta = g.sum(axis=0)  # eq:ml-bn-params
+            g_hat = g * self.gamma
+            if self.mode:
+                grad_x = _normalize_backward(g_hat, self.x_hat, self.sigma, axis=0)
+            else:
+                grad_x = g_hat / self.sigma
+        require_finite(grad_x, "the input gradient", "BatchNorm.backward")
+        return grad_x
 
 
 class LayerNorm(Layer):
@@ -212,7 +218,9 @@ class LayerNorm(Layer):
         :math:`\sigma`."""
         x = self.check_input(x, "LayerNorm.forward")
         self.check_parameters("LayerNorm.forward", "self")
-        y, (self.x_hat, self.sigma) = self._compute(x)
+        y, cache = self._computed(x, "LayerNorm.forward")
+        require_finite(cache[1], "the standard deviation sigma", "LayerNorm.forward")
+        self.x_hat, self.sigma = cache
         self._y_shape = y.shape
         return y
 
@@ -220,6 +228,9 @@ class LayerNorm(Layer):
         r""":math:`\partial E/\partial x` (eq:ml-ln-backward); stores ``dgamma``, ``dbeta``."""
         g = self._check_grad(grad_y, "LayerNorm.backward")
         axes = tuple(range(g.ndim - 1))
-        self.dgamma = (g * self.x_hat).sum(axis=axes)
-        self.dbeta = g.sum(axis=axes)
-        return _normalize_backward(g * self.gamma, self.x_hat, self.sigma, axis=-1)
+        with np.errstate(all="ignore"):
+            self.dgamma = (g * self.x_hat).sum(axis=axes)
+            self.dbeta = g.sum(axis=axes)
+            grad_x = _normalize_backward(g * self.gamma, self.x_hat, self.sigma, axis=-1)
+        require_finite(grad_x, "the input gradient", "LayerNorm.backward")
+        return grad_x

@@ -520,3 +520,20 @@ def test_gradient_check_covers_every_parameter_of_a_stack(rng):
         assert gradient_check(net, X, T) > 1e-3
     finally:
         BatchNorm.backward = original
+
+
+@pytest.mark.parametrize(
+    ("layer", "x"),
+    [
+        (BatchNorm(2), np.array([[1e300, 1.0], [-1e300, 2.0]])),
+        (LayerNorm(2), np.array([[1e300, -1e300]])),
+        (Conv2D(1, 1, 2, rng=0), np.full((1, 1, 3, 3), 1e308)),
+    ],
+)
+def test_overflow_is_an_error_not_a_warning_or_a_wrong_value(layer, x):
+    if isinstance(layer, Conv2D):
+        layer.W = np.full_like(layer.W, 10.0)  # 4 products of 1e309: inf
+    before = snapshot(layer)
+    with pytest.raises(FloatingPointError, match=r"overflowed to NaN or inf.*Nothing was stored"):
+        layer.forward(x)
+    assert_unchanged(before, layer)
