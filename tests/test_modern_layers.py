@@ -537,3 +537,20 @@ def test_overflow_is_an_error_not_a_warning_or_a_wrong_value(layer, x):
     with pytest.raises(FloatingPointError, match=r"overflowed to NaN or inf.*Nothing was stored"):
         layer.forward(x)
     assert_unchanged(before, layer)
+
+
+def test_replaced_parameters_are_checked(rng):
+    conv = Conv2D(1, 2, 3, rng=rng)
+    conv.W = rng.normal(size=(2, 1, 3, 3))  # same shape: accepted
+    conv.forward(np.zeros((1, 1, 4, 4)))
+    conv.W = np.zeros((2, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"Conv2D.forward: self.W must have shape \(2, 1, 3, 3\)"):
+        conv.forward(np.zeros((1, 1, 4, 4)))
+    bn = BatchNorm(3)
+    bn.gamma = np.ones(3, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"gamma has dtype float32"):
+        bn.forward(np.ones((2, 3)))
+    net = small_cnn(rng)
+    net.layers[4].beta = np.array([np.nan] * 12)
+    with pytest.raises(ValueError, match=r"layers\[4\].beta contains NaN"):
+        net.forward(np.zeros((2, 1, 4, 4)))
