@@ -1,13 +1,19 @@
-r"""Argument checks shared by the library.
+r"""Argument checks shared by the library: domain-free, a leaf of the import graph.
 
 Every check raises a ``ValueError`` or ``TypeError`` whose message names the function, the
 argument, what was given and what is valid, e.g.::
 
     Network.fit: lr must be a positive finite number; got -0.1.
 
+This module knows numbers, arrays, names, Generators and callables, nothing of layers or
+networks: it imports numpy and the standard library only. The checks of a layer live in
+``layers.py`` (:meth:`Dense.check_arguments <backprop_lib.Dense.check_arguments>`,
+:meth:`Dense.check_parameters <backprop_lib.Dense.check_parameters>`), those of a network
+in ``network.py`` and those of ``fit`` in ``training.py``, beside the code they guard.
+
 The checks run once per public call, before anything is modified, so a refused call leaves
-every network and layer exactly as it was. Internal hot loops (``Network.fit``) validate
-their data once and then skip these checks.
+every network and layer exactly as it was. Internal hot loops (``fit``) validate their data
+once and then skip these checks.
 """
 
 from __future__ import annotations
@@ -121,7 +127,13 @@ def check_positive_float(value, name: str, where: str) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: {name} must be a positive finite number; got {describe(value)}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int (or Fraction) beyond float's range, e.g. 10**400
+        raise ValueError(
+            f"{where}: {name} must be a positive finite number; got {describe(value)}, "
+            f"beyond the largest float ({np.finfo(np.float64).max:.4g})."
+        ) from None
     if not (np.isfinite(value) and value > 0.0):
         raise ValueError(f"{where}: {name} must be a positive finite number; got {value}.")
     return value
@@ -186,24 +198,55 @@ def as_real_array(
     return array
 
 
-def check_finite(array: np.ndarray, name: str, where: str) -> None:
-    """``ValueError`` naming the first NaN or inf entry of ``array``, if it has one."""
-    if array.dtype.kind == "f":
-        finite = np.isfinite(array)
-        if not finite.all():
-            at = [int(i) for i in np.argwhere(~finite)[0]]
-            raise ValueError(
-                f"{where}: {name} must be finite; got {array[tuple(at)]} at {name}{at}."
-            )
+def first_nonfinite(value) -> tuple[object, list[int]] | None:
+    """The first NaN or inf entry of ``value`` (a number or an array) and its index
+    (``[]`` for a number), or ``None`` if every entry is finite: the one finiteness test of
+    the library, which :func:`require_finite` and :func:`check_finite` phrase as errors.
 
-
-def _all_finite(array: np.ndarray) -> bool:
-    """Whether a floating ``array`` holds no NaN or inf, by one sum: a NaN or inf entry makes
-    the sum NaN or inf. Cheaper than ``np.isfinite(array).all()`` (no boolean copy of the
-    array); a sum that overflows with finite entries only gives ``False``, so a caller that
-    needs certainty checks element by element after a ``False``."""
+    Cheap when everything is finite: one sum (a NaN or inf entry makes the sum NaN or inf;
+    only a sum that is not finite, which finite entries whose sum overflows also give, is
+    followed by an entry-by-entry search). Integer and boolean data are always finite.
+    Never emits a numpy warning.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "fc":
+        return None
     with np.errstate(all="ignore"):
-        return bool(np.isfinite(array.sum()))
+        if np.isfinite(array.sum()):
+            return None
+    finite = np.isfinite(array)
+    if finite.all():
+        return None
+    at = [int(i) for i in np.argwhere(~finite)[0]] if array.ndim else []
+    return array[tuple(at)], at
+
+
+def require_finite(
+    value, what: str, where: str, why="", error: type[Exception] = FloatingPointError
+) -> None:
+    r"""Raise ``error`` if ``value`` (a number or an array) holds a NaN or an inf: a
+    computed value that overflowed.
+
+    The message is ``f"{where}: {what} is {found}{why}"``, where ``found`` is the value (a
+    number) or the first NaN or inf entry and its index (``nan at index [2, 1]``). ``why``
+    is a string, or a function returning one (for a message costly to build: called only on
+    failure).
+    """
+    bad = first_nonfinite(value)
+    if bad is None:
+        return
+    entry, at = bad
+    found = f"{entry} at index {at}" if at else f"{entry}"
+    raise error(f"{where}: {what} is {found}{why() if callable(why) else why}")
+
+
+def check_finite(array, name: str, where: str) -> None:
+    """``ValueError`` naming the first NaN or inf entry of the argument ``array``, if it
+    has one: ``f"{where}: {name} must be finite; got nan at {name}[2, 1]."``."""
+    bad = first_nonfinite(array)
+    if bad is not None:
+        entry, at = bad
+        raise ValueError(f"{where}: {name} must be finite; got {entry} at {name}{at}.")
 
 
 def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.ndarray:
@@ -233,13 +276,7 @@ def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.n
         raise ValueError(
             f"{where}: {name} is an empty batch (shape {array.shape}); it needs at least one row."
         )
-    if array.dtype.kind == "f" and not _all_finite(array):
-        finite = np.isfinite(array)
-        if not finite.all():
-            row, col = np.argwhere(~finite)[0]
-            raise ValueError(
-                f"{where}: {name} must be finite; got {array[row, col]} at {name}[{row}, {col}]."
-            )
+    check_finite(array, name, where)
     if array.dtype.kind == "f" and array.dtype.itemsize > dtype.itemsize:
         limit = np.finfo(dtype).max
         too_big = np.abs(array) > limit
@@ -252,178 +289,7 @@ def as_batch(value, name: str, where: str, n_cols: int, dtype: np.dtype) -> np.n
     return array.astype(dtype, copy=False)
 
 
-# -- layers and networks: the checks of Dense, Network.__init__, from_sizes and step ---------
-
-
-def check_layer_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
-    """``(n_in, n_out, activation, dtype)`` of a :class:`~backprop_lib.Dense` checked and
-    resolved (``activation`` to its object), or the error the layer raises for them; draws
-    nothing (so a caller building several layers can check them all before the first draw)."""
-    from .activations import Softmax, get_activation
-
-    n_in = check_positive_int(n_in, "n_in", where)
-    n_out = check_positive_int(n_out, "n_out", where)
-    activation = get_activation(activation)
-    dtype = check_dtype(dtype, "dtype", where)
-    if isinstance(activation, Softmax) and n_out == 1:
-        raise ValueError(
-            f"{where}: a softmax over n_out = 1 unit always outputs 1 (its gradient is "
-            f"0); use n_out >= 2, or a sigmoid for a single output."
-        )
-    return n_in, n_out, activation, dtype
-
-
-def check_layer_parameters(layer, where: str, label: str, writable: bool = False) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``layer.W`` and ``layer.b`` are finite arrays
-    of the layer's shape and dtype (they may have been replaced by hand), and, with
-    ``writable``, arrays that can be updated in place."""
-    for name, shape in (("W", (layer.n_in, layer.n_out)), ("b", (layer.n_out,))):
-        value = getattr(layer, name)
-        if not isinstance(value, np.ndarray):
-            raise TypeError(
-                f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
-                f"dtype {layer.dtype}; got {describe(value)}."
-            )
-        if value.shape != shape:
-            raise ValueError(
-                f"{where}: {label}.{name} must have shape {shape} (the layer is "
-                f"Dense({layer.n_in}, {layer.n_out})); got shape {value.shape}."
-            )
-        if value.dtype != layer.dtype:
-            raise TypeError(
-                f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
-                f"in {layer.dtype}; assign {name}.astype(np.{layer.dtype}) instead."
-            )
-        if not np.isfinite(value).all():
-            raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
-        if writable and not value.flags.writeable:
-            raise ValueError(
-                f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
-                f"gradient descent cannot update it in place; assign a writable copy, "
-                f"{label}.{name} = {label}.{name}.copy()."
-            )
-
-
-def check_layer_arrays(W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.dtype]:
-    """``(W, b, dtype)`` of :meth:`Dense.from_arrays <backprop_lib.Dense.from_arrays>`
-    checked: ``W`` a finite 2-D real array ``(n_in, n_out)``, ``b`` a finite real array
-    ``(n_out,)``; ``dtype`` is ``W``'s if it is float32 or float64, else float64. Copies
-    nothing."""
-    W_array = as_real_array(W, "W", where, "(n_in, n_out)")
-    b_array = as_real_array(b, "b", where, "(n_out,)")
-    check_finite(W_array, "W", where)
-    check_finite(b_array, "b", where)
-    if W_array.ndim != 2:
-        raise ValueError(
-            f"{where}: W must be a 2-D array of real numbers, shape "
-            f"(n_in, n_out); got {describe(W_array)}."
-        )
-    dtype = W_array.dtype if W_array.dtype.kind == "f" else np.dtype(np.float64)
-    dtype = check_dtype(dtype, "W.dtype", where)
-    n_out = W_array.shape[1]
-    if b_array.shape != (n_out,) or b_array.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{where}: b must be a 1-D array of real numbers of shape "
-            f"({n_out},) to match W; got {describe(b_array)}."
-        )
-    return W_array, b_array, dtype
-
-
-def check_finite_updates(layers, updates, lr: float, where: str) -> None:
-    """``FloatingPointError`` if subtracting ``updates`` (``[(W^1, η dW^1), (b^1, η db^1),
-    ...]``, from :meth:`Network._updates <backprop_lib.Network._updates>`) would make a
-    layer's ``W`` or ``b`` NaN or inf; computes the new values, changes nothing."""
-    with np.errstate(all="ignore"):
-        for i in range(len(layers)):
-            (W, dW), (b, db) = updates[2 * i], updates[2 * i + 1]
-            if not (np.isfinite(W - dW).all() and np.isfinite(b - db).all()):
-                raise FloatingPointError(
-                    f"{where}: the step with lr = {lr} would make layers[{i}].W or "
-                    f".b NaN or inf (the gradients or the learning rate are too large); "
-                    f"nothing was changed. Use a smaller lr."
-                )
-
-
-def check_layers(layers, where: str = "Network") -> list:
-    """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
-    consecutive sizes chain, all share one dtype and no layer appears twice."""
-    from collections.abc import Sequence
-
-    from .layers import Dense
-
-    if isinstance(layers, Dense):
-        layers = [layers]
-    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-        raise TypeError(
-            f"{where}: layers must be a non-empty list of Dense layers; got {describe(layers)}."
-        )
-    for i, layer in enumerate(layers):
-        if not isinstance(layer, Dense):
-            raise TypeError(f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}.")
-    for i in range(1, len(layers)):
-        if layers[i].n_in != layers[i - 1].n_out:
-            raise ValueError(
-                f"{where}: consecutive layers must chain, layers[{i}].n_in == "
-                f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
-                f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
-                f"n_in = {layers[i].n_in}."
-            )
-        if layers[i].dtype != layers[0].dtype:
-            raise TypeError(
-                f"{where}: all layers must share one dtype; layers[0] is "
-                f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
-            )
-    if len({id(layer) for layer in layers}) != len(layers):
-        raise ValueError(f"{where}: the same Dense object appears twice in layers.")
-    return list(layers)
-
-
-def check_network_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
-    """``sizes = [n_0, ..., n_L]`` as ints and ``activations`` (one name or one per layer)
-    as ``L`` Activation objects, or the error naming what is wrong."""
-    from collections.abc import Sequence
-
-    from .activations import get_activation
-
-    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
-        sizes = sizes.tolist()
-    if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-        raise ValueError(
-            f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
-            f"sizes; got {describe(sizes)}."
-        )
-    sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
-    n_layers = len(sizes) - 1
-    if isinstance(activations, str) or not isinstance(activations, Sequence):
-        activations = [activations] * n_layers
-    if len(activations) != n_layers:
-        raise ValueError(
-            f"{where}: activations must be one name or one per layer ({n_layers} for "
-            f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
-        )
-    return sizes, [get_activation(a) for a in activations]
-
-
-def check_stored_gradients(layers, where: str) -> None:
-    """Raise unless every layer holds writable, finite parameters and the ``dW``, ``db`` of
-    a backward pass, of the parameters' shapes (what a gradient step needs)."""
-    for i, layer in enumerate(layers):
-        check_layer_parameters(layer, where, f"layers[{i}]", writable=True)
-        for name, shape in (("dW", layer.W.shape), ("db", layer.b.shape)):
-            gradient = getattr(layer, name)
-            if gradient is None:
-                raise RuntimeError(
-                    f"{where}: layers[{i}] has no stored gradients; call "
-                    f"backward(X, T) before step(lr)."
-                )
-            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
-                raise ValueError(
-                    f"{where}: layers[{i}].{name} must be an array of shape {shape} "
-                    f"(from backward(X, T)); got {describe(gradient)}."
-                )
-
-
-# -- Network.fit ---------------------------------------------------------------------------
+# -- flags and callables ------------------------------------------------------------------
 
 
 def check_bool(value, name: str, where: str) -> bool:
@@ -435,8 +301,10 @@ def check_bool(value, name: str, where: str) -> bool:
 
 
 def check_callback(callback, where: str) -> None:
-    """``TypeError`` unless ``callback`` is None or callable as ``callback(net, history)``
-    (checked on its signature, before any training)."""
+    """``TypeError`` unless ``callback`` is None or callable as ``callback(net, history)``,
+    checked on its signature before any training. A callable whose signature cannot be read
+    (a class such as ``dict``, some builtins) is refused too: it could only be tried, and
+    trying it would mean training an epoch first."""
     if callback is None:
         return
     message = (
@@ -447,43 +315,12 @@ def check_callback(callback, where: str) -> None:
         raise TypeError(message + ".")
     try:
         signature = inspect.signature(callback)
-    except (TypeError, ValueError):  # a builtin without a signature: cannot tell, accept
-        return
+    except (TypeError, ValueError):  # no signature (dict, max): cannot tell, so refuse
+        raise TypeError(
+            f"{message}, whose signature cannot be read, so whether it accepts (net, history) "
+            f"is unknown; pass a function, e.g. callback=lambda net, history: ..."
+        ) from None
     try:
         signature.bind(None, None)
     except TypeError as error:
         raise TypeError(f"{message}, whose signature is {signature} ({error}).") from None
-
-
-def check_fit_arguments(
-    net, X, T, epochs, lr, batch_size, rng, callback, validation_data, evaluate
-):
-    r"""Every argument of :meth:`Network.fit` checked, in this order, before anything changes:
-    the data (and every layer's parameters, writable), ``epochs``, ``lr``, ``batch_size``,
-    ``callback``, ``validation_data``, ``evaluate``, and ``rng`` last (an int seed becomes a
-    Generator; a Generator is not advanced).
-
-    Returns ``(X, T, epochs, lr, batch_size, rng, validation, evaluate)`` with ``X`` ``(N,
-    n_0)`` and ``T`` ``(N, n_L)`` in the network's dtype and ``validation`` either None or
-    ``(X_val, T_val)`` converted the same way.
-    """
-    where = "Network.fit"
-    X, T = net._check_data(X, T, where)
-    for i, layer in enumerate(net.layers):
-        layer.check_parameters(where, f"layers[{i}]", writable=True)
-    epochs = check_positive_int(epochs, "epochs", where)
-    lr = check_positive_float(lr, "lr", where)
-    batch_size = check_positive_int(batch_size, "batch_size", where)
-    check_callback(callback, where)
-    validation = None
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise TypeError(
-                f"{where}: validation_data must be a pair (X_val, T_val) or None; got "
-                f"{describe(validation_data)}."
-            )
-        X_val = net._check_X(validation_data[0], where, "X_val")
-        validation = (X_val, net._check_T(validation_data[1], X_val, where, "T_val"))
-    evaluate = check_bool(evaluate, "evaluate", where)
-    rng = as_generator(rng, "rng", where)
-    return X, T, epochs, lr, batch_size, rng, validation, evaluate

@@ -8,7 +8,7 @@ sample, and has
   softmax), where :math:`\partial o_i / \partial s_j = 0` for :math:`i \ne j`;
 - ``jacobian(s)``, the full Jacobian :math:`J_{ij} = \partial o_i / \partial s_j` of each row,
   shape ``(B, n, n)``;
-- ``backward(s, o, dE_do) -> delta``, the vector-Jacobian product
+- ``backward(s, o, grad_o) -> delta``, the vector-Jacobian product
   :math:`\delta_j = \sum_i (\partial E / \partial o_i)\, \partial o_i / \partial s_j`, which
   for an elementwise activation is :math:`\partial E / \partial o \odot f'(s)`. It receives the
   ``o`` the forward pass already computed, so it never re-evaluates :math:`f`;
@@ -43,27 +43,27 @@ def _checked(s, where: str, name: str = "s") -> np.ndarray:
     return array
 
 
-def _checked_backward(s, o, dE_do, where: str) -> tuple[np.ndarray, ...]:
-    """``s``, ``o`` and ``dE_do`` as non-empty arrays of one shape (nothing broadcast),
+def _checked_backward(s, o, grad_o, where: str) -> tuple[np.ndarray, ...]:
+    """``s``, ``o`` and ``grad_o`` as non-empty arrays of one shape (nothing broadcast),
     else the error naming them; cheap when they already are, as inside a Network."""
     if (
         type(s) is np.ndarray
         and type(o) is np.ndarray
-        and type(dE_do) is np.ndarray
-        and s.shape == o.shape == dE_do.shape
+        and type(grad_o) is np.ndarray
+        and s.shape == o.shape == grad_o.shape
         and s.size
         and s.ndim
-        and s.dtype.kind == o.dtype.kind == dE_do.dtype.kind == "f"
+        and s.dtype.kind == o.dtype.kind == grad_o.dtype.kind == "f"
     ):
-        return s, o, dE_do
-    s, o, dE_do = (_checked(a, where, n) for a, n in ((s, "s"), (o, "o"), (dE_do, "dE_do")))
-    if not s.shape == o.shape == dE_do.shape:
+        return s, o, grad_o
+    s, o, grad_o = (_checked(a, where, n) for a, n in ((s, "s"), (o, "o"), (grad_o, "grad_o")))
+    if not s.shape == o.shape == grad_o.shape:
         raise ValueError(
-            f"{where}: s, o and dE_do must have one shape (batch, n), the same for all "
+            f"{where}: s, o and grad_o must have one shape (batch, n), the same for all "
             f"three (nothing is broadcast); got s.shape = {s.shape}, o.shape = {o.shape} "
-            f"and dE_do.shape = {dE_do.shape}."
+            f"and grad_o.shape = {grad_o.shape}."
         )
-    return s, o, dE_do
+    return s, o, grad_o
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class Activation(ABC):
         r""":math:`f'(s)`, shape of ``s`` (elementwise activations only)."""
 
     @abstractmethod
-    def backward(self, s: np.ndarray, o: np.ndarray, dE_do: np.ndarray) -> np.ndarray:
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \partial E/\partial s`, shape ``(B, n)``, from
         :math:`\partial E/\partial o` and the forward pass's ``s`` and ``o``."""
 
@@ -163,15 +163,15 @@ class Sigmoid(Activation):
         e = np.exp(-np.abs(s))
         return e / (1.0 + e) ** 2
 
-    def backward(self, s, o, dE_do):
+    def backward(self, s, o, grad_o):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot o\,(1 - o)`.
 
         Uses :math:`\sigma'(s) = o(1 - o)` from the stored outputs (no exponential). It is exact
         to an absolute :math:`10^{-16}`; for :math:`s > 36` it rounds to 0, where the true value
         is below :math:`2 \cdot 10^{-16}`.
         """
-        s, o, dE_do = _checked_backward(s, o, dE_do, "Sigmoid.backward")
-        return dE_do * o * (1.0 - o)  # eq:pairs-elementwise, f' = o(1 - o)
+        s, o, grad_o = _checked_backward(s, o, grad_o, "Sigmoid.backward")
+        return grad_o * o * (1.0 - o)  # eq:pairs-elementwise, f' = o(1 - o)
 
 
 class Tanh(Activation):
@@ -193,11 +193,11 @@ class Tanh(Activation):
         e = np.exp(-np.abs(s))
         return (2.0 * e / (1.0 + e * e)) ** 2
 
-    def backward(self, s, o, dE_do):
+    def backward(self, s, o, grad_o):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot (1 - o^2)`, using
         :math:`\tanh'(s) = 1 - o^2` from the stored outputs."""
-        s, o, dE_do = _checked_backward(s, o, dE_do, "Tanh.backward")
-        return dE_do * (1.0 - o * o)  # eq:pairs-elementwise, f' = 1 - o^2
+        s, o, grad_o = _checked_backward(s, o, grad_o, "Tanh.backward")
+        return grad_o * (1.0 - o * o)  # eq:pairs-elementwise, f' = 1 - o^2
 
 
 class ReLU(Activation):
@@ -217,10 +217,10 @@ class ReLU(Activation):
         s = _checked(s, "ReLU.derivative")
         return (s > 0).astype(s.dtype if s.dtype.kind == "f" else np.float64)
 
-    def backward(self, s, o, dE_do):
+    def backward(self, s, o, grad_o):
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot [s > 0]`."""
-        s, o, dE_do = _checked_backward(s, o, dE_do, "ReLU.backward")
-        return np.where(s > 0, dE_do, 0.0)  # eq:pairs-elementwise, f' = [s > 0]
+        s, o, grad_o = _checked_backward(s, o, grad_o, "ReLU.backward")
+        return np.where(s > 0, grad_o, 0.0)  # eq:pairs-elementwise, f' = [s > 0]
 
 
 class Linear(Activation):
@@ -239,10 +239,10 @@ class Linear(Activation):
         s = _checked(s, "Linear.derivative")
         return np.ones_like(s, dtype=s.dtype if s.dtype.kind == "f" else np.float64)
 
-    def backward(self, s, o, dE_do):
+    def backward(self, s, o, grad_o):
         r""":math:`\delta = \partial E / \partial o`."""
-        s, o, dE_do = _checked_backward(s, o, dE_do, "Linear.backward")
-        return dE_do
+        s, o, grad_o = _checked_backward(s, o, grad_o, "Linear.backward")
+        return grad_o
 
 
 class Softmax(Activation):
@@ -273,7 +273,7 @@ class Softmax(Activation):
         raise TypeError(
             "Softmax.derivative: softmax is not elementwise (each output depends on the whole "
             "row), so it has no elementwise derivative f'(s). Use jacobian(s), shape "
-            "(B, n, n), or backward(s, o, dE_do), the vector-Jacobian product."
+            "(B, n, n), or backward(s, o, grad_o), the vector-Jacobian product."
         )
 
     def jacobian(self, s):
@@ -288,7 +288,7 @@ class Softmax(Activation):
         # eq:pairs-softmax-jacobian: J = diag(o) - o^T o, row by row
         return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
-    def backward(self, s, o, dE_do):
+    def backward(self, s, o, grad_o):
         r""":math:`\delta_j = \sum_i \dfrac{\partial E}{\partial o_i} J_{ij}
         = o_j \left(\dfrac{\partial E}{\partial o_j}
         - \sum_i \dfrac{\partial E}{\partial o_i} o_i\right)`, for each row.
@@ -296,8 +296,8 @@ class Softmax(Activation):
         The vector-Jacobian product :math:`\partial E/\partial o \cdot J` without building
         the ``(B, n, n)`` Jacobian: two elementwise products and a row sum.
         """
-        s, o, dE_do = _checked_backward(s, o, dE_do, "Softmax.backward")
-        return o * (dE_do - np.sum(dE_do * o, axis=-1, keepdims=True))  # eq:pairs-chain
+        s, o, grad_o = _checked_backward(s, o, grad_o, "Softmax.backward")
+        return o * (grad_o - np.sum(grad_o * o, axis=-1, keepdims=True))  # eq:pairs-chain
 
 
 #: The activations by name, one shared (stateless) instance each.

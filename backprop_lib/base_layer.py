@@ -256,6 +256,16 @@ def output_shape(layer, shape: tuple, where: str, label: str) -> tuple:
     return layer.output_shape(shape, where, label)
 
 
+def is_layer_stack(layers) -> bool:
+    """Whether ``layers`` is a sequence holding at least one :class:`Layer` (a stack that
+    :func:`check_stack` checks; a list of Dense layers only is checked as before)."""
+    return (
+        isinstance(layers, Sequence)
+        and not isinstance(layers, str)
+        and any(isinstance(layer, Layer) for layer in layers)
+    )
+
+
 def _all_layers(layers) -> list:
     """``layers`` and, recursively, the inner layers of every Residual among them."""
     found = []
@@ -342,13 +352,48 @@ def check_stack_gradients(layers, where: str) -> None:
 
 
 def check_stack_updates(updates, lr: float, where: str) -> None:
-    """``FloatingPointError`` if subtracting any update would make a parameter NaN or
-    inf; changes nothing."""
+    """``FloatingPointError`` if any new value of ``updates`` (``[(P, new P), ...]``) is NaN
+    or inf; changes nothing."""
     with np.errstate(all="ignore"):
-        for P, update in updates:
-            if not np.isfinite(P - update).all():
+        for _P, new in updates:
+            if not np.isfinite(new).all():
                 raise FloatingPointError(
                     f"{where}: the step with lr = {lr} would make a parameter NaN or inf "
                     f"(the gradients or the learning rate are too large); nothing was "
                     f"changed. Use a smaller lr."
                 )
+
+
+#: What a Dense stores in its forward and backward pass.
+DENSE_STORED = ("o_prev", "s", "o", "delta", "dW", "db")
+
+
+def stored_values(layer) -> tuple:
+    """What ``layer`` stored in its last forward and backward pass (references, not
+    copies): ``(o_prev, s, o, delta, dW, db)`` for a Dense."""
+    if is_dense(layer):
+        return tuple(getattr(layer, name) for name in DENSE_STORED)
+    return layer.stored_values()
+
+
+def set_stored_values(layer, values: tuple | None) -> None:
+    """Set what :func:`stored_values` returned; ``None`` clears everything stored."""
+    if is_dense(layer):
+        values = (None,) * len(DENSE_STORED) if values is None else values
+        for name, value in zip(DENSE_STORED, values, strict=True):
+            setattr(layer, name, value)
+    else:
+        layer.set_stored_values(values)
+
+
+def layer_astype(layer, dtype):
+    """A copy of any layer computing in ``dtype``: parameters converted, nothing stored."""
+    if is_dense(layer):
+        import copy
+
+        dtype = check_dtype(dtype, "dtype", "astype")
+        new = copy.copy(layer)
+        new.W, new.b, new.dtype = layer.W.astype(dtype), layer.b.astype(dtype), dtype
+        set_stored_values(new, None)
+        return new
+    return layer.astype(dtype)

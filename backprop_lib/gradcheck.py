@@ -110,9 +110,9 @@ def _central_differences(work: Network, X, T, index: int, name: str, eps: float,
         for entry in np.ndindex(P.shape):
             original = P[entry]
             P[entry] = original + eps
-            plus, loss_plus = P[entry], work._loss(X, T)
+            plus, loss_plus = P[entry], work.forward_loss(X, T)
             P[entry] = original - eps
-            minus, loss_minus = P[entry], work._loss(X, T)
+            minus, loss_minus = P[entry], work.forward_loss(X, T)
             P[entry] = original
             if plus == minus:
                 raise FloatingPointError(
@@ -141,7 +141,7 @@ def numerical_gradient(net, X, T, layer, name, eps=1e-6) -> np.ndarray:
     """
     where = "numerical_gradient"
     net = _check_net(net, where)
-    X, T = net._check_data(X, T, where)
+    X, T = net.check_data(X, T, where)
     index = _layer_index(net, layer, where)
     if name not in ("W", "b"):
         raise ValueError(f"{where}: name must be 'W' or 'b'; got {name!r}.")
@@ -188,7 +188,7 @@ def gradient_check(net, X, T, eps=1e-6) -> float:
     """
     where = "gradient_check"
     net = _check_net(net, where)
-    X, T = net._check_data(X, T, where)
+    X, T = net.check_data(X, T, where)
     eps = _check_eps(
         eps,
         where,
@@ -198,8 +198,8 @@ def gradient_check(net, X, T, eps=1e-6) -> float:
     )
     work = net.copy()
     with np.errstate(all="ignore"):
-        loss = work._loss(X, T)
-        work._backward(X, T)
+        loss = work.forward_loss(X, T)
+        work.backpropagate(X, T)
     _require_finite(loss, "the loss E", where)
     # every parameter: W and b of a Dense, e.g. gamma and beta of a BatchNorm
     slots = [

@@ -12,15 +12,20 @@ in columns write :math:`W^\top x`; with rows it is ``X @ W``.)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ._validate import (
     as_generator,
-    check_layer_arguments,
-    check_layer_arrays,
-    check_layer_parameters,
+    as_real_array,
+    check_dtype,
+    check_finite,
+    check_positive_int,
+    describe,
+    first_nonfinite,
 )
-from .activations import Activation, ReLU
+from .activations import Activation, ReLU, Softmax, get_activation
 
 
 class Dense:
@@ -58,7 +63,7 @@ class Dense:
     """
 
     def __init__(self, n_in, n_out, activation="sigmoid", rng=None, dtype=np.float64):
-        n_in, n_out, activation, dtype = check_layer_arguments(n_in, n_out, activation, dtype)
+        n_in, n_out, activation, dtype = self.check_arguments(n_in, n_out, activation, dtype)
         rng = as_generator(rng, "rng", "Dense")
         self.n_in, self.n_out = n_in, n_out
         self.activation: Activation = activation
@@ -75,16 +80,26 @@ class Dense:
 
     @staticmethod
     def check_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
-        """``(n_in, n_out, activation, dtype)`` checked and resolved, or the error
-        :class:`Dense` raises for them; draws nothing (:func:`_validate.check_layer_arguments`)."""
-        return check_layer_arguments(n_in, n_out, activation, dtype, where)
+        """``(n_in, n_out, activation, dtype)`` checked and resolved (``activation`` to its
+        object), or the error :class:`Dense` raises for them. Draws nothing, so a caller
+        building several layers can check them all before the first draw."""
+        n_in = check_positive_int(n_in, "n_in", where)
+        n_out = check_positive_int(n_out, "n_out", where)
+        activation = get_activation(activation)
+        dtype = check_dtype(dtype, "dtype", where)
+        if isinstance(activation, Softmax) and n_out == 1:
+            raise ValueError(
+                f"{where}: a softmax over n_out = 1 unit always outputs 1 (its gradient is "
+                f"0); use n_out >= 2, or a sigmoid for a single output."
+            )
+        return n_in, n_out, activation, dtype
 
     @classmethod
     def from_arrays(cls, W, b, activation="sigmoid") -> Dense:
         r"""A layer with the given weights ``W`` (shape ``(n_in, n_out)``) and biases ``b``
         (shape ``(n_out,)``), both copied. The dtype is ``W``'s if it is float32 or float64,
         else float64."""
-        W_array, b_array, dtype = check_layer_arrays(W, b, "Dense.from_arrays")
+        W_array, b_array, dtype = _check_arrays(W, b, "Dense.from_arrays")
         layer = cls(W_array.shape[0], W_array.shape[1], activation, rng=0, dtype=dtype)
         layer.W = W_array.astype(dtype, copy=True)
         layer.b = b_array.astype(dtype, copy=True)
@@ -137,14 +152,55 @@ class Dense:
         self.delta = delta
         self.dW = self.o_prev.T @ delta  # eq:rd-gradients
         self.db = delta.sum(axis=0)  # eq:rd-gradients
-        return delta @ self.W.T if below else None  # eq:rd-recursion, dE/do^{l-1}
+        return delta @ self.W.T if below else None  # grad_o of the layer below
 
     def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         """Raise ``TypeError``/``ValueError`` unless ``W`` and ``b`` are finite arrays of the
         layer's shape and dtype (they may have been replaced by hand), and, with
-        ``writable``, arrays that can be updated in place
-        (:func:`_validate.check_layer_parameters`)."""
-        check_layer_parameters(self, where, label, writable)
+        ``writable``, arrays that can be updated in place. ``label`` names the layer in the
+        message (``"layers[0]"``)."""
+        for name, shape in (("W", (self.n_in, self.n_out)), ("b", (self.n_out,))):
+            value = getattr(self, name)
+            if not isinstance(value, np.ndarray):
+                raise TypeError(
+                    f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
+                    f"dtype {self.dtype}; got {describe(value)}."
+                )
+            if value.shape != shape:
+                raise ValueError(
+                    f"{where}: {label}.{name} must have shape {shape} (the layer is "
+                    f"Dense({self.n_in}, {self.n_out})); got shape {value.shape}."
+                )
+            if value.dtype != self.dtype:
+                raise TypeError(
+                    f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
+                    f"in {self.dtype}; assign {name}.astype(np.{self.dtype}) instead."
+                )
+            if first_nonfinite(value) is not None:
+                raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
+            if writable and not value.flags.writeable:
+                raise ValueError(
+                    f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
+                    f"gradient descent cannot update it in place; assign a writable copy, "
+                    f"{label}.{name} = {label}.{name}.copy()."
+                )
+
+    def check_gradients(self, where: str, label: str) -> None:
+        """Raise unless the layer holds writable, finite parameters and the ``dW``, ``db`` of a
+        backward pass, of the parameters' shapes: what a gradient step needs."""
+        self.check_parameters(where, label, writable=True)
+        for name, shape in (("dW", self.W.shape), ("db", self.b.shape)):
+            gradient = getattr(self, name)
+            if gradient is None:
+                raise RuntimeError(
+                    f"{where}: {label} has no stored gradients; call backward(X, T) before "
+                    f"step(lr)."
+                )
+            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
+                raise ValueError(
+                    f"{where}: {label}.{name} must be an array of shape {shape} (from "
+                    f"backward(X, T)); got {describe(gradient)}."
+                )
 
     @property
     def n_parameters(self) -> int:
@@ -154,3 +210,81 @@ class Dense:
     def __repr__(self) -> str:
         dtype = "" if self.dtype == np.float64 else f", dtype=np.{self.dtype}"
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{dtype})"
+
+
+def _check_arrays(W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """``(W, b, dtype)`` of :meth:`Dense.from_arrays` checked: ``W`` a finite 2-D real array
+    ``(n_in, n_out)``, ``b`` a finite real array ``(n_out,)``; ``dtype`` is ``W``'s if it is
+    float32 or float64, else float64. Copies nothing."""
+    W_array = as_real_array(W, "W", where, "(n_in, n_out)")
+    b_array = as_real_array(b, "b", where, "(n_out,)")
+    check_finite(W_array, "W", where)
+    check_finite(b_array, "b", where)
+    if W_array.ndim != 2:
+        raise ValueError(
+            f"{where}: W must be a 2-D array of real numbers, shape "
+            f"(n_in, n_out); got {describe(W_array)}."
+        )
+    dtype = W_array.dtype if W_array.dtype.kind == "f" else np.dtype(np.float64)
+    dtype = check_dtype(dtype, "W.dtype", where)
+    n_out = W_array.shape[1]
+    if b_array.shape != (n_out,) or b_array.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: b must be a 1-D array of real numbers of shape "
+            f"({n_out},) to match W; got {describe(b_array)}."
+        )
+    return W_array, b_array, dtype
+
+
+def check_stack(layers, where: str = "Network") -> list:
+    """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
+    they stack: consecutive sizes chain, all share one dtype and no layer appears twice
+    (what :class:`~backprop_lib.Network` checks of its layers)."""
+    if isinstance(layers, Dense):
+        layers = [layers]
+    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
+        raise TypeError(
+            f"{where}: layers must be a non-empty list of Dense layers; got {describe(layers)}."
+        )
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, Dense):
+            raise TypeError(f"{where}: layers[{i}] must be a Dense layer; got {describe(layer)}.")
+    for i in range(1, len(layers)):
+        if layers[i].n_in != layers[i - 1].n_out:
+            raise ValueError(
+                f"{where}: consecutive layers must chain, layers[{i}].n_in == "
+                f"layers[{i - 1}].n_out; got layers[{i - 1}] = {layers[i - 1]!r} with "
+                f"n_out = {layers[i - 1].n_out} and layers[{i}] = {layers[i]!r} with "
+                f"n_in = {layers[i].n_in}."
+            )
+        if layers[i].dtype != layers[0].dtype:
+            raise TypeError(
+                f"{where}: all layers must share one dtype; layers[0] is "
+                f"{layers[0].dtype} but layers[{i}] is {layers[i].dtype}."
+            )
+    if len({id(layer) for layer in layers}) != len(layers):
+        raise ValueError(f"{where}: the same Dense object appears twice in layers.")
+    return list(layers)
+
+
+def check_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
+    """``sizes = [n_0, ..., n_L]`` of a stack of layers as ints and ``activations`` (one name
+    or one per layer) as ``L`` Activation objects, or the error naming what is wrong (what
+    :meth:`Network.from_sizes <backprop_lib.Network.from_sizes>` checks first)."""
+    if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+        sizes = sizes.tolist()
+    if isinstance(sizes, str) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+        raise ValueError(
+            f"{where}: sizes must be a list [n_0, n_1, ..., n_L] of at least two layer "
+            f"sizes; got {describe(sizes)}."
+        )
+    sizes = [check_positive_int(n, f"sizes[{i}]", where) for i, n in enumerate(sizes)]
+    n_layers = len(sizes) - 1
+    if isinstance(activations, str) or not isinstance(activations, Sequence):
+        activations = [activations] * n_layers
+    if len(activations) != n_layers:
+        raise ValueError(
+            f"{where}: activations must be one name or one per layer ({n_layers} for "
+            f"sizes {sizes}); got {len(activations)}: {list(activations)!r}."
+        )
+    return sizes, [get_activation(a) for a in activations]

@@ -23,7 +23,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from ._validate import as_real_array, check_finite, lookup
+from ._validate import as_real_array, check_finite, lookup, require_finite
 from .activations import Interval
 
 
@@ -51,11 +51,13 @@ def _pair(o, t, where: str) -> tuple[np.ndarray, np.ndarray]:
 def _finite(E, where: str) -> float:
     """``E`` as a Python float, or ``FloatingPointError`` if it overflowed (never a numpy
     warning: the callers compute under ``np.errstate(all="ignore")``)."""
-    if not np.isfinite(E):
-        raise FloatingPointError(
-            f"{where}: E is {E}: the loss overflows the dtype for these outputs (|o - t| too "
-            f"large, e.g. beyond 1.3e154 in float64 or 1.8e19 in float32 for a squared error)."
-        )
+    require_finite(
+        E,
+        "E",
+        where,
+        ": the loss overflows the dtype for these outputs (|o - t| too large, e.g. beyond "
+        "1.3e154 in float64 or 1.8e19 in float32 for a squared error).",
+    )
     return float(E)
 
 

@@ -15,7 +15,15 @@ from ._validate import (
     describe,
 )
 from .activations import Activation, get_activation
-from .base_layer import Layer, is_dense, output_shape, parameter_slots
+from .base_layer import (
+    Layer,
+    is_dense,
+    layer_astype,
+    output_shape,
+    parameter_slots,
+    set_stored_values,
+    stored_values,
+)
 from .conv import _float_dtype
 
 
@@ -276,56 +284,26 @@ class Residual(Layer):
         return g + h  # eq:ml-residual-back
 
     def stored_values(self):
-        return (self._y_shape, *(_stored(layer) for layer in self.layers))
+        return (self._y_shape, *(stored_values(layer) for layer in self.layers))
 
     def set_stored_values(self, values):
         if values is None:
             self._y_shape = None
             for layer in self.layers:
-                _set_stored(layer, None)
+                set_stored_values(layer, None)
             return
         self._y_shape = values[0]
         for layer, value in zip(self.layers, values[1:], strict=True):
-            _set_stored(layer, value)
+            set_stored_values(layer, value)
 
     def astype(self, dtype):
         import copy
 
         new = copy.copy(self)
-        new.layers = [_astype(layer, dtype) for layer in self.layers]
+        new.layers = [layer_astype(layer, dtype) for layer in self.layers]
         new.dtype = check_dtype(dtype, "dtype", "Residual.astype") if self.dtype else None
         new._y_shape = None
         return new
-
-
-_DENSE_STORED = ("o_prev", "s", "o", "delta", "dW", "db")
-
-
-def _stored(layer):
-    if is_dense(layer):
-        return tuple(getattr(layer, name) for name in _DENSE_STORED)
-    return layer.stored_values()
-
-
-def _set_stored(layer, values):
-    if is_dense(layer):
-        values = (None,) * len(_DENSE_STORED) if values is None else values
-        for name, value in zip(_DENSE_STORED, values, strict=True):
-            setattr(layer, name, value)
-    else:
-        layer.set_stored_values(values)
-
-
-def _astype(layer, dtype):
-    if is_dense(layer):
-        import copy
-
-        dtype = check_dtype(dtype, "dtype", "astype")
-        new = copy.copy(layer)
-        new.W, new.b, new.dtype = layer.W.astype(dtype), layer.b.astype(dtype), dtype
-        _set_stored(new, None)
-        return new
-    return layer.astype(dtype)
 
 
 def set_training(layers, training: bool) -> None:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_real_array
+from ._validate import as_real_array, require_finite
 from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, get_activation
 from .losses import LOSSES, BinaryCrossEntropy, CrossEntropy, Loss, _pair, get_loss
 
@@ -147,11 +147,14 @@ def _others_max_and_log_sum(s):
 def _finite_loss(E, s) -> float:
     """``E`` as a Python float, or ``FloatingPointError`` if it overflowed (the callers
     compute under ``np.errstate(all="ignore")``)."""
-    if not np.isfinite(E):
-        raise FloatingPointError(
-            f"output_loss: E is {E} for s up to |s| = {np.abs(s).max():.3g}: the loss "
-            f"overflows the dtype {s.dtype}."
-        )
+    require_finite(
+        E,
+        "E",
+        "output_loss",
+        lambda: (
+            f" for s up to |s| = {np.abs(s).max():.3g}: the loss overflows the dtype {s.dtype}."
+        ),
+    )
     return float(E)
 
 

@@ -121,9 +121,9 @@ def test_elementwise_backward_is_gradient_times_derivative(name, rng):
     activation = ACTIVATIONS[name]
     s = grid(name)
     o = activation.forward(s)
-    dE_do = rng.normal(size=s.shape)
+    grad_o = rng.normal(size=s.shape)
     np.testing.assert_allclose(
-        activation.backward(s, o, dE_do), dE_do * sympy_derivative(name)(s), rtol=RTOL, atol=0
+        activation.backward(s, o, grad_o), grad_o * sympy_derivative(name)(s), rtol=RTOL, atol=0
     )
 
 
@@ -181,17 +181,17 @@ def test_softmax_jacobian_matches_central_differences(softmax_rows):
 def test_softmax_backward_is_the_vector_jacobian_product(softmax_rows, rng):
     softmax = ACTIVATIONS["softmax"]
     o = softmax.forward(softmax_rows)
-    dE_do = rng.normal(size=softmax_rows.shape)
+    grad_o = rng.normal(size=softmax_rows.shape)
     expected = np.stack(
         [
             g @ np.asarray(_softmax_jacobian_sym(*row))
-            for g, row in zip(dE_do, softmax_rows, strict=True)
+            for g, row in zip(grad_o, softmax_rows, strict=True)
         ]
     )
-    np.testing.assert_allclose(softmax.backward(softmax_rows, o, dE_do), expected, rtol=1e-12)
+    np.testing.assert_allclose(softmax.backward(softmax_rows, o, grad_o), expected, rtol=1e-12)
     # not the diagonal: the off-diagonal terms matter
-    diagonal_only = dE_do * o * (1.0 - o)
-    assert not np.allclose(softmax.backward(softmax_rows, o, dE_do), diagonal_only)
+    diagonal_only = grad_o * o * (1.0 - o)
+    assert not np.allclose(softmax.backward(softmax_rows, o, grad_o), diagonal_only)
 
 
 def test_softmax_rows_are_probability_vectors(rng):
@@ -221,8 +221,8 @@ def test_extreme_inputs_give_finite_values_without_warnings(name, rng):
     if activation.elementwise:
         assert np.all(np.isfinite(activation.derivative(EXTREME)))
     assert np.all(np.isfinite(activation.jacobian(EXTREME)))
-    dE_do = rng.normal(size=EXTREME.shape)
-    assert np.all(np.isfinite(activation.backward(EXTREME, o, dE_do)))
+    grad_o = rng.normal(size=EXTREME.shape)
+    assert np.all(np.isfinite(activation.backward(EXTREME, o, grad_o)))
 
 
 def test_sigmoid_is_accurate_in_both_tails():

@@ -119,7 +119,7 @@ def test_each_bug_replaces_exactly_the_line_it_names(name):
     assert [f"{base.__name__}.{hook}" for hook in overridden] == [bug.line]
     net, X, T = problem("demo", 0)
     buggy = with_bug(net, name)
-    assert type(buggy) is Network  # the one recursion, Network._backward, is reused
+    assert type(buggy) is Network  # the one recursion, Network.backpropagate, is reused
     pieces = [buggy.pair] if base is Pair else buggy.layers
     assert all(type(piece) is bug.piece for piece in pieces)
 
@@ -183,8 +183,8 @@ def test_diagonal_softmax_keeps_only_the_jacobian_diagonal():
     buggy.backward(X, T)
     last = buggy.layers[-1]
     diagonal = np.einsum("bii->bi", Softmax().jacobian(last.s))  # o_i (1 - o_i)
-    dE_do = (last.o - T) / len(T)  # half squared error, batch mean, by hand
-    np.testing.assert_allclose(last.delta, dE_do * diagonal, rtol=1e-12)
+    grad_o = (last.o - T) / len(T)  # half squared error, batch mean, by hand
+    np.testing.assert_allclose(last.delta, grad_o * diagonal, rtol=1e-12)
     np.testing.assert_allclose(diagonal, last.o * (1 - last.o), rtol=1e-12)
 
 

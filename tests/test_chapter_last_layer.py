@@ -96,8 +96,8 @@ def test_swinn_output_delta_is_a_derivative_with_respect_to_the_sum(n_out):
     o_k - t_k$ for a one-hot target."""
     d = derive("softmax", "cross_entropy", n_out)
     o_1, t_1 = d.o[0], d.t[0]
-    assert d.dE_do[0] == -t_1 / o_1
-    assert sp.simplify(d.dE_do[0] + (t_1 - o_1)) != 0
+    assert d.grad_o[0] == -t_1 / o_1
+    assert sp.simplify(d.grad_o[0] + (t_1 - o_1)) != 0
     one_hot = dict(zip(d.t, [1] + [0] * (n_out - 1), strict=True))
     softmax = d.output
     for k in range(n_out):

@@ -1,7 +1,7 @@
 r"""Claims of the *Loss/activation pairs* chapter (book/pairs.md), checked beyond its examples.
 
-Each verdict of ``backprop_lib.widgets.pair_explorer.PAIR_ADVICE`` (and the fused pairs) is a claim
-about a pair's output delta. Here every claim is checked with the independent sympy and numpy
+Each verdict of ``backprop_lib.teaching.pair_catalogue.PAIR_ADVICE`` (and the fused pairs) is a
+claim about a pair's output delta. Here every claim is checked with the independent sympy and numpy
 implementations of ``tests/helpers.py`` (the loss written out by hand, differentiated by
 ``sympy.diff``; no ``backprop_lib``), at points chosen to expose it. The last test runs the
 chapter's catalogue in a fresh interpreter: every derivation and proof, and the numeric check
@@ -18,7 +18,7 @@ import pytest
 from helpers import numpy_loss, numpy_outputs, sympy_delta
 
 from backprop_lib import ACTIVATION_NAMES, LOSS_NAMES, VALID_PAIRS
-from backprop_lib.widgets.pair_explorer import PAIR_ADVICE, pair_verdict
+from backprop_lib.teaching.pair_catalogue import PAIR_ADVICE, pair_verdict
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_every_advice_kind_is_tested_here():
 CATALOGUE = r"""
 import numpy as np
 from backprop_lib import VALID_PAIRS, pair_problem
-from backprop_lib.widgets.pair_explorer import catalogue_tabs, pair_agreement
+from backprop_lib.teaching.pair_catalogue import catalogue_tabs, pair_agreement
 from backprop_lib.symbolic import derivation, numeric
 
 catalogue = derivation.catalogue(3)

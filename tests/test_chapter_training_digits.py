@@ -1,5 +1,5 @@
 r"""Claims of the chapter *Training the notes' network on real digits*
-(book/training-digits.md) and its helpers (backprop_lib/widgets/training_view.py), checked
+(book/training-digits.md) and its helpers (backprop_lib/teaching/training_run.py), checked
 beyond the page's own assertions.
 
 Expected values come from computations independent of ``backprop_lib``: the forward pass,
@@ -30,9 +30,7 @@ from sklearn.datasets import load_digits as sklearn_digits
 
 from backprop_lib import Network
 from backprop_lib.teaching.datasets import MNIST_FILES, load_digits
-from backprop_lib.widgets import training_view as tv
-from backprop_lib.widgets.training_view import (
-    RetrainPanel,
+from backprop_lib.teaching.training_run import (
     train_swinn,
     validation_split,
     weight_mosaic,
@@ -222,77 +220,6 @@ def test_the_animation_has_one_frame_per_chosen_epoch(rng):
     assert 'class="anim-slider"' in html
     with pytest.raises(ValueError, match="epochs must be a non-empty list"):
         weights_animation_html(run, (4, 4), epochs=[0, 5])
-
-
-def _panel_data(rng):
-    X = rng.uniform(size=(80, 16))
-    T = np.eye(10)[rng.integers(0, 10, size=80)]
-    return X[:60], T[:60], X[60:], T[60:]
-
-
-def test_the_retrain_button_trains_with_the_controls_values(rng):
-    X_fit, T_fit, X_val, T_val = _panel_data(rng)
-    panel = RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), seed=5)
-    assert panel.run is None and "Retrain" in panel.status.value
-    panel.lr_slider.value = 0.1
-    panel.batch_slider.value = 4
-    panel.hidden_slider.value = 8
-    panel.epochs_slider.value = 3
-    panel.retrain_button.click()
-
-    run = panel.run
-    assert run is not None and not panel.retrain_button.disabled
-    assert (run.lr, run.batch_size, run.n_hidden, run.epochs, run.seed) == (0.1, 4, 8, 3, 5)
-    assert run.net.sizes == [16, 8, 10] and run.history.steps[-1] == 3 * 15
-    val_accuracy = _accuracy(run.net, X_val, np.argmax(T_val, axis=1))
-    assert f"validation accuracy {val_accuracy:.1%}" in panel.status.value
-    assert "test" not in panel.status.value
-    assert bytes(panel.picture.value).startswith(b"\x89PNG")
-
-
-def test_a_precomputed_run_sets_the_controls_and_is_shown(rng):
-    X_fit, T_fit, X_val, T_val = _panel_data(rng)
-    run = train_swinn(
-        X_fit, T_fit, X_val, T_val, n_hidden=16, lr=0.5, batch_size=16, epochs=2, seed=9
-    )
-    panel = RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), run=run)
-    assert panel.run is run
-    assert panel.settings() == {"n_hidden": 16, "lr": 0.5, "batch_size": 16, "epochs": 2, "seed": 9}
-    assert "computed when this page was executed" in panel.status.value
-    options = [value for _, value in panel.batch_slider.options]
-    assert options[-1] == 60 and "60 (all)" in dict(panel.batch_slider.options)
-
-
-def test_a_diverging_run_leaves_the_last_run_shown(rng, monkeypatch):
-    X_fit, T_fit, X_val, T_val = _panel_data(rng)
-    panel = RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), epochs=1)
-    shown = panel.retrain()
-    picture = bytes(panel.picture.value)
-
-    def diverge(*args, **kwargs):
-        raise FloatingPointError("Network.fit: the loss became nan at epoch 1")
-
-    monkeypatch.setattr(tv, "train_swinn", diverge)
-    assert panel.retrain() is None
-    assert panel.run is shown and bytes(panel.picture.value) == picture
-    assert "Training diverged" in panel.status.value and "nan at epoch 1" in panel.status.value
-    assert not panel.retrain_button.disabled
-
-
-def test_the_panel_refuses_bad_settings(rng):
-    X_fit, T_fit, X_val, T_val = _panel_data(rng)
-    with pytest.raises(ValueError, match="batch_size must be one of"):
-        RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), batch_size=33)
-    with pytest.raises(ValueError, match="lr must be one of"):
-        RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), lr=0.3)
-    with pytest.raises(ValueError, match="n_hidden must be one of"):
-        RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), n_hidden=10)
-    with pytest.raises(ValueError, match="holds 9 pixels but W has 16 rows"):
-        RetrainPanel(X_fit, T_fit, X_val, T_val, (3, 3))
-    with pytest.raises(ValueError, match="X_fit must be a 2-D array"):
-        RetrainPanel(X_fit[0], T_fit, X_val, T_val, (4, 4))
-    with pytest.raises(TypeError, match="run must be a TrainingRun"):
-        RetrainPanel(X_fit, T_fit, X_val, T_val, (4, 4), run="yesterday's")
 
 
 # -- the whole chapter, as the build runs it, and with the MNIST flag on ------------------------

@@ -1,4 +1,6 @@
-r"""The weight-update explorer (``backprop_lib.widgets.explorer``), driven in plain Python.
+r"""The weight-update explorer's model, formulas and pictures (``backprop_lib.widgets.explorer``),
+driven in plain Python. (``ExplorerWidget``, the explorer of the book, is tested in
+``tests/test_explorer_live.py``.)
 
 Expected values come from computations independent of the explorer: a fresh library
 ``Network`` rebuilt from the explorer's weights (``Network.backward`` on a copy), networks
@@ -9,12 +11,10 @@ pass, central differences (``numerical_gradient``) and the library's own error m
 from __future__ import annotations
 
 import base64
-import html
 import io
 import re
 import subprocess
 import sys
-import threading
 
 import matplotlib
 
@@ -34,7 +34,6 @@ from backprop_lib.widgets.explorer import (  # noqa: E402
     NetworkView,
     Parameter,
     Unit,
-    WeightUpdateExplorer,
     formula_scrubber,
     formulas,
     training_animation_html,
@@ -57,11 +56,6 @@ def _close_widgets():
     yield
     widgets.Widget.close_all()
     assert plt.get_fignums() == [], "the explorer must not open pyplot figures"
-
-
-def _explorer(model: ExplorerModel, **options) -> WeightUpdateExplorer:
-    """An explorer with a small picture (the tests look at numbers, not pixels)."""
-    return WeightUpdateExplorer(model, figsize=(4.5, 2.1), dpi=40, **options)
 
 
 def _model(config, lr=0.5, seed=3) -> ExplorerModel:
@@ -102,24 +96,24 @@ def _assert_parameters_equal(actual, expected, message: str) -> None:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "-".join(map(str, c[0])) + c[2])
 @pytest.mark.parametrize("lr", [0.05, 0.5, 2.0])
-def test_step_button_changes_every_parameter_by_minus_lr_times_the_gradient(config, lr):
-    explorer = _explorer(_model(config, lr=lr))
+def test_step_changes_every_parameter_by_minus_lr_times_the_gradient(config, lr):
+    model = _model(config, lr=lr)
     for _ in range(3):  # from a few different points along the run
-        fresh = _fresh_network(explorer.model)
-        gradients = fresh.backward(explorer.model.X, explorer.model.T)
-        before = _parameters(explorer.model)
-        explorer.step_button.click()
+        fresh = _fresh_network(model)
+        gradients = fresh.backward(model.X, model.T)
+        before = _parameters(model)
+        model.step()
         expected = [
             (W0 - lr * dW, b0 - lr * db)
             for (W0, b0), (dW, db) in zip(before, gradients, strict=True)
         ]
-        _assert_parameters_equal(_parameters(explorer.model), expected, "after Step")
-        last = explorer.snapshot.last_update
+        _assert_parameters_equal(_parameters(model), expected, "after Step")
+        last = model.snapshot().last_update
         for (dW_step, db_step), (dW, db) in zip(last, gradients, strict=True):
             np.testing.assert_array_equal(dW_step, -(lr * dW))
             np.testing.assert_array_equal(db_step, -(lr * db))
-    assert explorer.model.steps == 3
-    assert [step for step, _ in explorer.model.curve] == [0, 1, 2, 3]
+    assert model.steps == 3
+    assert [step for step, _ in model.curve] == [0, 1, 2, 3]
 
 
 def test_a_step_lowers_the_loss_for_a_small_rate():
@@ -154,25 +148,17 @@ def test_reset_restores_the_seeded_start_exactly(config):
         list(sizes), list(activations), loss, np.random.default_rng(seed)
     )
     start = [(W.copy(), b.copy()) for W, b in independent.parameters()]
-    explorer = _explorer(_model(config, seed=seed))
-    _assert_parameters_equal(_parameters(explorer.model), start, "at construction")
-    first_image = explorer.image.value
-    first_panel = explorer.formula_panel.value
-
-    for _ in range(4):
-        explorer.step_button.click()
-    explorer.value_slider.value = 1.25
-    explorer.play.value = 2
-    assert explorer.model.steps == 6
-    explorer.reset_button.click()
-
-    _assert_parameters_equal(_parameters(explorer.model), start, "after Reset")
-    assert explorer.model.steps == 0
-    assert explorer.model.curve == [(0, explorer.model.loss)]
-    assert explorer.snapshot.last_update is None
-    assert explorer.play.value == 0 and not explorer.play.playing
-    assert explorer.image.value == first_image
-    assert explorer.formula_panel.value == first_panel
+    model = _model(config, seed=seed)
+    _assert_parameters_equal(_parameters(model), start, "at construction")
+    model.step(4)
+    model.set_parameter(model.parameters()[0], 1.25)
+    model.step(2)
+    assert model.steps == 6
+    model.reset()
+    _assert_parameters_equal(_parameters(model), start, "after Reset")
+    assert model.steps == 0
+    assert model.curve == [(0, model.loss)]
+    assert model.snapshot().last_update is None
 
 
 def test_reset_keeps_data_rate_and_activations():
@@ -196,94 +182,42 @@ def _library_message(activation, loss) -> str:
     return str(caught.value)
 
 
-def test_invalid_pair_shows_the_library_message_and_changes_nothing():
-    explorer = _explorer(_model(CONFIGS[0]))
-    explorer.activation_dropdowns[1].value = "tanh"  # valid with squared_error
-    explorer.step_button.click()
-    parameters, snapshot = _parameters(explorer.model), explorer.snapshot
-    image, panel = explorer.image.value, explorer.formula_panel.value
-
-    explorer.loss_dropdown.value = "cross_entropy"
-
-    assert html.escape(_library_message("tanh", "cross_entropy")) in explorer.message.value
-    assert explorer.loss_dropdown.value == "squared_error", "the dropdown must revert"
-    assert explorer.model.loss_name == "squared_error"
-    assert explorer.snapshot is snapshot
-    _assert_parameters_equal(_parameters(explorer.model), parameters, "after refusal")
-    assert explorer.image.value == image and explorer.formula_panel.value == panel
-
-    # an output activation that the current loss cannot follow is refused the same way
-    explorer.activation_dropdowns[1].value = "sigmoid"
-    explorer.loss_dropdown.value = "binary_cross_entropy"
-    assert explorer.message.value == ""
-    explorer.activation_dropdowns[1].value = "relu"
-    assert html.escape(_library_message("relu", "binary_cross_entropy")) in (explorer.message.value)
-    assert explorer.activation_dropdowns[1].value == "sigmoid"
-    assert explorer.model.activations == ("sigmoid", "sigmoid")
-
-
-def test_targets_the_loss_cannot_take_are_refused():
-    explorer = _explorer(_model(CONFIGS[2]))  # softmax + cross_entropy
-    T = explorer.model.T.copy()
-    explorer.target_sliders[0].value = 0.5  # the row would sum to 1.5
-    assert "probability vectors" in explorer.message.value
-    assert explorer.target_sliders[0].value == 0.0
-    np.testing.assert_array_equal(explorer.model.T, T)
+def test_an_invalid_pair_is_refused_with_the_library_message_and_changes_nothing():
+    model = _model(CONFIGS[0])
+    model.set_activation(2, "tanh")  # valid with squared_error
+    model.step()
+    parameters, snapshot = _parameters(model), model.snapshot()
+    with pytest.raises(ValueError) as refused:
+        model.set_loss("cross_entropy")
+    assert str(refused.value).endswith(_library_message("tanh", "cross_entropy"))
+    assert model.loss_name == "squared_error"
+    _assert_parameters_equal(_parameters(model), parameters, "after refusal")
+    np.testing.assert_array_equal(model.snapshot().o[-1], snapshot.o[-1])
 
 
 def test_a_single_softmax_output_is_refused():
-    explorer = _explorer(_model(CONFIGS[1]))  # one output unit
-    explorer.activation_dropdowns[1].value = "softmax"
-    assert "softmax over n_out = 1" in explorer.message.value
-    assert explorer.model.activations == ("tanh", "sigmoid")
+    model = _model(CONFIGS[1])  # one output unit
+    with pytest.raises(ValueError, match="softmax over n_out = 1"):
+        model.set_activation(2, "softmax")
+    assert model.activations == ("tanh", "sigmoid")
 
 
-# -- individual weights --------------------------------------------------------------------
-
-
-def test_the_value_slider_sets_exactly_the_chosen_parameter():
-    explorer = _explorer(_model(CONFIGS[4]))
-    for k, p in enumerate(explorer.model.parameters()):
-        before = _parameters(explorer.model)
-        explorer.parameter_dropdown.value = p
-        assert explorer.value_slider.value == pytest.approx(explorer.model.value(p))
+def test_the_value_of_a_parameter_is_set_exactly():
+    model = _model(CONFIGS[4])
+    for k, p in enumerate(model.parameters()):
+        before = _parameters(model)
         new_value = -1.5 + 0.1 * k
-        explorer.value_slider.value = new_value
-        after = _parameters(explorer.model)
+        model.set_parameter(p, new_value)
         W, b = before[p.layer - 1]
         if p.is_weight:
             W[p.j - 1, p.i - 1] = new_value
         else:
             b[p.i - 1] = new_value
-        _assert_parameters_equal(after, before, f"setting {p.latex}")
+        _assert_parameters_equal(_parameters(model), before, f"setting {p.latex}")
+        assert model.value(p) == new_value
         # the forward pass was redone: compare with a fresh network at the new weights
-        fresh = _fresh_network(explorer.model)
-        np.testing.assert_allclose(
-            explorer.snapshot.o[-1], fresh.forward(explorer.model.X)[0], rtol=1e-14
-        )
-
-
-def test_a_step_moves_the_value_slider_with_the_weight():
-    explorer = _explorer(_model(CONFIGS[0]))
-    p = Parameter("w", 1, 2, 1)
-    explorer.parameter_dropdown.value = p
-    explorer.step_button.click()
-    assert explorer.value_slider.value == pytest.approx(explorer.model.value(p), abs=1e-12)
-    assert explorer.model.steps == 1, "syncing the slider must not count as an edit"
-    assert explorer.snapshot.last_update is not None
-
-
-def test_inputs_and_learning_rate_controls():
-    explorer = _explorer(_model(CONFIGS[0]))
-    explorer.input_sliders[1].value = -0.75
-    np.testing.assert_array_equal(explorer.model.X, [[1.0, -0.75]])
-    fresh = _fresh_network(explorer.model)
-    np.testing.assert_allclose(
-        explorer.snapshot.o[-1], fresh.forward([[1.0, -0.75]])[0], rtol=1e-14
-    )
-    explorer.lr_slider.value = 2.0
-    assert explorer.model.lr == 2.0
-    assert explorer.model.curve[-1] == (0, explorer.model.loss), "an edit adds a curve point"
+        fresh = _fresh_network(model)
+        np.testing.assert_allclose(model.snapshot().o[-1], fresh.forward(model.X)[0], rtol=1e-14)
 
 
 # -- the formula panel -----------------------------------------------------------------------
@@ -344,68 +278,25 @@ def test_formula_numbers_are_the_librarys_delta_and_o(config):
         )
 
 
-def test_the_panel_follows_the_chosen_parameter_and_unit():
-    explorer = _explorer(_model(CONFIGS[0]))
+def test_the_panel_shows_the_chosen_parameter_and_unit():
+    model = _model(CONFIGS[0])
     p, unit = Parameter("b", 1, 2), Unit(1, 2)
-    explorer.parameter_dropdown.value = p
-    explorer.unit_dropdown.value = unit
-    panel = explorer.formula_panel.value
-    snapshot = explorer.snapshot
+    snapshot = model.snapshot()
+    panel = formulas.panel_html(snapshot, p, unit)
     assert rf"\Delta {p.latex}" in panel
     assert formulas.number(snapshot.update_terms(p).update) in panel
     assert formulas.number(snapshot.delta_terms(unit).delta) in panel
-    assert "Step" not in panel.split("</p>")[-1], "no last step before the first step"
-    explorer.step_button.click()
-    applied = explorer.snapshot.applied(p)
-    assert f"changed \\({p.latex}\\)" in explorer.formula_panel.value
-    assert formulas.number(applied) in explorer.formula_panel.value
+    model.step()
+    panel = formulas.panel_html(model.snapshot(), p, unit)
+    assert f"changed \\({p.latex}\\)" in panel
+    assert formulas.number(model.snapshot().applied(p)) in panel
 
 
 def test_the_panel_uses_maths_delimiters_the_static_site_typesets():
-    panel = _explorer(_model(CONFIGS[0])).formula_panel.value
+    model = _model(CONFIGS[0])
+    panel = formulas.panel_html(model.snapshot(), Parameter("w", 1, 2, 1), Unit(1, 2))
     without_display = re.sub(r"\$\$.*?\$\$", "", panel, flags=re.S)
     assert "$" not in without_display, "single dollars are not typeset on the static site"
-
-
-# -- Play -----------------------------------------------------------------------------------
-
-
-def test_play_advances_steps_and_stops():
-    threads = threading.active_count()
-    explorer = _explorer(_model(CONFIGS[0]), max_steps=50)
-    explorer.play.playing = True
-    for value in range(1, 6):  # what the browser's timer does
-        explorer.play.value = value
-    assert explorer.model.steps == 5
-    explorer.play.value = 8  # several ticks at once
-    assert explorer.model.steps == 8
-    explorer.play.playing = False  # pause: the browser sends no more ticks
-    explorer.play.value = 0  # the stop button rewinds the counter: no step
-    assert explorer.model.steps == 8
-    explorer.play.value = 2
-    assert explorer.model.steps == 10
-    assert threading.active_count() == threads, "Play must not start threads"
-
-
-def test_play_stops_by_itself_when_a_step_overflows():
-    config = ((2, 2, 2), ("sigmoid", "linear"), "squared_error", (1.0, 0.5), (0.8, 0.2))
-    model = _model(config, lr=100.0, seed=0)
-    model.step(70)  # close to the overflow (at step 78): the test stays quick
-    explorer = _explorer(model, max_steps=1000)
-    explorer.play.playing = True
-    value = 0
-    while explorer.play.playing and value < 1000:
-        value += 1
-        explorer.play.value = value
-    assert not explorer.play.playing
-    assert "overflowed" in explorer.message.value
-    assert explorer.model.steps == 77
-    reference = _model(config, lr=100.0, seed=0)
-    reference.step(77)
-    _assert_parameters_equal(
-        _parameters(explorer.model), _parameters(reference), "the weights of the last good step"
-    )
-    assert np.isfinite(explorer.model.loss)
 
 
 # -- the model on its own ---------------------------------------------------------------------
@@ -543,37 +434,3 @@ def test_the_formula_scrubber_links_a_slider_to_one_panel_per_snapshot():
     for panel, snapshot in zip(stack.children, run, strict=True):
         assert f"after step {snapshot.step}." in panel.value
         assert formulas.number(snapshot.update_terms(p).update) in panel.value
-
-
-# -- issue 12, item 8: a control shows what the model uses; bad sizes are refused -------------
-
-
-@pytest.mark.parametrize("lr", [1e3, 1e-6, 0.5, 31.6])
-def test_lr_slider_shows_the_models_rate(lr):
-    explorer = WeightUpdateExplorer(ExplorerModel(lr=lr))
-    # the slider's exponent range holds log10(lr), so the slider is not clipped
-    assert explorer.lr_slider.min <= np.log10(lr) <= explorer.lr_slider.max
-    assert explorer.lr_slider.value == pytest.approx(lr, rel=1e-12)
-    assert explorer.model.lr == lr
-
-
-@pytest.mark.parametrize("figsize", [(0, 0), (-1, 3), (float("nan"), 2), (3,), "big", None])
-def test_bad_figsize_is_refused_before_drawing(figsize):
-    if figsize is None:
-        WeightUpdateExplorer(figsize=None)  # the default size
-        return
-    with pytest.raises((TypeError, ValueError), match="figsize"):
-        WeightUpdateExplorer(figsize=figsize)
-
-
-def test_nan_value_is_refused_and_the_explorer_stays_usable():
-    explorer = WeightUpdateExplorer()
-    before = explorer.value_slider.value
-    weights = [W.copy() for W, _ in explorer.model.net.parameters()]
-    explorer.value_slider.value = float("nan")
-    assert "Refused" in explorer.message.value
-    assert explorer.value_slider.value == before  # set back
-    for W, (W_now, _) in zip(weights, explorer.model.net.parameters(), strict=True):
-        np.testing.assert_array_equal(W, W_now)
-    explorer.step()  # still usable
-    assert explorer.model.steps == 1 and explorer.message.value == ""

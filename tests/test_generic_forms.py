@@ -25,7 +25,7 @@ SLOW_PAIRS = {("softmax", "binary_cross_entropy")}
 )
 def test_every_pair_is_proven(activation, loss):
     proofs = prove_generic_forms(activation, loss)
-    assert proofs["dE_do_i"] == "every n"
+    assert proofs["grad_o_i"] == "every n"
     assert proofs["jacobian_ij"] == "every n"
     if activation == "softmax":
         assert proofs["delta_i"] == f"n = 2 to {SOFTMAX_DELTA_BOUND}"

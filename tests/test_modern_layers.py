@@ -371,7 +371,7 @@ def test_network_backward_by_differences(rng):
         slots = [(layer, "W"), (layer, "b")] if isinstance(layer, Dense) else None
         slots = slots or layer.parameter_slots()
         for (owner, name), grad in zip(slots, layer_grads, strict=True):
-            expected = numerical(lambda: net._loss(X, T), getattr(owner, name))
+            expected = numerical(lambda: net.forward_loss(X, T), getattr(owner, name))
             np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-8, err_msg=name)
 
 
@@ -491,7 +491,7 @@ def test_network_with_an_embedding_first_takes_integer_ids(rng):
     ids = rng.integers(0, 7, size=(8, 3))
     T = np.eye(2)[(ids[:, 0] > 3).astype(int)]
     (dW_embedding,), _, (dW, db) = net.backward(ids, T)
-    expected = numerical(lambda: net._loss(ids, T), net.layers[0].W)
+    expected = numerical(lambda: net.forward_loss(ids, T), net.layers[0].W)
     np.testing.assert_allclose(dW_embedding, expected, rtol=1e-6, atol=1e-9)
     with pytest.raises(ValueError, match=r"Network.backward: X must hold token ids in \[0, 7\)"):
         net.backward(ids + 7, T)

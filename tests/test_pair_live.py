@@ -20,7 +20,7 @@ import pytest
 from backprop_lib import VALID_PAIRS, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
 from backprop_lib.losses import LOSS_NAMES
-from backprop_lib.widgets.pair_explorer import (
+from backprop_lib.teaching.pair_catalogue import (
     EXACT_TOLERANCE,
     NUMERICAL_TOLERANCE,
     pair_agreement,

@@ -22,7 +22,7 @@ from helpers import assert_layer_state, layer_state
 
 from backprop_lib import Dense, Network, gradient_check, numerical_gradient
 from backprop_lib.teaching.bugs import BUGS, demo_problem, with_bug
-from backprop_lib.widgets.training_view import validation_split
+from backprop_lib.teaching.training_run import validation_split
 
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
@@ -144,8 +144,8 @@ def test_gradient_check_refusals(case_id):
 class NaNNetwork(Network):
     """A network whose backward pass returns NaN gradients (a broken backprop)."""
 
-    def _backward(self, X, T):
-        super()._backward(X, T)
+    def backpropagate(self, X, T):
+        super().backpropagate(X, T)
         for layer in self.layers:
             layer.dW = np.full_like(layer.dW, np.nan)
             layer.db = np.full_like(layer.db, np.nan)
@@ -337,18 +337,17 @@ def hand_steps(net, X, T, lr, n_steps):
 
 
 class Flaky:
-    """A parameter array whose in-place subtraction raises KeyboardInterrupt on the
-    ``at``-th subtraction of the whole run (counted in ``calls``)."""
+    """A parameter array whose in-place assignment (``P[...] = new``) raises
+    KeyboardInterrupt on the ``at``-th assignment of the whole run (counted in ``calls``)."""
 
     def __init__(self, array, calls, at):
         self.array, self.calls, self.at = array, calls, at
 
-    def __isub__(self, update):
+    def __setitem__(self, index, new):
         self.calls["n"] += 1
         if self.calls["n"] == self.at:
             raise KeyboardInterrupt
-        self.array -= update
-        return self
+        self.array[index] = new
 
 
 class InterruptedApply(Network):
@@ -383,11 +382,11 @@ class InterruptedNetwork(Network):
 
     n = 3
 
-    def _backward(self, X, T):
+    def backpropagate(self, X, T):
         self.calls = getattr(self, "calls", 0) + 1
         if self.calls == self.n:
             raise KeyboardInterrupt
-        super()._backward(X, T)
+        super().backpropagate(X, T)
 
 
 def test_an_interrupt_while_computing_a_step_leaves_the_steps_before_it():
@@ -598,14 +597,14 @@ OBJECTS = [
         "sigmoid backward broadcast",
         lambda n, g: A["sigmoid"].backward(Z23, Z23, np.ones((2, 1))),
         ValueError,
-        r"Sigmoid\.backward: s, o and dE_do must have one shape .*nothing is broadcast.*"
-        r"dE_do\.shape = \(2, 1\)",
+        r"Sigmoid\.backward: s, o and grad_o must have one shape .*nothing is broadcast.*"
+        r"grad_o\.shape = \(2, 1\)",
     ),
     (
         "softmax backward o shape",
         lambda n, g: A["softmax"].backward(Z23, np.zeros((3, 2)), Z23),
         ValueError,
-        r"Softmax\.backward: s, o and dE_do must have one shape",
+        r"Softmax\.backward: s, o and grad_o must have one shape",
     ),
     (
         "tanh forward empty",
@@ -810,8 +809,8 @@ def exact_delta(activation, loss, s_row, t_row):
             "binary_cross_entropy": lambda ok, tk: (ok - tk) / (ok * (1 - ok)),
             "cross_entropy": lambda ok, tk: -tk / ok,
         }[loss]
-        dE_do = [g(ok, tk) for ok, tk in zip(o, t, strict=True)]
-        return [float(mp.fsum(dE_do[i] * J[i][j] for i in range(n))) for j in range(n)]
+        grad_o = [g(ok, tk) for ok, tk in zip(o, t, strict=True)]
+        return [float(mp.fsum(grad_o[i] * J[i][j] for i in range(n))) for j in range(n)]
 
 
 def pair_rows(loss, scale, dtype, rng, n_rows=6):

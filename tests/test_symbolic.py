@@ -122,9 +122,9 @@ def test_activation_forward_is_the_definition():
 def test_textbook_forms_equal_sympy_diff(activation, loss):
     d = derive(activation, loss, N_UNITS)
     identities = d.identities()
-    assert set(identities) == {"dE_do", "jacobian", "chain_rule", "delta"}
+    assert set(identities) == {"grad_o", "jacobian", "chain_rule", "delta"}
     assert all(identities.values()), identities
-    assert d.delta.shape == d.dE_do.shape == (1, N_UNITS)
+    assert d.delta.shape == d.grad_o.shape == (1, N_UNITS)
     assert d.jacobian.shape == (N_UNITS, N_UNITS)
 
 
@@ -244,7 +244,7 @@ def _relative(a, b):
 @pytest.mark.parametrize("activation, loss", VALID)
 def test_sympy_matches_library(activation, loss, rng):
     errors = assert_matches_library(activation, loss, rng, batch=6, n=N_UNITS, rtol=1e-12)
-    assert set(errors) >= {"loss", "dE_do", "jacobian", "delta", "delta_closed_form"}
+    assert set(errors) >= {"loss", "grad_o", "jacobian", "delta", "delta_closed_form"}
     assert check_against_library(activation, loss, rng, batch=1, n=2) <= 1e-12
 
 
@@ -257,9 +257,9 @@ def test_sympy_matches_central_differences(activation, loss, rng):
     o_lib = act.forward(S)
 
     # dE/do: sympy (per sample, / B) against differences of the library's loss value in o
-    dE_do_sym = lambdify_matrix(d.dE_do, [d.o, d.t])(o_lib, T) / B
-    dE_do_fd = central_difference(lambda o: lss.value(o, T), o_lib)
-    assert _relative(dE_do_sym, dE_do_fd) <= 1e-7
+    grad_o_sym = lambdify_matrix(d.grad_o, [d.o, d.t])(o_lib, T) / B
+    grad_o_fd = central_difference(lambda o: lss.value(o, T), o_lib)
+    assert _relative(grad_o_sym, grad_o_fd) <= 1e-7
 
     # the Jacobian: sympy against differences of the library's forward pass, row by row
     J_sym = lambdify_matrix(d.jacobian, [d.s])(S)

@@ -120,7 +120,7 @@ class Derivation:
 
     ``E``
         The per-sample loss $E(o, t)$.
-    ``dE_do``
+    ``grad_o``
         $\partial E/\partial o_k$, in $o$ and $t$.
     ``jacobian``
         $J_{ij} = \partial o_i/\partial s_j$ of $o = f(s)$, in $s$.
@@ -130,7 +130,7 @@ class Derivation:
 
     Textbook pieces, with generic unit indices (:func:`generic_symbols`) and written with $o$:
 
-    ``dE_do_i``
+    ``grad_o_i``
         $\partial E/\partial o_i$.
     ``jacobian_ij``
         $\partial o_i/\partial s_j$, with ``KroneckerDelta(i, j)`` for $[i = j]$.
@@ -151,10 +151,10 @@ class Derivation:
     o: sp.Matrix
     t: sp.Matrix
     E: sp.Expr
-    dE_do: sp.Matrix
+    grad_o: sp.Matrix
     jacobian: sp.Matrix
     delta: sp.Matrix
-    dE_do_i: sp.Expr
+    grad_o_i: sp.Expr
     jacobian_ij: sp.Expr
     derivative_i: sp.Expr | None
     delta_i: sp.Expr
@@ -189,9 +189,9 @@ class Derivation:
         return sp.Matrix([[self.at_units(expr, i=m) for m in range(1, self.n + 1)]])
 
     @cached_property
-    def dE_do_textbook(self) -> sp.Matrix:
-        r"""``dE_do_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
-        return self._unit_row(self.dE_do_i)
+    def grad_o_textbook(self) -> sp.Matrix:
+        r"""``grad_o_i`` at units $1..n$ (a ``1 x n`` row in $o$, $t$)."""
+        return self._unit_row(self.grad_o_i)
 
     @cached_property
     def jacobian_textbook(self) -> sp.Matrix:
@@ -237,12 +237,12 @@ class Derivation:
     def _identities(self) -> dict[str, bool]:
         r"""Each textbook form against ``sympy.diff``, decided by :func:`is_identically_zero`:
 
-        ``"dE_do"``
-            ``dE_do_i`` at units $1..n$ equals ``dE_do``.
+        ``"grad_o"``
+            ``grad_o_i`` at units $1..n$ equals ``grad_o``.
         ``"jacobian"``
             ``jacobian_ij`` at units $1..n$, with $o = f(s)$, equals ``jacobian``.
         ``"chain_rule"``
-            ``dE_do`` (at $o = f(s)$) times ``jacobian`` equals ``delta``.
+            ``grad_o`` (at $o = f(s)$) times ``jacobian`` equals ``delta``.
         ``"delta"``
             ``delta_i`` at units $1..n$, with $o = f(s)$, equals ``delta`` (under the target
             constraint when there is one).
@@ -258,9 +258,9 @@ class Derivation:
         def zero(matrix) -> bool:
             return all(is_identically_zero(v.xreplace(region), variables) for v in matrix)
 
-        chain = self.in_s(self.dE_do) * self.jacobian
+        chain = self.in_s(self.grad_o) * self.jacobian
         return {
-            "dE_do": zero(self.dE_do_textbook - self.dE_do),
+            "grad_o": zero(self.grad_o_textbook - self.grad_o),
             "jacobian": zero(self.in_s(self.jacobian_textbook) - self.jacobian),
             "chain_rule": zero(chain - self.delta),
             "delta": zero(self.constrained(self.in_s(self.delta_textbook) - self.delta)),
@@ -276,9 +276,9 @@ class Derivation:
             )
 
     # -- rendering -------------------------------------------------------------------------
-    def latex_dE_do(self) -> str:
+    def latex_grad_o(self) -> str:
         r"""LaTeX of $\partial E/\partial o_i$ (right-hand side only)."""
-        return latex(_tidy(self.dE_do_i))
+        return latex(_tidy(self.grad_o_i))
 
     def latex_jacobian(self) -> str:
         r"""LaTeX of $\partial o_i/\partial s_j$: for elementwise activations the diagonal
@@ -316,24 +316,24 @@ def _derive(activation: str, loss: str, n: int) -> Derivation:
     s, o, t = pre_activation_symbols(n), output_symbols(n), target_symbols(n)
 
     E = lss.value(o, t)
-    dE_do = lss.gradient(o, t)
+    grad_o = lss.gradient(o, t)
     jacobian = act.jacobian(s)
     E_of_s = lss.value(act.forward(s), t)
     delta = sp.Matrix([[sp.diff(E_of_s, v) for v in s]])
 
     constrained = lss.targets == "probability"
     target_constraint = sp.Eq(sp.Sum(_t[_k], (_k, 1, _n)), 1) if constrained else None
-    dE_do_i = lss.unit_gradient(_o[_i], _t[_i])
+    grad_o_i = lss.unit_gradient(_o[_i], _t[_i])
     if act.elementwise:
         fprime_i = act.derivative_from_output(_o[_i])
         jacobian_ij = fprime_i * sp.KroneckerDelta(_i, _j)
         derivative_i = act.derivative(_s[_i])
-        delta_i = _tidy(dE_do_i * fprime_i)
+        delta_i = _tidy(grad_o_i * fprime_i)
     else:  # softmax: delta_i = sum_k dE/do_k o_k([k = i] - o_i) = o_i (g_i - sum_k o_k g_k)
         jacobian_ij = _o[_i] * (sp.KroneckerDelta(_i, _j) - _o[_j])
         derivative_i = None
         g_k = lss.unit_gradient(_o[_k], _t[_k])
-        delta_i = _tidy(_o[_i] * (dE_do_i - _softmax_sum(g_k, constrained)))
+        delta_i = _tidy(_o[_i] * (grad_o_i - _softmax_sum(g_k, constrained)))
 
     return Derivation(
         activation=act.name,
@@ -343,10 +343,10 @@ def _derive(activation: str, loss: str, n: int) -> Derivation:
         o=o,
         t=t,
         E=E,
-        dE_do=dE_do,
+        grad_o=grad_o,
         jacobian=jacobian,
         delta=delta,
-        dE_do_i=dE_do_i,
+        grad_o_i=grad_o_i,
         jacobian_ij=jacobian_ij,
         derivative_i=derivative_i,
         delta_i=delta_i,
@@ -405,7 +405,7 @@ def catalogue_markdown(n: int = 3, reasons=None) -> str:
         else:
             note = "fused" if d.fused else ""
         lines.append(
-            f"| {d.activation} | {d.loss} | ${d.latex_dE_do()}$ | ${d.latex_jacobian()}$ "
+            f"| {d.activation} | {d.loss} | ${d.latex_grad_o()}$ | ${d.latex_jacobian()}$ "
             f"| ${d.latex_delta()}$ | {note} |"
         )
     return "\n".join(lines)
@@ -433,7 +433,7 @@ def _prove_generic_forms(activation: str, loss: str) -> dict[str, str]:
     derived = _for_every_n(sp.diff(E_n, _o[_i]), _i)
     if not _zero(derived - lss.unit_gradient(_o[_i], _t[_i])):
         raise AssertionError(f"{loss}: dE/do_i differs from sympy.diff of the indexed sum")
-    proofs["dE_do_i"] = "every n"
+    proofs["grad_o_i"] = "every n"
     if act.elementwise:
         s = sp.Symbol("s", real=True)
         if not _zero(sp.diff(act.scalar(s), s) - act.derivative_from_output(act.scalar(s))):
@@ -482,7 +482,7 @@ def _prove_generic_forms(activation: str, loss: str) -> dict[str, str]:
 def prove_generic_forms(activation, loss) -> dict[str, str]:
     r"""Prove a pair's generic-unit (textbook) forms against ``sympy.diff``, beyond one $n$.
 
-    The forms with a generic unit $i$ (``dE_do_i``, ``derivative_i`` written with $o$,
+    The forms with a generic unit $i$ (``grad_o_i``, ``derivative_i`` written with $o$,
     ``jacobian_ij``, ``delta_i``) are typed templates; :meth:`Derivation.verify` proves them
     at one $n$. This proves them for every $n$ where sympy can: it differentiates the indexed
     sum $E = \sum_{k=1}^{n} e(o_k, t_k)$ with a symbolic $n$ (and the softmax
@@ -491,7 +491,7 @@ def prove_generic_forms(activation, loss) -> dict[str, str]:
     with $\sum_k o_k = 1$ or $\sum_k t_k = 1$) is proven at every $n$ from 2 to
     ``SOFTMAX_DELTA_BOUND`` instead.
 
-    Returns ``{form: scope}``, e.g. ``{"dE_do_i": "every n", ..., "delta_i": "n = 2 to 5"}``.
+    Returns ``{form: scope}``, e.g. ``{"grad_o_i": "every n", ..., "delta_i": "n = 2 to 5"}``.
     Raises ``AssertionError`` naming the form that fails. Cached.
     """
     return _prove_generic_forms(get_activation(activation).name, get_loss(loss).name)

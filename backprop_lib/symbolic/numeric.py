@@ -138,7 +138,7 @@ def compare_with_library(
     error (:func:`relative_error`) of each piece.
 
     Keys: ``"output"`` ($f(s)$), ``"loss"`` (mean of $E$ vs ``loss.value`` and vs the
-    library's closed form from $s$), ``"dE_do"`` and ``"dE_do_textbook"`` (vs
+    library's closed form from $s$), ``"grad_o"`` and ``"grad_o_textbook"`` (vs
     ``loss.gradient`` $\cdot B$), ``"jacobian"`` and ``"jacobian_textbook"`` (vs
     ``activation.jacobian``), ``"delta"`` and ``"delta_textbook"`` (vs the unfused chain
     ``activation.backward(s, o, loss.gradient(o, t))`` $\cdot B$), ``"delta_closed_form"``
@@ -157,8 +157,8 @@ def compare_with_library(
     lss.check_targets(t_num)
 
     o_num = act.forward(s_num)
-    dE_do_lib = lss.gradient(o_num, t_num)
-    delta_lib = act.backward(s_num, o_num, dE_do_lib)
+    grad_o_lib = lss.gradient(o_num, t_num)
+    delta_lib = act.backward(s_num, o_num, grad_o_lib)
     J_lib = act.jacobian(s_num)
 
     so, ot, st = [d.s], [d.o, d.t], [d.s, d.t]
@@ -170,9 +170,9 @@ def compare_with_library(
             relative_error(loss_sym, lss.value(o_num, t_num)),
             relative_error(loss_sym, output_loss(act, lss, s_num, o_num, t_num)),
         ),
-        "dE_do": relative_error(lambdify_matrix(d.dE_do, ot)(o_num, t_num) / B, dE_do_lib),
-        "dE_do_textbook": relative_error(
-            lambdify_matrix(d.dE_do_textbook, ot)(o_num, t_num) / B, dE_do_lib
+        "grad_o": relative_error(lambdify_matrix(d.grad_o, ot)(o_num, t_num) / B, grad_o_lib),
+        "grad_o_textbook": relative_error(
+            lambdify_matrix(d.grad_o_textbook, ot)(o_num, t_num) / B, grad_o_lib
         ),
         "jacobian": relative_error(lambdify_matrix(d.jacobian, so)(s_num), J_lib),
         "jacobian_textbook": relative_error(

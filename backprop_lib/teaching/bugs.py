@@ -1,8 +1,8 @@
 r"""Backpropagation with one typical mistake each: a teaching module.
 
 Each bug replaces **one** piece of the library's backward pass and reuses the rest: the one
-recursion of :meth:`Network._backward <backprop_lib.Network.backward>`, the forward pass, the
-loss, :meth:`~backprop_lib.Network.step` and :meth:`~backprop_lib.Network.fit`. So a buggy
+recursion of :meth:`~backprop_lib.Network.backpropagate`, the forward pass, the loss,
+:meth:`~backprop_lib.Network.step` and :meth:`~backprop_lib.Network.fit`. So a buggy
 network trains like any other and :func:`~backprop_lib.gradient_check` (which calls the
 network's own backward pass) checks it. The pieces a bug can replace:
 

@@ -40,14 +40,14 @@ from ..activations import ACTIVATION_NAMES
 from ..losses import LOSS_NAMES
 from ..pairs import check_pair
 from ..symbolic.derivation import derive
-from .pair_explorer import (
-    _T_RANGES,
+from ..teaching.pair_catalogue import (
     N_UNITS,
     NUMERICAL_FLOOR,
     NUMERICAL_TOLERANCE,
     derivation_latex,
     pair_verdict,
 )
+from ..teaching.pair_catalogue import T_RANGES as _T_RANGES
 
 _VIEW = Path(__file__).with_name("pair_explorer.js")
 #: The weight-update explorer's float64 port of the library's losses (``outputLoss``, with

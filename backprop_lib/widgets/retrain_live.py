@@ -1,7 +1,7 @@
 r"""The training chapter's retrain panel for pages without a kernel: a precomputed grid.
 
 :func:`precompute_grid` trains Swinn's network
-(:func:`~backprop_lib.widgets.training_view.train_swinn`) once for every combination of a
+(:func:`~backprop_lib.teaching.training_run.train_swinn`) once for every combination of a
 few learning rates, hidden-layer sizes and batch sizes, for ``max(epochs)`` epochs, and
 keeps what the page shows: the per-epoch training and validation
 loss and accuracy (``History``, entry 0 before training) and pictures of :math:`W^1` after
@@ -30,7 +30,8 @@ import traitlets
 from PIL import Image
 
 from .._validate import check_positive_int, describe
-from .training_view import _WEIGHT_CMAP, train_swinn, weight_mosaic
+from ..teaching.training_run import WEIGHT_CMAP as _WEIGHT_CMAP
+from ..teaching.training_run import train_swinn, weight_mosaic
 
 _VIEW = Path(__file__).with_name("retrain.js")
 

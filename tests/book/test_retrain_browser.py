@@ -17,7 +17,7 @@ import pytest
 from book_paths import open_widget_page
 
 from backprop_lib.teaching.datasets import load_digits
-from backprop_lib.widgets.training_view import train_swinn, validation_split
+from backprop_lib.teaching.training_run import train_swinn, validation_split
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 

@@ -1,11 +1,11 @@
 r"""The weight-update explorer: watch gradient descent change every weight of a small network.
 
-Import it explicitly (``import backprop_lib`` does not: it needs ipywidgets, matplotlib and
-Pillow, which the library itself does not)::
+Import it explicitly (``import backprop_lib`` does not: it needs anywidget, ipywidgets,
+matplotlib and Pillow, which the library itself does not)::
 
-    from backprop_lib.widgets.explorer import WeightUpdateExplorer
+    from backprop_lib.widgets.explorer import ExplorerWidget
 
-    WeightUpdateExplorer()   # a 2-2-2 sigmoid network, squared error, one sample
+    ExplorerWidget()   # a 2-2-2 sigmoid network, squared error, one sample
 
 The parts, each importable on its own:
 
@@ -24,8 +24,7 @@ The parts, each importable on its own:
     :class:`ExplorerWidget` (an anywidget): the explorer computing in the browser, in
     JavaScript (``engine.js``, ``explorer.js``), so it works on a static page with no kernel;
     in a kernel it syncs its state to Python and :meth:`~ExplorerWidget.verify` checks it.
-``widget``
-    :class:`WeightUpdateExplorer` (ipywidgets 8, needs a kernel) and
+``scrubber``
     :func:`formula_scrubber` (panels flipped by ``jslink``-ed controls, for static pages).
 
 The names below are imported on first use, so ``from backprop_lib.widgets.explorer import
@@ -46,9 +45,8 @@ _WHERE = {
     "OutputDeltaTerms": "model",
     "NetworkView": "view",
     "training_animation_html": "view",
-    "WeightUpdateExplorer": "widget",
     "ExplorerWidget": "live",
-    "formula_scrubber": "widget",
+    "formula_scrubber": "scrubber",
 }
 
 __all__ = sorted(_WHERE)

@@ -1,4 +1,4 @@
-r"""The loss/activation pairs: verdicts, numeric agreement, the catalogue and the pair explorer.
+r"""The loss/activation pairs: verdicts, numeric agreement and the catalogue.
 
 For an output activation :math:`o = f(s)` and a loss :math:`E(o, t)` the output delta is
 
@@ -15,27 +15,26 @@ from ``backprop_lib`` and its symbolic twin; this module only puts them side by 
 - :func:`pair_agreement` evaluates :math:`\delta` four ways at the same points: sympy's
   derivative, the textbook formula, the library's backward pass and central differences.
 - :func:`catalogue_tabs` writes the whole catalogue as MyST Markdown, one tab per loss.
-- :class:`PairExplorer` is an ipywidgets panel: pick a loss and an activation, move
-  :math:`s` and :math:`t`, and watch the four agree.
 
-``import backprop_lib`` does not import this module (it needs ipywidgets); import it as
-``from backprop_lib.widgets.pair_explorer import PairExplorer``.
+The pair explorer of the book, which shows these side by side as :math:`s` and :math:`t`
+move, is :class:`~backprop_lib.widgets.pair_live.PairWidget`.
+
+``import backprop_lib`` does not import this module (it needs sympy, the ``symbolic``
+extra); import it as ``from backprop_lib.teaching.pair_catalogue import pair_verdict``.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-import ipywidgets as widgets
 import numpy as np
 
-from ..activations import ACTIVATION_NAMES, get_activation
+from ..activations import get_activation
 from ..gradcheck import numerical_gradient
 from ..layers import Dense
-from ..losses import LOSS_NAMES, get_loss
+from ..losses import get_loss
 from ..network import Network
 from ..pairs import FUSED_PAIRS, check_pair, pair_problem
 from ..symbolic import get_loss as get_symbolic_loss
@@ -43,10 +42,13 @@ from ..symbolic.derivation import Derivation, derive
 from ..symbolic.numeric import lambdify_matrix
 
 __all__ = [
+    "EXACT_TOLERANCE",
+    "NUMERICAL_FLOOR",
+    "NUMERICAL_TOLERANCE",
     "N_UNITS",
     "PAIR_ADVICE",
     "PairAgreement",
-    "PairExplorer",
+    "T_RANGES",
     "Verdict",
     "catalogue_tabs",
     "derivation_latex",
@@ -316,7 +318,7 @@ def derivation_latex(derivation: Derivation) -> list[tuple[str, str]]:
     d = derivation
     lines = [
         ("E", get_symbolic_loss(d.loss).latex()),
-        (r"\frac{\partial E}{\partial o_i}", d.latex_dE_do()),
+        (r"\frac{\partial E}{\partial o_i}", d.latex_grad_o()),
         (r"\frac{\partial o_i}{\partial s_j}", d.latex_jacobian()),
     ]
     if d.latex_derivative() is not None:
@@ -350,7 +352,7 @@ def catalogue_tabs(derivations: Sequence[Derivation]) -> str:
         out += [
             f":::{{tab-item}} {loss}",
             f"$E = {get_symbolic_loss(loss).latex()}$, "
-            rf"$\quad \dfrac{{\partial E}}{{\partial o_i}} = {first.latex_dE_do()}$",
+            rf"$\quad \dfrac{{\partial E}}{{\partial o_i}} = {first.latex_grad_o()}$",
             "",
             r"| output $f$ | $\partial o_i / \partial s_j$ | $\delta_i$ | verdict |",
             "|---|---|---|---|",
@@ -369,19 +371,8 @@ def catalogue_tabs(derivations: Sequence[Derivation]) -> str:
     return "\n".join(out)
 
 
-def _number(x: float) -> str:
-    return f"{x + 0.0:.10g}"
-
-
-def _matrix_latex(matrix) -> str:
-    r"""A 2-D array (a list of rows) as a LaTeX ``pmatrix``, 4 significant digits."""
-    rows = [" & ".join(f"{v + 0.0:.4g}" for v in row) for row in matrix]
-    return r"\begin{pmatrix}" + r" \\ ".join(rows) + r"\end{pmatrix}"
-
-
-# -- the widget ------------------------------------------------------------------------------
-
-_T_RANGES = {
+#: The targets each loss accepts, as the pair explorer's sliders offer them: ``(low, high)``.
+T_RANGES = {
     "squared_error": (-2.0, 2.0),
     "sum_squared_error": (-2.0, 2.0),
     "binary_cross_entropy": (0.0, 1.0),
@@ -391,239 +382,3 @@ _T_RANGES = {
 EXACT_TOLERANCE, NUMERICAL_TOLERANCE = 1e-10, 1e-6
 #: :attr:`PairAgreement.numerical_floor` is ``NUMERICAL_FLOOR * max(1, |E|) * (1e-6 / eps)``.
 NUMERICAL_FLOOR = 1e-2
-
-
-class PairExplorer(widgets.VBox):
-    r"""Pick a loss and an output activation; see :math:`\delta` derived and checked.
-
-    Controls: ``activation_menu`` and ``loss_menu`` (dropdowns of the library's names),
-    ``s_sliders`` and ``t_sliders`` (one per output unit, ``N_UNITS`` of them). Panels:
-    ``derivation_panel`` (HTMLMath: the pair's verdict and derivation from the symbolic
-    registry, and the chain rule :math:`\delta = \partial E/\partial o \cdot J` in numbers)
-    and ``numbers_panel`` (HTML: :math:`\delta` from sympy, the textbook formula, the library
-    and central differences, with their :func:`scaled_error`). After every change,
-    ``agreement`` holds the :class:`PairAgreement` shown, or ``None`` when nothing can be
-    computed (an undefined pair, targets the loss refuses); ``message`` says why.
-
-    For cross-entropy the target row is the sliders' row divided by its sum (it must be a
-    probability row); the panel shows the row used.
-    """
-
-    def __init__(
-        self, activation="softmax", loss="cross_entropy", s=(1.0, -0.5, 0.3), t=(1.0, 0.0, 0.0)
-    ):
-        activation, loss = get_activation(activation).name, get_loss(loss).name
-        for name, values in (("s", s), ("t", t)):
-            if len(values) != N_UNITS:
-                raise ValueError(
-                    f"PairExplorer: {name} must hold {N_UNITS} numbers, one per output unit; "
-                    f"got {len(values)}."
-                )
-        self._busy = True
-        menu = dict(layout=widgets.Layout(width="220px"), style={"description_width": "70px"})
-        self.activation_menu = widgets.Dropdown(
-            options=ACTIVATION_NAMES, value=activation, description="activation", **menu
-        )
-        self.loss_menu = widgets.Dropdown(
-            options=LOSS_NAMES, value=loss, description="loss", **menu
-        )
-        slider = dict(
-            continuous_update=False,
-            layout=widgets.Layout(width="225px"),
-            style={"description_width": "25px"},
-        )
-        self.s_sliders = [
-            widgets.FloatSlider(
-                value=v,
-                min=-6.0,
-                max=6.0,
-                step=0.1,
-                readout_format=".1f",
-                description=f"s{k + 1}",
-                **slider,
-            )
-            for k, v in enumerate(s)
-        ]
-        low, high = _T_RANGES[loss]
-        self.t_sliders = [
-            widgets.FloatSlider(
-                value=float(np.clip(v, low, high)),
-                min=low,
-                max=high,
-                step=0.05,
-                readout_format=".2f",
-                description=f"t{k + 1}",
-                **slider,
-            )
-            for k, v in enumerate(t)
-        ]
-        self.derivation_panel = widgets.HTMLMath()
-        self.numbers_panel = widgets.HTML()
-        self.agreement: PairAgreement | None = None
-        self.message = ""
-        controls = widgets.HBox(
-            [
-                widgets.VBox([self.activation_menu, self.loss_menu]),
-                widgets.VBox(self.s_sliders),
-                widgets.VBox(self.t_sliders),
-            ]
-        )
-        super().__init__([controls, self.derivation_panel, self.numbers_panel])
-        self.loss_menu.observe(self._loss_changed, names="value")
-        for control in (self.activation_menu, *self.s_sliders, *self.t_sliders):
-            control.observe(self._changed, names="value")
-        self._busy = False
-        self.update()
-
-    # -- events ---------------------------------------------------------------------------
-    def _changed(self, change) -> None:
-        if self._busy:
-            return
-        value = change["new"]
-        if isinstance(value, float) and not np.isfinite(value):
-            # refuse it visibly, set the slider back, stay usable
-            self._busy = True
-            try:
-                change["owner"].value = change["old"]
-            finally:
-                self._busy = False
-            self.update()
-            self.message = (
-                f"Refused: {change['owner'].description} must be a finite number; got "
-                f"{value}. It was set back to {change['old']:g}."
-            )
-            self.numbers_panel.value = (
-                '<p class="pair-explorer-message" style="color:#a00000">'
-                f"{html.escape(self.message)}</p>" + self.numbers_panel.value
-            )
-            return
-        self.update()
-
-    def _loss_changed(self, change) -> None:
-        low, high = _T_RANGES[change["new"]]
-        self._busy = True
-        try:
-            for t_slider in self.t_sliders:
-                value = float(np.clip(t_slider.value, low, high))
-                # widen first, so that neither bound ever crosses the other
-                t_slider.min, t_slider.max = min(low, t_slider.min), max(high, t_slider.max)
-                t_slider.value = value
-                t_slider.min, t_slider.max = low, high
-        finally:
-            self._busy = False
-        self.update()
-
-    # -- state ----------------------------------------------------------------------------
-    @property
-    def s(self) -> np.ndarray:
-        """The pre-activations set by the sliders, shape ``(1, N_UNITS)``."""
-        return np.array([[slider.value for slider in self.s_sliders]])
-
-    @property
-    def t(self) -> np.ndarray | None:
-        """The target row used, shape ``(1, N_UNITS)``: the sliders' values, divided by their
-        sum for cross-entropy (``None`` if that sum is 0)."""
-        t = np.array([[slider.value for slider in self.t_sliders]])
-        if self.loss_menu.value == "cross_entropy":
-            total = t.sum()
-            return None if total <= 0.0 else t / total
-        return t
-
-    def update(self) -> None:
-        """Recompute both panels for the current controls."""
-        activation, loss = self.activation_menu.value, self.loss_menu.value
-        d = derive(activation, loss, N_UNITS)
-        verdict = pair_verdict(activation, loss)
-        self.agreement, self.message = None, ""
-        if verdict.kind == "undefined":
-            try:
-                check_pair(activation, loss)
-            except ValueError as error:
-                self.message = str(error)
-        elif self.t is None:
-            self.message = (
-                "cross_entropy needs a target row that sums to 1: move at least one t slider "
-                "above 0."
-            )
-        else:
-            self.agreement = pair_agreement(activation, loss, self.s, self.t)
-        self.derivation_panel.value = self._derivation_html(d, verdict)
-        self.numbers_panel.value = self._numbers_html()
-
-    # -- panels ---------------------------------------------------------------------------
-    def _derivation_html(self, d: Derivation, verdict: Verdict) -> str:
-        lines = [rf"{left} &= {right}" for left, right in derivation_latex(d)]
-        parts = [
-            f"<h4>{html.escape(d.activation)} + {html.escape(d.loss)}</h4>",
-            f"<p><b>{html.escape(verdict.label)}</b>: {html.escape(verdict.reason)}.</p>",
-            r"$$\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}$$",
-        ]
-        if self.agreement is not None:
-            act, lss = get_activation(d.activation), get_loss(d.loss)
-            o, t = self.agreement.o, self.agreement.t
-            dE_do, jacobian = lss.gradient(o, t), act.jacobian(self.agreement.s)[0]
-            parts.append(
-                "<p>At this point, with the library's numbers (one sample, so 1/B = 1):</p>"
-                rf"$$\delta = \frac{{\partial E}}{{\partial o}} J = {_matrix_latex(dE_do)}"
-                rf"{_matrix_latex(jacobian)} = {_matrix_latex(self.agreement.delta_library)}$$"
-            )
-        return "\n".join(parts)
-
-    def _numbers_html(self) -> str:
-        if self.agreement is None:
-            return (
-                '<p class="pair-explorer-message" style="color:#a00000">'
-                f"<b>Nothing to compute.</b> {html.escape(self.message)}</p>"
-            )
-        g = self.agreement
-        columns = [
-            ("s", "s", g.s),
-            ("o", "o = f(s)", g.o),
-            ("t", "t", g.t),
-            ("delta_sympy", "δ sympy", g.delta_sympy),
-            ("delta_textbook", "δ formula", g.delta_textbook),
-            ("delta_library", "δ library", g.delta_library),
-            ("delta_numerical", "δ finite diff.", g.delta_numerical),
-        ]
-        cell = 'style="padding:2px 6px;text-align:right"'
-        head = "".join(f"<th {cell}>{html.escape(title)}</th>" for _, title, _ in columns)
-        rows = []
-        for k in range(g.s.shape[1]):
-            cells = "".join(
-                f'<td {cell} data-quantity="{key}" data-unit="{k + 1}">{_number(values[0, k])}</td>'
-                for key, _, values in columns
-            )
-            rows.append(f"<tr><td {cell}>{k + 1}</td>{cells}</tr>")
-        errors = [
-            ("error_library", "backprop_lib vs sympy", g.error_library, EXACT_TOLERANCE),
-            ("error_textbook", "formula above vs sympy", g.error_textbook, EXACT_TOLERANCE),
-            (
-                "error_numerical",
-                "central differences vs sympy",
-                g.error_numerical,
-                NUMERICAL_TOLERANCE,
-            ),
-        ]
-        items = "".join(
-            f'<li>{html.escape(title)}: <span data-quantity="{key}">{value:.3e}</span> '
-            f"{'agree' if value <= tolerance else '<b>DISAGREE</b>'} "
-            f"(tolerance {tolerance:g})</li>"
-            for key, title, value, tolerance in errors
-        )
-        notes = []
-        if g.activation == "relu" and np.any(g.s == 0.0):
-            notes.append(
-                "<p>relu has a kink at s = 0: the derivative does not exist there. The library "
-                "and sympy use 0; central differences see the average of the two slopes.</p>"
-            )
-        if g.loss == "cross_entropy":
-            notes.append(
-                "<p>For cross_entropy the target row is the sliders' row divided by its sum.</p>"
-            )
-        return (
-            '<table class="pair-explorer-numbers" style="font-size:85%;'
-            'border-collapse:collapse"><thead><tr><th>unit</th>'
-            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            "<p>Largest difference relative to the largest δ:</p>"
-            f"<ul>{items}</ul>{''.join(notes)}"
-        )

@@ -1,4 +1,4 @@
-r"""Training the notes' network on digits: the run, its pictures and a retrain panel.
+r"""Training the notes' network on digits: the run and its pictures.
 
 The helpers of the chapter *Training the notes' network on real digits*
 (``book/training-digits.md``) and of its tests:
@@ -10,44 +10,44 @@ The helpers of the chapter *Training the notes' network on real digits*
 - :func:`weight_mosaic` lays the columns of :math:`W^1` (one per hidden unit) out as images.
 - :func:`plot_history`, :func:`plot_weights` draw a run; :func:`weights_animation_html` turns
   its epochs into a scrubbable JavaScript animation that needs no kernel.
-- :class:`RetrainPanel` is an ipywidgets panel: learning rate, batch size, hidden units and
-  epochs, and a button that trains again (in a live kernel).
+
+The chapter's retrain panel, which shows a grid of such runs, is
+:class:`~backprop_lib.widgets.retrain_live.RetrainGridWidget`.
 
 Everything numerical comes from ``backprop_lib``; this module only runs and draws it.
-``import backprop_lib`` does not import this module (it needs matplotlib and ipywidgets);
-import it as ``from backprop_lib.widgets.training_view import train_swinn``.
+``import backprop_lib`` does not import this module (it needs matplotlib, of the
+``widgets`` extra); import it as ``from backprop_lib.teaching.training_run import
+train_swinn``.
 """
 
 from __future__ import annotations
 
-import html
-import io
-import math
-import time
-from dataclasses import dataclass
+from .._extras import require
 
-import ipywidgets as widgets
-import matplotlib
-import numpy as np
-from matplotlib.animation import FuncAnimation
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+require("backprop_lib.teaching.training_run", "widgets", {"matplotlib": "matplotlib"})
 
-from .._validate import (
+import math  # noqa: E402  (after require: without matplotlib, an ImportError naming the extra)
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import matplotlib  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.animation import FuncAnimation  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .._validate import (  # noqa: E402
     as_generator,
     as_real_array,
     check_positive_float,
     check_positive_int,
     describe,
 )
-from ..network import History, Network
+from ..network import History, Network  # noqa: E402
 
 __all__ = [
-    "BATCH_SIZES",
-    "HIDDEN_UNITS",
-    "LEARNING_RATES",
-    "RetrainPanel",
     "TrainingRun",
+    "WEIGHT_CMAP",
     "plot_history",
     "plot_weights",
     "train_swinn",
@@ -56,15 +56,8 @@ __all__ = [
     "weights_animation_html",
 ]
 
-#: The learning rates the panel offers.
-LEARNING_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
-#: The hidden-layer sizes the panel offers (Swinn's note uses 64).
-HIDDEN_UNITS = (4, 8, 16, 32, 64, 128, 256)
-#: The batch sizes the panel offers, besides the whole training set.
-BATCH_SIZES = (1, 4, 16, 32, 64, 256)
-
-# Positive weights red, negative blue; the gaps between the tiles light grey.
-_WEIGHT_CMAP = matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.88")
+#: The colour map of the weight pictures: blue negative, red positive, grey where undefined.
+WEIGHT_CMAP = matplotlib.colormaps["RdBu_r"].with_extremes(bad="0.88")
 
 
 def validation_split(X, T, fraction: float = 0.2, rng=0):
@@ -254,7 +247,7 @@ def plot_weights(ax, W, image_shape, vmax: float | None = None):
     mosaic = weight_mosaic(W, image_shape)
     if vmax is None:
         vmax = float(np.nanmax(np.abs(mosaic)))
-    image = ax.imshow(mosaic, cmap=_WEIGHT_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
+    image = ax.imshow(mosaic, cmap=WEIGHT_CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
     return image
@@ -350,173 +343,3 @@ def _frames_html(frames: list[np.ndarray], dpi: int, interval: int) -> str:
     animation = FuncAnimation(player, show, frames=len(frames), interval=interval, repeat=False)
     with matplotlib.rc_context({"animation.frame_format": "png"}):
         return animation.to_jshtml(default_mode="once")
-
-
-def _run_png(run: TrainingRun, image_shape, dpi: int = 64) -> bytes:
-    """The panel's picture of a run: loss, accuracy and :math:`W^1`, as PNG bytes."""
-    fig = Figure(figsize=(10.5, 3.2), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax_loss, ax_accuracy, ax_weights = fig.subplots(1, 3)
-    plot_history(run.history, ax_loss, ax_accuracy)
-    plot_weights(ax_weights, run.net.layers[0].W, image_shape)
-    ax_weights.set_title(f"$W^1$: {run.n_hidden} hidden units")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-class RetrainPanel(widgets.VBox):
-    r"""Controls that retrain Swinn's network in a live kernel, and the result they gave.
-
-    Controls: ``lr_slider`` (the learning rate :math:`\eta`, :data:`LEARNING_RATES`),
-    ``batch_slider`` (:data:`BATCH_SIZES` and the whole training set), ``hidden_slider``
-    (:data:`HIDDEN_UNITS`), ``epochs_slider`` and ``retrain_button``. Pressing the button
-    (or calling :meth:`retrain`) runs :func:`train_swinn` on ``(X_fit, T_fit)`` with the
-    controls' values and the panel's ``seed``, then shows the run: ``picture`` (an Image:
-    the training curves and :math:`W^1`) and ``status`` (HTML: settings, validation
-    accuracy, time). A run that diverges (``FloatingPointError`` from
-    :meth:`~backprop_lib.Network.fit`) leaves the last run shown and puts the error in
-    ``status``. ``run`` is the run shown.
-
-    Give ``run`` (e.g. the chapter's precomputed run) to show it from the start: on a static
-    page, with no kernel, that is all the panel can show, since the button calls Python.
-    Only the validation accuracy is reported: choosing settings by the test accuracy would
-    make the test set part of training.
-    """
-
-    def __init__(
-        self,
-        X_fit,
-        T_fit,
-        X_val,
-        T_val,
-        image_shape,
-        run: TrainingRun | None = None,
-        *,
-        n_hidden=64,
-        lr=1.0,
-        batch_size=32,
-        epochs=30,
-        seed=0,
-    ):
-        where = "RetrainPanel"
-        for name, value in (("X_fit", X_fit), ("T_fit", T_fit), ("X_val", X_val), ("T_val", T_val)):
-            if np.ndim(value) != 2:
-                raise ValueError(
-                    f"{where}: {name} must be a 2-D array, one row per sample; got "
-                    f"{describe(value)}."
-                )
-        self.X_fit, self.T_fit, self.X_val, self.T_val = X_fit, T_fit, X_val, T_val
-        self.image_shape = tuple(image_shape)
-        weight_mosaic(np.zeros((self.X_fit.shape[1], 1)), self.image_shape)  # checks the shape
-        if run is not None:
-            if not isinstance(run, TrainingRun):
-                raise TypeError(f"{where}: run must be a TrainingRun or None; got {describe(run)}.")
-            n_hidden, lr, batch_size, epochs, seed = (
-                run.n_hidden,
-                run.lr,
-                run.batch_size,
-                run.epochs,
-                run.seed,
-            )
-        n_all = len(self.X_fit)
-        batch_options = [(str(b), b) for b in BATCH_SIZES if b < n_all]
-        batch_options.append((f"{n_all} (all)", n_all))
-        if batch_size not in [b for _, b in batch_options]:
-            raise ValueError(
-                f"{where}: batch_size must be one of {[b for _, b in batch_options]}; "
-                f"got {batch_size!r}."
-            )
-        if lr not in LEARNING_RATES:
-            raise ValueError(f"{where}: lr must be one of {LEARNING_RATES}; got {lr!r}.")
-        if n_hidden not in HIDDEN_UNITS:
-            raise ValueError(f"{where}: n_hidden must be one of {HIDDEN_UNITS}; got {n_hidden!r}.")
-        self.seed = seed
-        style = {"description_width": "100px"}
-        layout = widgets.Layout(width="340px")
-        self.lr_slider = widgets.SelectionSlider(
-            options=[(f"{r:g}", r) for r in LEARNING_RATES],
-            value=lr,
-            description="learning rate η",
-            style=style,
-            layout=layout,
-        )
-        self.batch_slider = widgets.SelectionSlider(
-            options=batch_options,
-            value=batch_size,
-            description="batch size B",
-            style=style,
-            layout=layout,
-        )
-        self.hidden_slider = widgets.SelectionSlider(
-            options=list(HIDDEN_UNITS),
-            value=n_hidden,
-            description="hidden units",
-            style=style,
-            layout=layout,
-        )
-        self.epochs_slider = widgets.IntSlider(
-            value=epochs, min=1, max=100, description="epochs", style=style, layout=layout
-        )
-        self.retrain_button = widgets.Button(
-            description="Retrain",
-            button_style="primary",
-            tooltip="Train the network again with these settings (needs a live kernel)",
-        )
-        self.status = widgets.HTML()
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.run: TrainingRun | None = None
-        rows = widgets.Layout(flex_flow="row wrap")  # two sliders a row; one on a narrow page
-        super().__init__(
-            [
-                widgets.HBox([self.lr_slider, self.hidden_slider], layout=rows),
-                widgets.HBox([self.batch_slider, self.epochs_slider], layout=rows),
-                self.retrain_button,
-                self.status,
-                self.picture,
-            ]
-        )
-        self.retrain_button.on_click(lambda _button: self.retrain())
-        if run is not None:
-            self.show(run, "the run computed when this page was executed")
-        else:
-            self.status.value = "Press <b>Retrain</b> to train the network."
-
-    def settings(self) -> dict:
-        """The controls' values, as keyword arguments of :func:`train_swinn`."""
-        return {
-            "n_hidden": self.hidden_slider.value,
-            "lr": self.lr_slider.value,
-            "batch_size": self.batch_slider.value,
-            "epochs": self.epochs_slider.value,
-            "seed": self.seed,
-        }
-
-    def retrain(self) -> TrainingRun | None:
-        """Train with the controls' values and show the run; return it (None if it diverged)."""
-        settings = self.settings()
-        steps = -(-len(self.X_fit) // settings["batch_size"]) * settings["epochs"]
-        self.status.value = f"Training: {steps} gradient steps…"
-        self.retrain_button.disabled = True
-        try:
-            run = train_swinn(self.X_fit, self.T_fit, self.X_val, self.T_val, **settings)
-        except FloatingPointError as err:
-            self.status.value = (
-                f"<b>Training diverged</b> with η = {settings['lr']:.3g}: "
-                f"{html.escape(str(err))} The picture still shows the previous run."
-            )
-            return None
-        finally:
-            self.retrain_button.disabled = False
-        self.show(run, "your run, trained just now")
-        return run
-
-    def show(self, run: TrainingRun, origin: str) -> None:
-        """Show ``run`` in the panel; ``origin`` says where it came from."""
-        self.run = run
-        self.picture.value = _run_png(run, self.image_shape)
-        self.status.value = (
-            f"<b>Shown:</b> {html.escape(origin)}. {html.escape(run.describe())} "
-            f"({run.history.steps[-1]} steps in {run.seconds:.1f} s)."
-        )
