@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import check_positive_float, describe
+from .base_layer import parameter_slots
 from .layers import Dense
 from .network import Network
 
@@ -109,9 +110,18 @@ def _require_finite(array, what: str, where: str) -> None:
 
 
 def _central_differences(
-    work: Network, X, T, index: int, name: str, eps: float, where, resolve: bool = False
+    work: Network,
+    X,
+    T,
+    index: int,
+    name: str,
+    eps: float,
+    where,
+    resolve: bool = False,
+    owner=None,
 ):
-    r"""Central differences for every entry of ``work.layers[index].<name>``, in place on
+    r"""Central differences for every entry of ``work.layers[index].<name>`` (or of
+    ``owner.<name>``, a layer inside ``work.layers[index]``, e.g. in a Residual), in place on
     ``work`` (a copy), each entry restored to its exact original value. A loss that is not
     finite, or a step lost to rounding, raises ``FloatingPointError`` (never a numpy
     warning).
@@ -120,7 +130,7 @@ def _central_differences(
     rounding bound :data:`ROUNDING` :math:`\cdot\, u (|E_+| + |E_-|) / 2\varepsilon` plus the
     change of the difference when the step doubles to :math:`2\varepsilon` (three times its
     truncation error, which is :math:`\propto \varepsilon^2`); returns ``(gradient, rho)``."""
-    P = getattr(work.layers[index], name)
+    P = getattr(work.layers[index] if owner is None else owner, name)
     gradient = np.empty_like(P)
     rho = np.empty_like(P)
     label = f"layers[{index}].{name}"
@@ -422,17 +432,23 @@ def gradient_check(net: Network, X: ArrayLike, T: ArrayLike, eps: float = 1e-6) 
         loss = work.forward_loss(X, T)
         work.backpropagate(X, T)
     _require_finite(loss, "the loss E", where)
-    analytic = [(layer.dW.copy(), layer.db.copy()) for layer in work.layers]
-    for index, (dW, db) in enumerate(analytic):
-        _require_finite(dW, f"backprop's dW of layers[{index}]", where)
-        _require_finite(db, f"backprop's db of layers[{index}]", where)
+    # every parameter: W and b of a Dense, e.g. gamma and beta of a BatchNorm
+    slots = [
+        (index, owner, name)
+        for index, layer in enumerate(work.layers)
+        for owner, name in parameter_slots(layer)
+    ]
+    analytic = [getattr(owner, "d" + name).copy() for _, owner, name in slots]
+    for (index, _, name), a in zip(slots, analytic, strict=True):
+        _require_finite(a, f"backprop's d{name} of layers[{index}]", where)
     checks = []
-    for index, gradients in enumerate(analytic):
-        for name, a in zip(("W", "b"), gradients, strict=True):
-            n, rho = _central_differences(work, X, T, index, name, eps, where, resolve=True)
-            size, gap = np.maximum(np.abs(a), np.abs(n)), np.abs(a - n)
-            r = np.divide(gap, size, out=np.zeros_like(gap), where=gap > 0)  # eq:gc-relative-error
-            # eq:gc-excess: what the difference's own resolution rho cannot explain
-            excess = np.divide(gap - rho, size, out=np.zeros_like(gap), where=gap > rho)
-            checks.append(ParameterCheck(index, name, a, n, rho, r, excess))
+    for (index, owner, name), a in zip(slots, analytic, strict=True):
+        n, rho = _central_differences(
+            work, X, T, index, name, eps, where, resolve=True, owner=owner
+        )
+        size, gap = np.maximum(np.abs(a), np.abs(n)), np.abs(a - n)
+        r = np.divide(gap, size, out=np.zeros_like(gap), where=gap > 0)  # eq:gc-relative-error
+        # eq:gc-excess: what the difference's own resolution rho cannot explain
+        excess = np.divide(gap - rho, size, out=np.zeros_like(gap), where=gap > rho)
+        checks.append(ParameterCheck(index, name, a, n, rho, r, excess))
     return GradientCheck(checks, eps)

@@ -28,6 +28,16 @@ from ._validate import (
     require_finite,
 )
 from .activations import Activation
+from .base_layer import check_stack as check_layer_stack
+from .base_layer import (
+    check_stack_gradients,
+    check_stack_input,
+    check_stack_updates,
+    gradients,
+    is_layer_stack,
+    layer_astype,
+    parameter_slots,
+)
 from .layers import Dense, check_sizes, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
@@ -65,12 +75,17 @@ class Network:
     """
 
     def __init__(self, layers: Sequence[Dense], loss: str | Loss = "cross_entropy") -> None:
-        layers = check_stack(layers, "Network")
+        if is_layer_stack(layers):  # other layers (Conv2D, BatchNorm, ...), then a Dense
+            layers = check_layer_stack(layers, "Network")
+        else:
+            layers = check_stack(layers, "Network")
         loss_fn = get_loss(loss)
         check_pair(layers[-1].activation, loss_fn)
         self.layers: list[Dense] = list(layers)
         self.loss_fn: Loss = loss_fn
-        self.dtype: np.dtype = layers[0].dtype
+        self.dtype: np.dtype = layers[-1].dtype
+        #: False when some layer is not a Dense (the generic paths below)
+        self.dense_only = all(isinstance(layer, Dense) for layer in self.layers)
         self.pair: Pair = pair_of(layers[-1].activation, loss_fn)
         #: The optimizer the last ``fit(..., optimizer=...)`` used, bound to this network
         #: (copied with it by ``copy.deepcopy``); None before.
@@ -121,7 +136,8 @@ class Network:
     @property
     def sizes(self) -> list[int]:
         """``[n_0, n_1, ..., n_L]``."""
-        return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
+        first = getattr(self.layers[0], "n_in", None)  # None: a layer other than a Dense
+        return [first] + [getattr(layer, "n_out", None) for layer in self.layers]
 
     @property
     def fused(self) -> bool:
@@ -151,6 +167,8 @@ class Network:
         layer's ``W`` and ``b``; the error names ``where`` and ``name`` otherwise."""
         for i, layer in enumerate(self.layers):
             layer.check_parameters(where, f"layers[{i}]")
+        if not self.dense_only:  # checked by the first layer, its shape through them all
+            return check_stack_input(self.layers, X, where, name, self.dtype)
         return as_batch(X, name, where, self.layers[0].n_in, self.dtype)
 
     def check_targets(self, T: ArrayLike, X: np.ndarray, where: str, name: str = "T") -> np.ndarray:
@@ -271,9 +289,10 @@ class Network:
         with np.errstate(all="ignore"):  # overflow is reported below, not as a warning
             self.backpropagate(X, T)
         for i, layer in enumerate(self.layers):
-            require_finite(layer.dW, f"layers[{i}].dW", "Network.backward", _OVERFLOWED)
-            require_finite(layer.db, f"layers[{i}].db", "Network.backward", _OVERFLOWED)
-        return [(layer.dW, layer.db) for layer in self.layers]
+            for owner, name in parameter_slots(layer):  # W, b of a Dense
+                gradient = getattr(owner, "d" + name)
+                require_finite(gradient, f"layers[{i}] d{name}", "Network.backward", _OVERFLOWED)
+        return [gradients(layer) for layer in self.layers]
 
     def backpropagate(self, X: np.ndarray, T: np.ndarray) -> None:
         r"""Backpropagation on checked data (:meth:`check_data`): the forward pass,
@@ -287,7 +306,10 @@ class Network:
         delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
         grad_o = last.backward_delta(delta_L, below=bool(hidden))
         for i in range(len(hidden) - 1, -1, -1):  # l = L-1, ..., 1
-            grad_o = hidden[i].backward(grad_o, below=i > 0)
+            if isinstance(hidden[i], Dense):
+                grad_o = hidden[i].backward(grad_o, below=i > 0)
+            else:  # the layer protocol: backward(grad_y) -> grad_x
+                grad_o = hidden[i].backward(grad_o)
 
     # -- the step of gradient descent ------------------------------------------------------
 
@@ -302,6 +324,13 @@ class Network:
         """
         where = "Network.step"
         lr = check_positive_float(lr, "lr", where)
+        if not self.dense_only:
+            check_stack_gradients(self.layers, where)
+            with np.errstate(all="ignore"):
+                updates = self._updates(lr)
+            check_stack_updates(updates, lr, where)
+            self._assign(updates)
+            return
         for i, layer in enumerate(self.layers):
             layer.check_gradients(where, f"layers[{i}]")
         with np.errstate(all="ignore"):
@@ -327,9 +356,10 @@ class Network:
         r"""``[(W^1, W^1 - η ∂E/∂W^1), (b^1, b^1 - η ∂E/∂b^1), ...]``: every parameter
         array with its new value, computed, not assigned."""
         updates = []
-        for layer in self.layers:
-            updates.append((layer.W, layer.W - lr * layer.dW))  # eq:td-update
-            updates.append((layer.b, layer.b - lr * layer.db))  # eq:td-update
+        for layer in self.layers:  # W, b of a Dense; every parameter of another layer
+            for owner, name in parameter_slots(layer):
+                P, dP = getattr(owner, name), getattr(owner, "d" + name)
+                updates.append((P, P - lr * dP))  # eq:td-update
         return updates
 
     @staticmethod
@@ -361,9 +391,10 @@ class Network:
     # -- utilities -------------------------------------------------------------------------
 
     def parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``[(W, b), ...]`` of every layer, in layer order: the arrays themselves, so
-        changing them in place changes the network."""
-        return [(layer.W, layer.b) for layer in self.layers]
+        """``[(W, b), ...]`` of every layer, in layer order (for a layer other than a Dense,
+        the tuple of its parameters, e.g. ``(gamma, beta)``, ``()`` for Flatten): the arrays
+        themselves, so changing them in place changes the network."""
+        return [tuple(getattr(o, n) for o, n in parameter_slots(layer)) for layer in self.layers]
 
     def copy(self) -> Network:
         """An independent deep copy: parameters, loss and anything the layers stored."""
@@ -376,19 +407,17 @@ class Network:
         converted = copy.copy(self)  # same class and loss; new layers below
         converted.layers = []
         for layer in self.layers:
-            new = copy.copy(layer)
-            new.W, new.b, new.dtype = layer.W.astype(dtype), layer.b.astype(dtype), dtype
-            new.o_prev = new.s = new.o = new.delta = new.dW = new.db = None
-            converted.layers.append(new)
+            converted.layers.append(layer_astype(layer, dtype))
         converted.dtype = dtype
         converted.optimizer = None  # an optimizer is bound to this network, not the copy
         return converted
 
     def __repr__(self) -> str:
         lines = [f"    {layer!r}," for layer in self.layers]
+        sizes = f"sizes {self.sizes}, " if self.dense_only else ""
         return (
             "Network([\n" + "\n".join(lines) + f"\n], loss={self.loss_fn.name!r})"
-            f"  # sizes {self.sizes}, {self.n_parameters} parameters"
+            f"  # {sizes}{self.n_parameters} parameters"
         )
 
 

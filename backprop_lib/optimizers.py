@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ._validate import check_bool, check_positive_float, describe
+from .base_layer import parameter_slots
 
 if TYPE_CHECKING:  # network.py imports training, which imports this module
     from .network import Network
@@ -77,6 +78,12 @@ def clip_by_global_norm(grads: list[np.ndarray], clip_norm: float) -> list[np.nd
         return list(grads)
     scale = clip_norm / norm  # eq:op-clip
     return [g * scale for g in grads]
+
+
+def _parameters(net: Network) -> list[np.ndarray]:
+    """Every parameter array of ``net``, in order: ``W``, ``b`` of each Dense, and each other
+    layer's (``gamma``, ``beta`` of a BatchNorm, ...)."""
+    return [getattr(owner, name) for layer in net.layers for owner, name in parameter_slots(layer)]
 
 
 class Optimizer:
@@ -126,7 +133,7 @@ class Optimizer:
                 f"this network."
             )
         if self.state and self.STATE:
-            shapes = [P.shape for layer in net.layers for P in (layer.W, layer.b)]
+            shapes = [P.shape for P in _parameters(net)]
             held = [s[self.STATE[0]].shape for s in self.state]
             if held != shapes:
                 raise ValueError(
@@ -357,8 +364,9 @@ def optimizer_step(net, optimizer: Optimizer | None, lr: float | None, clip_norm
     (or plain gradient descent with ``lr``), all computed before any is applied
     (:meth:`Network.assign_all <backprop_lib.Network.assign_all>`: no layer is ever a step
     ahead of another)."""
-    params = [P for layer in net.layers for P in (layer.W, layer.b)]
-    grads = [g for layer in net.layers for g in (layer.dW, layer.db)]
+    slots = [slot for layer in net.layers for slot in parameter_slots(layer)]
+    params = [getattr(owner, name) for owner, name in slots]
+    grads = [getattr(owner, "d" + name) for owner, name in slots]
     if clip_norm is not None:
         grads = clip_by_global_norm(grads, clip_norm)
     if optimizer is None:

@@ -27,10 +27,10 @@ from ._validate import (
     check_positive_int,
     describe,
 )
+from .base_layer import parameter_slots, set_stored_values, stored_values
 from .optimizers import Optimizer, check_update_arguments, optimizer_step
 
 if TYPE_CHECKING:  # network.py imports this module; a type hint only, no import cycle
-    from .layers import Dense
     from .network import Network
 
 #: :func:`fit` calls training diverged when the loss of an epoch exceeds this many
@@ -263,7 +263,7 @@ def fit(
             _record(net, history, 0, 0, _evaluate(net, X, T, classes), checked_validation)
     # restored if the loss at the initial weights overflows: a refused call changes nothing
     rng_state = rng.bit_generator.state
-    stored = [_stored_values(layer) for layer in net.layers]  # references, not copies
+    stored = [stored_values(layer) for layer in net.layers]  # references, not copies
     recorded = _copy_parameters(net)  # the weights of the last recorded epoch (0: initial)
     for epoch in range(1, epochs + 1):
         last_optimizer = None if optimizer is None else optimizer.snapshot()
@@ -292,7 +292,7 @@ def fit(
                 optimizer.restore(last_optimizer)
             refused = history.initial_loss is None  # the initial loss overflowed
             for layer, values in zip(net.layers, stored, strict=True):
-                _set_stored_values(layer, values if refused else (None,) * 6)
+                set_stored_values(layer, values if refused else None)
             if refused:
                 rng.bit_generator.state = rng_state
                 if optimizer is not None:  # unbound as before the call
@@ -362,7 +362,7 @@ def _record(net: Network, history: History, epoch: int, steps: int, train, valid
     on ``validation = (X_val, T_val, classes_val)`` (or None) to ``history``, after the
     divergence checks (the guard: ``FloatingPointError`` when training diverged)."""
     for i, layer in enumerate(net.layers):
-        if not (np.isfinite(layer.W).all() and np.isfinite(layer.b).all()):
+        if not all(np.isfinite(getattr(o, n)).all() for o, n in parameter_slots(layer)):
             raise FloatingPointError(
                 f"Network.fit: layers[{i}].W or .b became NaN or inf during epoch "
                 f"{epoch} with lr = {history.lr}: training diverged. The network keeps "
@@ -405,18 +405,22 @@ def _record(net: Network, history: History, epoch: int, steps: int, train, valid
 # -- the rollback: copies of the weights and what the layers stored --------------------------
 
 
-def _copy_parameters(net: Network) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Copies ``[(W, b), ...]`` of every layer's parameters."""
-    return [(layer.W.copy(), layer.b.copy()) for layer in net.layers]
+def _copy_parameters(net: Network) -> list[tuple]:
+    """Copies ``[(W, b), ...]`` of every layer's parameters (every parameter of a layer
+    other than a Dense, e.g. ``(gamma, beta)``)."""
+    return [
+        tuple(getattr(owner, name).copy() for owner, name in parameter_slots(layer))
+        for layer in net.layers
+    ]
 
 
 def _restore_parameters(net: Network, saved: list[tuple[np.ndarray, np.ndarray]]) -> None:
     """Give every layer the parameters of ``saved`` (:func:`_copy_parameters`): in place
     where its array is a writable one of the saved shape and dtype, else by assigning the
     saved copy; an array already equal to the saved one is left as it is."""
-    for layer, (W, b) in zip(net.layers, saved, strict=True):
-        for name, value in (("W", W), ("b", b)):
-            current = getattr(layer, name)
+    for layer, values in zip(net.layers, saved, strict=True):
+        for (owner, name), value in zip(parameter_slots(layer), values, strict=True):
+            current = getattr(owner, name)
             fits = (
                 isinstance(current, np.ndarray)
                 and current.shape == value.shape
@@ -427,7 +431,7 @@ def _restore_parameters(net: Network, saved: list[tuple[np.ndarray, np.ndarray]]
             if fits and current.flags.writeable:
                 np.copyto(current, value)
             else:
-                setattr(layer, name, value)
+                setattr(owner, name, value)
 
 
 def _check_after_callback(
@@ -448,14 +452,3 @@ def _check_after_callback(
             f"the network holds the weights of epoch {epoch} as recorded before the "
             f"callback."
         ) from None
-
-
-def _stored_values(layer: Dense) -> tuple:
-    """What ``layer`` stored in its last forward and backward pass:
-    ``(o_prev, s, o, delta, dW, db)``."""
-    return layer.o_prev, layer.s, layer.o, layer.delta, layer.dW, layer.db
-
-
-def _set_stored_values(layer: Dense, values: tuple) -> None:
-    """Set ``(o_prev, s, o, delta, dW, db)`` of ``layer`` (see :func:`_stored_values`)."""
-    layer.o_prev, layer.s, layer.o, layer.delta, layer.dW, layer.db = values

@@ -1,0 +1,350 @@
+r"""Convolution, max-pooling and flattening on images of shape ``(B, C, H, W)``.
+
+Rows are still samples: the first axis is the batch, then the channels, then the height and
+the width (the frameworks' "NCHW" layout).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_generator, check_dtype, check_positive_int, describe
+from .base_layer import Layer, require_finite
+
+
+def _check_nonnegative_int(value, name: str, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be a non-negative integer; got {describe(value)}.")
+    if value < 0:
+        raise ValueError(f"{where}: {name} must be a non-negative integer (>= 0); got {value}.")
+    return int(value)
+
+
+def _check_images(shape: tuple, channels: int | None, where: str, label: str) -> None:
+    """``ValueError`` unless ``shape`` is ``(B, C, H, W)`` (with ``C == channels``)."""
+    if len(shape) != 4:
+        raise ValueError(
+            f"{where}: {label} must have shape (batch, channels, height, width); got shape "
+            f"{tuple(shape)}."
+        )
+    if channels is not None and shape[1] != channels:
+        raise ValueError(
+            f"{where}: {label} must have {channels} channels, shape (batch, {channels}, "
+            f"height, width); got shape {tuple(shape)}."
+        )
+
+
+def im2col(x: np.ndarray, k: int, stride: int) -> np.ndarray:
+    r"""The patches of ``x`` ``(B, C, H, W)`` (already padded) as rows: shape
+    ``(B * H_out * W_out, C * k * k)``, row :math:`(b, i, j)` holding
+    :math:`x_{b,c,\,i s + u,\,j s + v}` for :math:`c, u, v` in order, with
+    :math:`H_{out} = \lfloor (H - k)/s \rfloor + 1` (same for the width).
+
+    A strided view selects the patches without copying; the one copy is the reshape into
+    rows, which a matrix product needs.
+    """
+    B, C, H, W = x.shape
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]  # (B, C, H_out, W_out, k, k)
+    H_out, W_out = windows.shape[2:4]
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(B * H_out * W_out, C * k * k)
+
+
+def cross_correlate(x: np.ndarray, W: np.ndarray, stride: int) -> np.ndarray:
+    r""":math:`y_{b,o,i,j} = \sum_{c,u,v} x_{b,c,\,is+u,\,js+v}\, W_{o,c,u,v}` for padded
+    ``x`` ``(B, C, H, W)`` and ``W`` ``(O, C, k, k)``; shape ``(B, O, H_out, W_out)``.
+
+    One matrix product of the patches (:func:`im2col`) with the kernels as columns."""
+    B = x.shape[0]
+    C_out, C, k, _ = W.shape
+    cols = im2col(x, k, stride)  # (B H_out W_out, C k k)
+    H_out = (x.shape[2] - k) // stride + 1
+    W_out = (x.shape[3] - k) // stride + 1
+    y = cols @ W.reshape(C_out, C * k * k).T  # eq:ml-conv-matrix
+    return y.reshape(B, H_out, W_out, C_out).transpose(0, 3, 1, 2)
+
+
+class Conv2D(Layer):
+    r"""A 2-D convolution layer, cross-correlation as the frameworks define it.
+
+    .. math::
+
+        y_{b,o,i,j} = b_o + \sum_{c=1}^{C} \sum_{u=0}^{k-1} \sum_{v=0}^{k-1}
+            W_{o,c,u,v}\; \tilde x_{b,c,\,i s + u,\, j s + v}
+
+    (eq:ml-conv), where :math:`\tilde x` is the input with ``padding`` :math:`p` zeros on every
+    side and :math:`s` is the ``stride``. Input ``x`` ``(B, C, H, W)`` with ``C =
+    in_channels``; output ``(B, O, H_out, W_out)`` with ``O = out_channels``,
+    :math:`H_{out} = \lfloor (H + 2p - k)/s \rfloor + 1` and the same for the width.
+
+    **Forward, as a matrix product** (eq:ml-conv-matrix): every patch of :math:`\tilde x`
+    becomes a row of a matrix ``cols`` ``(B H_out W_out, C k k)`` (:func:`im2col`), every
+    kernel a column of :math:`W_m` ``(C k k, O)``, and :math:`y = \text{cols}\, W_m + b`:
+    the layer is a :class:`~backprop_lib.Dense` applied to every patch, sharing its weights.
+
+    **Backward.** With :math:`g = \partial E/\partial y` ``(B, O, H_out, W_out)``:
+
+    - :math:`\partial E/\partial W_{o,c,u,v} = \sum_{b,i,j} g_{b,o,i,j}\,
+      \tilde x_{b,c,is+u,js+v}`, i.e. :math:`\partial E/\partial W_m =
+      \text{cols}^\top g_m` (eq:ml-conv-dw), the Dense rule :math:`(o^{l-1})^\top \delta`
+      with patches as rows;
+    - :math:`\partial E/\partial b_o = \sum_{b,i,j} g_{b,o,i,j}` (eq:ml-conv-db);
+    - :math:`\partial E/\partial \tilde x_{b,c,m,n} = \sum_{o,i,j} g_{b,o,i,j}\,
+      W_{o,c,\,m - is,\, n - js}` (the terms with :math:`0 \le m - is < k`). For
+      :math:`s = 1`, substituting :math:`u' = k - 1 - (m - i)`: with :math:`g` padded by
+      :math:`k - 1` zeros on every side (:math:`\hat g`), and the kernel flipped in both
+      spatial axes with its channel axes swapped, :math:`\hat W_{c,o,u',v'} =
+      W_{o,c,k-1-u',k-1-v'}`,
+
+      .. math::
+
+          \frac{\partial E}{\partial \tilde x_{b,c,m,n}} = \sum_{o,u',v'}
+              \hat g_{b,o,m+u',n+v'}\; \hat W_{c,o,u',v'}
+
+      (eq:ml-conv-dx): a cross-correlation of the padded gradient with the flipped kernel,
+      the same operation as the forward pass. For :math:`s > 1`, :math:`g` is first
+      dilated (:math:`s - 1` zeros between its entries), and input rows and columns that no
+      patch reached (when :math:`s` does not divide :math:`H + 2p - k`) get zero gradient.
+      Finally the :math:`p` padded rows and columns are cut off.
+
+    Parameters
+    ----------
+    in_channels, out_channels, kernel_size : positive int
+    stride : positive int
+    padding : non-negative int
+    rng : Generator, int or None
+        Draws ``W`` from :math:`N(0, 2 / (C k^2))` (He et al., 2015, for a ReLU after it).
+    dtype : np.float64 or np.float32
+
+    Attributes
+    ----------
+    W : ndarray ``(out_channels, in_channels, k, k)``; b : ndarray ``(out_channels,)`` (zeros)
+    dW, db : their gradients, stored by :meth:`backward`.
+    """
+
+    W: np.ndarray  #: the kernels, (out_channels, in_channels, k, k)
+    b: np.ndarray  #: the biases, (out_channels,)
+
+    params = ("W", "b")
+    stored = ("x_shape", "cols")
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        rng=None,
+        *,
+        dtype=np.float64,
+    ):
+        where = "Conv2D"
+        self.in_channels = check_positive_int(in_channels, "in_channels", where)
+        self.out_channels = check_positive_int(out_channels, "out_channels", where)
+        self.kernel_size = check_positive_int(kernel_size, "kernel_size", where)
+        self.stride = check_positive_int(stride, "stride", where)
+        self.padding = _check_nonnegative_int(padding, "padding", where)
+        self.dtype = check_dtype(dtype, "dtype", where)
+        rng = as_generator(rng, "rng", where)
+        C, k = self.in_channels, self.kernel_size
+        W = rng.normal(0.0, np.sqrt(2.0 / (C * k * k)), size=(self.out_channels, C, k, k))
+        self._set_params(W=W.astype(self.dtype), b=np.zeros(self.out_channels, self.dtype))
+        self.set_stored_values(None)
+
+    def __repr__(self) -> str:
+        return (
+            f"Conv2D({self.in_channels}, {self.out_channels}, {self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding})"
+        )
+
+    def output_shape(self, shape, where, label):
+        _check_images(shape, self.in_channels, where, label)
+        B, C, H, W = shape
+        k, p, s = self.kernel_size, self.padding, self.stride
+        if H + 2 * p < k or W + 2 * p < k:
+            raise ValueError(
+                f"{where}: {label} has height x width {H} x {W}, {H + 2 * p} x {W + 2 * p} "
+                f"with padding {p}, smaller than the {k} x {k} kernel of {self!r}; the "
+                f"padded input must be at least kernel_size in each direction."
+            )
+        return (B, self.out_channels, (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1)
+
+    def _pad(self, x: np.ndarray) -> np.ndarray:
+        p = self.padding
+        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x
+
+    # -- forward and backward, side by side ------------------------------------------------
+
+    def _compute(self, x):
+        cols = im2col(self._pad(x), self.kernel_size, self.stride)  # (B Ho Wo, C k k)
+        B, C_out = x.shape[0], self.out_channels
+        _, _, H_out, W_out = self.output_shape(x.shape, "Conv2D", "x")
+        y = cols @ self.W.reshape(C_out, -1).T + self.b  # eq:ml-conv-matrix
+        return y.reshape(B, H_out, W_out, C_out).transpose(0, 3, 1, 2), cols
+
+    def forward(self, x):
+        r""":math:`y` ``(B, O, H_out, W_out)`` of ``x`` ``(B, C, H, W)`` (eq:ml-conv); stores
+        the patches ``cols`` for :meth:`backward`."""
+        x = self.check_input(x, "Conv2D.forward")
+        self.check_parameters("Conv2D.forward", "self")
+        y, self.cols = self._computed(x, "Conv2D.forward")
+        self.x_shape, self._y_shape = x.shape, y.shape
+        return y
+
+    def backward(self, grad_y):
+        r""":math:`\partial E/\partial x` ``(B, C, H, W)`` from ``grad_y`` ``(B, O, H_out,
+        W_out)``; stores ``dW`` (eq:ml-conv-dw) and ``db`` (eq:ml-conv-db). The input
+        gradient is the cross-correlation of the (dilated, padded) ``grad_y`` with the
+        flipped kernel (eq:ml-conv-dx)."""
+        g = self._check_grad(grad_y, "Conv2D.backward")
+        with np.errstate(all="ignore"):
+            grad_x = self._backward(g)
+        for value, what in ((self.dW, "dW"), (self.db, "db"), (grad_x, "the input gradient")):
+            require_finite(value, what, "Conv2D.backward")
+        return grad_x
+
+    def _backward(self, g: np.ndarray) -> np.ndarray:
+        """The body of :meth:`backward` on a checked ``g``."""
+        C_out, k, s, p = self.out_channels, self.kernel_size, self.stride, self.padding
+        g_m = g.transpose(0, 2, 3, 1).reshape(-1, C_out)  # rows (b, i, j), like cols
+        self.dW = (g_m.T @ self.cols).reshape(self.W.shape)  # eq:ml-conv-dw
+        self.db = g.sum(axis=(0, 2, 3))  # eq:ml-conv-db
+        B, C, H, W = self.x_shape
+        Hp, Wp = H + 2 * p, W + 2 * p
+        if s > 1:  # dilate: s - 1 zeros between the entries of g
+            dilated = np.zeros(
+                (*g.shape[:2], (g.shape[2] - 1) * s + 1, (g.shape[3] - 1) * s + 1), g.dtype
+            )
+            dilated[:, :, ::s, ::s] = g
+            g = dilated
+        # k - 1 zeros on every side, and more below and right for rows no patch reached
+        extra_h, extra_w = Hp - (g.shape[2] + k - 1), Wp - (g.shape[3] + k - 1)
+        g_hat = np.pad(g, ((0, 0), (0, 0), (k - 1, k - 1 + extra_h), (k - 1, k - 1 + extra_w)))
+        W_hat = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # flipped, (C, O, k, k)
+        grad_padded = cross_correlate(g_hat, W_hat, 1)  # eq:ml-conv-dx, (B, C, Hp, Wp)
+        return grad_padded[:, :, p : p + H, p : p + W]
+
+
+class MaxPool2D(Layer):
+    r"""Max-pooling over non-overlapping ``size`` × ``size`` windows (stride = size).
+
+    .. math:: y_{b,c,i,j} = \max_{0 \le u, v < q} x_{b,c,\,iq+u,\,jq+v}
+
+    (eq:ml-maxpool), :math:`q` = ``size``; input ``(B, C, H, W)`` with :math:`q` dividing
+    :math:`H` and :math:`W`; output ``(B, C, H/q, W/q)``.
+
+    **Backward** (eq:ml-maxpool-back): :math:`\partial y_{b,c,i,j}/\partial x_{b,c,m,n}` is 1
+    for the one entry of the window that is its maximum and 0 for the others, so the
+    gradient of each output goes to where the maximum was, and the other inputs get 0:
+    :math:`\partial E/\partial x_{b,c,iq+u,jq+v} = g_{b,c,i,j}\,[\,(u, v) = (u^*, v^*)\,]`.
+
+    **Ties.** Where several entries of a window share the maximum, the max is not
+    differentiable; the layer routes the whole gradient to the first of them in row-major
+    order (the first in ``np.argmax`` over the flattened window). This is one subgradient;
+    the total gradient of the window is conserved.
+    """
+
+    stored = ("x_shape", "argmax")
+
+    def __init__(self, size):
+        self.size = check_positive_int(size, "size", "MaxPool2D")
+        self._set_params()
+        self.set_stored_values(None)
+
+    def __repr__(self) -> str:
+        return f"MaxPool2D({self.size})"
+
+    def output_shape(self, shape, where, label):
+        _check_images(shape, None, where, label)
+        B, C, H, W = shape
+        q = self.size
+        if H % q or W % q:
+            raise ValueError(
+                f"{where}: {label} has height x width {H} x {W}, which the pooling size {q} "
+                f"of {self!r} does not divide; each must be a multiple of {q}."
+            )
+        return (B, C, H // q, W // q)
+
+    def _windows(self, x: np.ndarray) -> np.ndarray:
+        """The windows of ``x`` as ``(B, C, H/q, W/q, q*q)`` (a copy)."""
+        B, C, H, W = x.shape
+        q = self.size
+        return (
+            x.reshape(B, C, H // q, q, W // q, q)
+            .transpose(0, 1, 2, 4, 3, 5)
+            .reshape(B, C, H // q, W // q, q * q)
+        )
+
+    def _compute(self, x):
+        windows = self._windows(x)
+        argmax = windows.argmax(axis=-1)  # the first maximum of each window
+        y = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]  # eq:ml-maxpool
+        return y, argmax
+
+    def forward(self, x):
+        r""":math:`y` ``(B, C, H/q, W/q)`` (eq:ml-maxpool); stores where each maximum was."""
+        x = self.check_input(x, "MaxPool2D.forward", dtype=_float_dtype(x))
+        y, self.argmax = self._compute(x)
+        self.x_shape, self._y_shape = x.shape, y.shape
+        return y
+
+    def backward(self, grad_y):
+        r""":math:`\partial E/\partial x` ``(B, C, H, W)``: each entry of ``grad_y`` placed
+        where its window's maximum was, 0 elsewhere (eq:ml-maxpool-back)."""
+        g = self._check_grad(grad_y, "MaxPool2D.backward")
+        B, C, H, W = self.x_shape
+        q = self.size
+        windows = np.zeros((B, C, H // q, W // q, q * q), g.dtype)
+        np.put_along_axis(windows, self.argmax[..., None], g[..., None], axis=-1)
+        return (
+            windows.reshape(B, C, H // q, W // q, q, q)  # eq:ml-maxpool-back
+            .transpose(0, 1, 2, 4, 3, 5)
+            .reshape(B, C, H, W)
+        )
+
+
+def _float_dtype(x) -> np.dtype:
+    """The dtype a parameterless layer computes in: the input's if float32 or float64,
+    else float64."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype in (np.float32, np.float64):
+        return np.dtype(dtype)
+    return np.dtype(np.float64)
+
+
+class Flatten(Layer):
+    r"""``(B, d_1, ..., d_m)`` → ``(B, d_1 \cdots d_m)``: every sample as one row (row-major
+    order), so that a :class:`~backprop_lib.Dense` can follow a convolution.
+
+    Backward: the gradient reshaped back, :math:`\partial E/\partial x =
+    \operatorname{reshape}(g, \text{shape of } x)`; nothing is computed.
+    """
+
+    stored = ("x_shape",)
+
+    def __init__(self):
+        self._set_params()
+        self.set_stored_values(None)
+
+    def __repr__(self) -> str:
+        return "Flatten()"
+
+    def output_shape(self, shape, where, label):
+        if len(shape) < 2:
+            raise ValueError(f"{where}: {label} needs a batch axis; got shape {tuple(shape)}.")
+        return (shape[0], int(np.prod(shape[1:])))
+
+    def _compute(self, x):
+        return x.reshape(x.shape[0], -1), None
+
+    def forward(self, x):
+        """``x`` ``(B, ...)`` as ``(B, n)``."""
+        x = self.check_input(x, "Flatten.forward", dtype=_float_dtype(x))
+        y = self._compute(x)[0]
+        self.x_shape, self._y_shape = x.shape, y.shape
+        return y
+
+    def backward(self, grad_y):
+        """``grad_y`` ``(B, n)`` reshaped to the input's shape."""
+        return self._check_grad(grad_y, "Flatten.backward").reshape(self.x_shape)
