@@ -351,3 +351,20 @@ def test_self_checks_of_chapter(chapter, site_server, offline_page):
     assert count >= 3, f"{chapter} has {count} self-checks; every numbered chapter needs 3"
     problems += offline_page.problems()
     assert not problems, "\n".join(problems)
+
+
+def test_nbgrader_markers_are_not_on_the_site(built_site):
+    r"""The solution cells' nbgrader markers (for ``tools/student_edition.py``) are left out
+    of the rendered listings by ``tools/book_site.py``; the solution code itself is shown."""
+    marked = [
+        chapter
+        for chapter in numbered_chapters()
+        if "### BEGIN SOLUTION" in (REPO_ROOT / f"{chapter}.md").read_text(encoding="utf-8")
+    ]
+    assert marked, "no chapter marks a solution"
+    for chapter in marked:
+        html = (built_site / f"{chapter}.html").read_text(encoding="utf-8")
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in html, f"{chapter}: {marker!r} is on the page"
+    html = (built_site / "book/feedforward.html").read_text(encoding="utf-8")
+    assert "n_learned" in html, "the solution code of ex-ff-shapes is not on the page"
