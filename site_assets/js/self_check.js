@@ -122,7 +122,7 @@
     missingB: "You left out the 1/<i>B</i>: E is the mean over the <i>B</i> rows of the batch, so each row's δ carries a factor 1/<i>B</i>.",
     noDerivative: "You left out the factor <i>f</i>′(<i>s</i>): δ is the derivative with respect to <i>s</i>, not <i>o</i>.",
   };
-  const UNKNOWN = "Not one of the usual slips: redo it one step at a time, writing the shape of every intermediate result.";
+  const UNKNOWN = "Not one of the usual slips: redo it one step at a time, and compare your intermediate values with the ones given.";
 
   const KINDS = {};
 
