@@ -24,6 +24,11 @@ markup, which a listing would show raw; the page states the formula in its own m
 the listing gets the class ``book-listing``, which ``site_assets/css/book.css`` wraps
 within the text column.
 
+It also hides nbgrader's markers in the code cells of exercise solutions: the lines
+``### BEGIN SOLUTION``, ``### END SOLUTION``, ``### BEGIN HIDDEN TESTS`` and
+``### END HIDDEN TESTS`` (which ``tools/student_edition.py`` reads) are left out of the
+rendered listing; the cell still runs them as the comments they are.
+
 When the build starts, it also builds matplotlib's font cache in the build process. On a
 fresh machine the first ``import matplotlib`` may otherwise do it inside a chapter's kernel,
 and if that takes long, matplotlib says so on the cell's stderr: a build failure.
@@ -157,10 +162,24 @@ def copy_anywidget_frontend(app: Sphinx, exception: Exception | None) -> None:
     shutil.copyfile(source, target)
 
 
+NBGRADER_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)[ \t]*\n?", re.M)
+
+
+def hide_nbgrader_markers(app: Sphinx, doctree: nodes.document) -> None:
+    r"""Drop nbgrader's marker lines from the listings of code cells."""
+    for block in doctree.findall(nodes.literal_block):
+        text = block.astext()
+        if NBGRADER_MARKER.search(text):
+            text = NBGRADER_MARKER.sub("", text)
+            block.children = [nodes.Text(text)]
+            block.rawsource = text
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", warm_matplotlib_font_cache)
     app.connect("build-finished", copy_anywidget_frontend)
     app.connect("doctree-read", clean_listings)
+    app.connect("doctree-read", hide_nbgrader_markers)
     # After myst-nb (priority 500) has added the widget scripts for the page.
     app.connect("html-page-context", on_page_context, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,169 @@
+r"""The student edition (``tools/student_edition.py``): notebooks a teacher can hand out.
+
+- every chapter with exercises gets a notebook; no nbgrader marker and no line of solution
+  code (marked or in a worked solution) survives in it, and no solution prose;
+- executed as released, each exercise cell stops at ``NotImplementedError`` and each check
+  cell after it fails with an ``AssertionError`` whose message says what to do (not a
+  ``NameError`` or a crash elsewhere); every other cell runs;
+- with the reference solution (the book's marked code) put back into each exercise cell, in
+  the same kernel, every check passes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+import nbclient
+import nbformat
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+
+import student_edition as se  # noqa: E402
+
+CHAPTERS = sorted(p for p in (REPO_ROOT / "book").glob("*.md") if se.has_exercises(p))
+MARKERS = (se.BEGIN_SOLUTION, se.END_SOLUTION, se.BEGIN_HIDDEN, se.END_HIDDEN)
+
+
+def _solution_code(path: Path) -> tuple[list[str], list[str]]:
+    r"""The code of the chapter's worked solutions: (the code cells inside solutions, the
+    code cells outside them), read from the book's source independently of the tool."""
+    text = path.read_text(encoding="utf-8")
+    inside, outside = [], []
+    pieces = re.split(r"(```\{solution-start\}.*?```\{solution-end\})", text, flags=re.S)
+    for k, piece in enumerate(pieces):
+        cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)\n```", piece, flags=re.S)
+        (inside if k % 2 else outside).extend(cells)
+    return inside, outside
+
+
+def _code_lines(sources: list[str]) -> set[str]:
+    return {line.strip() for source in sources for line in source.splitlines()}
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("student")
+    written = se.main(["--out", str(out)])
+    assert sorted(p.stem for p in written) == [p.stem for p in CHAPTERS]
+    return out
+
+
+def test_every_numbered_chapter_marks_an_exercise():
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    chapters = [
+        Path(chapter["file"]).name
+        for part in toc["parts"]
+        if part.get("numbered")
+        for chapter in part["chapters"]
+    ]
+    assert len(chapters) == 10, chapters
+    unmarked = [
+        name
+        for name in chapters
+        if se.BEGIN_SOLUTION not in (REPO_ROOT / "book" / f"{name}.md").read_text(encoding="utf-8")
+    ]
+    assert not unmarked, f"chapters without a marked exercise: {unmarked}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_no_solution_survives(chapter, edition):
+    nb = nbformat.read(edition / f"{chapter.stem}.ipynb", as_version=4)
+    everything = "\n".join(cell.source for cell in nb.cells)
+    for marker in MARKERS:
+        assert marker not in everything, f"{chapter.stem}: {marker!r} survives"
+    inside, outside = _solution_code(chapter)
+    # lines of solution code that the chapter's own cells do not also hold
+    secret = {
+        line
+        for line in _code_lines(inside) - _code_lines(outside)
+        if len(line) > 12 and not line.startswith("#") and line not in MARKERS
+    }
+    # the lines outside the marked regions of exercise cells and the checks stay visible
+    student_code = [c.source for c in nb.cells if c.cell_type == "code"]
+    for source in inside:
+        if se.BEGIN_SOLUTION in source or "exercise-check" in source:
+            kept = se.remove_hidden_tests(se.clear_solutions(source))
+            secret -= _code_lines([kept])
+    leaked = secret & _code_lines(student_code)
+    assert not leaked, f"{chapter.stem}: solution code in the student notebook: {sorted(leaked)}"
+    # and no worked solution's prose: the first sentence of each solution is gone
+    text = chapter.read_text(encoding="utf-8")
+    for prose in re.findall(
+        r"```\{solution-start\}[^\n]*\n(?::[^\n]*\n)*```\n\n([^\n`]{30,})", text
+    ):
+        assert prose not in everything, f"{chapter.stem}: solution prose survives: {prose!r}"
+
+
+def _error(cell) -> tuple[str, str] | None:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return output["ename"], output["evalue"]
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "chapter",
+    [p for p in CHAPTERS if se.BEGIN_SOLUTION in p.read_text(encoding="utf-8")],
+    ids=lambda p: p.stem,
+)
+def test_released_fails_helpfully_and_reference_passes(chapter, edition):
+    nb = nbformat.read(edition / f"{chapter.stem}.ipynb", as_version=4)
+    # the reference solutions, in order, from the book's source
+    book = jupytext.read(chapter)
+    references = [
+        c.source for c in book.cells if c.cell_type == "code" and se.BEGIN_SOLUTION in c.source
+    ]
+    cells, roles = [], []
+    pending = None
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code":
+            roles.append("text")
+        elif "raise NotImplementedError()" in cell.source and "# YOUR CODE HERE" in cell.source:
+            roles.append("exercise")
+            pending = references.pop(0)
+        elif "exercise-check" in cell.metadata.get("tags", []):
+            roles.append("check")
+            assert pending is not None, f"{chapter.stem}: a check cell without an exercise cell"
+            # the reference solution, then the same check again
+            cells.append(nbformat.v4.new_code_cell(pending))
+            roles.append("reference")
+            cells.append(nbformat.v4.new_code_cell(cell.source))
+            roles.append("check-again")
+            pending = None
+        else:
+            roles.append("chapter")
+    assert not references, f"{chapter.stem}: {len(references)} marked solutions not in the notebook"
+    run = nbformat.v4.new_notebook(cells=cells, metadata=nb.metadata)
+    nbclient.NotebookClient(
+        run,
+        timeout=600,
+        allow_errors=True,
+        resources={"metadata": {"path": str(REPO_ROOT / "book")}},
+    ).execute()
+    problems = []
+    for k, (cell, role) in enumerate(zip(run.cells, roles, strict=True)):
+        error = _error(cell) if cell.cell_type == "code" else None
+        where = f"{chapter.stem}, cell {k} ({role}): {cell.source[:60]!r}"
+        if role == "exercise":
+            if error is None or error[0] != "NotImplementedError":
+                problems.append(f"{where}: released, it gave {error}, not NotImplementedError")
+        elif role == "check":
+            if error is None:
+                problems.append(f"{where}: the check passes on the unfinished exercise")
+            elif error[0] != "AssertionError" or len(error[1]) < 20:
+                problems.append(f"{where}: not a helpful failure: {error}")
+        elif error is not None:
+            problems.append(f"{where}: {error[0]}: {error[1][:300]}")
+        if role != "text":  # the book's build fails on stderr: so does this run
+            stderr = [o for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+            if stderr:
+                problems.append(f"{where}: stderr: {stderr[0]['text'][:300]}")
+    assert not problems, "\n".join(problems)
