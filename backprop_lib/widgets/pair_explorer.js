@@ -9,7 +9,8 @@
 const FD_STEP = 1e-6;
 
 function num(v) {
-  return Number.isFinite(v) ? Number(v.toPrecision(10)).toString().replace("-", "\u2212")
+  return Number.isFinite(v)
+    ? Number(v.toPrecision(10)).toString().replace("-", "\u2212")
     : String(v);
 }
 
@@ -81,23 +82,39 @@ class PairView {
     };
     this.activationMenu = menu("activation", this.model.get("activation_names"), "activation");
     this.lossMenu = menu("loss", this.model.get("loss_names"), "loss");
-    const sliders = (key, min, max, step) => Array.from({ length: N_UNITS }, (_, k) => {
-      const row = el("label", { class: "bp-row" });
-      const input = el("input", { type: "range", min, max, step, "data-control": `${key}${k + 1}` });
-      const out = el("output");
-      input.addEventListener("input", () => this.move(key, k, Number(input.value)));
-      row.append(el("span", { class: "bp-label" }, `${key}${k + 1}`), input, out);
-      controls.append(row);
-      return { input, out };
-    });
+    const sliders = (key, min, max, step) =>
+      Array.from({ length: N_UNITS }, (_, k) => {
+        const row = el("label", { class: "bp-row" });
+        const input = el("input", {
+          type: "range",
+          min,
+          max,
+          step,
+          "data-control": `${key}${k + 1}`,
+        });
+        const out = el("output");
+        input.addEventListener("input", () => this.move(key, k, Number(input.value)));
+        row.append(el("span", { class: "bp-label" }, `${key}${k + 1}`), input, out);
+        controls.append(row);
+        return { input, out };
+      });
     this.sSliders = sliders("s", -6, 6, 0.1);
     this.tSliders = sliders("t", 0, 1, 0.05);
     this.message = el("p", { class: "bp-message", role: "status" });
     this.derivation = el("div", { class: "bp-derivation" });
     this.numbers = el("div", { class: "bp-numbers" });
-    root.append(controls, this.message, this.derivation, this.numbers,
-      el("p", { class: "bp-note" }, "Derived by sympy when the page was built; δ (the " +
-        "library's stable forms) and the central differences are computed in your browser."));
+    root.append(
+      controls,
+      this.message,
+      this.derivation,
+      this.numbers,
+      el(
+        "p",
+        { class: "bp-note" },
+        "Derived by sympy when the page was built; δ (the " +
+          "library's stable forms) and the central differences are computed in your browser.",
+      ),
+    );
   }
 
   choose(key, value) {
@@ -127,7 +144,10 @@ class PairView {
     const [low, high] = T_RANGES[loss];
     const s = this.model.get("s");
     const t = this.model.get("t");
-    this.sSliders.forEach((c, k) => { c.input.value = s[k]; c.out.textContent = num(s[k]); });
+    this.sSliders.forEach((c, k) => {
+      c.input.value = s[k];
+      c.out.textContent = num(s[k]);
+    });
     this.tSliders.forEach((c, k) => {
       c.input.min = Math.min(low, t[k]);
       c.input.max = Math.max(high, t[k]);
@@ -137,22 +157,26 @@ class PairView {
     const d = pair.data;
     const lines = d.latex.map(([left, right]) => `${left} &= ${right}`).join(" \\\\ ");
     this.derivation.innerHTML = "";
-    this.derivation.append(el("h4", {}, `${a} + ${loss}`),
+    this.derivation.append(
+      el("h4", {}, `${a} + ${loss}`),
       el("p", {}, `${d.label}: ${d.reason}.`),
-      el("div", { class: "bp-tex" }, `$$\\begin{aligned}${lines}\\end{aligned}$$`));
+      el("div", { class: "bp-tex" }, `$$\\begin{aligned}${lines}\\end{aligned}$$`),
+    );
     const mj = window.MathJax;
     if (mj?.typesetPromise) {
       const target = this.derivation;
       (mj.startup?.promise ? mj.startup.promise : Promise.resolve())
-        .then(() => mj.typesetPromise([target])).catch(() => {});
+        .then(() => mj.typesetPromise([target]))
+        .catch(() => {});
     }
     const message = this.model.get("message");
     const tt = this.targets();
     this.current = { activation: a, loss, s, t: tt, problem: d.problem, message };
     this.numbers.innerHTML = "";
     if (d.problem || tt === null) {
-      const why = d.problem || "cross_entropy needs a target row that sums to 1: move at " +
-        "least one t slider above 0.";
+      const why =
+        d.problem ||
+        "cross_entropy needs a target row that sums to 1: move at " + "least one t slider above 0.";
       this.current.why = why;
       this.message.textContent = message ? `Refused: ${message}` : "";
       this.numbers.append(el("p", { class: "bp-message" }, `Nothing to compute. ${why}`));
@@ -177,21 +201,40 @@ class PairView {
     table.append(head);
     for (let k = 0; k < N_UNITS; k++) {
       const row = el("tr");
-      for (const [v, q] of [[k + 1, null], [s[k], "s"], [o[k], "o"], [tt[k], "t"],
-        [delta[k], "delta"], [fd[k], "delta_fd"]]) {
-        row.append(el("td", q ? { "data-quantity": q, "data-unit": k + 1 } : {},
-          q ? num(v) : String(v)));
+      for (const [v, q] of [
+        [k + 1, null],
+        [s[k], "s"],
+        [o[k], "o"],
+        [tt[k], "t"],
+        [delta[k], "delta"],
+        [fd[k], "delta_fd"],
+      ]) {
+        row.append(
+          el("td", q ? { "data-quantity": q, "data-unit": k + 1 } : {}, q ? num(v) : String(v)),
+        );
       }
       table.append(row);
     }
-    this.numbers.append(table, el("p", { "data-quantity": "agreement" },
-      `E = ${num(E)}. Central differences vs the library's δ: ${error.toExponential(3)} ` +
-      `(largest difference over max(largest δ, rounding floor ${floor.toExponential(1)})): ` +
-      `${agree ? "agree" : "DISAGREE"} (tolerance ${NUMERICAL_TOLERANCE}).`));
+    this.numbers.append(
+      table,
+      el(
+        "p",
+        { "data-quantity": "agreement" },
+        `E = ${num(E)}. Central differences vs the library's δ: ${error.toExponential(3)} ` +
+          `(largest difference over max(largest δ, rounding floor ${floor.toExponential(1)})): ` +
+          `${agree ? "agree" : "DISAGREE"} (tolerance ${NUMERICAL_TOLERANCE}).`,
+      ),
+    );
     if (a === "relu" && s.some((v) => v === 0)) {
-      this.numbers.append(el("p", {}, "relu has a kink at s = 0: the derivative does not " +
-        "exist there. The library and sympy use 0; central differences see the average of " +
-        "the two slopes."));
+      this.numbers.append(
+        el(
+          "p",
+          {},
+          "relu has a kink at s = 0: the derivative does not " +
+            "exist there. The library and sympy use 0; central differences see the average of " +
+            "the two slopes.",
+        ),
+      );
     }
   }
 }

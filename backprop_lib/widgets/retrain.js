@@ -32,9 +32,13 @@ function curves(svg, series, n, title, percent) {
   svg.append(make("text", { x: 32, y: 122, "text-anchor": "end" }, label(lo), NS));
   svg.append(make("text", { x: 131, y: 136, "text-anchor": "middle" }, `epoch (0 to ${n})`, NS));
   series.forEach(([values, colour, name], k) => {
-    const points = values.slice(0, n + 1).map((v, e) => `${x(e)},${y(v)}`).join(" ");
-    svg.append(make("polyline", { points, fill: "none", stroke: colour, "stroke-width": 1.5 },
-      null, NS));
+    const points = values
+      .slice(0, n + 1)
+      .map((v, e) => `${x(e)},${y(v)}`)
+      .join(" ");
+    svg.append(
+      make("polyline", { points, fill: "none", stroke: colour, "stroke-width": 1.5 }, null, NS),
+    );
     svg.append(make("text", { x: 150, y: 30 + 11 * k, fill: colour }, name, NS));
   });
 }
@@ -51,12 +55,17 @@ class RetrainView {
     const grid = this.model.get("grid");
     const root = this.root;
     root.classList.add("bp-retrain");
-    root.append(make("p", { class: "bp-note" },
-      `These runs were precomputed by backprop_lib when this page was built: ` +
-      `${Object.keys(grid.runs).length} runs, every combination of the settings below, ` +
-      `each trained for ${Math.max(...grid.epochs)} epochs on the ${grid.n_fit} fitting ` +
-      `images (seed ${grid.seed}). Choosing settings shows that run; nothing is trained in ` +
-      "your browser. In a live kernel, train_swinn or the RetrainPanel retrains with any settings."));
+    root.append(
+      make(
+        "p",
+        { class: "bp-note" },
+        `These runs were precomputed by backprop_lib when this page was built: ` +
+          `${Object.keys(grid.runs).length} runs, every combination of the settings below, ` +
+          `each trained for ${Math.max(...grid.epochs)} epochs on the ${grid.n_fit} fitting ` +
+          `images (seed ${grid.seed}). Choosing settings shows that run; nothing is trained in ` +
+          "your browser. In a live kernel, train_swinn or the RetrainPanel retrains with any settings.",
+      ),
+    );
     const controls = make("div", { class: "bp-retrain-controls" });
     const menu = (label, name, options, text) => {
       const row = make("label", { class: "bp-row" });
@@ -70,8 +79,9 @@ class RetrainView {
     this.menus = {
       lr: menu("learning rate η", "lr", grid.lrs, (v) => String(v)),
       n_hidden: menu("hidden units", "n_hidden", grid.hidden_units, (v) => String(v)),
-      batch_size: menu("batch size B", "batch_size", grid.batch_sizes,
-        (v) => (v === grid.n_fit ? `${v} (all)` : String(v))),
+      batch_size: menu("batch size B", "batch_size", grid.batch_sizes, (v) =>
+        v === grid.n_fit ? `${v} (all)` : String(v),
+      ),
       epochs: menu("epochs", "epochs", grid.epochs, (v) => String(v)),
     };
     this.figures = make("p", { class: "bp-figures", role: "status" });
@@ -119,24 +129,48 @@ class RetrainView {
       return;
     }
     const shown = {
-      train_loss: run.loss[e], val_loss: run.val_loss[e],
-      train_accuracy: run.accuracy[e], val_accuracy: run.val_accuracy[e],
+      train_loss: run.loss[e],
+      val_loss: run.val_loss[e],
+      train_accuracy: run.accuracy[e],
+      val_accuracy: run.val_accuracy[e],
     };
     this.current.shown = shown;
     this.figures.innerHTML = "";
     const fig = (q, text) => make("span", { "data-quantity": q }, text);
-    this.figures.append(`After ${e} epochs: training loss `,
-      fig("train_loss", shown.train_loss.toFixed(4)), ", validation loss ",
-      fig("val_loss", shown.val_loss.toFixed(4)), ", validation accuracy ",
+    this.figures.append(
+      `After ${e} epochs: training loss `,
+      fig("train_loss", shown.train_loss.toFixed(4)),
+      ", validation loss ",
+      fig("val_loss", shown.val_loss.toFixed(4)),
+      ", validation accuracy ",
       fig("val_accuracy", `${(100 * shown.val_accuracy).toFixed(1)} %`),
-      ` (training accuracy `, fig("train_accuracy", `${(100 * shown.train_accuracy).toFixed(1)} %`),
-      ").");
-    curves(this.lossPlot, [[run.loss, "#1f77b4", "training"],
-      [run.val_loss, "#d62728", "validation"]], e, "loss E", false);
-    curves(this.accuracyPlot, [[run.accuracy, "#1f77b4", "training"],
-      [run.val_accuracy, "#d62728", "validation"]], e, "accuracy", true);
+      ` (training accuracy `,
+      fig("train_accuracy", `${(100 * shown.train_accuracy).toFixed(1)} %`),
+      ").",
+    );
+    curves(
+      this.lossPlot,
+      [
+        [run.loss, "#1f77b4", "training"],
+        [run.val_loss, "#d62728", "validation"],
+      ],
+      e,
+      "loss E",
+      false,
+    );
+    curves(
+      this.accuracyPlot,
+      [
+        [run.accuracy, "#1f77b4", "training"],
+        [run.val_accuracy, "#d62728", "validation"],
+      ],
+      e,
+      "accuracy",
+      true,
+    );
     this.weights.src = run.weights[String(e)];
-    this.weightsCaption.textContent = `W¹ after ${e} epochs: one tile per hidden unit ` +
+    this.weightsCaption.textContent =
+      `W¹ after ${e} epochs: one tile per hidden unit ` +
       "(red: positive weights, blue: negative).";
   }
 }

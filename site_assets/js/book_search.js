@@ -10,16 +10,76 @@
   "use strict";
 
   const SYMBOLS = {
-    alpha: "α", beta: "β", gamma: "γ", delta: "δ", Delta: "Δ", epsilon: "ε",
-    varepsilon: "ε", eta: "η", theta: "θ", lambda: "λ", mu: "μ", nu: "ν", pi: "π",
-    rho: "ρ", sigma: "σ", Sigma: "Σ", tau: "τ", phi: "φ", varphi: "φ", psi: "ψ",
-    omega: "ω", partial: "∂", nabla: "∇", sum: "Σ", prod: "Π", odot: "⊙", circ: "∘",
-    cdot: "·", times: "×", top: "ᵀ", intercal: "ᵀ", le: "≤", leq: "≤", ge: "≥", geq: "≥",
-    ne: "≠", neq: "≠", approx: "≈", to: "→", rightarrow: "→", leftarrow: "←",
-    infty: "∞", in: "∈", mathbb: "", mathbf: "", mathrm: "", text: "", operatorname: "",
-    ln: "ln", log: "log", exp: "exp", max: "max", min: "min", ldots: "…", dots: "…",
-    cdots: "⋯", vdots: "⋮", quad: " ", qquad: "  ", left: "", right: "", big: "",
-    Big: "", tfrac: "", frac: "", dfrac: "", sqrt: "√", mid: "|", lvert: "|", rvert: "|",
+    alpha: "α",
+    beta: "β",
+    gamma: "γ",
+    delta: "δ",
+    Delta: "Δ",
+    epsilon: "ε",
+    varepsilon: "ε",
+    eta: "η",
+    theta: "θ",
+    lambda: "λ",
+    mu: "μ",
+    nu: "ν",
+    pi: "π",
+    rho: "ρ",
+    sigma: "σ",
+    Sigma: "Σ",
+    tau: "τ",
+    phi: "φ",
+    varphi: "φ",
+    psi: "ψ",
+    omega: "ω",
+    partial: "∂",
+    nabla: "∇",
+    sum: "Σ",
+    prod: "Π",
+    odot: "⊙",
+    circ: "∘",
+    cdot: "·",
+    times: "×",
+    top: "ᵀ",
+    intercal: "ᵀ",
+    le: "≤",
+    leq: "≤",
+    ge: "≥",
+    geq: "≥",
+    ne: "≠",
+    neq: "≠",
+    approx: "≈",
+    to: "→",
+    rightarrow: "→",
+    leftarrow: "←",
+    infty: "∞",
+    in: "∈",
+    mathbb: "",
+    mathbf: "",
+    mathrm: "",
+    text: "",
+    operatorname: "",
+    ln: "ln",
+    log: "log",
+    exp: "exp",
+    max: "max",
+    min: "min",
+    ldots: "…",
+    dots: "…",
+    cdots: "⋯",
+    vdots: "⋮",
+    quad: " ",
+    qquad: "  ",
+    left: "",
+    right: "",
+    big: "",
+    Big: "",
+    tfrac: "",
+    frac: "",
+    dfrac: "",
+    sqrt: "√",
+    mid: "|",
+    lvert: "|",
+    rvert: "|",
   };
 
   /* TeX as plain text: \frac{a}{b} -> a/b, \delta -> δ, braces and delimiters dropped. */
@@ -54,12 +114,14 @@
     Search.htmlToText = (htmlString, anchor) => {
       const doc = new DOMParser().parseFromString(htmlString, "text/html");
       // the page's buttons and its table of contents are not its text
-      doc.querySelectorAll(
-        ".bd-header-article, .bd-sidebar-secondary, .bd-sidebar-primary, .prev-next-area, " +
-        ".bd-footer-article, .bd-footer-content",
-      ).forEach((el) => {
-        el.remove();
-      });
+      doc
+        .querySelectorAll(
+          ".bd-header-article, .bd-sidebar-secondary, .bd-sidebar-primary, .prev-next-area, " +
+            ".bd-footer-article, .bd-footer-content",
+        )
+        .forEach((el) => {
+          el.remove();
+        });
       doc.querySelectorAll(".math").forEach((el) => {
         el.textContent = ` ${texToText(el.textContent)} `;
       });

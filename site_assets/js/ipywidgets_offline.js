@@ -20,7 +20,7 @@
       paths: {
         "@jupyter-widgets/html-manager/dist": new URL(
           "../vendor/jupyter-widgets/html-manager",
-          here
+          here,
         ).href,
         // anywidget's front-end (copied there by tools/book_site.py), instead of a CDN.
         anywidget: new URL("../vendor/anywidget/index", here).href,

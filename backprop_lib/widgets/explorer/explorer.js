@@ -23,14 +23,17 @@
 const SVG = "http://www.w3.org/2000/svg";
 
 /** The learning rates the rate slider offers, smallest first. */
-const RATES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3,
-  5, 10, 20, 30];
+const RATES = [
+  0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30,
+];
 
 function fmt(v, digits = 4) {
   if (v === null || v === undefined) return "–";
   if (!Number.isFinite(v)) return String(v);
-  const text = Math.abs(v) >= 1e-3 || v === 0 ? Number(v.toPrecision(digits)).toString()
-    : v.toExponential(digits - 1);
+  const text =
+    Math.abs(v) >= 1e-3 || v === 0
+      ? Number(v.toPrecision(digits)).toString()
+      : v.toExponential(digits - 1);
   return text.replace("-", "\u2212");
 }
 
@@ -58,8 +61,10 @@ function parameterOptions(sizes) {
   for (let l = 1; l <= L; l++) {
     for (let j = 1; j <= sizes[l - 1]; j++) {
       for (let i = 1; i <= sizes[l]; i++) {
-        out.push([`w,${l},${i},${j}`,
-          `w^${l}_${j}${i}: ${layerName(l - 1, L)} ${j} → ${layerName(l, L)} ${i}`]);
+        out.push([
+          `w,${l},${i},${j}`,
+          `w^${l}_${j}${i}: ${layerName(l - 1, L)} ${j} → ${layerName(l, L)} ${i}`,
+        ]);
       }
     }
     for (let i = 1; i <= sizes[l]; i++) {
@@ -108,8 +113,12 @@ class Explorer {
   }
 
   net() {
-    return { W: this.get("W"), b: this.get("b"), activations: this.get("activations"),
-      loss: this.get("loss") };
+    return {
+      W: this.get("W"),
+      b: this.get("b"),
+      activations: this.get("activations"),
+      loss: this.get("loss"),
+    };
   }
 
   compute() {
@@ -135,13 +144,29 @@ class Explorer {
   state() {
     const g = this.grads;
     return copy({
-      sizes: this.get("sizes"), activations: this.get("activations"), loss: this.get("loss"),
-      x: this.get("x"), t: this.get("t"), lr: this.get("lr"), W: this.get("W"),
-      b: this.get("b"), s: g.s, o: g.o, delta: g.delta, dW: g.dW, db: g.db, E: g.loss,
-      steps: this.get("steps"), curve: this.get("curve"), message: this.get("message"),
-      anchor_W: this.get("anchor_W"), anchor_b: this.get("anchor_b"),
-      steps_since_edit: this.get("steps_since_edit"), last_update: this.lastUpdate || null,
-      playing: this.timer !== null, optimizer: this.get("optimizer"),
+      sizes: this.get("sizes"),
+      activations: this.get("activations"),
+      loss: this.get("loss"),
+      x: this.get("x"),
+      t: this.get("t"),
+      lr: this.get("lr"),
+      W: this.get("W"),
+      b: this.get("b"),
+      s: g.s,
+      o: g.o,
+      delta: g.delta,
+      dW: g.dW,
+      db: g.db,
+      E: g.loss,
+      steps: this.get("steps"),
+      curve: this.get("curve"),
+      message: this.get("message"),
+      anchor_W: this.get("anchor_W"),
+      anchor_b: this.get("anchor_b"),
+      steps_since_edit: this.get("steps_since_edit"),
+      last_update: this.lastUpdate || null,
+      playing: this.timer !== null,
+      optimizer: this.get("optimizer"),
       optimizer_state: this.get("optimizer_state"),
     });
   }
@@ -156,16 +181,19 @@ class Explorer {
   step() {
     const before = this.net();
     const plain = this.get("optimizer") === "sgd";
-    const next = plain ? step(before, this.grads, this.get("lr"))
+    const next = plain
+      ? step(before, this.grads, this.get("lr"))
       : optimizerStep(before, this.grads, this.optimizerSpec(), this.get("optimizer_state"));
     const trial = { ...before, W: next.W, b: next.b };
-    const grads = allFinite(next.W) && allFinite(next.b)
-      ? backward(trial, this.get("x"), this.get("t")) : null;
+    const grads =
+      allFinite(next.W) && allFinite(next.b) ? backward(trial, this.get("x"), this.get("t")) : null;
     const n = this.get("steps");
     if (grads === null || !allFinite([grads.loss, grads.s, grads.o, grads.delta])) {
       this.pause();
-      this.refuse(`step ${n + 1} overflowed with learning rate ${this.get("lr")}; the weights ` +
-        `are kept as they were after step ${n}. Use a smaller learning rate or press Reset.`);
+      this.refuse(
+        `step ${n + 1} overflowed with learning rate ${this.get("lr")}; the weights ` +
+          `are kept as they were after step ${n}. Use a smaller learning rate or press Reset.`,
+      );
       return false;
     }
     this.lastUpdate = {
@@ -174,9 +202,15 @@ class Explorer {
     };
     this.grads = grads;
     const optimizer = plain ? {} : { optimizer_state: next.state };
-    this.save({ W: next.W, b: next.b, steps: n + 1, message: "",
+    this.save({
+      W: next.W,
+      b: next.b,
+      steps: n + 1,
+      message: "",
       curve: [...this.get("curve"), [n + 1, grads.loss]],
-      steps_since_edit: this.get("steps_since_edit") + 1, ...optimizer });
+      steps_since_edit: this.get("steps_since_edit") + 1,
+      ...optimizer,
+    });
     this.draw();
     return true;
   }
@@ -189,9 +223,17 @@ class Explorer {
     const grads = backward({ ...this.net(), W, b }, this.get("x"), this.get("t"));
     this.grads = grads;
     this.lastUpdate = null;
-    this.save({ W, b, steps: 0, curve: [[0, grads.loss]], anchor_W: W, anchor_b: b,
-      steps_since_edit: 0, message: "",
-      optimizer_state: optimizerState({ W, b }, this.optimizerSpec()) });
+    this.save({
+      W,
+      b,
+      steps: 0,
+      curve: [[0, grads.loss]],
+      anchor_W: W,
+      anchor_b: b,
+      steps_since_edit: 0,
+      message: "",
+      optimizer_state: optimizerState({ W, b }, this.optimizerSpec()),
+    });
     this.draw();
   }
 
@@ -216,11 +258,19 @@ class Explorer {
 
   /** Apply an edit (data, lr, activations, loss, a parameter's value) if the library would. */
   edit(changes, where) {
-    const candidate = { ...this.net(), x: this.get("x"), t: this.get("t"),
-      lr: this.get("lr"), optimizer: this.get("optimizer"), ...changes };
+    const candidate = {
+      ...this.net(),
+      x: this.get("x"),
+      t: this.get("t"),
+      lr: this.get("lr"),
+      optimizer: this.get("optimizer"),
+      ...changes,
+    };
     if (!(candidate.optimizer in this.get("optimizer_choices"))) {
-      return this.refuse(`${where}: optimizer must be one of ` +
-        `${Object.keys(this.get("optimizer_choices")).join(", ")}; got ${candidate.optimizer}.`);
+      return this.refuse(
+        `${where}: optimizer must be one of ` +
+          `${Object.keys(this.get("optimizer_choices")).join(", ")}; got ${candidate.optimizer}.`,
+      );
     }
     for (const v of [...candidate.x, ...candidate.t, candidate.lr]) {
       if (!Number.isFinite(v)) return this.refuse(`${where}: values must be finite; got ${v}.`);
@@ -247,33 +297,53 @@ class Explorer {
     const curve = this.get("curve");
     const last = curve[curve.length - 1];
     const steps = this.get("steps");
-    const newCurve = last[0] === steps && last[1] === grads.loss
-      ? curve : [...curve, [steps, grads.loss]];
-    this.save({ W: candidate.W, b: candidate.b, x: candidate.x, t: candidate.t,
-      lr: candidate.lr, activations: candidate.activations, loss: candidate.loss,
-      curve: newCurve, anchor_W: candidate.W, anchor_b: candidate.b, steps_since_edit: 0,
-      message: "", optimizer: candidate.optimizer,
-      optimizer_state: optimizerState(candidate, this.optimizerSpec(candidate.optimizer)) });
+    const newCurve =
+      last[0] === steps && last[1] === grads.loss ? curve : [...curve, [steps, grads.loss]];
+    this.save({
+      W: candidate.W,
+      b: candidate.b,
+      x: candidate.x,
+      t: candidate.t,
+      lr: candidate.lr,
+      activations: candidate.activations,
+      loss: candidate.loss,
+      curve: newCurve,
+      anchor_W: candidate.W,
+      anchor_b: candidate.b,
+      steps_since_edit: 0,
+      message: "",
+      optimizer: candidate.optimizer,
+      optimizer_state: optimizerState(candidate, this.optimizerSpec(candidate.optimizer)),
+    });
     this.draw();
   }
 
   act(name, value) {
     const L = this.get("sizes").length - 1;
     switch (name) {
-      case "step": return this.step();
-      case "reset": return this.reset();
-      case "play": return this.play();
-      case "pause": return this.pause();
-      case "x": return this.edit({ x: value.map(Number) }, "set_inputs");
-      case "t": return this.edit({ t: value.map(Number) }, "set_targets");
-      case "lr": return this.edit({ lr: Number(value) }, "set_lr");
+      case "step":
+        return this.step();
+      case "reset":
+        return this.reset();
+      case "play":
+        return this.play();
+      case "pause":
+        return this.pause();
+      case "x":
+        return this.edit({ x: value.map(Number) }, "set_inputs");
+      case "t":
+        return this.edit({ t: value.map(Number) }, "set_targets");
+      case "lr":
+        return this.edit({ lr: Number(value) }, "set_lr");
       case "activation": {
         const acts = this.get("activations").slice();
         acts[value[0] - 1] = value[1];
         return this.edit({ activations: acts }, "set_activation");
       }
-      case "loss": return this.edit({ loss: value }, "set_loss");
-      case "optimizer": return this.edit({ optimizer: value }, "set_optimizer");
+      case "loss":
+        return this.edit({ loss: value }, "set_loss");
+      case "optimizer":
+        return this.edit({ optimizer: value }, "set_optimizer");
       case "value": {
         const p = parseParameter(value[0]);
         const v = Number(value[1]);
@@ -307,10 +377,18 @@ class Explorer {
     el.innerHTML = "";
     const c = {};
     this.controls = c;
-    this.picture = node("svg", { class: "bp-net", viewBox: "0 0 460 260",
-      role: "img", "aria-label": "the network" }, null, SVG);
-    this.curvePlot = node("svg", { class: "bp-curve", viewBox: "0 0 220 150",
-      role: "img", "aria-label": "the loss curve" }, null, SVG);
+    this.picture = node(
+      "svg",
+      { class: "bp-net", viewBox: "0 0 460 260", role: "img", "aria-label": "the network" },
+      null,
+      SVG,
+    );
+    this.curvePlot = node(
+      "svg",
+      { class: "bp-curve", viewBox: "0 0 220 150", role: "img", "aria-label": "the loss curve" },
+      null,
+      SVG,
+    );
     const top = node("div", { class: "bp-top" });
     top.append(this.picture, this.curvePlot);
     this.messageBox = node("div", { class: "bp-message", role: "status" });
@@ -333,8 +411,13 @@ class Explorer {
     // Every control has data-control="<name>" (x1, t2, lr, value, activation1, loss, ...).
     const slider = (parent, label, min, max, stepSize, onChange, name) => {
       const row = node("label", { class: "bp-row" });
-      const input = node("input", { type: "range", min, max, step: stepSize,
-        "data-control": name });
+      const input = node("input", {
+        type: "range",
+        min,
+        max,
+        step: stepSize,
+        "data-control": name,
+      });
       const readout = node("output", {});
       row.append(node("span", { class: "bp-label" }, label), input, readout);
       input.addEventListener("input", () => onChange({ input }));
@@ -353,29 +436,76 @@ class Explorer {
 
     const data = group(left, "Data");
     c.x = Array.from({ length: sizes[0] }, (_, j) =>
-      slider(data, `input x${j + 1}`, -2, 2, 0.05, () =>
-        this.act("x", c.x.map((s) => s.input.value)), `x${j + 1}`));
+      slider(
+        data,
+        `input x${j + 1}`,
+        -2,
+        2,
+        0.05,
+        () =>
+          this.act(
+            "x",
+            c.x.map((s) => s.input.value),
+          ),
+        `x${j + 1}`,
+      ),
+    );
     c.t = Array.from({ length: sizes[L] }, (_, i) =>
-      slider(data, `target t${i + 1}`, -1, 1, 0.05, () =>
-        this.act("t", c.t.map((s) => s.input.value)), `t${i + 1}`));
+      slider(
+        data,
+        `target t${i + 1}`,
+        -1,
+        1,
+        0.05,
+        () =>
+          this.act(
+            "t",
+            c.t.map((s) => s.input.value),
+          ),
+        `t${i + 1}`,
+      ),
+    );
     const network = group(left, "Network");
     const names = this.get("activation_names").map((n) => [n, n]);
     c.activations = Array.from({ length: L }, (_, k) =>
-      select(network, `${layerName(k + 1, L)} f`, names, (s) =>
-        this.act("activation", [k + 1, s.input.value]), `activation${k + 1}`));
-    c.loss = select(network, "loss E", this.get("loss_names").map((n) => [n, n]),
-      (s) => this.act("loss", s.input.value), "loss");
+      select(
+        network,
+        `${layerName(k + 1, L)} f`,
+        names,
+        (s) => this.act("activation", [k + 1, s.input.value]),
+        `activation${k + 1}`,
+      ),
+    );
+    c.loss = select(
+      network,
+      "loss E",
+      this.get("loss_names").map((n) => [n, n]),
+      (s) => this.act("loss", s.input.value),
+      "loss",
+    );
     const descent = group(left, "Gradient descent");
     // The slider picks one of RATES (its position is the index); the rate used is the one
     // shown. A rate Python started with that is not in the list joins it.
-    this.rates = RATES.includes(this.get("lr")) ? RATES.slice()
+    this.rates = RATES.includes(this.get("lr"))
+      ? RATES.slice()
       : [...RATES, this.get("lr")].sort((a, b) => a - b);
-    c.lr = slider(descent, "rate η", 0, this.rates.length - 1, 1, (s) =>
-      this.act("lr", this.rates[Number(s.input.value)]), "lr");
+    c.lr = slider(
+      descent,
+      "rate η",
+      0,
+      this.rates.length - 1,
+      1,
+      (s) => this.act("lr", this.rates[Number(s.input.value)]),
+      "lr",
+    );
     const rules = { sgd: "gradient descent", momentum: "momentum μ = 0.9", adam: "Adam" };
-    c.optimizer = select(descent, "rule",
+    c.optimizer = select(
+      descent,
+      "rule",
       Object.keys(this.get("optimizer_choices")).map((n) => [n, rules[n] || n]),
-      (s) => this.act("optimizer", s.input.value), "optimizer");
+      (s) => this.act("optimizer", s.input.value),
+      "optimizer",
+    );
     const buttons = node("div", { class: "bp-buttons" });
     c.step = node("button", { type: "button", "data-control": "step" }, "Step");
     c.play = node("button", { type: "button", "data-control": "play" }, "▶ Play");
@@ -389,12 +519,29 @@ class Explorer {
     descent.append(buttons);
 
     const formulas = group(right, "Formulas");
-    c.parameter = select(formulas, "parameter", parameterOptions(sizes), (s) =>
-      this.act("parameter", s.input.value), "parameter");
-    c.value = slider(formulas, "value", -4, 4, 0.01, (s) =>
-      this.act("value", [this.get("parameter"), s.input.value]), "value");
-    c.unit = select(formulas, "δ of", unitOptions(sizes), (s) => this.act("unit", s.input.value),
-      "unit");
+    c.parameter = select(
+      formulas,
+      "parameter",
+      parameterOptions(sizes),
+      (s) => this.act("parameter", s.input.value),
+      "parameter",
+    );
+    c.value = slider(
+      formulas,
+      "value",
+      -4,
+      4,
+      0.01,
+      (s) => this.act("value", [this.get("parameter"), s.input.value]),
+      "value",
+    );
+    c.unit = select(
+      formulas,
+      "δ of",
+      unitOptions(sizes),
+      (s) => this.act("unit", s.input.value),
+      "unit",
+    );
     this.formulaBox = node("div", { class: "bp-formula" });
     right.append(this.formulaBox);
     this.note = node("p", { class: "bp-note" });
@@ -421,10 +568,13 @@ class Explorer {
     c.t.forEach((s, i) => {
       show(s, t[i]);
     });
-    c.activations.forEach((s, k) => { s.input.value = this.get("activations")[k]; });
+    c.activations.forEach((s, k) => {
+      s.input.value = this.get("activations")[k];
+    });
     c.loss.input.value = this.get("loss");
     c.optimizer.input.value = this.get("optimizer");
-    if (!this.rates.includes(lr)) {  // set from Python: keep the list sorted, rebuild the range
+    if (!this.rates.includes(lr)) {
+      // set from Python: keep the list sorted, rebuild the range
       this.rates = [...this.rates, lr].sort((a, b) => a - b);
       c.lr.input.max = this.rates.length - 1;
     }
@@ -438,7 +588,8 @@ class Explorer {
     const message = this.get("message");
     this.messageBox.textContent = message ? `Refused: ${message}` : "";
     this.messageBox.style.display = message ? "" : "none";
-    this.note.textContent = "Computed in your browser by the explorer's JavaScript " +
+    this.note.textContent =
+      "Computed in your browser by the explorer's JavaScript " +
       "engine (no kernel needed); in a live kernel every change is also sent to Python.";
     this.drawNetwork(sizes, L, p);
     this.drawNumbers(L);
@@ -465,12 +616,35 @@ class Explorer {
           const [x1, y1] = pos(l - 1, j);
           const [x2, y2] = pos(l, i);
           const chosen = p.kind === "w" && p.l === l && p.i === i + 1 && p.j === j + 1;
-          svg.append(node("line", { x1, y1, x2, y2, "stroke-width": 0.5 + 4 * Math.abs(w) / wmax,
-            stroke: w >= 0 ? "#c0392b" : "#2c6fbb", opacity: chosen ? 1 : 0.6,
-            class: chosen ? "bp-chosen" : "" }, null, SVG));
+          svg.append(
+            node(
+              "line",
+              {
+                x1,
+                y1,
+                x2,
+                y2,
+                "stroke-width": 0.5 + (4 * Math.abs(w)) / wmax,
+                stroke: w >= 0 ? "#c0392b" : "#2c6fbb",
+                opacity: chosen ? 1 : 0.6,
+                class: chosen ? "bp-chosen" : "",
+              },
+              null,
+              SVG,
+            ),
+          );
           if (chosen) {
-            const label = node("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4,
-              "text-anchor": "middle", class: "bp-edge-label" }, `w = ${fmt(w, 4)}`, SVG);
+            const label = node(
+              "text",
+              {
+                x: (x1 + x2) / 2,
+                y: (y1 + y2) / 2 - 4,
+                "text-anchor": "middle",
+                class: "bp-edge-label",
+              },
+              `w = ${fmt(w, 4)}`,
+              SVG,
+            );
             svg.append(label);
           }
         }
@@ -481,18 +655,42 @@ class Explorer {
       for (let i = 0; i < sizes[l]; i++) {
         const [cx, cy] = pos(l, i);
         const chosen = unit[0] === l && unit[1] === i + 1;
-        svg.append(node("circle", { cx, cy, r: 16, fill: chosen ? "#d5f5d5" : "#fff",
-          stroke: "#333" }, null, SVG));
+        svg.append(
+          node(
+            "circle",
+            { cx, cy, r: 16, fill: chosen ? "#d5f5d5" : "#fff", stroke: "#333" },
+            null,
+            SVG,
+          ),
+        );
         const value = l === 0 ? x[i] : g.o[l - 1][i];
-        svg.append(node("text", { x: cx, y: cy + 4, "text-anchor": "middle",
-          class: "bp-unit" }, fmt(value, 3), SVG));
+        svg.append(
+          node(
+            "text",
+            { x: cx, y: cy + 4, "text-anchor": "middle", class: "bp-unit" },
+            fmt(value, 3),
+            SVG,
+          ),
+        );
         if (l > 0) {
-          svg.append(node("text", { x: cx, y: cy + 28, "text-anchor": "middle",
-            class: "bp-small" }, `δ ${fmt(g.delta[l - 1][i], 3)}`, SVG));
+          svg.append(
+            node(
+              "text",
+              { x: cx, y: cy + 28, "text-anchor": "middle", class: "bp-small" },
+              `δ ${fmt(g.delta[l - 1][i], 3)}`,
+              SVG,
+            ),
+          );
         }
       }
-      svg.append(node("text", { x: pos(l, 0)[0], y: height - 2, "text-anchor": "middle",
-        class: "bp-small" }, layerName(l, L), SVG));
+      svg.append(
+        node(
+          "text",
+          { x: pos(l, 0)[0], y: height - 2, "text-anchor": "middle", class: "bp-small" },
+          layerName(l, L),
+          SVG,
+        ),
+      );
     }
   }
 
@@ -526,8 +724,11 @@ class Explorer {
     const keys = OPTIMIZER_STATE[this.get("optimizer_choices")[name].kind];
     table.style.display = keys.length ? "" : "none";
     if (!keys.length) return;
-    const label = { v: name === "adam" ? "v (2nd moment)" : "v (velocity)", m: "m (1st moment)",
-      r: "r" };
+    const label = {
+      v: name === "adam" ? "v (2nd moment)" : "v (velocity)",
+      m: "m (1st moment)",
+      r: "r",
+    };
     const head = node("tr", {});
     for (const text of ["parameter", "value", "∂E/∂θ", ...keys.map((k) => label[k])]) {
       head.append(node("th", { scope: "col" }, text));
@@ -541,12 +742,17 @@ class Explorer {
       const k = p.l - 1;
       const at = (arrays) => (p.kind === "w" ? arrays[k][p.j - 1][p.i - 1] : arrays[k][p.i - 1]);
       const row = node("tr", { "data-parameter": key });
-      const symbol = p.kind === "w" ? `w${SUP(p.l)}${SUB(`${p.j}${p.i}`)}` : `b${SUP(p.l)}${SUB(p.i)}`;
+      const symbol =
+        p.kind === "w" ? `w${SUP(p.l)}${SUB(`${p.j}${p.i}`)}` : `b${SUP(p.l)}${SUB(p.i)}`;
       const th = node("th", { scope: "row" });
       th.innerHTML = symbol;
-      row.append(th, node("td", {}, fmt(getParameter(W, b, p), 4)),
-        node("td", {}, fmt(at(p.kind === "w" ? g.dW : g.db), 4)));
-      for (const s of keys) row.append(node("td", {}, fmt(at((p.kind === "w" ? state.W : state.b)[s]), 4)));
+      row.append(
+        th,
+        node("td", {}, fmt(getParameter(W, b, p), 4)),
+        node("td", {}, fmt(at(p.kind === "w" ? g.dW : g.db), 4)),
+      );
+      for (const s of keys)
+        row.append(node("td", {}, fmt(at((p.kind === "w" ? state.W : state.b)[s]), 4)));
       table.append(row);
     }
     const caption = node("caption", {}, `${name} state after t = ${state.t} steps`);
@@ -564,14 +770,28 @@ class Explorer {
     const f = (v) => (logScale ? Math.log10(v) : v);
     const [a, z] = [f(lo), f(hi) === f(lo) ? f(lo) + 1 : f(hi)];
     const last = Math.max(1, curve[curve.length - 1][0]);
-    const points = curve.map(([k, v]) =>
-      `${30 + (180 * k) / last},${130 - (110 * (f(v) - a)) / (z - a)}`).join(" ");
-    svg.append(node("polyline", { points, fill: "none", stroke: "#333", "stroke-width": 1.5 },
-      null, SVG));
-    svg.append(node("text", { x: 110, y: 146, "text-anchor": "middle", class: "bp-small" },
-      `step (0 to ${curve[curve.length - 1][0]})`, SVG));
-    svg.append(node("text", { x: 2, y: 14, class: "bp-small" },
-      `E${logScale ? " (log)" : ""}: ${fmt(lo, 3)} to ${fmt(hi, 3)}`, SVG));
+    const points = curve
+      .map(([k, v]) => `${30 + (180 * k) / last},${130 - (110 * (f(v) - a)) / (z - a)}`)
+      .join(" ");
+    svg.append(
+      node("polyline", { points, fill: "none", stroke: "#333", "stroke-width": 1.5 }, null, SVG),
+    );
+    svg.append(
+      node(
+        "text",
+        { x: 110, y: 146, "text-anchor": "middle", class: "bp-small" },
+        `step (0 to ${curve[curve.length - 1][0]})`,
+        SVG,
+      ),
+    );
+    svg.append(
+      node(
+        "text",
+        { x: 2, y: 14, class: "bp-small" },
+        `E${logScale ? " (log)" : ""}: ${fmt(lo, 3)} to ${fmt(hi, 3)}`,
+        SVG,
+      ),
+    );
   }
 
   drawFormulas(p, L) {
@@ -585,28 +805,32 @@ class Explorer {
     const gradient = p.kind === "w" ? g.dW[k][p.j - 1][p.i - 1] : g.db[k][p.i - 1];
     const name = this.get("optimizer");
     let update = -(lr * gradient);
-    if (name !== "sgd") {  // the chosen rule's next step, computed, not applied
+    if (name !== "sgd") {
+      // the chosen rule's next step, computed, not applied
       const next = optimizerStep(this.net(), g, this.optimizerSpec(), this.get("optimizer_state"));
       update = getParameter(next.W, next.b, p) - value;
     }
     let html;
     if (p.kind === "w") {
       const oPrev = p.l === 1 ? this.get("x")[p.j - 1] : g.o[p.l - 2][p.j - 1];
-      html = `<p>Δw${SUP(p.l)}${SUB(`${p.j}${p.i}`)} = −η δ${SUP(p.l)}${SUB(p.i)} ` +
+      html =
+        `<p>Δw${SUP(p.l)}${SUB(`${p.j}${p.i}`)} = −η δ${SUP(p.l)}${SUB(p.i)} ` +
         `o${SUP(p.l - 1)}${SUB(p.j)} = −${fmt(lr)} × ${fmt(delta)} × ${fmt(oPrev)} = ` +
         `<b>${fmt(update)}</b></p>`;
     } else {
-      html = `<p>Δb${SUP(p.l)}${SUB(p.i)} = −η δ${SUP(p.l)}${SUB(p.i)} = ` +
+      html =
+        `<p>Δb${SUP(p.l)}${SUB(p.i)} = −η δ${SUP(p.l)}${SUB(p.i)} = ` +
         `−${fmt(lr)} × ${fmt(delta)} = <b>${fmt(update)}</b></p>`;
     }
     if (name !== "sgd") {
-      html = `<p>∂E/∂θ = ${fmt(gradient)}; the ${name} rule's next change: <b>${fmt(update)}</b>` +
+      html =
+        `<p>∂E/∂θ = ${fmt(gradient)}; the ${name} rule's next change: <b>${fmt(update)}</b>` +
         " (the state is in the table above)</p>";
     }
     html += `<p>value now ${fmt(value, 6)}, after the next step ${fmt(value + update, 6)}`;
     if (this.lastUpdate) {
-      const applied = p.kind === "w" ? this.lastUpdate.W[k][p.j - 1][p.i - 1]
-        : this.lastUpdate.b[k][p.i - 1];
+      const applied =
+        p.kind === "w" ? this.lastUpdate.W[k][p.j - 1][p.i - 1] : this.lastUpdate.b[k][p.i - 1];
       html += `; the last step changed it by ${fmt(applied)}`;
     }
     html += ".</p>";
@@ -617,13 +841,15 @@ class Explorer {
       const Wn = W[ul];
       const dn = g.delta[ul];
       if (act === "softmax") {
-        html += `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} e${SUB("k")} J${SUB(`k${ui}`)}` +
+        html +=
+          `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} e${SUB("k")} J${SUB(`k${ui}`)}` +
           ` (softmax: not elementwise) = <b>${fmt(d)}</b>, with e = δ${SUP(ul + 1)}` +
           ` (W${SUP(ul + 1)})ᵀ = (${g.backsum[ul - 1].map((v) => fmt(v)).join(", ")})</p>`;
       } else {
         const fprime = ACTIVATIONS[act].derivative([g.s[ul - 1][ui - 1]])[0];
         const terms = Wn[ui - 1].map((w, i) => `${fmt(w)} × ${fmt(dn[i])}`).join(" + ");
-        html += `<p>δ${SUP(ul)}${SUB(ui)} = f′(s${SUP(ul)}${SUB(ui)}) Σ${SUB("i")} ` +
+        html +=
+          `<p>δ${SUP(ul)}${SUB(ui)} = f′(s${SUP(ul)}${SUB(ui)}) Σ${SUB("i")} ` +
           `w${SUP(ul + 1)}${SUB(`${ui}i`)} δ${SUP(ul + 1)}${SUB("i")} = ${fmt(fprime)} × ` +
           `(${terms}) = <b>${fmt(d)}</b></p>`;
       }
@@ -633,18 +859,22 @@ class Explorer {
       const o = g.o[ul - 1][ui - 1];
       const t = this.get("t")[ui - 1];
       if (closed?.fused) {
-        html += `<p>δ${SUP(ul)}${SUB(ui)} = (o − t)/B = (${fmt(o)} − ${fmt(t)})/1 = ` +
+        html +=
+          `<p>δ${SUP(ul)}${SUB(ui)} = (o − t)/B = (${fmt(o)} − ${fmt(t)})/1 = ` +
           `<b>${fmt(d)}</b> (${act} with ${loss}: the fused pair)</p>`;
       } else if (closed) {
-        html += `<p>δ${SUP(ul)}${SUB(ui)} = <b>${fmt(d)}</b> (${act} with ${loss}: the ` +
+        html +=
+          `<p>δ${SUP(ul)}${SUB(ui)} = <b>${fmt(d)}</b> (${act} with ${loss}: the ` +
           "closed form from s, as the library)</p>";
       } else if (act === "softmax") {
-        html += `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} (∂E/∂o${SUB("k")}) ` +
+        html +=
+          `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} (∂E/∂o${SUB("k")}) ` +
           `J${SUB(`k${ui}`)} = <b>${fmt(d)}</b></p>`;
       } else {
         const dEdo = LOSSES[loss].gradient(g.o[ul - 1], this.get("t"))[ui - 1];
         const fprime = ACTIVATIONS[act].derivative([g.s[ul - 1][ui - 1]])[0];
-        html += `<p>δ${SUP(ul)}${SUB(ui)} = ∂E/∂o${SUB(ui)} × f′(s${SUB(ui)}) = ` +
+        html +=
+          `<p>δ${SUP(ul)}${SUB(ui)} = ∂E/∂o${SUB(ui)} × f′(s${SUB(ui)}) = ` +
           `${fmt(dEdo)} × ${fmt(fprime)} = <b>${fmt(d)}</b></p>`;
       }
     }
@@ -658,8 +888,19 @@ function render({ model, el }) {
   window.backpropExplorers = window.backpropExplorers || [];
   window.backpropExplorers.push(hook);
   // Python may change the state (a live kernel): recompute and redraw.
-  const names = ["W", "b", "x", "t", "lr", "activations", "loss", "parameter", "unit",
-    "optimizer", "optimizer_state"];
+  const names = [
+    "W",
+    "b",
+    "x",
+    "t",
+    "lr",
+    "activations",
+    "loss",
+    "parameter",
+    "unit",
+    "optimizer",
+    "optimizer_state",
+  ];
   const redraw = () => {
     if (explorer.saving) return;
     explorer.compute();

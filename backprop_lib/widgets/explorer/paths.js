@@ -14,8 +14,12 @@
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const COLORS = { sgd: "#000000", momentum: "#1f77b4", adam: "#d62728", rmsprop: "#2ca02c" };
-const LABELS = { sgd: "gradient descent", momentum: "momentum 0.9", adam: "Adam",
-  rmsprop: "RMSProp" };
+const LABELS = {
+  sgd: "gradient descent",
+  momentum: "momentum 0.9",
+  adam: "Adam",
+  rmsprop: "RMSProp",
+};
 
 /** dE/dw and dE/db of the batch: delta_n = (o_n - t_n)/N, as the library's fused form. */
 export function unitGradients(w, b, X, T) {
@@ -63,8 +67,7 @@ function el(tag, attrs = {}, text = null, ns = null) {
 
 function fmt(v) {
   if (!Number.isFinite(v)) return String(v);
-  return Math.abs(v) >= 1e-3 || v === 0 ? Number(v.toPrecision(3)).toString()
-    : v.toExponential(2);
+  return Math.abs(v) >= 1e-3 || v === 0 ? Number(v.toPrecision(3)).toString() : v.toExponential(2);
 }
 
 class PathsView {
@@ -73,9 +76,17 @@ class PathsView {
     this.root = root;
     root.classList.add("bp-paths");
     root.innerHTML = "";
-    this.svg = el("svg", { viewBox: "0 0 440 330", role: "img",
-      "aria-label": "the paths on the loss surface", style: "max-width: 440px; width: 100%" },
-    null, SVG_NS);
+    this.svg = el(
+      "svg",
+      {
+        viewBox: "0 0 440 330",
+        role: "img",
+        "aria-label": "the paths on the loss surface",
+        style: "max-width: 440px; width: 100%",
+      },
+      null,
+      SVG_NS,
+    );
     this.controls = el("div", { class: "bp-paths-controls" });
     this.readout = el("p", { class: "bp-paths-readout" });
     root.append(this.svg, this.controls, this.readout);
@@ -83,11 +94,23 @@ class PathsView {
     const choices = model.get("rate_choices");
     for (const name of Object.keys(model.get("rules"))) {
       const row = el("label", { style: "display: flex; gap: 6px; align-items: center" });
-      const input = el("input", { type: "range", min: 0, max: choices.length - 1, step: 1,
-        "data-control": `rate-${name}` });
+      const input = el("input", {
+        type: "range",
+        min: 0,
+        max: choices.length - 1,
+        step: 1,
+        "data-control": `rate-${name}`,
+      });
       const out = el("output", {});
-      row.append(el("span", { style: `color: ${COLORS[name] || "#444"}; flex: 0 0 180px` },
-        `${LABELS[name] || name}: η`), input, out);
+      row.append(
+        el(
+          "span",
+          { style: `color: ${COLORS[name] || "#444"}; flex: 0 0 180px` },
+          `${LABELS[name] || name}: η`,
+        ),
+        input,
+        out,
+      );
       input.addEventListener("input", () => this.act("rate", [name, choices[Number(input.value)]]));
       this.controls.append(row);
       this.sliders[name] = { input, out };
@@ -103,8 +126,13 @@ class PathsView {
     const rates = m.get("rates");
     this.paths = {};
     for (const [name, rule] of Object.entries(m.get("rules"))) {
-      this.paths[name] = optimizerPath(X, T, m.get("start"), { ...rule, lr: rates[name] },
-        m.get("steps"));
+      this.paths[name] = optimizerPath(
+        X,
+        T,
+        m.get("start"),
+        { ...rule, lr: rates[name] },
+        m.get("steps"),
+      );
     }
   }
 
@@ -129,7 +157,7 @@ class PathsView {
     this.model.set("rates", { ...this.model.get("rates"), [rule]: lr });
     try {
       this.model.save_changes();
-    } catch (err) {
+    } catch (_err) {
       // a static page: no kernel
     }
     this.compute();
@@ -164,30 +192,76 @@ class PathsView {
     const hi = Math.max(...cells.map((c) => c[2]));
     for (const [i, j, v] of cells) {
       const shade = Math.round(120 + (135 * (v - lo)) / (hi - lo || 1));
-      svg.append(el("rect", { x: left + (i * width) / nx, y: top + height - ((j + 1) * height) / ny,
-        width: width / nx + 0.5, height: height / ny + 0.5,
-        fill: `rgb(${shade},${shade},${shade})` }, null, SVG_NS));
+      svg.append(
+        el(
+          "rect",
+          {
+            x: left + (i * width) / nx,
+            y: top + height - ((j + 1) * height) / ny,
+            width: width / nx + 0.5,
+            height: height / ny + 0.5,
+            fill: `rgb(${shade},${shade},${shade})`,
+          },
+          null,
+          SVG_NS,
+        ),
+      );
     }
     for (const [name, points] of Object.entries(this.paths)) {
-      const inside = points.map(([w, b]) => [Math.min(Math.max(sx(w), left), left + width),
-        Math.min(Math.max(sy(b), top), top + height)]);
-      svg.append(el("polyline", { points: inside.map((p) => p.join(",")).join(" "), fill: "none",
-        stroke: COLORS[name] || "#444", "stroke-width": 1.5, "data-path": name }, null, SVG_NS));
+      const inside = points.map(([w, b]) => [
+        Math.min(Math.max(sx(w), left), left + width),
+        Math.min(Math.max(sy(b), top), top + height),
+      ]);
+      svg.append(
+        el(
+          "polyline",
+          {
+            points: inside.map((p) => p.join(",")).join(" "),
+            fill: "none",
+            stroke: COLORS[name] || "#444",
+            "stroke-width": 1.5,
+            "data-path": name,
+          },
+          null,
+          SVG_NS,
+        ),
+      );
     }
-    svg.append(el("text", { x: left + width / 2, y: 322, "text-anchor": "middle",
-      "font-size": 13 }, `w (${fmt(w0)} to ${fmt(w1)})`, SVG_NS));
-    svg.append(el("text", { x: 12, y: top + height / 2, "text-anchor": "middle", "font-size": 13,
-      transform: `rotate(-90 12 ${top + height / 2})` }, `b (${fmt(b0)} to ${fmt(b1)})`, SVG_NS));
+    svg.append(
+      el(
+        "text",
+        { x: left + width / 2, y: 322, "text-anchor": "middle", "font-size": 13 },
+        `w (${fmt(w0)} to ${fmt(w1)})`,
+        SVG_NS,
+      ),
+    );
+    svg.append(
+      el(
+        "text",
+        {
+          x: 12,
+          y: top + height / 2,
+          "text-anchor": "middle",
+          "font-size": 13,
+          transform: `rotate(-90 12 ${top + height / 2})`,
+        },
+        `b (${fmt(b0)} to ${fmt(b1)})`,
+        SVG_NS,
+      ),
+    );
     const choices = m.get("rate_choices");
     const rates = m.get("rates");
     const finals = this.state().final;
     for (const [name, s] of Object.entries(this.sliders)) {
       const k = choices.indexOf(rates[name]);
-      s.input.value = k >= 0 ? k : 0;
+      s.input.value = Math.max(k, 0);
       s.out.textContent = String(rates[name]);
     }
-    this.readout.textContent = `After ${m.get("steps")} steps, E = ` + Object.entries(finals)
-      .map(([name, E]) => `${fmt(E)} (${LABELS[name] || name})`).join(", ") +
+    this.readout.textContent =
+      `After ${m.get("steps")} steps, E = ` +
+      Object.entries(finals)
+        .map(([name, E]) => `${fmt(E)} (${LABELS[name] || name})`)
+        .join(", ") +
       ". Computed in your browser.";
   }
 }
@@ -197,7 +271,10 @@ function render({ model, el: root }) {
   const hook = { el: root, state: () => view.state(), act: (n, v) => view.act(n, v) };
   window.backpropPathViews = window.backpropPathViews || [];
   window.backpropPathViews.push(hook);
-  const redraw = () => { view.compute(); view.draw(); };
+  const redraw = () => {
+    view.compute();
+    view.draw();
+  };
   const names = ["x", "t", "start", "steps", "rates", "rules"];
   for (const name of names) model.on(`change:${name}`, redraw);
   return () => {
