@@ -342,7 +342,8 @@ def check_update_arguments(net, lr, optimizer, clip_norm, where: str = "Network.
     if lr is None and optimizer is None:
         raise TypeError(
             f"{where}: give either lr (plain gradient descent) or optimizer (e.g. "
-            f"optimizer=Adam(lr=0.001)); got neither."
+            f"optimizer=Adam(lr=0.001)); got neither: lr must be a positive number when no "
+            f"optimizer is given."
         )
     if lr is not None and optimizer is not None:
         raise TypeError(

@@ -217,6 +217,8 @@ def fit(
         ``clip_norm`` (:func:`~backprop_lib.optimizers.clip_by_global_norm`), before the
         update rule sees them.
 
+    Notes
+    -----
     Everything is checked before the first step; a refused call changes nothing (the
     weights, the stored values and ``rng``).
 

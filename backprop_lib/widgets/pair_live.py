@@ -175,7 +175,7 @@ class PairWidget(anywidget.AnyWidget):
         return _as_trait_error(_check_row, proposal["value"], "t")
 
 
-#: The largest |s| the widget accepts: its sliders span [-6, 6]; beyond 50 the page's central
+#: The largest ``|s|`` the widget accepts: its sliders span [-6, 6]; beyond 50 the page's central
 #: differences (step 1e-6) would lose the digits they check with.
 S_LIMIT = 50.0
 
