@@ -23,11 +23,15 @@ Shapes: the first axis is always the batch (rows are samples, as everywhere in t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import FLOAT_DTYPES, as_batch, as_real_array, check_dtype, check_finite, describe
+
+if TYPE_CHECKING:
+    from .layers import Dense
 
 
 class Layer:
@@ -46,27 +50,30 @@ class Layer:
     #: The dtype of the parameters (None for a layer without parameters, which computes in
     #: the dtype of its input).
     dtype: np.dtype | None = None
+    #: The shape of the last output (set by ``forward``; None before).
+    _y_shape: tuple[int, ...] | None
 
     # -- the protocol ------------------------------------------------------------------------
 
-    def forward(self, x):  # pragma: no cover - every subclass defines it
+    # every subclass defines forward, backward and _compute
+    def forward(self, x: ArrayLike) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def backward(self, grad_y):  # pragma: no cover - every subclass defines it
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:  # pragma: no cover
         raise NotImplementedError
 
-    def outputs(self, x) -> tuple[np.ndarray, np.ndarray]:
+    def outputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(y, y)``: the output of ``x`` without storing anything (what
         :class:`~backprop_lib.Network` evaluates with; the pair mirrors
         :meth:`Dense.outputs <backprop_lib.Dense.outputs>`' ``(s, o)``)."""
         y = self._compute(x)[0]
         return y, y
 
-    def _compute(self, x):  # pragma: no cover - every subclass defines it
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, Any]:  # pragma: no cover
         """``(y, cache)``: the forward computation on checked ``x``, storing nothing."""
         raise NotImplementedError
 
-    def output_shape(self, shape: tuple, where: str, label: str) -> tuple:
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         """The shape of the output for an input of shape ``shape`` (default: the same), or
         the ``ValueError`` naming ``label`` if that input does not fit the layer."""
         return tuple(shape)
@@ -76,7 +83,9 @@ class Layer:
     def _name(self) -> str:
         return type(self).__name__
 
-    def check_input(self, x, where: str, name: str = "x", dtype=None) -> np.ndarray:
+    def check_input(
+        self, x: ArrayLike, where: str, name: str = "x", dtype: DTypeLike | None = None
+    ) -> np.ndarray:
         """``x`` as a finite real array with at least two axes (a batch) that fits the layer,
         converted to ``dtype`` (default: the layer's, or float64); else the error naming
         ``name``. Cheap when ``x`` already is such an array."""
@@ -98,7 +107,7 @@ class Layer:
         self.output_shape(array.shape, where, name)
         return array.astype(dtype, copy=False)
 
-    def _check_grad(self, grad_y, where: str) -> np.ndarray:
+    def _check_grad(self, grad_y: ArrayLike, where: str) -> np.ndarray:
         """``grad_y`` as a finite real array of the shape of the last output, after
         checking that ``forward`` ran."""
         y_shape = getattr(self, "_y_shape", None)
@@ -116,7 +125,7 @@ class Layer:
             dtype = grad.dtype if grad.dtype in FLOAT_DTYPES else np.dtype(np.float64)
         return grad.astype(dtype, copy=False)
 
-    def _computed(self, x: np.ndarray, where: str):
+    def _computed(self, x: np.ndarray, where: str) -> tuple[np.ndarray, Any]:
         """``self._compute(x)`` with numpy's floating-point warnings silenced, and a
         ``FloatingPointError`` instead if the output is NaN or inf (before anything is
         stored)."""
@@ -158,11 +167,11 @@ class Layer:
     # -- what a network needs -----------------------------------------------------------
 
     @property
-    def _shapes(self) -> dict[str, tuple]:
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
         """The shape each parameter must keep (fixed when the layer is built)."""
         return self._param_shapes
 
-    def _set_params(self, **arrays) -> None:
+    def _set_params(self, **arrays: np.ndarray) -> None:
         """Set the parameters and remember their shapes."""
         self._param_shapes = {}
         for name, value in arrays.items():
@@ -192,7 +201,7 @@ class Layer:
         for name, value in zip(names, values, strict=True):
             setattr(self, name, value)
 
-    def astype(self, dtype) -> Layer:
+    def astype(self, dtype: DTypeLike) -> Layer:
         """A copy computing in ``dtype`` (np.float64 or np.float32): parameters converted,
         nothing stored."""
         import copy
@@ -224,27 +233,27 @@ def require_finite(value: np.ndarray, what: str, where: str) -> None:
 # -- a stack of layers, as Network uses it ---------------------------------------------------
 
 
-def is_dense(layer) -> bool:
+def is_dense(layer: object) -> TypeGuard[Dense]:
     """Whether ``layer`` is a :class:`~backprop_lib.Dense`."""
     from .layers import Dense
 
     return isinstance(layer, Dense)
 
 
-def parameter_slots(layer) -> list[tuple[Any, str]]:
+def parameter_slots(layer: Any) -> list[tuple[Any, str]]:
     """``[(owner, name), ...]`` of any layer: ``W`` and ``b`` of a Dense."""
     if is_dense(layer):
         return [(layer, "W"), (layer, "b")]
     return layer.parameter_slots()
 
 
-def gradients(layer) -> tuple:
+def gradients(layer: Any) -> tuple:
     """The stored gradients of ``layer``'s parameters, in the order of
     :func:`parameter_slots`: ``(dW, db)`` for a Dense."""
     return tuple(getattr(owner, "d" + name) for owner, name in parameter_slots(layer))
 
 
-def output_shape(layer, shape: tuple, where: str, label: str) -> tuple:
+def output_shape(layer: Any, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
     """The output shape of any layer for input ``shape``, or the ``ValueError``."""
     if is_dense(layer):
         if len(shape) != 2 or shape[1] != layer.n_in:
@@ -257,7 +266,7 @@ def output_shape(layer, shape: tuple, where: str, label: str) -> tuple:
     return layer.output_shape(shape, where, label)
 
 
-def is_layer_stack(layers) -> bool:
+def is_layer_stack(layers: object) -> bool:
     """Whether ``layers`` is a sequence holding at least one :class:`Layer` (a stack that
     :func:`check_stack` checks; a list of Dense layers only is checked as before)."""
     return (
@@ -267,7 +276,7 @@ def is_layer_stack(layers) -> bool:
     )
 
 
-def _all_layers(layers) -> list:
+def _all_layers(layers: Sequence[Any]) -> list:
     """``layers`` and, recursively, the inner layers of every Residual among them."""
     found = []
     for layer in layers:
@@ -276,7 +285,7 @@ def _all_layers(layers) -> list:
     return found
 
 
-def check_stack(layers, where: str = "Network") -> list:
+def check_stack(layers: Sequence[Any], where: str = "Network") -> list:
     """``layers`` as a list after checking it is a non-empty sequence of Dense or
     :class:`Layer` objects, ending with a Dense (the output layer, whose activation pairs
     with the loss), with no object twice, adjacent Dense layers chaining, and every layer
@@ -316,7 +325,9 @@ def check_stack(layers, where: str = "Network") -> list:
     return list(layers)
 
 
-def check_stack_input(layers, X, where: str, name: str, dtype) -> np.ndarray:
+def check_stack_input(
+    layers: Sequence[Any], X: ArrayLike, where: str, name: str, dtype: np.dtype
+) -> np.ndarray:
     """``X`` checked by the first layer and converted to ``dtype``, after following its
     shape through every layer (so a shape that does not fit is refused before anything
     runs)."""
@@ -333,7 +344,7 @@ def check_stack_input(layers, X, where: str, name: str, dtype) -> np.ndarray:
     return x
 
 
-def check_stack_gradients(layers, where: str) -> None:
+def check_stack_gradients(layers: Sequence[Any], where: str) -> None:
     """Raise unless every parameter is writable and finite and has a stored gradient of
     its shape (what a gradient step needs)."""
     for i, layer in enumerate(layers):
@@ -352,7 +363,9 @@ def check_stack_gradients(layers, where: str) -> None:
                 )
 
 
-def check_stack_updates(updates, lr: float, where: str) -> None:
+def check_stack_updates(
+    updates: Sequence[tuple[np.ndarray, np.ndarray]], lr: float, where: str
+) -> None:
     """``FloatingPointError`` if any new value of ``updates`` (``[(P, new P), ...]``) is NaN
     or inf; changes nothing."""
     with np.errstate(all="ignore"):
@@ -369,7 +382,7 @@ def check_stack_updates(updates, lr: float, where: str) -> None:
 DENSE_STORED = ("o_prev", "s", "o", "delta", "dW", "db")
 
 
-def stored_values(layer) -> tuple:
+def stored_values(layer: Any) -> tuple:
     """What ``layer`` stored in its last forward and backward pass (references, not
     copies): ``(o_prev, s, o, delta, dW, db)`` for a Dense."""
     if is_dense(layer):
@@ -377,7 +390,7 @@ def stored_values(layer) -> tuple:
     return layer.stored_values()
 
 
-def set_stored_values(layer, values: tuple | None) -> None:
+def set_stored_values(layer: Any, values: tuple | None) -> None:
     """Set what :func:`stored_values` returned; ``None`` clears everything stored."""
     if is_dense(layer):
         values = (None,) * len(DENSE_STORED) if values is None else values
@@ -387,7 +400,7 @@ def set_stored_values(layer, values: tuple | None) -> None:
         layer.set_stored_values(values)
 
 
-def layer_astype(layer, dtype):
+def layer_astype(layer: Any, dtype: DTypeLike) -> Any:
     """A copy of any layer computing in ``dtype``: parameters converted, nothing stored."""
     if is_dense(layer):
         import copy

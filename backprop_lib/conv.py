@@ -7,12 +7,13 @@ the width (the frameworks' "NCHW" layout).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import as_generator, check_dtype, check_positive_int, describe
 from .base_layer import Layer, require_finite
 
 
-def _check_nonnegative_int(value, name: str, where: str) -> int:
+def _check_nonnegative_int(value: int, name: str, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{where}: {name} must be a non-negative integer; got {describe(value)}.")
     if value < 0:
@@ -20,7 +21,7 @@ def _check_nonnegative_int(value, name: str, where: str) -> int:
     return int(value)
 
 
-def _check_images(shape: tuple, channels: int | None, where: str, label: str) -> None:
+def _check_images(shape: tuple[int, ...], channels: int | None, where: str, label: str) -> None:
     """``ValueError`` unless ``shape`` is ``(B, C, H, W)`` (with ``C == channels``)."""
     if len(shape) != 4:
         raise ValueError(
@@ -130,15 +131,15 @@ class Conv2D(Layer):
 
     def __init__(
         self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        rng=None,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        rng: int | np.random.Generator | None = None,
         *,
-        dtype=np.float64,
-    ):
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         where = "Conv2D"
         self.in_channels = check_positive_int(in_channels, "in_channels", where)
         self.out_channels = check_positive_int(out_channels, "out_channels", where)
@@ -158,7 +159,7 @@ class Conv2D(Layer):
             f"stride={self.stride}, padding={self.padding})"
         )
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         _check_images(shape, self.in_channels, where, label)
         B, C, H, W = shape
         k, p, s = self.kernel_size, self.padding, self.stride
@@ -176,14 +177,14 @@ class Conv2D(Layer):
 
     # -- forward and backward, side by side ------------------------------------------------
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cols = im2col(self._pad(x), self.kernel_size, self.stride)  # (B Ho Wo, C k k)
         B, C_out = x.shape[0], self.out_channels
         _, _, H_out, W_out = self.output_shape(x.shape, "Conv2D", "x")
         y = cols @ self.W.reshape(C_out, -1).T + self.b  # eq:ml-conv-matrix
         return y.reshape(B, H_out, W_out, C_out).transpose(0, 3, 1, 2), cols
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y` ``(B, O, H_out, W_out)`` of ``x`` ``(B, C, H, W)`` (eq:ml-conv); stores
         the patches ``cols`` for :meth:`backward`."""
         x = self.check_input(x, "Conv2D.forward")
@@ -192,7 +193,7 @@ class Conv2D(Layer):
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x` ``(B, C, H, W)`` from ``grad_y`` ``(B, O, H_out,
         W_out)``; stores ``dW`` (eq:ml-conv-dw) and ``db`` (eq:ml-conv-db). The input
         gradient is the cross-correlation of the (dilated, padded) ``grad_y`` with the
@@ -247,7 +248,7 @@ class MaxPool2D(Layer):
 
     stored = ("x_shape", "argmax")
 
-    def __init__(self, size):
+    def __init__(self, size: int) -> None:
         self.size = check_positive_int(size, "size", "MaxPool2D")
         self._set_params()
         self.set_stored_values(None)
@@ -255,7 +256,7 @@ class MaxPool2D(Layer):
     def __repr__(self) -> str:
         return f"MaxPool2D({self.size})"
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         _check_images(shape, None, where, label)
         B, C, H, W = shape
         q = self.size
@@ -276,20 +277,20 @@ class MaxPool2D(Layer):
             .reshape(B, C, H // q, W // q, q * q)
         )
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         windows = self._windows(x)
         argmax = windows.argmax(axis=-1)  # the first maximum of each window
         y = np.take_along_axis(windows, argmax[..., None], axis=-1)[..., 0]  # eq:ml-maxpool
         return y, argmax
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y` ``(B, C, H/q, W/q)`` (eq:ml-maxpool); stores where each maximum was."""
         x = self.check_input(x, "MaxPool2D.forward", dtype=_float_dtype(x))
         y, self.argmax = self._compute(x)
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x` ``(B, C, H, W)``: each entry of ``grad_y`` placed
         where its window's maximum was, 0 elsewhere (eq:ml-maxpool-back)."""
         g = self._check_grad(grad_y, "MaxPool2D.backward")
@@ -304,7 +305,7 @@ class MaxPool2D(Layer):
         )
 
 
-def _float_dtype(x) -> np.dtype:
+def _float_dtype(x: object) -> np.dtype:
     """The dtype a parameterless layer computes in: the input's if float32 or float64,
     else float64."""
     dtype = getattr(x, "dtype", None)
@@ -323,28 +324,28 @@ class Flatten(Layer):
 
     stored = ("x_shape",)
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._set_params()
         self.set_stored_values(None)
 
     def __repr__(self) -> str:
         return "Flatten()"
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         if len(shape) < 2:
             raise ValueError(f"{where}: {label} needs a batch axis; got shape {tuple(shape)}.")
         return (shape[0], int(np.prod(shape[1:])))
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, None]:
         return x.reshape(x.shape[0], -1), None
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         """``x`` ``(B, ...)`` as ``(B, n)``."""
         x = self.check_input(x, "Flatten.forward", dtype=_float_dtype(x))
         y = self._compute(x)[0]
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         """``grad_y`` ``(B, n)`` reshaped to the input's shape."""
         return self._check_grad(grad_y, "Flatten.backward").reshape(self.x_shape)

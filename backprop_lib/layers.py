@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import (
     as_generator,
@@ -64,7 +65,14 @@ class Dense:
     example); the network checks them before every public call.
     """
 
-    def __init__(self, n_in, n_out, activation="sigmoid", rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation = "sigmoid",
+        rng: int | np.random.Generator | None = None,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         n_in, n_out, activation, dtype = self.check_arguments(n_in, n_out, activation, dtype)
         rng = as_generator(rng, "rng", "Dense")
         self.n_in, self.n_out = n_in, n_out
@@ -77,11 +85,22 @@ class Dense:
             W = rng.uniform(-a, a, size=(n_in, n_out))
         self.W = W.astype(dtype)
         self.b = np.zeros(n_out, dtype=dtype)
-        self.o_prev = self.s = self.o = None
-        self.delta = self.dW = self.db = None
+        # stored by forward (o_prev, s, o) and backward (delta, dW, db); None until then
+        self.o_prev: np.ndarray | None = None
+        self.s: np.ndarray | None = None
+        self.o: np.ndarray | None = None
+        self.delta: np.ndarray | None = None
+        self.dW: np.ndarray | None = None
+        self.db: np.ndarray | None = None
 
     @staticmethod
-    def check_arguments(n_in, n_out, activation, dtype, where: str = "Dense"):
+    def check_arguments(
+        n_in: int,
+        n_out: int,
+        activation: str | Activation,
+        dtype: DTypeLike,
+        where: str = "Dense",
+    ) -> tuple[int, int, Activation, np.dtype]:
         """``(n_in, n_out, activation, dtype)`` checked and resolved (``activation`` to its
         object), or the error :class:`Dense` raises for them. Draws nothing, so a caller
         building several layers can check them all before the first draw."""
@@ -97,7 +116,9 @@ class Dense:
         return n_in, n_out, activation, dtype
 
     @classmethod
-    def from_arrays(cls, W, b, activation="sigmoid") -> Dense:
+    def from_arrays(
+        cls, W: ArrayLike, b: ArrayLike, activation: str | Activation = "sigmoid"
+    ) -> Dense:
         r"""A layer with the given weights ``W`` (shape ``(n_in, n_out)``) and biases ``b``
         (shape ``(n_out,)``), both copied. The dtype is ``W``'s if it is float32 or float64,
         else float64."""
@@ -214,7 +235,9 @@ class Dense:
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{dtype})"
 
 
-def _check_arrays(W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+def _check_arrays(
+    W: ArrayLike, b: ArrayLike, where: str
+) -> tuple[np.ndarray, np.ndarray, np.dtype]:
     """``(W, b, dtype)`` of :meth:`Dense.from_arrays` checked: ``W`` a finite 2-D real array
     ``(n_in, n_out)``, ``b`` a finite real array ``(n_out,)``; ``dtype`` is ``W``'s if it is
     float32 or float64, else float64. Copies nothing."""
@@ -238,7 +261,7 @@ def _check_arrays(W, b, where: str) -> tuple[np.ndarray, np.ndarray, np.dtype]:
     return W_array, b_array, dtype
 
 
-def check_stack(layers, where: str = "Network") -> list:
+def check_stack(layers: Dense | Sequence[Dense], where: str = "Network") -> list[Dense]:
     """``layers`` (one Dense or a non-empty sequence of them) as a list, after checking that
     they stack: consecutive sizes chain, all share one dtype and no layer appears twice
     (what :class:`~backprop_lib.Network` checks of its layers)."""
@@ -269,7 +292,11 @@ def check_stack(layers, where: str = "Network") -> list:
     return list(layers)
 
 
-def check_sizes(sizes, activations, where: str) -> tuple[list[int], list]:
+def check_sizes(
+    sizes: Sequence[int] | np.ndarray,
+    activations: str | Activation | Sequence[str | Activation],
+    where: str,
+) -> tuple[list[int], list[Activation]]:
     """``sizes = [n_0, ..., n_L]`` of a stack of layers as ints and ``activations`` (one name
     or one per layer) as ``L`` Activation objects, or the error naming what is wrong (what
     :meth:`Network.from_sizes <backprop_lib.Network.from_sizes>` checks first)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import (
     as_generator,
@@ -25,6 +27,21 @@ from .base_layer import (
     stored_values,
 )
 from .conv import _float_dtype
+
+if TYPE_CHECKING:
+    from .layers import Dense
+
+
+def _check_probability(p: object, where: str) -> float:
+    """``p`` as a float in [0, 1), else the error naming it."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{where}: p must be a number in [0, 1); got {describe(p)}.")
+    if not 0.0 <= float(p) < 1.0:
+        raise ValueError(
+            f"{where}: p must be a number in [0, 1) (the probability of dropping an "
+            f"entry; p = 1 would drop everything); got {p}."
+        )
+    return float(p)
 
 
 class Dropout(Layer):
@@ -49,16 +66,9 @@ class Dropout(Layer):
 
     stored = ("mask",)
 
-    def __init__(self, p, rng=None):
+    def __init__(self, p: float, rng: int | np.random.Generator | None = None) -> None:
         where = "Dropout"
-        if isinstance(p, bool) or not isinstance(p, numbers.Real):
-            raise TypeError(f"{where}: p must be a number in [0, 1); got {describe(p)}.")
-        if not 0.0 <= float(p) < 1.0:
-            raise ValueError(
-                f"{where}: p must be a number in [0, 1) (the probability of dropping an "
-                f"entry; p = 1 would drop everything); got {p}."
-            )
-        self.p = float(p)
+        self.p = _check_probability(p, where)
         self.rng = as_generator(rng, "rng", where)
         self.training = True
         self._set_params()
@@ -67,14 +77,14 @@ class Dropout(Layer):
     def __repr__(self) -> str:
         return f"Dropout({self.p})"
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         if not self.training or self.p == 0.0:
             return x, None
         keep = self.rng.random(x.shape) >= self.p
         mask = keep.astype(x.dtype) / (1.0 - self.p)  # eq:ml-dropout
         return x * mask, mask
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y = x \odot m` (eq:ml-dropout) in training mode, ``x`` otherwise; stores
         the mask."""
         x = self.check_input(x, "Dropout.forward", dtype=_float_dtype(x))
@@ -82,7 +92,7 @@ class Dropout(Layer):
         self._y_shape = y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x = g \odot m`, the mask of the last forward pass
         (eq:ml-dropout-back)."""
         g = self._check_grad(grad_y, "Dropout.backward")
@@ -107,10 +117,19 @@ class Embedding(Layer):
     ``W`` is drawn from :math:`N(0, 1)` (as torch does).
     """
 
+    W: np.ndarray  #: the table, (n_tokens, dim)
+
     params = ("W",)
     stored = ("ids",)
 
-    def __init__(self, n_tokens, dim, rng=None, *, dtype=np.float64):
+    def __init__(
+        self,
+        n_tokens: int,
+        dim: int,
+        rng: int | np.random.Generator | None = None,
+        *,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         where = "Embedding"
         self.n_tokens = check_positive_int(n_tokens, "n_tokens", where)
         self.dim = check_positive_int(dim, "dim", where)
@@ -122,10 +141,12 @@ class Embedding(Layer):
     def __repr__(self) -> str:
         return f"Embedding({self.n_tokens}, {self.dim})"
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         return (*shape, self.dim)
 
-    def check_input(self, x, where, name="x", dtype=None):
+    def check_input(
+        self, x: ArrayLike, where: str, name: str = "x", dtype: DTypeLike | None = None
+    ) -> np.ndarray:
         """``x`` as an integer array of ids in ``[0, n_tokens)`` with a batch axis, else the
         error naming ``name``."""
         ids = as_real_array(x, name, where, "(batch, ...) of integer token ids")
@@ -145,10 +166,10 @@ class Embedding(Layer):
             )
         return ids
 
-    def _compute(self, ids):
+    def _compute(self, ids: np.ndarray) -> tuple[np.ndarray, None]:
         return self.W[ids], None  # eq:ml-embedding
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`W_x` ``(B, ..., dim)`` (eq:ml-embedding); stores the ids."""
         ids = self.check_input(x, "Embedding.forward")
         self.check_parameters("Embedding.forward", "self")
@@ -156,7 +177,7 @@ class Embedding(Layer):
         self.ids, self._y_shape = ids, y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> None:
         r"""Stores ``dW`` ``(n_tokens, dim)``, the scatter-add of ``grad_y`` (eq:ml-embedding-back);
         returns None (integer ids have no gradient)."""
         g = self._check_grad(grad_y, "Embedding.backward")
@@ -174,7 +195,7 @@ class ActivationLayer(Layer):
 
     stored = ("x", "y")
 
-    def __init__(self, activation):
+    def __init__(self, activation: str | Activation) -> None:
         self.activation: Activation = get_activation(activation)
         self._set_params()
         self.set_stored_values(None)
@@ -182,10 +203,10 @@ class ActivationLayer(Layer):
     def __repr__(self) -> str:
         return f"ActivationLayer({self.activation.name!r})"
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, None]:
         return self.activation.forward(x), None
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         """:math:`f(x)`, the shape of ``x``."""
         x = self.check_input(x, "ActivationLayer.forward", dtype=_float_dtype(x))
         self.x = x
@@ -193,7 +214,7 @@ class ActivationLayer(Layer):
         self._y_shape = self.y.shape
         return self.y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x`, the activation's vector-Jacobian product."""
         g = self._check_grad(grad_y, "ActivationLayer.backward")
         return self.activation.backward(self.x, self.y, g)
@@ -216,7 +237,7 @@ class Residual(Layer):
 
     stored = ()
 
-    def __init__(self, layers):
+    def __init__(self, layers: Dense | Layer | Sequence[Dense | Layer]) -> None:
         where = "Residual"
         if isinstance(layers, Layer) or is_dense(layers):
             layers = [layers]
@@ -230,7 +251,9 @@ class Residual(Layer):
                     f"{where}: layers[{i}] must be a Dense or a backprop_lib layer; got "
                     f"{describe(layer)}."
                 )
-        self.layers = list(layers)
+        # Dense or Layer objects; each keeps the shape (output_shape checks it), so its
+        # backward returns an array
+        self.layers: list[Any] = list(layers)
         dtypes = {owner.dtype for layer in self.layers for owner, _ in parameter_slots(layer)}
         self.dtype = dtypes.pop() if len(dtypes) == 1 else None
         if dtypes:
@@ -241,14 +264,14 @@ class Residual(Layer):
     def __repr__(self) -> str:
         return f"Residual([{', '.join(map(repr, self.layers))}])"
 
-    def parameter_slots(self):
+    def parameter_slots(self) -> list[tuple[Any, str]]:
         return [slot for layer in self.layers for slot in parameter_slots(layer)]
 
-    def check_parameters(self, where, label, writable=False):
+    def check_parameters(self, where: str, label: str, writable: bool = False) -> None:
         for i, layer in enumerate(self.layers):
             layer.check_parameters(where, f"{label}.layers[{i}]", writable)
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         out = tuple(shape)
         for i, layer in enumerate(self.layers):
             out = output_shape(layer, out, where, f"{label}.layers[{i}]")
@@ -259,13 +282,13 @@ class Residual(Layer):
             )
         return out
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, None]:
         h = x
         for layer in self.layers:
             h = layer.outputs(h)[1]
         return x + h, None  # eq:ml-residual
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`x + F(x)` (eq:ml-residual); every inner layer stores its own values."""
         x = self.check_input(x, "Residual.forward", dtype=self.dtype or _float_dtype(x))
         h = x
@@ -274,7 +297,7 @@ class Residual(Layer):
         self._y_shape = x.shape
         return x + h  # eq:ml-residual
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`g + J_F^\top g` (eq:ml-residual-back): the identity's share plus what the
         inner layers' backward passes return; the inner layers store their gradients."""
         g = self._check_grad(grad_y, "Residual.backward")
@@ -283,10 +306,10 @@ class Residual(Layer):
             h = layer.backward(h)
         return g + h  # eq:ml-residual-back
 
-    def stored_values(self):
+    def stored_values(self) -> tuple:
         return (self._y_shape, *(stored_values(layer) for layer in self.layers))
 
-    def set_stored_values(self, values):
+    def set_stored_values(self, values: tuple | None) -> None:
         if values is None:
             self._y_shape = None
             for layer in self.layers:
@@ -296,7 +319,7 @@ class Residual(Layer):
         for layer, value in zip(self.layers, values[1:], strict=True):
             set_stored_values(layer, value)
 
-    def astype(self, dtype):
+    def astype(self, dtype: DTypeLike) -> Residual:
         import copy
 
         new = copy.copy(self)
@@ -306,7 +329,7 @@ class Residual(Layer):
         return new
 
 
-def set_training(layers, training: bool) -> None:
+def set_training(layers: Sequence[Any], training: bool) -> None:
     """Set the ``training`` flag of every layer in ``layers`` (a Network's ``layers``, or
     any list) that has one, inner layers of a :class:`Residual` included."""
     for layer in layers:

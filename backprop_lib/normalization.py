@@ -12,12 +12,13 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import check_bool, check_dtype, check_positive_float, check_positive_int, describe
 from .base_layer import Layer, require_finite
 
 
-def _check_momentum(value, where: str) -> float:
+def _check_momentum(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: momentum must be a number in [0, 1]; got {describe(value)}.")
     if not 0.0 <= float(value) <= 1.0:
@@ -25,7 +26,9 @@ def _check_momentum(value, where: str) -> float:
     return float(value)
 
 
-def _normalize_backward(g_hat: np.ndarray, x_hat: np.ndarray, sigma, axis: int) -> np.ndarray:
+def _normalize_backward(
+    g_hat: np.ndarray, x_hat: np.ndarray, sigma: np.ndarray, axis: int
+) -> np.ndarray:
     r"""The three-term backward of :math:`\hat x = (x - \mu)/\sigma` over ``axis`` with
     :math:`m` entries: :math:`\partial E/\partial x = \frac{1}{m\sigma}\bigl(m\, \hat g -
     \sum \hat g - \hat x \sum \hat g \odot \hat x\bigr)`, :math:`\hat g = \partial E/
@@ -83,11 +86,21 @@ class BatchNorm(Layer):
     training : bool
     """
 
+    gamma: np.ndarray  #: the scales, (n,)
+    beta: np.ndarray  #: the shifts, (n,)
+
     params = ("gamma", "beta")
     stored = ("x_hat", "sigma", "mode")
     buffers = ("running_mean", "running_var")
 
-    def __init__(self, n_features, eps=1e-5, momentum=0.1, *, dtype=np.float64):
+    def __init__(
+        self,
+        n_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        *,
+        dtype: DTypeLike = np.float64,
+    ) -> None:
         where = "BatchNorm"
         self.n_features = check_positive_int(n_features, "n_features", where)
         self.eps = check_positive_float(eps, "eps", where)
@@ -103,7 +116,7 @@ class BatchNorm(Layer):
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_features}, eps={self.eps}, momentum={self.momentum})"
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         n = self.n_features
         if len(shape) != 2 or shape[1] != n:
             raise ValueError(
@@ -119,7 +132,7 @@ class BatchNorm(Layer):
             )
         return tuple(shape)
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         if self.training:
             mu = x.mean(axis=0)  # eq:ml-bn
             v = ((x - mu) ** 2).mean(axis=0)  # eq:ml-bn, biased
@@ -129,7 +142,7 @@ class BatchNorm(Layer):
         x_hat = (x - mu) / sigma  # eq:ml-bn
         return self.gamma * x_hat + self.beta, (x_hat, sigma, mu, v)  # eq:ml-bn
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y` ``(B, n)`` (eq:ml-bn); in training mode also updates the running
         statistics. Stores :math:`\hat x`, :math:`\sigma` and the mode."""
         x = self.check_input(x, "BatchNorm.forward")
@@ -144,7 +157,7 @@ class BatchNorm(Layer):
             self.running_var = (1 - m) * self.running_var + m * v * (B / (B - 1))
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x` ``(B, n)``: eq:ml-bn-backward in training mode,
         :math:`g \gamma / \sigma` in evaluation mode; stores ``dgamma``, ``dbeta``."""
         g = self._check_grad(grad_y, "BatchNorm.backward")
@@ -183,10 +196,15 @@ class LayerNorm(Layer):
     Input ``(B, ..., n)``, output of the same shape.
     """
 
+    gamma: np.ndarray  #: the scales, (n,)
+    beta: np.ndarray  #: the shifts, (n,)
+
     params = ("gamma", "beta")
     stored = ("x_hat", "sigma")
 
-    def __init__(self, n_features, eps=1e-5, *, dtype=np.float64):
+    def __init__(
+        self, n_features: int, eps: float = 1e-5, *, dtype: DTypeLike = np.float64
+    ) -> None:
         where = "LayerNorm"
         self.n_features = check_positive_int(n_features, "n_features", where)
         self.eps = check_positive_float(eps, "eps", where)
@@ -198,7 +216,7 @@ class LayerNorm(Layer):
     def __repr__(self) -> str:
         return f"LayerNorm({self.n_features}, eps={self.eps})"
 
-    def output_shape(self, shape, where, label):
+    def output_shape(self, shape: tuple[int, ...], where: str, label: str) -> tuple[int, ...]:
         if len(shape) < 2 or shape[-1] != self.n_features:
             raise ValueError(
                 f"{where}: {label} must have shape (batch, ..., {self.n_features}) for "
@@ -206,14 +224,14 @@ class LayerNorm(Layer):
             )
         return tuple(shape)
 
-    def _compute(self, x):
+    def _compute(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         mu = x.mean(axis=-1, keepdims=True)  # eq:ml-ln
         v = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
         sigma = np.sqrt(v + self.eps)
         x_hat = (x - mu) / sigma
         return self.gamma * x_hat + self.beta, (x_hat, sigma)  # eq:ml-ln
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y` (eq:ml-ln), the shape of ``x``; stores :math:`\hat x` and
         :math:`\sigma`."""
         x = self.check_input(x, "LayerNorm.forward")
@@ -224,7 +242,7 @@ class LayerNorm(Layer):
         self._y_shape = y.shape
         return y
 
-    def backward(self, grad_y):
+    def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x` (eq:ml-ln-backward); stores ``dgamma``, ``dbeta``."""
         g = self._check_grad(grad_y, "LayerNorm.backward")
         axes = tuple(range(g.ndim - 1))

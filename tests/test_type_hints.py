@@ -22,19 +22,6 @@ PUBLIC = [
 ]
 
 
-# Modules whose public functions are not hinted yet; remove each once it is. Dense's hints
-# make mypy check its __init__, whose stored values (o_prev, s, o, delta, ...) start as None:
-# they need Optional attributes, and the layer code is being rewritten (issue 19).
-PENDING = (
-    "backprop_lib.layers",
-    # the layers of issue 22, hinted in a follow-up commit
-    "backprop_lib.base_layer",
-    "backprop_lib.conv",
-    "backprop_lib.misc_layers",
-    "backprop_lib.normalization",
-)
-
-
 def _public_names(module) -> list[str]:
     names = getattr(module, "__all__", None)
     if names is not None:
@@ -87,11 +74,7 @@ def _missing(function) -> list[str]:
 def test_the_public_api_has_type_hints():
     api = _api()
     assert len(api) > 100  # the walk found the API
-    unhinted = {
-        name: missing
-        for name, f in sorted(api.items())
-        if (missing := _missing(f)) and not name.startswith(PENDING)
-    }
+    unhinted = {name: missing for name, f in sorted(api.items()) if (missing := _missing(f))}
     assert not unhinted, f"parameters or returns without a type hint: {unhinted}"
 
 

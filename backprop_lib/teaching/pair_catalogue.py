@@ -294,6 +294,7 @@ def pair_agreement(activation, loss, s, t, eps: float = 1e-6) -> PairAgreement:
     delta_numerical = numerical_gradient(net, X, T, 0, "W", eps=eps)
     from_s, from_o = _delta_functions(a, lss, S.shape[1])
     B = S.shape[0]
+    assert layer.o is not None and layer.delta is not None  # stored by net.backward
     return PairAgreement(
         activation=a,
         loss=lss,
