@@ -6,7 +6,12 @@ r"""The student edition (``tools/student_edition.py``): notebooks a teacher can 
   cell after it fails with an ``AssertionError`` whose message says what to do (not a
   ``NameError`` or a crash elsewhere); every other cell runs;
 - with the reference solution (the book's marked code) put back into each exercise cell, in
-  the same kernel, every check passes.
+  the same kernel, every check passes;
+- every exercise cell and check cell carries nbgrader's cell metadata (an autograded answer,
+  autograder tests with points), with grade ids unique in the notebook; in the teacher's
+  version (``--nbgrader``) every solution region and hidden test sits in a cell so marked
+  (what ``nbgrader generate_assignment`` enforces), and clearing them gives the student
+  edition.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ def test_every_numbered_chapter_marks_an_exercise():
         if part.get("numbered")
         for chapter in part["chapters"]
     ]
-    assert len(chapters) == 10, chapters
+    assert len(chapters) >= 14, chapters
     unmarked = [
         name
         for name in chapters
@@ -98,6 +103,70 @@ def test_no_solution_survives(chapter, edition):
         r"```\{solution-start\}[^\n]*\n(?::[^\n]*\n)*```\n\n([^\n`]{30,})", text
     ):
         assert prose not in everything, f"{chapter.stem}: solution prose survives: {prose!r}"
+
+
+ANSWER_KEYS = {"grade": False, "locked": False, "solution": True, "schema_version": 3}
+CHECK_KEYS = {"grade": True, "locked": True, "solution": False, "schema_version": 3}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_nbgrader_metadata(chapter, edition):
+    nb = nbformat.read(edition / f"{chapter.stem}.ipynb", as_version=4)
+    ids = []
+    for k, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader")
+        where = f"{chapter.stem}, cell {k}: {cell.source[:50]!r}"
+        if cell.cell_type == "code" and "# YOUR CODE HERE" in cell.source:
+            assert meta is not None, f"{where}: an exercise cell without nbgrader metadata"
+            assert ANSWER_KEYS.items() <= meta.items(), f"{where}: {meta}"
+        elif "exercise-check" in cell.metadata.get("tags", []):
+            assert meta is not None, f"{where}: a check cell without nbgrader metadata"
+            assert CHECK_KEYS.items() <= meta.items(), f"{where}: {meta}"
+            assert isinstance(meta.get("points"), int) and meta["points"] > 0, where
+        else:
+            assert meta is None, f"{where}: nbgrader metadata on a cell of the chapter"
+            continue
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", meta["grade_id"]), where
+        ids.append(meta["grade_id"])
+    assert len(ids) == len(set(ids)), f"{chapter.stem}: repeated grade ids {ids}"
+    marked = se.BEGIN_SOLUTION in chapter.read_text(encoding="utf-8")
+    assert bool(ids) == marked, f"{chapter.stem}: grade ids {ids}, marked exercise: {marked}"
+
+
+@pytest.mark.parametrize(
+    "chapter",
+    [p for p in CHAPTERS if se.BEGIN_SOLUTION in p.read_text(encoding="utf-8")],
+    ids=lambda p: p.stem,
+)
+def test_nbgrader_source_version(chapter, edition):
+    source = se.student_notebook(chapter, teacher=True)
+    released = nbformat.read(edition / f"{chapter.stem}.ipynb", as_version=4)
+    assert len(source.cells) == len(released.cells)
+    solutions = 0
+    for k, (cell, student) in enumerate(zip(source.cells, released.cells, strict=True)):
+        meta = cell.metadata.get("nbgrader", {})
+        where = f"{chapter.stem}, cell {k}"
+        if se.BEGIN_SOLUTION in cell.source:
+            assert meta.get("solution") is True, (
+                f"{where}: a solution region in a cell not so marked"
+            )
+            solutions += 1
+        if se.BEGIN_HIDDEN in cell.source:
+            assert meta.get("grade") is True, f"{where}: hidden tests in a cell not so marked"
+        cleared = se.remove_hidden_tests(se.clear_solutions(cell.source))
+        assert cleared == student.source, f"{where}: clearing does not give the student edition"
+        assert cell.metadata.get("nbgrader") == student.metadata.get("nbgrader"), where
+    assert solutions >= 1, f"{chapter.stem}: the teacher's version has no solution region"
+
+
+def test_nbgrader_course_layout(tmp_path):
+    chapter = REPO_ROOT / "book" / "pairs.md"
+    se.main(
+        ["--out", str(tmp_path / "student"), "--nbgrader", str(tmp_path / "course"), str(chapter)]
+    )
+    source = tmp_path / "course" / "source" / "pairs" / "pairs.ipynb"
+    assert source.exists()
+    assert se.BEGIN_SOLUTION in source.read_text(encoding="utf-8")
 
 
 def _error(cell) -> tuple[str, str] | None:

@@ -2,6 +2,7 @@ r"""Write the student edition: one notebook per chapter with exercises, to hand 
 
     python tools/student_edition.py                 # every chapter, into _build/student/
     python tools/student_edition.py --out DIR book/pairs.md
+    python tools/student_edition.py --nbgrader DIR  # also nbgrader's source: DIR/source/NAME/
 
 Each chapter ``book/NAME.md`` that has exercises becomes ``_build/student/NAME.ipynb``: the
 whole chapter (its code runs as in the book), with the worked solutions taken out. The
@@ -21,6 +22,15 @@ Exercises without marked code keep their statement; their solution is replaced b
 to the book. No marker and no solution code survives (``tests/test_student_edition.py``).
 The notebooks have no outputs; the chapter's own cells run before the exercises, so a
 student runs the notebook from the top.
+
+**nbgrader.** Each exercise cell carries nbgrader's cell metadata for an autograded answer
+(``{"nbgrader": {"solution": true, "grade": false, "locked": false, ...}}``) and each check
+cell that of autograder tests (``"grade": true, "locked": true, "points": 1``), with a
+``grade_id`` unique in the notebook (the exercise's label). With ``--nbgrader DIR`` the tool
+also writes the teacher's version, ``DIR/source/NAME/NAME.ipynb``: the same notebook with the
+solution regions and the hidden tests still in, in the course layout that ``nbgrader
+generate_assignment NAME`` (run in ``DIR``) turns into the release and ``nbgrader
+autograde`` grades.
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ OUT_DIR = REPO_ROOT / "_build" / "student"
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CHECK_TAG = "exercise-check"
+NBGRADER_SCHEMA = 3  # the version of nbgrader's cell metadata written here
 SOLUTION_START = re.compile(r"^```\{solution-start\}\s+(\S+)")
 EXERCISE = re.compile(r"^```\{exercise\}", re.M)
 FENCE_END = re.compile(r"^```\s*$")
@@ -157,10 +168,35 @@ def _split_markdown(source: str, in_solution: bool) -> tuple[list[tuple[bool, st
     return [(inside, "\n".join(text)) for inside, text in runs], in_solution
 
 
-def student_notebook(path: Path) -> nbformat.NotebookNode:
-    r"""The student edition of chapter ``path`` (see the module's docstring)."""
+def nbgrader_metadata(grade_id: str, answer: bool) -> dict:
+    r"""nbgrader's cell metadata (schema 3): an autograded answer (``answer``: the student
+    edits it; nbgrader clears its solution regions) or autograder tests (locked, one point;
+    nbgrader removes their hidden tests from the release)."""
+    meta = {
+        "grade": not answer,
+        "grade_id": grade_id,
+        "locked": not answer,
+        "schema_version": NBGRADER_SCHEMA,
+        "solution": answer,
+        "task": False,
+    }
+    if not answer:
+        meta["points"] = 1
+    return meta
+
+
+def student_notebook(path: Path, teacher: bool = False) -> nbformat.NotebookNode:
+    r"""The student edition of chapter ``path`` (see the module's docstring); with
+    ``teacher``, nbgrader's source version: the solution regions and hidden tests kept."""
     nb = jupytext.read(path)
     cells = []
+    counts: dict[str, int] = {}
+
+    def grade_id(kind: str) -> str:
+        key = f"{label}-{kind}"
+        counts[key] = counts.get(key, 0) + 1
+        return key if counts[key] == 1 else f"{key}-{counts[key]}"
+
     in_solution = False
     marked = False  # the current solution has a marked code cell
     label = None
@@ -201,12 +237,15 @@ def student_notebook(path: Path) -> nbformat.NotebookNode:
             cells.append(
                 nbformat.v4.new_markdown_cell(f"**Your code** (exercise `{label}`): {task}.")
             )
-            cells.append(_code_cell(remove_hidden_tests(clear_solutions(cell.source)), {}))
+            source = cell.source if teacher else remove_hidden_tests(clear_solutions(cell.source))
+            answer = _code_cell(source, {})
+            answer.metadata["nbgrader"] = nbgrader_metadata(grade_id("answer"), answer=True)
+            cells.append(answer)
         elif CHECK_TAG in tags:
-            source = remove_hidden_tests(cell.source).strip("\n")
-            cells.append(
-                _code_cell("# Checks of your answer above\n" + source, {"tags": [CHECK_TAG]})
-            )
+            source = (cell.source if teacher else remove_hidden_tests(cell.source)).strip("\n")
+            check = _code_cell("# Checks of your answer above\n" + source, {"tags": [CHECK_TAG]})
+            check.metadata["nbgrader"] = nbgrader_metadata(grade_id("check"), answer=False)
+            cells.append(check)
     if in_solution:
         raise ValueError(f"{path.name}: the solution {label} has no end")
     title = nbformat.v4.new_markdown_cell(
@@ -231,6 +270,12 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapters", nargs="*", type=Path, help="chapter .md files")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="folder (default %(default)s)")
+    parser.add_argument(
+        "--nbgrader",
+        type=Path,
+        metavar="DIR",
+        help="also write nbgrader's source version of each notebook, DIR/source/NAME/NAME.ipynb",
+    )
     args = parser.parse_args(argv)
     chapters = args.chapters or sorted(BOOK_DIR.glob("*.md"))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -243,6 +288,11 @@ def main(argv: list[str] | None = None) -> list[Path]:
         nbformat.write(nb, target)
         written.append(target)
         print(f"{target.relative_to(REPO_ROOT) if target.is_relative_to(REPO_ROOT) else target}")
+        if args.nbgrader is not None and any("nbgrader" in cell.metadata for cell in nb.cells):
+            source = args.nbgrader / "source" / path.stem / f"{path.stem}.ipynb"
+            source.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(student_notebook(path, teacher=True), source)
+            print(source)
     return written
 
 

@@ -784,6 +784,564 @@
     tol: ABS,
   };
 
+  // ---- beyond dense layers: the engine, the layers of a modern network, the optimizers ------
+  const INT = { abs: 0.01, rel: 0, text: "Give a whole number." };
+  const correlate = (X, K) =>
+    Array.from({ length: X.length - K.length + 1 }, (_, i) =>
+      Array.from({ length: X[0].length - K[0].length + 1 }, (_, j) =>
+        K.reduce((sum, row, u) => sum + row.reduce((acc, w, v) => acc + w * X[i + u][j + v], 0), 0),
+      ),
+    );
+  function pad(X, p) {
+    const zeros = () => Array(X[0].length + 2 * p).fill(0);
+    const side = Array(p).fill(0);
+    return [
+      ...Array.from({ length: p }, zeros),
+      ...X.map((row) => [...side, ...row, ...side]),
+      ...Array.from({ length: p }, zeros),
+    ];
+  }
+  const flip = (K) =>
+    K.slice()
+      .reverse()
+      .map((row) => row.slice().reverse());
+  const ADD_UP =
+    "A value used in several places gets the sum of the gradients of all its uses (eq. ad-accumulate): the engine writes <code>grad +=</code>, never <code>grad =</code>.";
+
+  KINDS["broadcast-product"] = {
+    generate: (r) => ({ x: r.mat(3, 2, -1, 1), w: r.mat(1, 2, -1, 1)[0], g: r.mat(3, 2, -1, 1) }),
+    given: (x) => [
+      [sym("x"), x.x],
+      [sym("w"), [x.w]],
+      ["<i>ȳ</i> = ∂<i>E</i>/∂<i>y</i>", x.g],
+    ],
+    question: (x) =>
+      `The engine computes <i>y</i> = <i>x</i> ⊙ <i>w</i> entry by entry: <i>x</i> has ${x.x.length} rows, and the row <i>w</i> (one entry per column) is broadcast over them. Compute <i>w̄</i> = ∂<i>E</i>/∂<i>w</i> (one entry per column).`,
+    label: () => "<i>w̄</i>",
+    answer: (x) => sumRows(zip(x.g, x.x, (g, v) => g * v)),
+    mistakes: (x) => {
+      const each = zip(x.g, x.x, (g, v) => g * v);
+      return [
+        {
+          id: "not-summed",
+          value: [each[0].slice()],
+          hint: `That is the share of the first row only. <i>w</i> is used in every row (the broadcast), so its gradient is the sum of the rows' shares: a broadcast in the forward pass becomes a sum in the backward pass (eq. ad-unbroadcast). ${ADD_UP}`,
+        },
+        {
+          id: "mean",
+          value: scale(sumRows(each), 1 / x.x.length),
+          hint: "You averaged the rows' shares. The broadcast becomes a sum, not a mean (a 1/<i>B</i> of the loss is already inside <i>ȳ</i>).",
+        },
+        {
+          id: "no-x",
+          value: sumRows(x.g),
+          hint: "You summed <i>ȳ</i> alone, as for a bias that is added. Here <i>w</i> multiplies <i>x</i>: its local derivative is <i>x</i>, so <i>w̄</i> = Σ<sub><i>n</i></sub> <i>ȳ</i><sub><i>n</i></sub> ⊙ <i>x</i><sub><i>n</i></sub>.",
+        },
+      ];
+    },
+    tol: ABS,
+  };
+
+  KINDS["used-twice"] = {
+    generate: (r) => ({
+      x: r.mat(1, 3, -1.5, 1.5),
+      w: r.mat(1, 3, -1, 1),
+      g: r.mat(1, 3, -1, 1),
+    }),
+    given: (x) => [
+      [sym("x"), x.x],
+      [sym("w"), x.w],
+      ["tanh(<i>x</i>)", map(x.x, Math.tanh)],
+      ["<i>ȳ</i> = ∂<i>E</i>/∂<i>y</i>", x.g],
+    ],
+    question: () =>
+      "The engine computes <i>y</i> = <i>x</i> ⊙ <i>w</i> + tanh(<i>x</i>), entry by entry: <i>x</i> is used twice. Compute <i>x̄</i> = ∂<i>E</i>/∂<i>x</i>.",
+    label: () => "<i>x̄</i>",
+    answer: (x) =>
+      zip(
+        x.g,
+        zip(x.w, x.x, (w, v) => w + 1 - Math.tanh(v) ** 2),
+        (g, d) => g * d,
+      ),
+    mistakes: (x) => [
+      {
+        id: "only-tanh-path",
+        value: zip(x.g, x.x, (g, v) => g * (1 - Math.tanh(v) ** 2)),
+        hint: `That is the share through tanh alone: the share through <i>x</i> ⊙ <i>w</i> was overwritten. ${ADD_UP} Here <i>x̄</i> = <i>ȳ</i> ⊙ <i>w</i> + <i>ȳ</i> ⊙ (1 − tanh²<i>x</i>).`,
+      },
+      {
+        id: "only-product-path",
+        value: zip(x.g, x.w, (g, w) => g * w),
+        hint: `That is the share through <i>x</i> ⊙ <i>w</i> alone: the share through tanh was overwritten. ${ADD_UP} Here <i>x̄</i> = <i>ȳ</i> ⊙ <i>w</i> + <i>ȳ</i> ⊙ (1 − tanh²<i>x</i>).`,
+      },
+      {
+        id: "no-upstream",
+        value: zip(x.w, x.x, (w, v) => w + 1 - Math.tanh(v) ** 2),
+        hint: "You left out <i>ȳ</i>: each share is the gradient arriving from above times the local derivative (the vector-Jacobian product, eq. ad-vjp).",
+      },
+    ],
+    tol: ABS,
+  };
+
+  KINDS["matmul-vjp"] = {
+    generate: (r) => ({ A: r.mat(2, 2, -1, 1), B: r.mat(2, 2, -1, 1), g: r.mat(2, 2, -1, 1) }),
+    given: (x) => [
+      [sym("A"), x.A],
+      [sym("B"), x.B],
+      ["<i>Ȳ</i> = ∂<i>E</i>/∂<i>Y</i>", x.g],
+    ],
+    question: () =>
+      "The engine computes the matrix product <i>Y</i> = <i>AB</i>. Given <i>Ȳ</i>, compute <i>Ā</i> = ∂<i>E</i>/∂<i>A</i> (the shape of <i>A</i>).",
+    label: () => "<i>Ā</i>",
+    answer: (x) => matmul(x.g, T(x.B)),
+    mistakes: (x) => [
+      {
+        id: "not-transposed",
+        value: matmul(x.g, x.B),
+        hint: "Going back through a product, the other factor is transposed: <i>Ā</i> = <i>Ȳ</i><i>B</i><sup>T</sup> (eq. ad-matmul), since <i>Y</i><sub><i>ik</i></sub> = Σ<sub><i>j</i></sub> <i>A</i><sub><i>ij</i></sub><i>B</i><sub><i>jk</i></sub> gives ∂<i>Y</i><sub><i>ik</i></sub>/∂<i>A</i><sub><i>ij</i></sub> = <i>B</i><sub><i>jk</i></sub>. With matrices that are not square, only this order has the right shape.",
+      },
+      {
+        id: "wrong-side",
+        value: matmul(T(x.B), x.g),
+        hint: "<i>B</i> stands to the right of <i>A</i> in <i>Y</i> = <i>AB</i>, so <i>B</i><sup>T</sup> multiplies <i>Ȳ</i> from the right: <i>Ā</i> = <i>Ȳ</i><i>B</i><sup>T</sup>.",
+      },
+      {
+        id: "other-factor",
+        value: matmul(T(x.A), x.g),
+        hint: "That is <i>B̄</i> = <i>A</i><sup>T</sup><i>Ȳ</i>, the gradient of the other factor. <i>Ā</i> = <i>Ȳ</i><i>B</i><sup>T</sup>.",
+      },
+    ],
+    tol: ABS,
+  };
+
+  function batchNorm(x) {
+    const B = x.x.length;
+    const mu = x.x.reduce((sum, row) => sum + row[0], 0) / B;
+    const v = x.x.reduce((sum, row) => sum + (row[0] - mu) ** 2, 0) / B;
+    const sigma = Math.sqrt(v + x.eps);
+    const xhat = x.x.map((row) => [(row[0] - mu) / sigma]);
+    const sumG = x.g.reduce((sum, row) => sum + row[0], 0);
+    const sumGX = x.g.reduce((sum, row, b) => sum + row[0] * xhat[b][0], 0);
+    const c = x.gamma / (B * sigma);
+    return { B, mu, sigma, xhat, sumG, sumGX, c };
+  }
+  KINDS["batchnorm-backward"] = {
+    generate: (r) => {
+      for (;;) {
+        const x = r.mat(3, 1, -2, 2, 0.5);
+        if (new Set(x.map((row) => row[0])).size === 3)
+          return { x, gamma: r.num(0.5, 2.5, 0.5), g: r.mat(3, 1, -1, 1), eps: 0.00001 };
+      }
+    },
+    given: (x) => {
+      const v = batchNorm(x);
+      return [
+        [sym("x"), x.x],
+        ["γ", x.gamma],
+        ["<i>g</i> = ∂<i>E</i>/∂<i>y</i>", x.g],
+        ["μ", v.mu],
+        ["σ = √(<i>v</i> + ε)", v.sigma],
+        ["<i>x̂</i>", v.xhat],
+      ];
+    },
+    question: (x) =>
+      `Batch normalization in training mode, one feature over a batch of <i>B</i> = ${x.x.length} rows: <i>y</i> = γ<i>x̂</i> + β with <i>x̂</i> = (<i>x</i> − μ)/σ, μ and σ computed from the batch (ε = 10<sup>−5</sup>). Given <i>g</i>, compute ∂<i>E</i>/∂<i>x</i>.`,
+    label: () => "∂<i>E</i>/∂<i>x</i>",
+    answer: (x) => {
+      const v = batchNorm(x);
+      return x.g.map((row, b) => [v.c * (v.B * row[0] - v.sumG - v.xhat[b][0] * v.sumGX)]);
+    },
+    mistakes: (x) => {
+      const v = batchNorm(x);
+      return [
+        {
+          id: "no-variance-term",
+          value: x.g.map((row) => [v.c * (v.B * row[0] - v.sumG)]),
+          hint: "You left out the third term, the path through the variance: σ depends on every row too, and that path removes the gradient's component along <i>x̂</i>, − <i>x̂</i><sub><i>a</i></sub> Σ<sub><i>b</i></sub> <i>g</i><sub><i>b</i></sub><i>x̂</i><sub><i>b</i></sub> inside the bracket (eq. ml-bn-backward).",
+        },
+        {
+          id: "no-mean-term",
+          value: x.g.map((row, b) => [v.c * (v.B * row[0] - v.xhat[b][0] * v.sumGX)]),
+          hint: "You left out the path through the mean: every row also receives minus the sum of the gradients, − Σ<sub><i>b</i></sub> <i>g</i><sub><i>b</i></sub> inside the bracket (eq. ml-bn-backward).",
+        },
+        {
+          id: "constants",
+          value: x.g.map((row) => [(x.gamma * row[0]) / v.sigma]),
+          hint: "You treated μ and σ as constants, as in evaluation mode. In training mode they are computed from the batch, so each <i>x</i><sub><i>a</i></sub> reaches <i>E</i> three ways: directly, through μ and through σ (eq. ml-bn-backward).",
+        },
+        {
+          id: "no-gamma",
+          value: x.g.map((row, b) => [
+            (v.B * row[0] - v.sumG - v.xhat[b][0] * v.sumGX) / (v.B * v.sigma),
+          ]),
+          hint: "You left out γ: the gradient that reaches <i>x̂</i> is <i>g</i>γ.",
+        },
+      ];
+    },
+    tol: ABS,
+  };
+
+  KINDS["conv-input-grad"] = {
+    generate: (r) => ({ W: r.mat(2, 2, -1, 1), g: r.mat(2, 2, -1, 1) }),
+    given: (x) => [
+      [`kernel ${sym("W")}`, x.W],
+      ["<i>g</i> = ∂<i>E</i>/∂<i>y</i>", x.g],
+    ],
+    question: () =>
+      "A convolution layer (one channel in, one out, stride 1, no padding) maps a 3 × 3 input <i>x</i> to a 2 × 2 output, <i>y</i><sub><i>ij</i></sub> = <i>b</i> + Σ<sub><i>u</i>,<i>v</i></sub> <i>W</i><sub><i>uv</i></sub> <i>x</i><sub><i>i</i>+<i>u</i>, <i>j</i>+<i>v</i></sub>. Given <i>g</i>, compute ∂<i>E</i>/∂<i>x</i> (3 × 3).",
+    label: () => "∂<i>E</i>/∂<i>x</i>",
+    answer: (x) => correlate(pad(x.g, 1), flip(x.W)),
+    mistakes: (x) => [
+      {
+        id: "not-flipped",
+        value: correlate(pad(x.g, 1), x.W),
+        hint: "You slid the kernel as it stands over the padded gradient. The input's gradient is the cross-correlation of the padded gradient with the kernel flipped in both axes (eq. ml-conv-dx): <i>x</i><sub><i>mn</i></sub> meets <i>W</i><sub><i>uv</i></sub> in output (<i>m</i> − <i>u</i>, <i>n</i> − <i>v</i>).",
+      },
+      {
+        id: "flipped-one-axis",
+        value: correlate(pad(x.g, 1), x.W.slice().reverse()),
+        hint: "You flipped the kernel in one axis only: flip it top to bottom and left to right (a half turn).",
+      },
+      {
+        id: "transposed-kernel",
+        value: correlate(pad(x.g, 1), T(x.W)),
+        hint: "Flipping is not transposing: the flipped kernel is <i>Ŵ</i><sub><i>uv</i></sub> = <i>W</i><sub>1−<i>u</i>, 1−<i>v</i></sub>, a half turn, while <i>W</i><sup>T</sup> exchanges rows and columns.",
+      },
+    ],
+    tol: ABS,
+  };
+
+  function routed(x, pick) {
+    const out = x.x.map((row) => row.map(() => 0));
+    x.g[0].forEach((g, j) => {
+      const cells = [
+        [0, 2 * j],
+        [0, 2 * j + 1],
+        [1, 2 * j],
+        [1, 2 * j + 1],
+      ];
+      const values = cells.map(([a, b]) => x.x[a][b]);
+      const [a, b] = cells[values.indexOf(pick(...values))];
+      out[a][b] = g;
+    });
+    return out;
+  }
+  KINDS["maxpool-backward"] = {
+    generate: (r) => {
+      for (;;) {
+        const x = r.mat(2, 4, -1, 1);
+        const windows = [0, 1].map((j) => [
+          x[0][2 * j],
+          x[0][2 * j + 1],
+          x[1][2 * j],
+          x[1][2 * j + 1],
+        ]);
+        if (windows.every((w) => new Set(w).size === 4)) return { x, g: r.mat(1, 2, -1, 1) };
+      }
+    },
+    given: (x) => [
+      [sym("x"), x.x],
+      ["<i>g</i> = ∂<i>E</i>/∂<i>y</i>", x.g],
+    ],
+    question: () =>
+      "Max-pooling with 2 × 2 windows (stride 2) maps the 2 × 4 input <i>x</i> to a 1 × 2 output <i>y</i>. Given <i>g</i>, compute ∂<i>E</i>/∂<i>x</i> (2 × 4).",
+    label: () => "∂<i>E</i>/∂<i>x</i>",
+    answer: (x) => routed(x, Math.max),
+    mistakes: (x) => [
+      {
+        id: "spread",
+        value: x.x.map((row) => row.map((_, j) => x.g[0][Math.floor(j / 2)] / 4)),
+        hint: "You spread the gradient evenly over the window, as average-pooling would. The output of max-pooling is its window's largest entry alone: that entry gets the whole gradient, the other three 0 (eq. ml-maxpool-back).",
+      },
+      {
+        id: "everywhere",
+        value: x.x.map((row) => row.map((_, j) => x.g[0][Math.floor(j / 2)])),
+        hint: "Only the largest entry of a window moves its output: it gets <i>g</i>, the other three entries 0 (eq. ml-maxpool-back).",
+      },
+      {
+        id: "argmin",
+        value: routed(x, Math.min),
+        hint: "The gradient goes to the largest entry of each window, not the smallest.",
+      },
+    ],
+    tol: ABS,
+  };
+
+  KINDS["conv-forward"] = {
+    generate: (r) => ({ x: r.mat(3, 3, -1, 1), W: r.mat(2, 2, -1, 1), b: r.num(-0.5, 0.5, 0.1) }),
+    given: (x) => [
+      [sym("x"), x.x],
+      [`kernel ${sym("W")}`, x.W],
+      [sym("b"), x.b],
+    ],
+    question: () =>
+      "A convolution layer as the frameworks (and the library's <code>Conv2D</code>) define it: one channel in, one out, a 2 × 2 kernel, stride 1, no padding. Compute its output <i>y</i> (2 × 2) for the 3 × 3 input <i>x</i>.",
+    label: () => sym("y"),
+    answer: (x) => map(correlate(x.x, x.W), (v) => v + x.b),
+    mistakes: (x) => [
+      {
+        id: "flipped-kernel",
+        value: map(correlate(x.x, flip(x.W)), (v) => v + x.b),
+        hint: "You flipped the kernel, as the convolution of signal processing does. <code>Conv2D</code> computes a cross-correlation, the kernel as it stands: <i>y</i><sub><i>ij</i></sub> = <i>b</i> + Σ<sub><i>u</i>,<i>v</i></sub> <i>W</i><sub><i>uv</i></sub> <i>x</i><sub><i>i</i>+<i>u</i>, <i>j</i>+<i>v</i></sub> (eq. ml-conv). The flip appears in the backward pass.",
+      },
+      {
+        id: "transposed-kernel",
+        value: map(correlate(x.x, T(x.W)), (v) => v + x.b),
+        hint: "You used the kernel transposed: <i>W</i><sub><i>uv</i></sub> multiplies <i>x</i><sub><i>i</i>+<i>u</i>, <i>j</i>+<i>v</i></sub>, row offset <i>u</i>, column offset <i>v</i>.",
+      },
+      {
+        id: "no-bias",
+        value: correlate(x.x, x.W),
+        hint: "You left out the bias <i>b</i>: add it to every output.",
+      },
+    ],
+    tol: ABS,
+  };
+
+  const convSize = (H, k, p, s) => Math.floor((H + 2 * p - k) / s) + 1;
+  KINDS["conv-output-size"] = {
+    generate: (r) => ({
+      H: 6 + r.int(27),
+      k: [3, 5, 7][r.int(3)],
+      p: 1 + r.int(3),
+      s: 2 + r.int(2),
+    }),
+    given: (x) => [
+      ["height <i>H</i> of the input", x.H],
+      ["kernel size <i>k</i>", x.k],
+      ["padding <i>p</i>", x.p],
+      ["stride <i>s</i>", x.s],
+    ],
+    question: () =>
+      "A convolution layer with a <i>k</i> × <i>k</i> kernel, <i>p</i> zeros of padding on every side and stride <i>s</i> gets an input of height <i>H</i>. How many rows has its output?",
+    label: () => "<i>H</i><sub>out</sub>",
+    answer: (x) => convSize(x.H, x.k, x.p, x.s),
+    mistakes: (x) => [
+      {
+        id: "no-plus-one",
+        value: convSize(x.H, x.k, x.p, x.s) - 1,
+        hint: "You counted the steps of the kernel, not its positions: the first position comes before any step, <i>H</i><sub>out</sub> = ⌊(<i>H</i> + 2<i>p</i> − <i>k</i>)/<i>s</i>⌋ + 1.",
+      },
+      {
+        id: "no-padding",
+        value: convSize(x.H, x.k, 0, x.s),
+        hint: "You left out the padding: the kernel slides over the padded input, of height <i>H</i> + 2<i>p</i>.",
+      },
+      {
+        id: "padding-once",
+        value: convSize(x.H, x.k, x.p / 2, x.s),
+        hint: "The padding is on both sides, top and bottom: the padded height is <i>H</i> + 2<i>p</i>.",
+      },
+      {
+        id: "no-stride",
+        value: convSize(x.H, x.k, x.p, 1),
+        hint: "You left out the stride: the kernel moves <i>s</i> rows at a time, so divide (<i>H</i> + 2<i>p</i> − <i>k</i>) by <i>s</i>, rounding down, before adding 1.",
+      },
+    ],
+    tol: INT,
+  };
+
+  KINDS["conv-parameters"] = {
+    generate: (r) => ({ C: 2 + r.int(15), O: 2 + r.int(31), k: [3, 5][r.int(2)] }),
+    given: (x) => [
+      ["input channels <i>C</i>", x.C],
+      ["output channels <i>O</i>", x.O],
+      ["kernel size <i>k</i>", x.k],
+    ],
+    question: () =>
+      "How many parameters (weights and biases) has a convolution layer with <i>C</i> input channels, <i>O</i> output channels and <i>k</i> × <i>k</i> kernels? (The image's size does not matter.)",
+    label: () => "parameters",
+    answer: (x) => x.O * x.C * x.k * x.k + x.O,
+    mistakes: (x) => [
+      {
+        id: "no-bias",
+        value: x.O * x.C * x.k * x.k,
+        hint: "You left out the biases: one per output channel.",
+      },
+      {
+        id: "no-channels",
+        value: x.O * x.k * x.k + x.O,
+        hint: "Each kernel spans all <i>C</i> input channels: it has <i>C</i> · <i>k</i> · <i>k</i> weights, and there are <i>O</i> of them.",
+      },
+      {
+        id: "one-bias",
+        value: x.O * x.C * x.k * x.k + 1,
+        hint: "Each output channel has its own bias: <i>O</i> biases, not one.",
+      },
+    ],
+    tol: INT,
+  };
+
+  KINDS["momentum-step"] = {
+    generate: (r) => ({
+      theta: r.mat(1, 3, -1, 1),
+      v: r.mat(1, 3, -1, 1),
+      g: r.mat(1, 3, -1, 1),
+      mu: r.num(0.5, 0.9, 0.1),
+      lr: r.num(0.1, 0.5, 0.1),
+    }),
+    given: (x) => [
+      ["θ", x.theta],
+      ["velocity <i>v</i> (before this step)", x.v],
+      ["<i>g</i> = ∂<i>E</i>/∂θ", x.g],
+      ["μ", x.mu],
+      ["η", x.lr],
+    ],
+    question: () =>
+      "One step of gradient descent with momentum, as in the book (and <code>torch.optim.SGD</code>): <i>v</i> ← μ<i>v</i> + <i>g</i>, then θ ← θ − η<i>v</i>. Compute the new θ.",
+    label: () => "new θ",
+    answer: (x) =>
+      zip(
+        x.theta,
+        zip(x.v, x.g, (v, g) => x.mu * v + g),
+        (t, v) => t - x.lr * v,
+      ),
+    mistakes: (x) => [
+      {
+        id: "sign",
+        value: zip(
+          x.theta,
+          zip(x.v, x.g, (v, g) => x.mu * v - g),
+          (t, v) => t - x.lr * v,
+        ),
+        hint: "Check momentum's sign: you subtracted the gradient inside the velocity and then subtracted the velocity, so the gradient's part of the step goes uphill. Here the velocity adds gradients, <i>v</i> ← μ<i>v</i> + <i>g</i>, and the step subtracts it, θ ← θ − η<i>v</i> (the other common form, <i>v</i> ← μ<i>v</i> − η<i>g</i>, θ ← θ + <i>v</i>, puts the minus in the velocity instead).",
+      },
+      {
+        id: "old-velocity",
+        value: zip(x.theta, x.v, (t, v) => t - x.lr * v),
+        hint: "You stepped with the velocity before this step's update. First <i>v</i> ← μ<i>v</i> + <i>g</i>, then θ ← θ − η<i>v</i> with the new <i>v</i>.",
+      },
+      {
+        id: "no-momentum",
+        value: zip(x.theta, x.g, (t, g) => t - x.lr * g),
+        hint: "That is a plain gradient step, without the velocity: θ ← θ − η(μ<i>v</i> + <i>g</i>).",
+      },
+      {
+        id: "no-mu",
+        value: zip(
+          x.theta,
+          zip(x.v, x.g, (v, g) => v + g),
+          (t, v) => t - x.lr * v,
+        ),
+        hint: "You left out μ: the old velocity decays, <i>v</i> ← μ<i>v</i> + <i>g</i>.",
+      },
+    ],
+    tol: ABS,
+  };
+
+  function adam(x) {
+    const [b1, b2] = x.betas;
+    const m = zip(x.m, x.g, (m0, g) => b1 * m0 + (1 - b1) * g);
+    const v = zip(x.v, x.g, (v0, g) => b2 * v0 + (1 - b2) * g * g);
+    const c1 = 1 - b1 ** x.t,
+      c2 = 1 - b2 ** x.t;
+    return { m, v, mhat: scale(m, 1 / c1), vhat: scale(v, 1 / c2) };
+  }
+  const adamStep = (x, m, v, sign) =>
+    zip(
+      x.theta,
+      zip(m, v, (a, b) => a / (Math.sqrt(b) + x.eps)),
+      (t, d) => t - sign * x.lr * d,
+    );
+  KINDS["adam-step"] = {
+    generate: (r) => {
+      const betas = [0.9, 0.999],
+        t = 1 + r.int(3);
+      let m = [[0, 0]],
+        v = [[0, 0]];
+      for (let k = 1; k < t; k += 1) {
+        const g = r.mat(1, 2, -1, 1);
+        m = zip(m, g, (a, b) => +(betas[0] * a + (1 - betas[0]) * b).toFixed(10));
+        v = zip(v, g, (a, b) => +(betas[1] * a + (1 - betas[1]) * b * b).toFixed(10));
+      }
+      return {
+        theta: r.mat(1, 2, -1, 1),
+        g: r.mat(1, 2, -1, 1),
+        m,
+        v,
+        t,
+        lr: r.num(0.1, 0.5, 0.1),
+        betas,
+        eps: 1e-8,
+      };
+    },
+    given: (x) => [
+      ["θ", x.theta],
+      ["<i>g</i> = ∂<i>E</i>/∂θ", x.g],
+      ["<i>m</i> (before this step)", x.m, 10],
+      ["<i>v</i> (before this step)", x.v, 10],
+      ["this step's <i>t</i>", x.t],
+      ["η", x.lr],
+      ["β<sub>1</sub>, β<sub>2</sub>", [x.betas], 3],
+      ["ε", "10<sup>−8</sup>"],
+    ],
+    question: () =>
+      "One step of Adam: update <i>m</i> and <i>v</i> with <i>g</i>, correct them for starting at 0, and step. Compute the new θ.",
+    label: () => "new θ",
+    answer: (x) => {
+      const a = adam(x);
+      return adamStep(x, a.mhat, a.vhat, 1);
+    },
+    mistakes: (x) => {
+      const a = adam(x);
+      return [
+        {
+          id: "no-bias-correction",
+          value: adamStep(x, a.m, a.v, 1),
+          hint: "You left out the bias correction. <i>m</i> and <i>v</i> start at 0, so early on they are too small by the factors 1 − β<sub>1</sub><sup><i>t</i></sup> and 1 − β<sub>2</sub><sup><i>t</i></sup>; divide by them before the step: <i>m̂</i> = <i>m</i>/(1 − β<sub>1</sub><sup><i>t</i></sup>), <i>v̂</i> = <i>v</i>/(1 − β<sub>2</sub><sup><i>t</i></sup>) (eq. op-adam-hat).",
+        },
+        {
+          id: "no-root",
+          value: zip(
+            x.theta,
+            zip(a.mhat, a.vhat, (p, q) => p / (q + x.eps)),
+            (t, d) => t - x.lr * d,
+          ),
+          hint: "Divide by the root √<i>v̂</i>: <i>v</i> is a running mean of squared gradients, and its root has the gradient's units.",
+        },
+        {
+          id: "sign",
+          value: adamStep(x, a.mhat, a.vhat, -1),
+          hint: "Adam steps against its mean gradient: θ ← θ − η <i>m̂</i>/(√<i>v̂</i> + ε).",
+        },
+      ];
+    },
+    tol: ABS,
+  };
+
+  const norm = (...arrays) =>
+    Math.sqrt(arrays.reduce((sum, A) => sum + A.flat().reduce((s, v) => s + v * v, 0), 0));
+  KINDS["clip-norm"] = {
+    generate: (r) => ({ dW: r.mat(2, 2, -2, 2), db: r.mat(1, 2, -2, 2), c: r.num(0.5, 2, 0.5) }),
+    given: (x) => [
+      ["∂<i>E</i>/∂<i>W</i>", x.dW],
+      ["∂<i>E</i>/∂<i>b</i>", x.db],
+      ["<i>c</i>", x.c],
+    ],
+    question: () =>
+      "A network has one weight matrix and one bias. Clip the gradient's global norm to <i>c</i>, g ← g · min(1, <i>c</i>/‖g‖), and give the clipped ∂<i>E</i>/∂<i>W</i>.",
+    label: () => "clipped ∂<i>E</i>/∂<i>W</i>",
+    answer: (x) => scale(x.dW, Math.min(1, x.c / norm(x.dW, x.db))),
+    mistakes: (x) => [
+      {
+        id: "per-array",
+        value: scale(x.dW, Math.min(1, x.c / norm(x.dW))),
+        hint: "You clipped ∂<i>E</i>/∂<i>W</i> by its own norm. The norm is global, over all the gradients together, ‖g‖² = ‖∂<i>E</i>/∂<i>W</i>‖² + ‖∂<i>E</i>/∂<i>b</i>‖², and every array is scaled by the same factor, so the direction is kept (eq. op-clip).",
+      },
+      {
+        id: "no-clip",
+        value: x.dW.map((row) => row.slice()),
+        hint: "‖g‖ is larger than <i>c</i> here, so the gradient is scaled by <i>c</i>/‖g‖.",
+      },
+      {
+        id: "unit",
+        value: scale(x.dW, 1 / norm(x.dW, x.db)),
+        hint: "You scaled the gradient to length 1. Clipping scales it to length <i>c</i>: multiply by <i>c</i>/‖g‖.",
+      },
+    ],
+    tol: ABS,
+  };
+
   // ---- the element ----------------------------------------------------------------------
   const tolOf = (kind, x) => (typeof kind.tol === "function" ? kind.tol(x) : kind.tol);
   function close(a, b, tol) {
@@ -877,8 +1435,8 @@
         kind
           .given(x)
           .map(
-            ([label, value]) =>
-              `<span class="self-check-item"><span class="self-check-label">${label} =</span> ${matrixHTML(value)}</span>`,
+            ([label, value, digits]) =>
+              `<span class="self-check-item"><span class="self-check-label">${label} =</span> ${matrixHTML(value, digits)}</span>`,
           )
           .join("");
       const answer = kind.answer(x); // only its shape is used here

@@ -13,8 +13,11 @@ and no network:
 - no JavaScript error on the page.
 
 The right answers come from ``backprop_lib`` (layers, networks, pairs, losses, the
-central difference of ``gradcheck``), not from the page's script; the choices' answers from
-the table ``CHOICES`` below, written from the chapters.
+central difference of ``gradcheck``; for the chapters beyond dense layers the autodiff
+engine's ``Tensor``, ``BatchNorm``, ``Conv2D``, ``MaxPool2D``, and the update rules of
+``SGD`` and ``Adam`` and ``clip_by_global_norm``), not from the page's script; the choices'
+answers from the table ``CHOICES`` below, written from the chapters. The numbered chapters
+are read from ``_toc.yml``, so a new chapter without three self-checks fails.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ import pytest
 import yaml
 from book_paths import REPO_ROOT
 
-from backprop_lib import Dense, Network
+from backprop_lib import BatchNorm, Conv2D, Dense, MaxPool2D, Network
 from backprop_lib.activations import get_activation
+from backprop_lib.autodiff import Tensor
 from backprop_lib.gradcheck import numerical_gradient
 from backprop_lib.losses import CrossEntropy, get_loss
+from backprop_lib.optimizers import SGD, Adam, clip_by_global_norm
 from backprop_lib.pairs import output_delta
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
@@ -184,7 +189,143 @@ def expected(x: dict) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         o = _a(x["o"])
         right = int(np.sum(np.argmax(o, axis=1) == np.asarray(x["y"])))
         return _a(right / len(o)), {"count": _a(right)}
+    if kind in NEWER_KINDS:
+        return NEWER_KINDS[kind](x)
     raise AssertionError(f"no reference for self-check kind {kind!r}")
+
+
+# -- the kinds of the chapters beyond dense layers: answers from the engine, the layers and
+# -- the optimizers of backprop_lib; each mistake written out here from its description
+
+
+def _broadcast_product(x):
+    X, w, G = _a(x["x"]), np.asarray(x["w"], float), _a(x["g"])
+    tw = Tensor(w)
+    (Tensor(X) * tw).backward(G)
+    return _a(tw.grad), {"not-summed": _a(G[0] * X[0]), "no-x": _a(G.sum(axis=0))}
+
+
+def _used_twice(x):
+    X, w, G = _a(x["x"]), _a(x["w"]), _a(x["g"])
+    tx = Tensor(X)
+    (tx * Tensor(w) + tx.tanh()).backward(G)
+    return tx.grad, {"only-tanh-path": G / np.cosh(X) ** 2, "only-product-path": G * w}
+
+
+def _matmul_vjp(x):
+    A, B, G = _a(x["A"]), _a(x["B"]), _a(x["g"])
+    ta, tb = Tensor(A), Tensor(B)
+    (ta @ tb).backward(G)
+    return ta.grad, {"not-transposed": G @ B, "other-factor": tb.grad}
+
+
+def _batchnorm_backward(x):
+    X, G = _a(x["x"]), _a(x["g"])
+    bn = BatchNorm(1, eps=x["eps"])
+    bn.gamma = np.array([float(x["gamma"])])
+    bn.forward(X)
+    grad = bn.backward(G)
+    # mu and sigma taken as constants (evaluation mode's rule): the direct path alone
+    constants = G * x["gamma"] / np.sqrt(X.var() + x["eps"])
+    return grad, {"constants": constants}
+
+
+def _conv(x):
+    W = _a(x["W"])
+    conv = Conv2D(1, 1, len(W), rng=0)
+    conv.W = W.reshape(1, 1, *W.shape)
+    conv.b = np.array([float(x.get("b", 0.0))])
+    return conv
+
+
+def _conv_input_grad(x):
+    conv = _conv(x)
+    conv.forward(np.zeros((1, 1, 3, 3)))
+    grad = conv.backward(_a(x["g"])[None, None])[0, 0]
+    # the kernel as it stands, slid over the gradient padded by 1 (not flipped)
+    padded, W = np.pad(_a(x["g"]), 1), _a(x["W"])
+    not_flipped = np.array(
+        [[np.sum(padded[m : m + 2, n : n + 2] * W) for n in range(3)] for m in range(3)]
+    )
+    return grad, {"not-flipped": not_flipped}
+
+
+def _maxpool_backward(x):
+    X, G = _a(x["x"]), _a(x["g"])
+    pool = MaxPool2D(2)
+    pool.forward(X[None, None])
+    grad = pool.backward(G[None, None])[0, 0]
+    return grad, {"spread": np.repeat(G, 2, axis=1).repeat(2, axis=0) / 4}
+
+
+def _conv_forward(x):
+    conv = _conv(x)
+    X, W = _a(x["x"]), _a(x["W"])
+    y = conv.forward(X[None, None])[0, 0]
+    flipped = np.array(
+        [[np.sum(X[i : i + 2, j : j + 2] * W[::-1, ::-1]) for j in range(2)] for i in range(2)]
+    )
+    return y, {"flipped-kernel": flipped + x["b"], "no-bias": y - x["b"]}
+
+
+def _conv_output_size(x):
+    conv = Conv2D(1, 1, x["k"], stride=x["s"], padding=x["p"], rng=0)
+    H_out = conv.forward(np.zeros((1, 1, x["H"], x["H"]))).shape[2]
+    no_padding = Conv2D(1, 1, x["k"], stride=x["s"], rng=0)
+    wrong = no_padding.forward(np.zeros((1, 1, x["H"], x["H"]))).shape[2]
+    return _a(H_out), {"no-plus-one": _a(H_out - 1), "no-padding": _a(wrong)}
+
+
+def _conv_parameters(x):
+    conv = Conv2D(x["C"], x["O"], x["k"], rng=0)
+    return _a(conv.n_parameters), {"no-bias": _a(conv.W.size)}
+
+
+def _momentum_step(x):
+    theta, v, g = _a(x["theta"]), _a(x["v"]), _a(x["g"])
+    sgd = SGD(x["lr"], momentum=x["mu"])
+    sgd.state, sgd.t = [{"velocity": v}], 1
+    _, steps = sgd.updates([theta], [g])
+    plain = SGD(x["lr"])
+    _, plain_steps = plain.updates([theta], [g])
+    return theta - steps[0], {
+        "no-momentum": theta - plain_steps[0],
+        "old-velocity": theta - x["lr"] * v,
+    }
+
+
+def _adam_step(x):
+    theta, g = _a(x["theta"]), _a(x["g"])
+    adam = Adam(x["lr"], betas=tuple(x["betas"]), eps=x["eps"])
+    adam.state, adam.t = [{"m": _a(x["m"]), "v": _a(x["v"])}], x["t"] - 1
+    _, steps = adam.updates([theta], [g])
+    (b1, b2), m, v = x["betas"], _a(x["m"]), _a(x["v"])
+    m_new, v_new = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+    uncorrected = theta - x["lr"] * m_new / (np.sqrt(v_new) + x["eps"])
+    return theta - steps[0], {"no-bias-correction": uncorrected, "sign": theta + steps[0]}
+
+
+def _clip_norm(x):
+    dW, db = _a(x["dW"]), np.asarray(x["db"], float)
+    clipped = clip_by_global_norm([dW, db], x["c"])[0]
+    own = clip_by_global_norm([dW], x["c"])[0]
+    return clipped, {"per-array": own, "no-clip": dW}
+
+
+NEWER_KINDS = {
+    "broadcast-product": _broadcast_product,
+    "used-twice": _used_twice,
+    "matmul-vjp": _matmul_vjp,
+    "batchnorm-backward": _batchnorm_backward,
+    "conv-input-grad": _conv_input_grad,
+    "maxpool-backward": _maxpool_backward,
+    "conv-forward": _conv_forward,
+    "conv-output-size": _conv_output_size,
+    "conv-parameters": _conv_parameters,
+    "momentum-step": _momentum_step,
+    "adam-step": _adam_step,
+    "clip-norm": _clip_norm,
+}
 
 
 # -- driving the page ------------------------------------------------------------------------
