@@ -28,6 +28,7 @@ from backprop_lib.pairs import (
     SigmoidCrossEntropy,
     SoftmaxBinaryCrossEntropy,
     SoftmaxCrossEntropy,
+    SoftplusCrossEntropy,
     check_pair,
     is_fused,
     output_delta,
@@ -59,6 +60,7 @@ CLOSED_FORM_PAIRS = [
     ("sigmoid", "binary_cross_entropy"),
     ("sigmoid", "cross_entropy"),
     ("softmax", "binary_cross_entropy"),
+    ("softplus", "cross_entropy"),
 ]
 
 
@@ -94,7 +96,8 @@ def test_pair_problem_agrees_with_valid_pairs(activation, loss):
         check_pair(ACTIVATIONS[activation], LOSSES[loss])
     else:
         assert loss in problem and activation in problem
-        assert "<= 0" in problem  # every invalid pair can output values <= 0
+        # every invalid pair can output values <= 0, or >= 1 for binary cross-entropy
+        assert "<= 0" in problem or (loss == "binary_cross_entropy" and ">= 1" in problem)
         with pytest.raises(ValueError, match="Valid losses after") as excinfo:
             check_pair(activation, loss)
         assert problem in str(excinfo.value)
@@ -222,6 +225,7 @@ SPECIAL_PAIRS = {
     ("sigmoid", "binary_cross_entropy"): SigmoidBinaryCrossEntropy,
     ("sigmoid", "cross_entropy"): SigmoidCrossEntropy,
     ("softmax", "binary_cross_entropy"): SoftmaxBinaryCrossEntropy,
+    ("softplus", "cross_entropy"): SoftplusCrossEntropy,
 }
 
 
