@@ -12,7 +12,8 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
 - :func:`central_difference`: the gradient of any scalar function, entry by entry;
   :func:`five_point`: the fourth-order difference of a function of one variable (or an
   elementwise one);
-- :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_loss`: activations and
+- :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_derivative`,
+  :func:`numpy_loss`: activations, elementwise derivatives and
   losses in numpy (the sympy twin's expressions, lambdified; softmax shifted by the row
   maximum); :func:`sympy_outputs`, :func:`sympy_loss`: the sympy twin's expressions;
   :func:`sympy_delta`, :func:`finite_difference_delta`: the output delta from those;
@@ -82,6 +83,19 @@ def softmax(z, axis=-1):
     (``axis=0`` for the notes' column layout)."""
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def numpy_derivative(activation: str, s):
+    r"""$f'(s)$ of an elementwise activation: ``sympy.diff`` of the sympy twin's $f$,
+    lambdified (moderate $s$: the textbook forms, e.g. $e^{-s}/(1 + e^{-s})^2$)."""
+    return _lambdified_derivative(activation)(np.asarray(s, dtype=np.float64))
+
+
+@lru_cache(maxsize=None)
+def _lambdified_derivative(activation: str):
+    u = sp.Symbol("u", real=True)
+    f = sp.lambdify(u, symbolic.get_activation(activation).derivative(u), "numpy")
+    return lambda s: f(s) + np.zeros_like(s, dtype=np.float64)  # a constant f' broadcasts
 
 
 def numpy_outputs(activation: str, s):
