@@ -266,6 +266,35 @@ class Linear(Activation):
         return grad_o
 
 
+class Softplus(Activation):
+    r"""The softplus :math:`\ln(1 + e^{s})`, a smooth ReLU, outputs in :math:`(0, \infty)`."""
+
+    name = "softplus"
+    output_range = Interval(0.0, np.inf, False, False)
+
+    def forward(self, s: np.ndarray) -> np.ndarray:
+        r""":math:`o = \ln(1 + e^{s})`, computed as ``np.logaddexp(0, s)``: stable for every
+        ``s`` (the naive ``np.log(1 + np.exp(s))`` overflows for :math:`s > 709` and loses
+        every digit for :math:`s < -37`). The output underflows to 0 for :math:`s < -745`."""
+        s = _checked(s, "Softplus.forward")
+        with np.errstate(all="ignore"):  # underflow to 0 for s < -745 is the right value
+            return np.logaddexp(0.0, s)
+
+    def derivative(self, s: np.ndarray) -> np.ndarray:
+        r""":math:`f'(s) = \sigma(s) = \dfrac{1}{1 + e^{-s}}`, from ``s`` (the stable sigmoid)."""
+        s = _checked(s, "Softplus.derivative")
+        return _SIGMOID.forward(s)
+
+    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+        r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot \sigma(s)`.
+
+        Mathematically :math:`f' = 1 - e^{-o}`, but where :math:`o` is tiny that loses its
+        digits (and is 0 where :math:`o` underflowed); computed from ``s`` it is accurate for
+        every ``s``."""
+        s, o, grad_o = _checked_backward(s, o, grad_o, "Softplus.backward")
+        return grad_o * _SIGMOID.forward(s)  # eq:pairs-elementwise, f' = sigma(s)
+
+
 class Softmax(Activation):
     r"""The softmax of each row, :math:`o_i = e^{s_i} / \sum_k e^{s_k}`.
 
@@ -335,9 +364,11 @@ class Softmax(Activation):
             return o * (spread - r)  # eq:pairs-chain: o_j (g_j - sum_i g_i o_i)
 
 
+_SIGMOID = Sigmoid()  # softplus' derivative
+
 #: The activations by name, one shared (stateless) instance each.
 ACTIVATIONS: dict[str, Activation] = {
-    a.name: a for a in (Sigmoid(), Tanh(), ReLU(), Linear(), Softmax())
+    a.name: a for a in (Sigmoid(), Tanh(), ReLU(), Linear(), Softplus(), Softmax())
 }
 #: The valid activation names, for widgets and error messages.
 ACTIVATION_NAMES: tuple[str, ...] = tuple(ACTIVATIONS)

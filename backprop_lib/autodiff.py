@@ -381,6 +381,17 @@ class Tensor:
         out._backward = _backward
         return out
 
+    def softplus(self) -> Tensor:
+        r""":math:`\ln(1 + e^{x})`, as ``np.logaddexp(0, x)``, which never overflows."""
+        with np.errstate(all="ignore"):  # underflow to 0 for x < -745 is the right value
+            out = Tensor._result(np.logaddexp(0.0, self.data), (self,), "softplus")
+
+        def _backward():  # d(softplus)/dx = sigma(x) = (1 + tanh(x/2)) / 2
+            self.grad += out.grad * (0.5 * (1.0 + np.tanh(0.5 * self.data)))
+
+        out._backward = _backward
+        return out
+
     def relu(self) -> Tensor:
         out = Tensor._result(np.maximum(self.data, 0.0), (self,), "relu")
 
@@ -530,6 +541,7 @@ ACTIVATIONS = {
     "tanh": Tensor.tanh,
     "relu": Tensor.relu,
     "linear": lambda s: s,
+    "softplus": Tensor.softplus,
     "softmax": _softmax,
 }
 

@@ -8,8 +8,8 @@ the loss's domain. :func:`pair_problem` says why a pair is not; a
 
 The output delta :math:`\delta^L = \partial E / \partial s^L` is in general the chain rule
 through the activation, :math:`\delta^L = \partial E/\partial o^L \cdot J_f(s^L)`
-(:func:`output_delta`). Four pairs take a closed form computed from :math:`s^L`, so a saturated
-output (:math:`o` rounded to exactly 0 or 1) never meets a :math:`\ln 0` or a :math:`1/0`:
+(:func:`output_delta`). The pairs below take a closed form computed from :math:`s^L`, so a
+saturated output (:math:`o` rounded to exactly 0 or 1) never meets a :math:`\ln 0` or a :math:`1/0`:
 
 ================================  =====================================================
 pair                              :math:`\delta^L` (loss computed from :math:`s`)
@@ -18,6 +18,7 @@ softmax + cross_entropy           :math:`(o - t)/B` (fused; log-sum-exp)
 sigmoid + binary_cross_entropy    :math:`(o - t)/B` (fused; softplus)
 sigmoid + cross_entropy           :math:`-t\,\sigma(-s)/B`
 softmax + binary_cross_entropy    see :meth:`SoftmaxBinaryCrossEntropy.delta`
+softplus + cross_entropy          :math:`-t\,\sigma(s)/(B \operatorname{softplus}(s))`
 ================================  =====================================================
 
 Each equals the general chain wherever both are finite (the tests check this).
@@ -41,7 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._validate import as_float_array, check_finite, require_finite
-from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, get_activation
+from .activations import ACTIVATIONS, Activation, Sigmoid, Softmax, Softplus, get_activation
 from .losses import LOSSES, BinaryCrossEntropy, CrossEntropy, Loss, _pair, get_loss
 
 
@@ -168,7 +169,7 @@ class Pair:
 
     This base class is the general chain rule (eq:pairs-chain), which every pair obeys:
     :math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)`, the activation's
-    vector-Jacobian product of the loss's gradient. The four cross-entropy pairs below
+    vector-Jacobian product of the loss's gradient. The cross-entropy pairs below
     compute both from :math:`s`, so a saturated output (:math:`o` rounded to 0 or 1) never
     meets a :math:`\ln 0` or a :math:`1/0`; each equals the chain wherever both are finite.
     No checks here: :class:`~backprop_lib.Network` checks its data once per call.
@@ -284,18 +285,57 @@ class SoftmaxBinaryCrossEntropy(Pair):
         return (o * (1.0 - t + t.sum(axis=1, keepdims=True)) - t - others) / len(t)
 
 
+def _log_softplus_and_ratio(s):
+    r""":math:`\ln \operatorname{softplus}(s)` and :math:`\sigma(s)/\operatorname{softplus}(s)`,
+    both ``(B, n)``, accurate where the softplus underflows.
+
+    For :math:`s < -30`, with :math:`x = e^{s} < 10^{-13}`,
+    :math:`\operatorname{softplus}(s) = \ln(1 + x) = x(1 - x/2 + \ldots)`, so
+    :math:`\ln \operatorname{softplus}(s) = s + \ln(1 - x/2 + \ldots)` and
+    :math:`\sigma(s)/\operatorname{softplus}(s) = 1/((1 + x)(1 - x/2 + \ldots))`; the next term,
+    :math:`x^2/3`, is below :math:`10^{-26}`. Elsewhere the softplus is at least
+    :math:`10^{-13}` and both are computed directly."""
+    x = np.exp(np.minimum(s, -30.0))  # only used where s < -30
+    low = s < -30.0
+    sp_s = np.where(low, 1.0, _softplus(s))  # placeholder 1 where the series is used
+    log_sp = np.where(low, s + np.log1p(-x / 2.0), np.log(sp_s))
+    sig = np.where(s >= 0, 1.0, np.exp(-np.abs(s))) / (1.0 + np.exp(-np.abs(s)))
+    ratio = np.where(low, 1.0 / ((1.0 + x) * (1.0 - x / 2.0)), sig / sp_s)
+    return log_sp, ratio
+
+
+class SoftplusCrossEntropy(Pair):
+    r"""Softplus + cross-entropy: :math:`E = -\frac1B \sum t \ln \operatorname{softplus}(s)`
+    and :math:`\delta^L = -\dfrac{t}{B o}\, \sigma(s)`, both from :math:`s`
+    (:func:`_log_softplus_and_ratio`), finite where :math:`o` underflows to 0
+    (:math:`s < -745`). Defined (the outputs lie in :math:`(0, \infty)`), but a poor pair:
+    see :data:`~backprop_lib.teaching.pair_catalogue.PAIR_ADVICE`."""
+
+    def loss(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> float:
+        r""":math:`E = -\frac1B \sum t \ln \operatorname{softplus}(s)`."""
+        log_sp, _ = _log_softplus_and_ratio(s)
+        return _finite_loss(-np.sum(t * log_sp) / len(t), s)  # eq:ll-loss
+
+    def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
+        r""":math:`\delta^L = -t\, \sigma(s)/(B\, \operatorname{softplus}(s))`
+        (eq:pairs-elementwise)."""
+        _, ratio = _log_softplus_and_ratio(s)
+        return -t * ratio / len(t)  # eq:pairs-elementwise
+
+
 #: The pairs with a form of their own, by their exact activation and loss classes.
 _SPECIAL = {
     (Softmax, CrossEntropy): SoftmaxCrossEntropy,
     (Sigmoid, BinaryCrossEntropy): SigmoidBinaryCrossEntropy,
     (Sigmoid, CrossEntropy): SigmoidCrossEntropy,
     (Softmax, BinaryCrossEntropy): SoftmaxBinaryCrossEntropy,
+    (Softplus, CrossEntropy): SoftplusCrossEntropy,
 }
 
 
 def pair_of(activation: str | Activation, loss: str | Loss) -> Pair:
     r"""The :class:`Pair` that computes :math:`E` and :math:`\delta^L` for ``activation``
-    and ``loss`` (names or objects): one of the four cross-entropy pairs for exactly their
+    and ``loss`` (names or objects): a closed-form pair (module docstring) for exactly their
     classes (a subclass may change the maths, so it takes the general chain rule), else
     :class:`Pair`. It does not check that the loss is defined after the activation
     (:func:`check_pair` does; a :class:`~backprop_lib.Network` refuses such a pair)."""
@@ -332,7 +372,7 @@ def output_delta(
 
     In general the chain rule through the activation (a vector-Jacobian product):
     :math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)`, which for an elementwise
-    activation is :math:`\partial E/\partial o \odot f'(s^L)`. The four cross-entropy pairs
+    activation is :math:`\partial E/\partial o \odot f'(s^L)`. The closed-form pairs
     use their closed forms (module docstring), e.g. :math:`(o - t)/B` for the fused ones
     (:meth:`Pair.delta` and its subclasses).
     """

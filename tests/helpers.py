@@ -1,6 +1,9 @@
 r"""The tests' independent reference: everything here is written from the definitions with
-plain numpy and sympy, and imports nothing from ``backprop_lib``, so that a test comparing the
-library with it compares two separate implementations.
+plain numpy and sympy, independently of the library's numpy code, so that a test comparing
+the library with it compares two separate implementations. The activations and losses are
+the sympy twin's (``backprop_lib.symbolic``, which imports none of the library's numpy
+maths and whose forms ``tests/test_generic_forms.py`` proves), written once there: an
+activation or loss added to the registries needs no new oracle here.
 
 Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path`` (the default
 ``prepend`` import mode, as ``tests/`` is not a package), with ``pytest`` and with
@@ -9,8 +12,10 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
 - :func:`central_difference`: the gradient of any scalar function, entry by entry;
   :func:`five_point`: the fourth-order difference of a function of one variable (or an
   elementwise one);
-- :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_loss`: activations and
-  losses in numpy; :func:`sympy_outputs`, :func:`sympy_loss`: the same in sympy;
+- :func:`sigmoid`, :func:`softmax`, :func:`numpy_outputs`, :func:`numpy_derivative`,
+  :func:`numpy_loss`: activations, elementwise derivatives and
+  losses in numpy (the sympy twin's expressions, lambdified; softmax shifted by the row
+  maximum); :func:`sympy_outputs`, :func:`sympy_loss`: the sympy twin's expressions;
   :func:`sympy_delta`, :func:`finite_difference_delta`: the output delta from those;
 - :func:`layer_state`, :func:`assert_layer_state`: copies of every array a network's layers
   hold, to assert that a call left the network exactly as it was.
@@ -18,8 +23,12 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
+
+from backprop_lib import symbolic
 
 LAYER_ARRAYS = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
 
@@ -48,9 +57,25 @@ def five_point(f, x, h):
 # -- activations and losses in numpy ----------------------------------------------------------
 
 
+@lru_cache(maxsize=None)
+def _lambdified(activation: str):
+    """The sympy twin's elementwise $f$ of ``activation`` as a numpy function."""
+    u = sp.Symbol("u", real=True)
+    f = sp.lambdify(u, symbolic.get_activation(activation).scalar(u), "numpy")
+    return lambda s: f(s) + np.zeros_like(s, dtype=np.float64)  # a constant f broadcasts
+
+
+@lru_cache(maxsize=None)
+def _lambdified_term(loss: str):
+    """The sympy twin's per-unit term $e(o_k, t_k)$ of ``loss`` as a numpy function."""
+    o, t = sp.symbols("o t", real=True)
+    return sp.lambdify((o, t), symbolic.get_loss(loss).term(o, t), "numpy")
+
+
 def sigmoid(z):
-    r"""$\sigma(z) = 1/(1 + e^{-z})$, the textbook form (overflows for $z < -709$)."""
-    return 1.0 / (1.0 + np.exp(-z))
+    r"""$\sigma(z) = 1/(1 + e^{-z})$, the sympy twin's form lambdified (the textbook form,
+    overflows for $z < -709$)."""
+    return _lambdified("sigmoid")(np.asarray(z, dtype=np.float64))
 
 
 def softmax(z, axis=-1):
@@ -60,33 +85,36 @@ def softmax(z, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def numpy_derivative(activation: str, s):
+    r"""$f'(s)$ of an elementwise activation: ``sympy.diff`` of the sympy twin's $f$,
+    lambdified (moderate $s$: the textbook forms, e.g. $e^{-s}/(1 + e^{-s})^2$)."""
+    return _lambdified_derivative(activation)(np.asarray(s, dtype=np.float64))
+
+
+@lru_cache(maxsize=None)
+def _lambdified_derivative(activation: str):
+    u = sp.Symbol("u", real=True)
+    f = sp.lambdify(u, symbolic.get_activation(activation).derivative(u), "numpy")
+    return lambda s: f(s) + np.zeros_like(s, dtype=np.float64)  # a constant f' broadcasts
+
+
 def numpy_outputs(activation: str, s):
-    r"""$o = f(s)$ for an activation name; softmax acts along the last axis."""
-    if activation == "sigmoid":
-        return sigmoid(s)
-    if activation == "tanh":
-        return np.tanh(s)
-    if activation == "relu":
-        return np.maximum(s, 0.0)
-    if activation == "linear":
-        return s
-    if activation == "softmax":
+    r"""$o = f(s)$ for an activation name (the sympy twin's $f$, lambdified); softmax acts
+    along the last axis (:func:`softmax`, shifted, as the unshifted sympy form overflows)."""
+    if activation not in symbolic.ACTIVATION_NAMES:
+        raise ValueError(f"numpy_outputs: unknown activation {activation!r}")
+    if not symbolic.get_activation(activation).elementwise:
+        assert activation == "softmax", activation  # the one whole-row activation
         return softmax(s)
-    raise ValueError(f"numpy_outputs: unknown activation {activation!r}")
+    return _lambdified(activation)(np.asarray(s, dtype=np.float64))
 
 
 def numpy_loss(activation: str, loss: str, s, t) -> float:
     r"""The per-sample loss $E(f(s), t)$, a sum over the units of one row ``s``, ``t``."""
+    if loss not in symbolic.LOSS_NAMES:
+        raise ValueError(f"numpy_loss: unknown loss {loss!r}")
     o = numpy_outputs(activation, np.asarray(s, dtype=np.float64))
-    if loss == "squared_error":
-        return 0.5 * np.sum((o - t) ** 2)
-    if loss == "sum_squared_error":
-        return np.sum((t - o) ** 2)
-    if loss == "binary_cross_entropy":
-        return -np.sum(t * np.log(o) + (1 - t) * np.log(1 - o))
-    if loss == "cross_entropy":
-        return -np.sum(t * np.log(o))
-    raise ValueError(f"numpy_loss: unknown loss {loss!r}")
+    return np.sum(_lambdified_term(loss)(o, np.asarray(t, dtype=np.float64)))
 
 
 def finite_difference_delta(activation: str, loss: str, s_row, t_row, eps=1e-6) -> np.ndarray:
@@ -100,27 +128,14 @@ def finite_difference_delta(activation: str, loss: str, s_row, t_row, eps=1e-6) 
 
 
 def sympy_outputs(activation: str, s) -> list[sp.Expr]:
-    r"""$o = f(s)$ for a list of expressions ``s`` (softmax over the whole list)."""
-    if activation == "softmax":
-        total = sum(sp.exp(v) for v in s)
-        return [sp.exp(v) / total for v in s]
-    f = {
-        "sigmoid": lambda v: 1 / (1 + sp.exp(-v)),
-        "tanh": sp.tanh,
-        "relu": lambda v: sp.Max(0, v),
-        "linear": lambda v: v,
-    }[activation]
-    return [f(v) for v in s]
+    r"""$o = f(s)$ for a list of expressions ``s`` (softmax over the whole list): the sympy
+    twin's ``forward``."""
+    return list(symbolic.get_activation(activation).forward(sp.Matrix([list(s)])))
 
 
 def sympy_loss(loss: str, o, t) -> sp.Expr:
     r"""The per-sample loss $E(o, t) = \sum_k e(o_k, t_k)$ of two lists of expressions."""
-    term = {
-        "squared_error": lambda ok, tk: sp.Rational(1, 2) * (ok - tk) ** 2,
-        "sum_squared_error": lambda ok, tk: (tk - ok) ** 2,
-        "binary_cross_entropy": lambda ok, tk: -(tk * sp.log(ok) + (1 - tk) * sp.log(1 - ok)),
-        "cross_entropy": lambda ok, tk: -tk * sp.log(ok),
-    }[loss]
+    term = symbolic.get_loss(loss).term
     return sum(term(ok, tk) for ok, tk in zip(o, t, strict=True))
 
 

@@ -1,7 +1,8 @@
 r"""Tests for backprop_lib.activations.
 
 Expected derivatives come from two independent computations: sympy's ``diff`` of each
-activation written out here (not taken from ``backprop_lib.symbolic``), and central finite
+activation as the sympy twin ``backprop_lib.symbolic`` writes it (no numpy code of the
+library; ``tests/test_generic_forms.py`` proves its forms), and central finite
 differences of the library's own ``forward``. The five-point central difference
 :math:`[f(s-2h) - 8f(s-h) + 8f(s+h) - f(s+2h)]/(12h)` has a truncation error of order
 :math:`h^4`, so with :math:`h = 10^{-3}` rounding dominates at about :math:`10^{-13}`, far below
@@ -15,6 +16,7 @@ import pytest
 import sympy as sp
 from helpers import five_point
 
+from backprop_lib import activations, symbolic
 from backprop_lib.activations import (
     ACTIVATION_NAMES,
     ACTIVATIONS,
@@ -29,15 +31,11 @@ from backprop_lib.activations import (
 )
 
 RTOL = 1e-7
-ELEMENTWISE = ("sigmoid", "tanh", "relu", "linear")
+ELEMENTWISE = tuple(n for n in symbolic.ACTIVATION_NAMES if symbolic.get_activation(n).elementwise)
 
 _s = sp.Symbol("s", real=True)
-SYMPY_FORMULAS = {
-    "sigmoid": 1 / (1 + sp.exp(-_s)),
-    "tanh": (sp.exp(_s) - sp.exp(-_s)) / (sp.exp(_s) + sp.exp(-_s)),
-    "relu": sp.Piecewise((0, _s <= 0), (_s, True)),
-    "linear": _s,
-}
+#: f(s) of each elementwise activation, the sympy twin's (independent of the numpy code)
+SYMPY_FORMULAS = {name: symbolic.get_activation(name).scalar(_s) for name in ELEMENTWISE}
 
 
 def grid(name):
@@ -50,30 +48,37 @@ def grid(name):
 
 def sympy_derivative(name):
     derivative = sp.diff(SYMPY_FORMULAS[name], _s)
-    return np.vectorize(lambda v: float(derivative.subs(_s, v)))
+    return np.vectorize(lambda v: float(derivative.evalf(30, subs={_s: v})))
 
 
 def sympy_forward(name):
     formula = SYMPY_FORMULAS[name]
-    return np.vectorize(lambda v: float(formula.subs(_s, v)))
+    # evaluated with 30 digits: at 15, 1 + e^s rounds before the softplus' log (4e-14 at s = -6)
+    return np.vectorize(lambda v: float(formula.evalf(30, subs={_s: v})))
 
 
 def test_registry():
-    assert ACTIVATION_NAMES == ("sigmoid", "tanh", "relu", "linear", "softmax")
+    # the names, in order, are the sympy twin's (registered independently)
+    assert ACTIVATION_NAMES == symbolic.ACTIVATION_NAMES
     assert set(ACTIVATIONS) == set(ACTIVATION_NAMES)
     for name, activation in ACTIVATIONS.items():
         assert isinstance(activation, Activation)
         assert activation.name == name
         assert get_activation(name) is activation
         assert get_activation(activation) is activation
-    assert [type(ACTIVATIONS[n]) for n in ACTIVATION_NAMES] == [
-        Sigmoid,
-        Tanh,
-        ReLU,
-        Linear,
-        Softmax,
-    ]
-    assert [ACTIVATIONS[n].elementwise for n in ACTIVATION_NAMES] == [True] * 4 + [False]
+    # every Activation class of the module is registered, once, under its own name
+    classes = {
+        c
+        for c in vars(activations).values()
+        if isinstance(c, type) and issubclass(c, Activation) and c is not Activation
+    }
+    assert sorted(type(a).__name__ for a in ACTIVATIONS.values()) == sorted(
+        c.__name__ for c in classes
+    )
+    assert {Sigmoid, Tanh, ReLU, Linear, Softmax} <= classes
+    for n in ACTIVATION_NAMES:
+        assert ACTIVATIONS[n].elementwise == symbolic.get_activation(n).elementwise
+    assert not Softmax.elementwise
 
 
 def test_unknown_names_are_refused_with_the_valid_ones():

@@ -79,6 +79,7 @@ OPS = {
     "tanh": (lambda a: weighted(a.tanh()), [(3, 4)], False),
     "sigmoid": (lambda a: weighted(a.sigmoid()), [(3, 4)], False),
     "relu": (lambda a: weighted(a.relu()), [(3, 4)], False),
+    "softplus": (lambda a: weighted(a.softplus()), [(3, 4)], False),
     "max axis 1": (lambda a: weighted(a.max(axis=1)), [(3, 4)], False),
     "max axis 0 keepdims": (lambda a: weighted(a.max(axis=0, keepdims=True)), [(3, 4)], False),
     "max all": (lambda a: a.max() * 3.0, [(3, 4)], False),

@@ -7,11 +7,13 @@ and must leave every network exactly as it was: parameters and stored values.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from helpers import assert_layer_state, layer_state
 
-from backprop_lib import Dense, Network, gradient_check
+from backprop_lib import ACTIVATION_NAMES, Dense, Network, gradient_check
 
 GOOD_X = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 GOOD_T = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])  # one-hot rows
@@ -159,8 +161,9 @@ CASES = [
         "unknown activation",
         lambda n: Network.from_sizes([3, 2], ["softmx"], "cross_entropy"),
         ValueError,
-        r"activation 'softmx' is unknown; valid names are 'sigmoid', 'tanh', 'relu', "
-        r"'linear', 'softmax'\. Did you mean 'softmax'\?",
+        r"activation 'softmx' is unknown; valid names are "
+        + re.escape(", ".join(map(repr, ACTIVATION_NAMES)))
+        + r"\. Did you mean 'softmax'\?",
     ),
     (
         "unknown loss",

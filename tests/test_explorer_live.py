@@ -161,9 +161,24 @@ console.log(JSON.stringify(cases.map((c) => {
 """
 
 
+def _stays_finite(net, x, t, lr, steps) -> bool:
+    """Whether ``steps`` steps of ``lr`` on a copy of ``net`` keep every number finite."""
+    copy = Network([Dense.from_arrays(la.W, la.b, la.activation) for la in net.layers], net.loss_fn)
+    X, T = np.array([x]), np.array([t])
+    try:
+        for _ in range(steps + 1):
+            copy.backward(X, T)
+            copy.step(lr)
+    except FloatingPointError:
+        return False
+    return True
+
+
 def random_cases(rng, n):
     """``n`` random settings: every valid output pair in turn, random hidden activations,
-    2-2-2 and 2-5-5-3 networks, targets the loss accepts, 1 to 7 steps."""
+    2-2-2 and 2-5-5-3 networks, targets the loss accepts, 1 to 7 steps. A case whose steps
+    overflow in the library (a diverging run has no numbers to compare) takes a tenth of its
+    learning rate until they do not."""
     pairs = sorted(VALID_PAIRS)
     cases = []
     for k in range(n):
@@ -177,6 +192,10 @@ def random_cases(rng, n):
             t = rng.uniform(0, 1, sizes[-1])
         else:
             t = rng.uniform(-1, 1, sizes[-1])
+        x = rng.uniform(-2, 2, sizes[0])
+        lr, steps = float(10 ** rng.uniform(-2, 0.5)), int(rng.integers(1, 8))
+        while not _stays_finite(net, x, t, lr, steps):
+            lr /= 10
         cases.append(
             {
                 "sizes": sizes,
@@ -185,10 +204,10 @@ def random_cases(rng, n):
                 "net": net,
                 "W": [la.W.tolist() for la in net.layers],
                 "b": [la.b.tolist() for la in net.layers],
-                "x": rng.uniform(-2, 2, sizes[0]).tolist(),
+                "x": x.tolist(),
                 "t": t.tolist(),
-                "lr": float(10 ** rng.uniform(-2, 0.5)),
-                "steps": int(rng.integers(1, 8)),
+                "lr": lr,
+                "steps": steps,
             }
         )
     return cases
@@ -237,7 +256,7 @@ def assert_engine_is_the_library(cases, out):
 
 
 def test_engine_equals_the_library(tmp_path, node):
-    cases = random_cases(np.random.default_rng(8), 112)  # 8 per valid pair
+    cases = random_cases(np.random.default_rng(8), 8 * len(VALID_PAIRS))  # 8 per valid pair
     out = run_engine(node, tmp_path, cases)
     assert_engine_is_the_library(cases, out)
     assert {(c["activations"][-1], c["loss"]) for c in cases} == set(VALID_PAIRS)

@@ -63,9 +63,9 @@ def random_optimizer(rng, k):
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_engine_optimizers_equal_the_library(tmp_path):
     rng = np.random.default_rng(23)
-    cases = random_cases(rng, 56)  # 4 per valid pair
+    cases = random_cases(rng, 4 * len(VALID_PAIRS))  # 4 per valid pair
     for k, case in enumerate(cases):
-        case["opt"], case["optimizer"] = random_optimizer(rng, k + k // 14)
+        case["opt"], case["optimizer"] = random_optimizer(rng, k + k // len(VALID_PAIRS))
         case["steps"] = int(rng.integers(2, 8))
     data = tmp_path / "cases.json"
     data.write_text(

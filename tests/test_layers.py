@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import central_difference, numpy_outputs
+from helpers import central_difference, numpy_outputs, sigmoid
 
 from backprop_lib.activations import ACTIVATION_NAMES, ACTIVATIONS
 from backprop_lib.layers import Dense
@@ -67,7 +67,7 @@ def test_forward_stores_its_input_and_outputs(rng):
         ]
     )
     np.testing.assert_allclose(layer.s, s, rtol=1e-14)
-    np.testing.assert_allclose(o, 1.0 / (1.0 + np.exp(-s)), rtol=1e-14)
+    np.testing.assert_allclose(o, sigmoid(s), rtol=1e-14)
     assert layer.o is o and layer.o_prev is X
 
 

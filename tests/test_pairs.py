@@ -16,6 +16,7 @@ import pytest
 import sympy as sp
 from helpers import sympy_loss, sympy_outputs
 
+from backprop_lib import symbolic
 from backprop_lib.activations import ACTIVATION_NAMES, ACTIVATIONS
 from backprop_lib.losses import LOSS_NAMES, LOSSES
 from backprop_lib.network import Network
@@ -27,6 +28,7 @@ from backprop_lib.pairs import (
     SigmoidCrossEntropy,
     SoftmaxBinaryCrossEntropy,
     SoftmaxCrossEntropy,
+    SoftplusCrossEntropy,
     check_pair,
     is_fused,
     output_delta,
@@ -36,28 +38,38 @@ from backprop_lib.pairs import (
 )
 from backprop_lib.symbolic import random_targets
 
-# Derived by hand: the squared errors are defined for any output; the cross-entropies take
-# ln o (and ln(1 - o)), so they need outputs in (0, inf) (in (0, 1)): sigmoid and softmax.
+_POSITIVE, _UNIT = sp.Interval.open(0, sp.oo), sp.Interval.open(0, 1)
+
+
+def _outputs_within(activation: str, interval: sp.Set) -> bool:
+    """Whether the sympy twin's output range of ``activation`` lies in ``interval``."""
+    return bool(symbolic.get_activation(activation).output_range.is_subset(interval))
+
+
+# Derived by hand from the sympy twin's output ranges: the squared errors are defined for
+# any output; the cross-entropies take ln o (and ln(1 - o)), so they need outputs in
+# (0, inf) (in (0, 1)).
 EXPECTED_VALID = (
     {(a, "squared_error") for a in ACTIVATION_NAMES}
     | {(a, "sum_squared_error") for a in ACTIVATION_NAMES}
-    | {
-        (a, loss)
-        for a in ("sigmoid", "softmax")
-        for loss in ("cross_entropy", "binary_cross_entropy")
-    }
+    | {(a, "cross_entropy") for a in ACTIVATION_NAMES if _outputs_within(a, _POSITIVE)}
+    | {(a, "binary_cross_entropy") for a in ACTIVATION_NAMES if _outputs_within(a, _UNIT)}
 )
 CLOSED_FORM_PAIRS = [
     ("softmax", "cross_entropy"),
     ("sigmoid", "binary_cross_entropy"),
     ("sigmoid", "cross_entropy"),
     ("softmax", "binary_cross_entropy"),
+    ("softplus", "cross_entropy"),
 ]
 
 
 def test_valid_and_fused_pairs():
     assert VALID_PAIRS == EXPECTED_VALID
-    assert len(VALID_PAIRS) == 14
+    # sigmoid and softmax take every loss; tanh, relu and linear only the squared errors
+    assert {("sigmoid", "cross_entropy"), ("softmax", "binary_cross_entropy")} <= VALID_PAIRS
+    assert not {("tanh", "cross_entropy"), ("relu", "cross_entropy")} & VALID_PAIRS
+    assert not {("linear", "binary_cross_entropy")} & VALID_PAIRS
     assert FUSED_PAIRS == {("softmax", "cross_entropy"), ("sigmoid", "binary_cross_entropy")}
     assert FUSED_PAIRS <= VALID_PAIRS
 
@@ -84,7 +96,8 @@ def test_pair_problem_agrees_with_valid_pairs(activation, loss):
         check_pair(ACTIVATIONS[activation], LOSSES[loss])
     else:
         assert loss in problem and activation in problem
-        assert "<= 0" in problem  # every invalid pair can output values <= 0
+        # every invalid pair can output values <= 0, or >= 1 for binary cross-entropy
+        assert "<= 0" in problem or (loss == "binary_cross_entropy" and ">= 1" in problem)
         with pytest.raises(ValueError, match="Valid losses after") as excinfo:
             check_pair(activation, loss)
         assert problem in str(excinfo.value)
@@ -212,6 +225,7 @@ SPECIAL_PAIRS = {
     ("sigmoid", "binary_cross_entropy"): SigmoidBinaryCrossEntropy,
     ("sigmoid", "cross_entropy"): SigmoidCrossEntropy,
     ("softmax", "binary_cross_entropy"): SoftmaxBinaryCrossEntropy,
+    ("softplus", "cross_entropy"): SoftplusCrossEntropy,
 }
 
 

@@ -779,9 +779,16 @@ def test_plain_names_and_numbers_still_work():
 
 
 def exact_delta(activation, loss, s_row, t_row):
-    """delta = dE/ds of one row in 1200-digit arithmetic (mpmath), written out from the
-    definitions: enough digits for 1 - o when o = sigma(1000) or a softmax at |s| = 1000."""
+    """delta = dE/ds of one row in 1200-digit arithmetic (mpmath): enough digits for 1 - o
+    when o = sigma(1000) or a softmax at |s| = 1000. The elementwise f, f' and the loss's
+    dE/do are the sympy twin's (``backprop_lib.symbolic``, sympy.diff), lambdified to mpmath;
+    the softmax is written out."""
     import mpmath as mp
+    import sympy as sp
+
+    from backprop_lib import symbolic
+
+    u, tk = sp.symbols("u t_k", real=True)
 
     with mp.workdps(1200):
         s = [mp.mpf(float(v)) for v in s_row]
@@ -792,23 +799,13 @@ def exact_delta(activation, loss, s_row, t_row):
             o = [mp.exp(v) / total for v in s]
             J = [[o[i] * (int(i == j) - o[j]) for j in range(n)] for i in range(n)]
         else:
-            f, d = {
-                "sigmoid": (
-                    lambda v: 1 / (1 + mp.exp(-v)),
-                    lambda v: mp.exp(-v) / (1 + mp.exp(-v)) ** 2,
-                ),
-                "tanh": (mp.tanh, lambda v: 1 / mp.cosh(v) ** 2),
-                "relu": (lambda v: max(v, 0), lambda v: mp.mpf(int(v > 0))),
-                "linear": (lambda v: v, lambda v: mp.mpf(1)),
-            }[activation]
+            act = symbolic.get_activation(activation)
+            f = sp.lambdify(u, act.scalar(u), "mpmath")
+            d = sp.lambdify(u, act.derivative(u), "mpmath")
             o = [f(v) for v in s]
             J = [[d(s[i]) if i == j else 0 for j in range(n)] for i in range(n)]
-        g = {
-            "squared_error": lambda ok, tk: ok - tk,
-            "sum_squared_error": lambda ok, tk: -2 * (tk - ok),
-            "binary_cross_entropy": lambda ok, tk: (ok - tk) / (ok * (1 - ok)),
-            "cross_entropy": lambda ok, tk: -tk / ok,
-        }[loss]
+        term = symbolic.get_loss(loss).term(u, tk)
+        g = sp.lambdify((u, tk), sp.diff(term, u), "mpmath")
         grad_o = [g(ok, tk) for ok, tk in zip(o, t, strict=True)]
         return [float(mp.fsum(grad_o[i] * J[i][j] for i in range(n))) for j in range(n)]
 

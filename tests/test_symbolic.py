@@ -80,13 +80,25 @@ def test_undefined_pairs_agree_with_library(activation, loss):
     assert ((activation, loss) in backprop_lib.VALID_PAIRS) == (ours is None)
 
 
-def test_six_pairs_are_undefined():
-    # the cross-entropies need o > 0 (and o < 1): tanh, relu and linear outputs are not
-    assert sorted(UNDEFINED) == sorted(
+def test_the_undefined_pairs_are_the_cross_entropies_outside_their_domains():
+    # the cross-entropies need o > 0 (binary cross-entropy also o < 1): read off each sympy
+    # output range's ends, not through pair_problem's subset test
+    def can_reach(name, value, below):
+        r = symbolic.get_activation(name).output_range
+        end, is_open = (r.inf, r.left_open) if below else (r.sup, r.right_open)
+        beyond = end < value if below else end > value
+        return bool(beyond) or (end == value and not is_open)
+
+    expected = {
         (a, loss)
-        for a in ("tanh", "relu", "linear")
+        for a in symbolic.ACTIVATION_NAMES
         for loss in ("binary_cross_entropy", "cross_entropy")
-    )
+        if can_reach(a, 0, below=True)
+        or (loss == "binary_cross_entropy" and can_reach(a, 1, below=False))
+    }
+    assert set(UNDEFINED) == expected
+    assert {("tanh", "cross_entropy"), ("relu", "cross_entropy")} <= expected
+    assert ("sigmoid", "cross_entropy") not in expected
 
 
 def test_lookup_accepts_library_objects_and_rejects_bad_names():
@@ -217,7 +229,8 @@ def test_derive_is_cached_and_validates_n():
 def test_catalogue_markdown_flags_undefined_pairs_with_the_library_reason():
     table = catalogue_markdown(2)
     rows = table.splitlines()[2:]
-    assert len(rows) == len(PAIRS) == 20
+    n = len(backprop_lib.ACTIVATION_NAMES) * len(backprop_lib.LOSS_NAMES)
+    assert len(rows) == len(PAIRS) == n
     for (activation, loss), row in zip(PAIRS, rows, strict=True):
         assert row.startswith(f"| {activation} | {loss} |")
         reason = backprop_lib.pair_problem(activation, loss)
@@ -415,6 +428,6 @@ def test_recursive_gradients_have_the_library_layout():
 
 def test_whole_catalogue_is_derived_and_verified():
     ds = catalogue(2)
-    assert len(ds) == 20
+    assert [(d.activation, d.loss) for d in ds] == PAIRS
     for d in ds:
         d.verify()

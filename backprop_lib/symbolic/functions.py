@@ -130,7 +130,8 @@ class SymbolicActivation:
 
     def derivative_from_output(self, o: sp.Expr) -> sp.Expr:
         r"""The textbook $f'$ of one unit written with its output $o = f(s)$:
-        sigmoid $o(1-o)$, tanh $1-o^2$, relu $[o > 0]$, linear $1$ (elementwise only)."""
+        sigmoid $o(1-o)$, tanh $1-o^2$, relu $[o > 0]$, linear $1$, softplus $1 - e^{-o}$
+        (elementwise only)."""
         if not self.elementwise:
             raise TypeError(f"{self.name} is not elementwise; use jacobian_from_output(o)")
         assert self.derivative_from_output_fn is not None  # every elementwise activation has one
@@ -200,6 +201,15 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
         scalar_fn=lambda s: s,
         row_fn=None,
         derivative_from_output_fn=lambda o: sp.Integer(1),
+    ),
+    "softplus": SymbolicActivation(
+        name="softplus",
+        elementwise=True,
+        output_range=sp.Interval.open(0, sp.oo),
+        scalar_fn=lambda s: sp.log(1 + sp.exp(s)),
+        row_fn=None,
+        # e^o = 1 + e^s, so f'(s) = e^s / (1 + e^s) = 1 - e^{-o}
+        derivative_from_output_fn=lambda o: 1 - sp.exp(-o),
     ),
     "softmax": SymbolicActivation(
         name="softmax",

@@ -125,6 +125,23 @@ PAIR_ADVICE: dict[tuple[str, str], tuple[str, str]] = {
         "output down, so the loss can fall while the prediction gets worse, and pushing every "
         "output up drives it to 0 for any target",
     ),
+    ("softplus", "squared_error"): (
+        "saturates",
+        "δ keeps f′ = σ(s) = 1 − e^{−o}: an output far below its target with s very negative "
+        "(o near 0 with t = 1) gets δ near 0 and learns very slowly; no negative target can "
+        "be reached",
+    ),
+    ("softplus", "sum_squared_error"): (
+        "saturates",
+        "δ keeps f′ = σ(s) = 1 − e^{−o}: an output far below its target with s very negative "
+        "gets δ near 0 and learns very slowly; no negative target can be reached",
+    ),
+    ("softplus", "cross_entropy"): (
+        "poor",
+        "the outputs are not probabilities: E = −Σ t ln o has no minimum; every "
+        "δ_k = −t_k σ(s_k)/o_k only pushes outputs up, and pushing every output up drives E "
+        "towards −∞ for any target",
+    ),
     ("softmax", "binary_cross_entropy"): (
         "poor",
         "binary cross-entropy treats the outputs as independent yes/no answers, but softmax "

@@ -86,6 +86,14 @@ export const ACTIVATIONS = {
     derivative: (s) => s.map(() => 1.0),
     backward: (s, o, g) => g.slice(),
   },
+  // softplus: o = ln(1 + e^s) as numpy's logaddexp(0, s); f'(s) = sigma(s), from s (the
+  // textbook 1 - e^{-o} loses its digits where o is tiny). Hand-written: sympy's jscode of
+  // ln(1 + e^s) and e^s / (1 + e^s) overflows for s > 709.
+  softplus: {
+    forward: (s) => s.map(softplus),
+    derivative: (s) => s.map(sigmoid),
+    backward: (s, o, g) => g.map((gi, i) => gi * sigmoid(s[i])),
+  },
   softmax: {
     forward: (s) => {
       const m = max(s);
@@ -127,7 +135,21 @@ export const LOSSES = {
   },
 };
 
-// -- the four cross-entropy pairs, computed from s (backprop_lib/pairs.py) -----------------
+// -- the cross-entropy pairs computed from s (backprop_lib/pairs.py) -----------------------
+
+/**
+ * [ln softplus(v), sigma(v) / softplus(v)], as backprop_lib/pairs.py: below v = -30, with
+ * x = e^v, softplus(v) = x (1 - x/2 + ...), so the two are v + ln(1 - x/2) and
+ * 1 / ((1 + x)(1 - x/2)), finite where softplus(v) underflows to 0.
+ */
+function logSoftplusAndRatio(v) {
+  if (v < -30) {
+    const x = Math.exp(v);
+    return [v + Math.log1p(-x / 2), 1 / ((1 + x) * (1 - x / 2))];
+  }
+  const sp = softplus(v);
+  return [Math.log(sp), sigmoid(v) / sp];
+}
 
 const fusedDelta = (s, o, t) => o.map((v, k) => (v - t[k]) / B); // (o - t)/B
 
@@ -152,6 +174,12 @@ export const CLOSED_FORMS = {
     fused: false,
     loss: (s, o, t) => sum(s.map((v, k) => t[k] * softplus(-v))) / B,
     delta: (s, o, t) => s.map((v, k) => (-t[k] * sigmoid(-v)) / B),
+  },
+  // E = -sum t ln softplus(s) / B; delta = -t sigma(s) / (B softplus(s))
+  "softplus|cross_entropy": {
+    fused: false,
+    loss: (s, o, t) => -sum(s.map((v, k) => t[k] * logSoftplusAndRatio(v)[0])) / B,
+    delta: (s, o, t) => s.map((v, k) => (-t[k] * logSoftplusAndRatio(v)[1]) / B),
   },
   // ln o_k = s_k - lse(s), ln(1 - o_k) = L_k - lse(s);
   // B delta_i = o_i (1 - t_i + sum_k t_k) - t_i - sum_{k != i} (1 - t_k) o_k e^{s_i - L_k}
