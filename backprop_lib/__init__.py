@@ -47,7 +47,9 @@ Example::
     from backprop_lib import Network
 
     rng = np.random.default_rng(0)
-    net = Network.from_sizes([2, 3, 1], ["tanh", "sigmoid"], "binary_cross_entropy", rng)
+    net = Network.from_sizes(
+        [2, 3, 1], ["tanh", "sigmoid"], "binary_cross_entropy", rng
+    )
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     T = np.array([[0], [1], [1], [0]])
     history = net.fit(X, T, epochs=2000, lr=1.0, batch_size=4, rng=rng)

@@ -6,11 +6,42 @@ another seed define their own ``rng`` fixture, which takes precedence over this 
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "book"))  # book_paths, shared with tests/book
+from book_paths import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A freshly seeded Generator for each test."""
     return np.random.default_rng(20231128)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    r"""Debian's chromium under playwright, one for the whole session (two sync playwrights
+    cannot run in one thread). Skips without it, unless CI is set: then fails."""
+    if not CHROMIUM.exists():
+        reason = (
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(apt-get install chromium)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

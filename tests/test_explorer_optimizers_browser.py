@@ -13,7 +13,6 @@ each run, over random settings. It also hands the page's state to the Python wid
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,8 +25,6 @@ from backprop_lib.widgets.explorer.live import STATE_NAMES, library_optimizer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # A stand-in for the anywidget model: get/set/on/off, and save_changes failing as with no
 # kernel. Then the module is imported from a Blob URL and rendered into #root.
@@ -93,17 +90,6 @@ def settings(rng, k):
         "lr": float(rng.choice([0.01, 0.05, 0.1, 0.2])),
         "seed": k,
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_explorer(browser, widget):

@@ -394,7 +394,7 @@ def catalogue(n: int = 3) -> list[Derivation]:
 
 def catalogue_markdown(n: int = 3, reasons: Reasons | None = None) -> str:
     r"""A Markdown table of all pairs: $\partial E/\partial o_i$, $\partial o_i/\partial s_j$,
-    $\delta_i$ (textbook forms, inline ``$...$`` math) and a note for each pair.
+    $\delta_i$ (textbook forms, as inline maths) and a note for each pair.
 
     ``reasons(activation, loss) -> str | None`` supplies the text for undefined pairs; by
     default the library's ``backprop_lib.pair_problem``. Every derivation is verified

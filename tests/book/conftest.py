@@ -28,8 +28,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from book_paths import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     EXECUTED_DIR,
     HTML_DIR,
     LOOPBACK_HOSTS,
@@ -103,29 +101,6 @@ def site_server(built_site: Path):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    r"""Debian's chromium under playwright. Skips without it, unless CI is set: then fails."""
-    if not CHROMIUM.exists():
-        reason = (
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
-            "(apt-get install chromium)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @dataclass

@@ -102,15 +102,14 @@ class PathsView {
         "data-control": `rate-${name}`,
       });
       const out = el("output", {});
-      row.append(
-        el(
-          "span",
-          { style: `color: ${COLORS[name] || "#444"}; flex: 0 0 180px` },
-          `${LABELS[name] || name}: η`,
-        ),
-        input,
-        out,
-      );
+      // the rule's colour as a swatch, not as text colour: coloured text on the page's
+      // background is unreadable in dark mode
+      const label = el("span", { style: "flex: 0 0 180px" });
+      const swatch = el("span", {
+        style: `display: inline-block; width: 12px; height: 12px; margin-right: 6px; background: ${COLORS[name] || "#444"}`,
+      });
+      label.append(swatch, `${LABELS[name] || name}: η`);
+      row.append(label, input, out);
       input.addEventListener("input", () => this.act("rate", [name, choices[Number(input.value)]]));
       this.controls.append(row);
       this.sliders[name] = { input, out };
