@@ -168,10 +168,10 @@ class Bug:
     ``piece`` is the buggy class, a :class:`~backprop_lib.Dense` or a
     :class:`~backprop_lib.pairs.Pair` subclass; ``line`` names the method of the library's
     piece it replaces (``"Dense.backward"``, ``"Dense.backward_delta"`` or ``"Pair.delta"``);
-    ``description`` says what is wrong in one line (inline maths between ``$`` signs, ready
-    for Markdown); ``trains`` records whether its training loss still falls on the demo
-    problem (:func:`train_demo`: lower after :data:`DEMO` ``.epochs`` epochs than at the
-    start, like the correct network's).
+    ``description`` says what is wrong in one line (its maths written for Markdown, inline);
+    ``trains`` records whether its training loss still falls on the demo problem
+    (:func:`train_demo`: lower after :data:`DEMO` ``.epochs`` epochs than at the start, like
+    the correct network's).
     """
 
     name: str
