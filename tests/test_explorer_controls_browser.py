@@ -71,6 +71,59 @@ def library_loss(widget, t):
     return Network(layers, widget.loss).loss(np.array([widget.x]), np.array([t]))
 
 
+# -- the pair explorer ---------------------------------------------------------------------
+
+PAIR_HARNESS = HARNESS.replace(
+    "window.backpropExplorers.length", "window.backpropPairExplorers.length"
+)
+PAIR_STATE = "() => window.backpropPairExplorers[0].state()"
+PAIR_SLIDERS = """() => Array.from(window.backpropPairExplorers[0].el.querySelectorAll(
+    'input[data-control^="t"]')).map((s) => Number(s.value))"""
+
+
+def softmax_cross_entropy(s, t):
+    s = np.asarray(s, dtype=np.float64)
+    log_o = s - s.max() - np.log(np.exp(s - s.max()).sum())
+    return -float(np.dot(t, log_o))
+
+
+def test_the_pair_explorer_shows_the_target_it_uses(browser):
+    from backprop_lib.widgets.pair_live import PairWidget
+
+    widget = PairWidget(activation="softmax", loss="cross_entropy", t=(1.0, 1.0, 0.0))
+    page = open_widget(browser, widget, harness=PAIR_HARNESS)
+    try:
+        first = page.evaluate(PAIR_STATE)
+        sliders = page.evaluate(PAIR_SLIDERS)
+        note = page.evaluate(
+            """() => window.backpropPairExplorers[0].el.querySelector(
+            '[data-quantity="normalized"]').textContent"""
+        )
+        table = page.evaluate(
+            """() => Array.from(window.backpropPairExplorers[0].el.querySelectorAll(
+            'td[data-quantity="t"]')).map((td) => td.textContent)"""
+        )
+        page.evaluate(
+            """() => { const el = window.backpropPairExplorers[0].el.querySelector(
+            '[data-control="t1"]'); el.value = "0.8";
+            el.dispatchEvent(new Event("input", {bubbles: true})); }"""
+        )
+        moved = page.evaluate(PAIR_STATE)
+        moved_sliders = page.evaluate(PAIR_SLIDERS)
+    finally:
+        page.close()
+    assert first["t"] == [0.5, 0.5, 0]
+    assert sliders == [0.5, 0.5, 0]  # the sliders show the target used, not (1, 1, 0)
+    assert table == ["0.5", "0.5", "0"]
+    assert "divided by its sum" in note and "(0.5, 0.5, 0)" in note
+    np.testing.assert_allclose(first["E"], softmax_cross_entropy(widget.s, [0.5, 0.5, 0]))
+    # moving t1 keeps Σt = 1: t2 takes the rest (t3 was 0)
+    np.testing.assert_allclose(moved["t"], [0.8, 0.2, 0.0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(moved_sliders, [0.8, 0.2, 0.0], atol=1e-9)
+    np.testing.assert_allclose(moved["E"], softmax_cross_entropy(widget.s, [0.8, 0.2, 0.0]))
+    widget.close()
+
+
 # -- the retrain panel ---------------------------------------------------------------------
 
 RETRAIN_HARNESS = HARNESS.replace(
