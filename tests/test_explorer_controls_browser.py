@@ -23,9 +23,10 @@ import json
 
 import numpy as np
 import pytest
-from test_explorer_optimizers_browser import ARGS, CHROMIUM, HARNESS
+from test_explorer_optimizers_browser import ARGS, CHROMIUM, CONTROL, HARNESS
 
 from backprop_lib import Dense, Network
+from backprop_lib.widgets.explorer import ExplorerWidget
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +70,170 @@ def library_loss(widget, t):
         for W, b, a in zip(widget.W, widget.b, widget.activations, strict=True)
     ]
     return Network(layers, widget.loss).loss(np.array([widget.x]), np.array([t]))
+
+
+# -- weight-update explorer: the softmax target --------------------------------------------
+
+
+def test_a_softmax_target_is_a_class_and_its_sliders_keep_the_sum_1(browser):
+    widget = ExplorerWidget(
+        sizes=(2, 3, 3), activations=("tanh", "softmax"), loss="cross_entropy", t=(1, 0, 0)
+    )
+    page = open_widget(browser, widget)
+    try:
+        shown = page.evaluate(
+            """() => getComputedStyle(window.backpropExplorers[0].el.querySelector(
+            '[data-control="target-class"]').closest("label")).display"""
+        )
+        assert shown != "none"  # the class menu is there for cross_entropy
+        assert page.evaluate(CONTROL, ["target-class", "2"]) == "2"
+        one_hot = page.evaluate(STATE)
+        page.evaluate(SLIDE, ["t2", 0.4])  # from (0, 1, 0): the rest shared equally
+        shared = page.evaluate(STATE)
+        page.evaluate(SLIDE, ["t3", 0.2])  # the others rescaled by (1 - 0.2) / 0.6
+        rescaled = page.evaluate(STATE)
+        for _ in range(3):
+            page.evaluate(CONTROL, ["step", None])
+        stepped = page.evaluate(STATE)
+        before = page.evaluate(STATE)
+        page.evaluate("() => window.backpropExplorers[0].act('t', [0.5, 0.7, 0])")
+        refused = page.evaluate(STATE)
+    finally:
+        page.close()
+    assert one_hot["message"] == "" and one_hot["t"] == [0, 1, 0]
+    np.testing.assert_allclose(one_hot["E"], library_loss(widget, [0, 1, 0]), rtol=1e-12)
+    assert shared["message"] == ""
+    np.testing.assert_allclose(shared["t"], [0.3, 0.4, 0.3], rtol=1e-12)
+    assert rescaled["message"] == ""
+    np.testing.assert_allclose(rescaled["t"], [0.8 * 0.3 / 0.7, 0.8 * 0.4 / 0.7, 0.2], rtol=1e-12)
+    assert abs(sum(rescaled["t"]) - 1) < 1e-12
+    np.testing.assert_allclose(rescaled["E"], library_loss(widget, rescaled["t"]), rtol=1e-12)
+    # three steps on the new target: the library replays them
+    assert stepped["message"] == "" and stepped["steps"] == 3
+    widget.set_state({k: stepped[k] for k in ("W", "b", "t", "anchor_W", "anchor_b")})
+    widget.set_state({"steps": 3, "steps_since_edit": 3, "curve": stepped["curve"]})
+    assert widget.verify() == 3
+    # a row that is not a probability vector: the library's refusal, nothing changed
+    assert "probability vectors for cross_entropy" in refused["message"]
+    for key in ("W", "b", "t", "steps", "E"):
+        assert refused[key] == before[key], key
+    widget.close()
+
+
+def test_the_class_menu_is_hidden_for_other_losses(browser):
+    widget = ExplorerWidget()  # sigmoid + squared_error
+    page = open_widget(browser, widget)
+    try:
+        shown = page.evaluate(
+            """() => getComputedStyle(window.backpropExplorers[0].el.querySelector(
+            '[data-control="target-class"]').closest("label")).display"""
+        )
+        page.evaluate(SLIDE, ["t1", -0.5])  # squared error: any real target, uncoupled
+        state = page.evaluate(STATE)
+    finally:
+        page.close()
+    assert shown == "none"
+    assert state["message"] == "" and state["t"] == [-0.5, 0]
+    widget.close()
+
+
+# -- weight-update explorer: the loss curve, the value slider, the labels --------------------
+
+
+def test_a_new_loss_starts_a_new_curve(browser):
+    widget = ExplorerWidget()  # sigmoid + squared_error, t = (1, 0)
+    page = open_widget(browser, widget)
+    try:
+        for _ in range(3):
+            page.evaluate(CONTROL, ["step", None])
+        old = page.evaluate(STATE)
+        page.evaluate(CONTROL, ["loss", "binary_cross_entropy"])
+        new = page.evaluate(STATE)
+        page.evaluate(CONTROL, ["step", None])
+        after = page.evaluate(STATE)
+        label = page.evaluate(
+            """() => Array.from(window.backpropExplorers[0].el.querySelectorAll(
+            ".bp-curve text")).map((t) => t.textContent).join(" | ")"""
+        )
+    finally:
+        page.close()
+    assert len(old["curve"]) == 4 and new["message"] == ""
+    widget.set_state({k: new[k] for k in ("W", "b")})
+    widget.set_state({"loss": "binary_cross_entropy"})
+    E = library_loss(widget, new["t"])
+    assert new["curve"] == [[3, pytest.approx(E, rel=1e-12)]]
+    assert [k for k, _ in after["curve"]] == [3, 4]
+    assert "step (3 to 4), binary_cross_entropy" in label
+    widget.close()
+
+
+def test_a_loss_changed_from_python_starts_a_new_curve():
+    widget = ExplorerWidget()
+    widget.loss = "binary_cross_entropy"
+    E = library_loss(widget, widget.t)
+    assert widget.curve == [[0, pytest.approx(E, rel=1e-12)]]
+    widget.close()
+
+
+def test_the_value_slider_follows_the_parameter(browser):
+    widget = ExplorerWidget(activations=("linear", "linear"))
+    page = open_widget(browser, widget)
+    key = widget.parameter
+    read = """() => { const s = window.backpropExplorers[0].el.querySelector(
+        '[data-control="value"]'); return [Number(s.min), Number(s.max), Number(s.value)]; }"""
+    try:
+        small = page.evaluate(read)
+        page.evaluate(f"() => window.backpropExplorers[0].act('value', ['{key}', -56])")
+        big = page.evaluate(read)
+        state = page.evaluate(STATE)
+        page.evaluate(f"() => window.backpropExplorers[0].act('value', ['{key}', 0.5])")
+        page.evaluate(CONTROL, ["step", None])
+        back = page.evaluate(read)
+    finally:
+        page.close()
+    assert small[:2] == [-4, 4]
+    assert state["message"] == ""
+    # −56 is inside the range with room on both sides: not pinned to an end
+    assert big[0] < -56 < big[1] and big[0] <= -100 and big[1] >= 100
+    assert big[2] == pytest.approx(-56, abs=(big[1] - big[0]) / 400)
+    assert back[:2] == [-4, 4]  # a small value again: the range shrinks back
+    widget.close()
+
+
+TEXT_SIZES = """() => {
+  const el = window.backpropExplorers[0].el;
+  return Array.from(el.querySelectorAll(".bp-net, .bp-curve")).flatMap((svg) => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return Array.from(svg.querySelectorAll("text")).map((t) =>
+      [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+  });
+}"""
+
+UNIT_FIT = """() => {
+  const svg = window.backpropExplorers[0].el.querySelector(".bp-net");
+  const circles = Array.from(svg.querySelectorAll("circle"));
+  return Array.from(svg.querySelectorAll("text.bp-unit")).map((t, k) =>
+    [t.textContent, t.getBBox().width, 2 * Number(circles[k].getAttribute("r"))]);
+}"""
+
+
+def test_the_networks_labels_are_readable_and_numbers_stay_inside_their_units(browser):
+    widget = ExplorerWidget(sizes=(2, 3, 2), activations=("linear", "linear"))
+    page = open_widget(browser, widget)
+    try:
+        page.evaluate("() => window.backpropExplorers[0].act('value', ['w,1,1,1', -56.789])")
+        page.evaluate("() => window.backpropExplorers[0].act('value', ['w,2,1,1', 1234.5])")
+        state = page.evaluate(STATE)
+        sizes = page.evaluate(TEXT_SIZES)
+        fits = page.evaluate(UNIT_FIT)
+    finally:
+        page.close()
+    assert state["message"] == ""
+    assert max(abs(v) for v in state["o"][1]) > 1000  # a long number is drawn
+    assert sizes and all(size >= 10 for _, size in sizes), [s for s in sizes if s[1] < 10]
+    assert len(fits) == 2 + 3 + 2
+    assert all(width <= diameter for _, width, diameter in fits), fits
+    widget.close()
 
 
 # -- the pair explorer ---------------------------------------------------------------------
@@ -177,3 +342,31 @@ def test_the_retrain_legend_has_the_run_colours_and_accuracy_is_0_to_100(browser
     last = accuracy["lines"][0].split()[-1].split(",")
     assert float(last[1]) == pytest.approx(120 - 38)
     widget.close()
+
+
+def test_the_network_its_numbers_and_step_fit_on_one_screen(browser):
+    # the book's 2-2-2 network and a 2-5-5-3 one with Adam's state table, in a 740 px column
+    for options in (
+        {},
+        {
+            "sizes": (2, 5, 5, 3),
+            "activations": ("tanh", "relu", "softmax"),
+            "loss": "cross_entropy",
+            "t": (0, 1, 0),
+        },
+    ):
+        widget = ExplorerWidget(**options)
+        page = open_widget(browser, widget)
+        try:
+            page.evaluate(CONTROL, ["optimizer", "adam"])
+            top, bottom = page.evaluate(
+                """() => { const el = window.backpropExplorers[0].el;
+                const r = (q) => el.querySelector(q).getBoundingClientRect();
+                return [r(".bp-net").top, Math.max(r('[data-control="reset"]').bottom,
+                        r(".bp-numbers").bottom)]; }"""
+            )
+        finally:
+            page.close()
+        # 800 px minus ~100 px of the book's header and margins
+        assert bottom - top <= 700, (options, top, bottom)
+        widget.close()
