@@ -82,10 +82,10 @@ def test_a_softmax_target_is_a_class_and_its_sliders_keep_the_sum_1(browser):
     page = open_widget(browser, widget)
     try:
         shown = page.evaluate(
-            """() => getComputedStyle(window.backpropExplorers[0].el.querySelector(
-            '[data-control="target-class"]').closest("label")).display"""
+            """() => window.backpropExplorers[0].el.querySelector(
+            '[data-control="target-class"]') !== null"""
         )
-        assert shown != "none"  # the class menu is there for cross_entropy
+        assert shown  # the class menu is there for cross_entropy
         assert page.evaluate(CONTROL, ["target-class", "2"]) == "2"
         one_hot = page.evaluate(STATE)
         page.evaluate(SLIDE, ["t2", 0.4])  # from (0, 1, 0): the rest shared equally
@@ -120,19 +120,24 @@ def test_a_softmax_target_is_a_class_and_its_sliders_keep_the_sum_1(browser):
     widget.close()
 
 
-def test_the_class_menu_is_hidden_for_other_losses(browser):
+def test_the_class_menu_is_there_only_for_cross_entropy(browser):
     widget = ExplorerWidget()  # sigmoid + squared_error
     page = open_widget(browser, widget)
     try:
-        shown = page.evaluate(
-            """() => getComputedStyle(window.backpropExplorers[0].el.querySelector(
-            '[data-control="target-class"]').closest("label")).display"""
-        )
+        has_menu = """() => window.backpropExplorers[0].el.querySelector(
+            '[data-control="target-class"]') !== null"""
+        shown = page.evaluate(has_menu)
         page.evaluate(SLIDE, ["t1", -0.5])  # squared error: any real target, uncoupled
         state = page.evaluate(STATE)
+        page.evaluate(SLIDE, ["t1", 1])
+        page.evaluate(CONTROL, ["loss", "cross_entropy"])  # t = (1, 0): valid
+        shown_ce = page.evaluate(has_menu)
+        page.evaluate(CONTROL, ["loss", "squared_error"])
+        shown_again = page.evaluate(has_menu)
     finally:
         page.close()
-    assert shown == "none"
+    # not a hidden control: absent unless the loss is cross_entropy
+    assert (shown, shown_ce, shown_again) == (False, True, False)
     assert state["message"] == "" and state["t"] == [-0.5, 0]
     widget.close()
 

@@ -455,7 +455,7 @@ class Explorer {
       row.append(node("span", { class: "bp-label" }, label), input, readout);
       input.addEventListener("input", () => onChange({ input }));
       parent.append(row);
-      return { input, readout };
+      return { input, readout, row };
     };
     const select = (parent, label, options, onChange, name) => {
       const row = node("label", { class: "bp-row" });
@@ -464,7 +464,7 @@ class Explorer {
       row.append(node("span", { class: "bp-label" }, label), input);
       input.addEventListener("change", () => onChange({ input }));
       parent.append(row);
-      return { input };
+      return { input, row };
     };
 
     const data = group(left, "Data");
@@ -631,8 +631,11 @@ class Explorer {
       s.input.max = 1;
       show(s, t[i]);
     });
+    // the class menu is in the page only for cross_entropy (not a hidden control)
     const isCE = this.get("loss") === "cross_entropy";
-    c.targetClass.input.closest("label").style.display = isCE ? "" : "none";
+    const classRow = c.targetClass.row;
+    if (isCE && !classRow.isConnected) c.t[0].row.before(classRow);
+    if (!isCE && classRow.isConnected) classRow.remove();
     const hot = t.indexOf(1);
     c.targetClass.input.value =
       hot >= 0 && t.every((v, i) => v === (i === hot ? 1 : 0)) ? String(hot + 1) : "";
