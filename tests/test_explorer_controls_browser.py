@@ -375,3 +375,20 @@ def test_the_network_its_numbers_and_step_fit_on_one_screen(browser):
         # 800 px minus ~100 px of the book's header and margins
         assert bottom - top <= 700, (options, top, bottom)
         widget.close()
+
+
+def test_the_python_model_starts_a_new_curve_for_a_new_loss():
+    from backprop_lib.widgets.explorer import ExplorerModel
+
+    model = ExplorerModel()  # sigmoid + squared_error
+    model.step()
+    model.step()
+    model.set_activation(2, "sigmoid")  # same loss: the curve goes on
+    assert len(model.curve) == 3
+    model.set_loss("binary_cross_entropy")
+    net = Network(
+        [Dense.from_arrays(layer.W, layer.b, "sigmoid") for layer in model.net.layers],
+        "binary_cross_entropy",
+    )
+    E = net.loss(model.X, model.T)
+    assert model.curve == [(2, pytest.approx(E, rel=1e-12))]
