@@ -392,3 +392,24 @@ def test_the_python_model_starts_a_new_curve_for_a_new_loss():
     )
     E = net.loss(model.X, model.T)
     assert model.curve == [(2, pytest.approx(E, rel=1e-12))]
+
+
+def test_a_one_point_curve_at_a_huge_loss_is_drawn(browser):
+    # E + 1 === E above 2**53: the flat curve's span must not be 0 (NaN points before)
+    widget = ExplorerWidget()
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        state = {k: v for k, v in widget.get_state().items() if not k.startswith("_")}
+        state["curve"] = [[0, 1e20]]
+        page.evaluate(HARNESS, [widget._esm, state])
+        points = page.evaluate(
+            """() => window.backpropExplorers[0].el.querySelector(".bp-curve polyline")
+            .getAttribute("points")"""
+        )
+    finally:
+        page.close()
+    assert errors == []
+    assert all(np.isfinite(float(v)) for pt in points.split() for v in pt.split(","))
+    widget.close()

@@ -860,17 +860,23 @@ class Explorer {
     const hi = Math.max(...values);
     const logScale = lo > 0 && hi / lo > 1000;
     const f = (v) => (logScale ? Math.log10(v) : v);
-    const [a, z] = [f(lo), f(hi) === f(lo) ? f(lo) + 1 : f(hi)];
+    const a = f(lo);
+    // the vertical span; for a flat curve (one point) 1, or |E| where E + 1 === E (E > 2^53)
+    const span = f(hi) > a && Number.isFinite(f(hi) - a) ? f(hi) - a : Math.max(1, Math.abs(a));
     const first = curve[0][0];
     const last = Math.max(first + 1, curve[curve.length - 1][0]);
-    const points = curve
-      .map(
-        ([k, v]) =>
-          `${30 + (180 * (k - first)) / (last - first)},${130 - (110 * (f(v) - a)) / (z - a)}`,
-      )
-      .join(" ");
+    const y = (v) => {
+      const at = 130 - (110 * (f(v) - a)) / span;
+      return Number.isFinite(at) ? at : 130;
+    };
+    const points = curve.map(([k, v]) => `${30 + (180 * (k - first)) / (last - first)},${y(v)}`);
     svg.append(
-      node("polyline", { points, fill: "none", stroke: "#333", "stroke-width": 1.5 }, null, SVG),
+      node(
+        "polyline",
+        { points: points.join(" "), fill: "none", stroke: "#333", "stroke-width": 1.5 },
+        null,
+        SVG,
+      ),
     );
     svg.append(
       node(
