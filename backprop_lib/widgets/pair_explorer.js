@@ -100,6 +100,8 @@ class PairView {
       });
     this.sSliders = sliders("s", -6, 6, 0.1);
     this.tSliders = sliders("t", 0, 1, 0.05);
+    this.normalized = el("p", { class: "bp-note", "data-quantity": "normalized" });
+    controls.append(this.normalized);
     this.message = el("p", { class: "bp-message", role: "status" });
     this.derivation = el("div", { class: "bp-derivation" });
     this.numbers = el("div", { class: "bp-numbers" });
@@ -119,6 +121,9 @@ class PairView {
 
   choose(key, value) {
     this.set(key, value);
+    if (key === "loss" && value === "cross_entropy" && this.targets() !== null) {
+      this.set("t", this.targets()); // visibly: the sliders move to the row used
+    }
     this.set("message", "");
     this.update();
   }
@@ -128,8 +133,13 @@ class PairView {
       this.set("message", `${key}${k + 1} must be a finite number; got ${value}.`);
       return this.update(); // the slider is set back from the unchanged state
     }
-    const row = this.model.get(key).slice();
+    let row = this.model.get(key).slice();
     row[k] = value;
+    // cross_entropy: the target used is a probability vector; moving t_k rescales the
+    // others so that Σt = 1 (engine.js coupled), and the sliders show the row used
+    if (key === "t" && this.model.get("loss") === "cross_entropy") {
+      row = coupled(this.targets() || this.model.get("t"), k, value);
+    }
     this.set(key, row);
     this.set("message", "");
     this.update();
@@ -148,12 +158,20 @@ class PairView {
       c.input.value = s[k];
       c.out.textContent = num(s[k]);
     });
+    // the sliders show the target used (for cross_entropy the row divided by its sum)
+    const used = this.targets() || t;
     this.tSliders.forEach((c, k) => {
-      c.input.min = Math.min(low, t[k]);
-      c.input.max = Math.max(high, t[k]);
-      c.input.value = t[k];
-      c.out.textContent = num(t[k]);
+      c.input.min = Math.min(low, used[k]);
+      c.input.max = Math.max(high, used[k]);
+      c.input.value = used[k];
+      c.out.textContent = num(used[k]);
     });
+    const scaled = used !== t && used.some((v, k) => v !== t[k]);
+    this.normalized.textContent = scaled
+      ? `cross_entropy needs Σt = 1: the target (${t.map(num).join(", ")}) is divided by ` +
+        `its sum; the target used (sliders and table) is (${used.map(num).join(", ")}).`
+      : "";
+    this.normalized.style.display = scaled ? "" : "none";
     const d = pair.data;
     const lines = d.latex.map(([left, right]) => `${left} &= ${right}`).join(" \\\\ ");
     this.derivation.innerHTML = "";

@@ -21,7 +21,8 @@ tests check the page's :math:`\delta` against sympy's :math:`\delta` evaluated i
 arithmetic, for every valid pair at :math:`|s|` up to 40.
 
 In the browser the dropdowns swap the pair, the sliders move the point :math:`s` and the
-target :math:`t` (for cross-entropy the row is divided by its sum), and the page computes
+target :math:`t` (for cross-entropy the sliders are coupled so that :math:`\sum t = 1`, and a
+row set from Python is divided by its sum, shown on the sliders with a note), and the page computes
 :math:`\delta` and, independently, central differences of the loss as the library computes it
 (``outputLoss`` of ``explorer/engine.js``; step ``1e-6``), and shows their agreement with the
 same tolerance and rounding floor as

@@ -18,9 +18,11 @@ function make(tag, attrs = {}, text = null, ns = null) {
 /** One panel of curves: each series [values, colour, label] against the epoch, 0 to n. */
 function curves(svg, series, n, title, percent) {
   svg.innerHTML = "";
+  // accuracy on a fixed 0–100 % axis (38 % must not look like 100 %); the loss from its
+  // smallest to its largest value
   const all = series.flatMap(([v]) => v.slice(0, n + 1));
-  const lo = Math.min(...all);
-  let hi = Math.max(...all);
+  const lo = percent ? 0 : Math.min(...all);
+  let hi = percent ? 1 : Math.max(...all);
   if (hi === lo) hi = lo + 1;
   const x = (e) => 36 + (190 * e) / Math.max(1, n);
   const y = (v) => 120 - (100 * (v - lo)) / (hi - lo);
@@ -39,7 +41,25 @@ function curves(svg, series, n, title, percent) {
     svg.append(
       make("polyline", { points, fill: "none", stroke: colour, "stroke-width": 1.5 }, null, NS),
     );
-    svg.append(make("text", { x: 150, y: 30 + 11 * k, fill: colour }, name, NS));
+    // the legend: a short line and the name, both in the run's colour (an inline style,
+    // which the panel's CSS for svg text does not override)
+    const y0 = 30 + 12 * k;
+    svg.append(
+      make(
+        "line",
+        { x1: 150, y1: y0 - 3, x2: 164, y2: y0 - 3, stroke: colour, "stroke-width": 2 },
+        null,
+        NS,
+      ),
+    );
+    svg.append(
+      make(
+        "text",
+        { x: 167, y: y0, fill: colour, style: `fill: ${colour}`, "data-legend": name },
+        name,
+        NS,
+      ),
+    );
   });
 }
 

@@ -135,8 +135,8 @@ _CSS = """
 .bp-retrain .bp-retrain-controls { display: flex; flex-wrap: wrap; gap: 4px 16px; }
 .bp-retrain .bp-row { display: flex; gap: 6px; align-items: center; }
 .bp-retrain .bp-retrain-pictures { display: flex; flex-wrap: wrap; gap: 8px; }
-.bp-retrain .bp-plot { flex: 1 1 200px; max-width: 300px; }
-.bp-retrain svg text { font-family: sans-serif; font-size: 9px; fill: #222; }
+.bp-retrain .bp-plot { flex: 1 1 240px; max-width: 300px; }
+.bp-retrain svg text { font-family: sans-serif; font-size: 10px; fill: #222; }
 .bp-retrain .bp-weights-figure { flex: 1 1 200px; margin: 0; }
 .bp-retrain .bp-weights { max-width: 100%; image-rendering: pixelated; }
 .bp-retrain .bp-note { font-size: 0.8rem; color: #555; margin: 4px 0; }

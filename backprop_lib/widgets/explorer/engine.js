@@ -280,6 +280,20 @@ export function allFinite(value) {
 }
 
 /**
+ * The probability vector t with t_i set to v (clipped to [0, 1]) and the other entries
+ * rescaled to sum to 1 − v (shared equally if they were all 0): Σt = 1 after every move.
+ */
+export function coupled(t, i, v) {
+  const vi = Math.min(1, Math.max(0, v));
+  const rest = t.reduce((a, x, k) => (k === i ? a : a + Math.max(0, x)), 0);
+  const n = t.length;
+  return t.map((x, k) => {
+    if (k === i) return vi;
+    return rest > 0 ? (Math.max(0, x) * (1 - vi)) / rest : (1 - vi) / (n - 1);
+  });
+}
+
+/**
  * Why targets t cannot be used with the loss, or null. The library's check_targets:
  * binary_cross_entropy needs t in [0, 1]; cross_entropy a probability vector (entries >= 0,
  * summing to 1 within max(1e-6, 10 n eps)).

@@ -18,7 +18,8 @@
 //
 // Optimizers (issue 23): the trait optimizer is one of optimizer_choices ("sgd", "momentum",
 // "adam", settings from Python); optimizer_state is the engine's state (optimizerState /
-// optimizerStep), zero after every edit or reset, shown beside every parameter.
+// optimizerStep), zero after every edit or reset, shown for every parameter in a table under
+// the controls.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -83,6 +84,20 @@ function unitOptions(sizes) {
   return out;
 }
 
+/** The value slider's half-range: 4, 10, 20, 40, 100, 200, 400, ... at least 2|v|. */
+function valueRange(v) {
+  const need = Math.max(4, 2 * Math.abs(v));
+  for (let e = 0; e < 300; e++) {
+    for (const m of [1, 2, 4]) if (m * 10 ** e >= need) return m * 10 ** e;
+  }
+  return need;
+}
+
+/** The one-hot row of class k (0-based) among n. */
+function oneHot(n, k) {
+  return Array.from({ length: n }, (_, i) => (i === k ? 1 : 0));
+}
+
 function parseParameter(key) {
   const [kind, l, i, j] = key.split(",");
   return { kind, l: Number(l), i: Number(i), j: j === undefined ? null : Number(j) };
@@ -90,6 +105,20 @@ function parseParameter(key) {
 
 function getParameter(W, b, p) {
   return p.kind === "w" ? W[p.l - 1][p.j - 1][p.i - 1] : b[p.l - 1][p.i - 1];
+}
+
+/** Squeeze an SVG text to at most `width` user units (its font size is kept). */
+function fitInside(text, width) {
+  let natural = 0;
+  try {
+    natural = text.getComputedTextLength();
+  } catch {
+    return; // not laid out (a detached element)
+  }
+  if (natural > width) {
+    text.setAttribute("textLength", width);
+    text.setAttribute("lengthAdjust", "spacingAndGlyphs");
+  }
 }
 
 const SUP = (v) => `<sup>${v}</sup>`;
@@ -297,8 +326,11 @@ class Explorer {
     const curve = this.get("curve");
     const last = curve[curve.length - 1];
     const steps = this.get("steps");
-    const newCurve =
-      last[0] === steps && last[1] === grads.loss ? curve : [...curve, [steps, grads.loss]];
+    // A new loss measures something else: its curve starts afresh at this step (the old
+    // curve's values are not comparable with it).
+    let newCurve = [...curve, [steps, grads.loss]];
+    if (candidate.loss !== this.get("loss")) newCurve = [[steps, grads.loss]];
+    else if (last[0] === steps && last[1] === grads.loss) newCurve = curve;
     this.save({
       W: candidate.W,
       b: candidate.b,
@@ -379,7 +411,7 @@ class Explorer {
     this.controls = c;
     this.picture = node(
       "svg",
-      { class: "bp-net", viewBox: "0 0 460 260", role: "img", "aria-label": "the network" },
+      { class: "bp-net", viewBox: "0 0 520 160", role: "img", "aria-label": "the network" },
       null,
       SVG,
     );
@@ -398,9 +430,10 @@ class Explorer {
     panel.append(left, right);
     // The picture's numbers again, as a table: readable at any width.
     this.numbers = node("table", { class: "bp-numbers" });
-    // The optimizer's state beside every parameter (hidden for plain gradient descent).
+    // The optimizer's state of every parameter, under the controls (hidden for plain
+    // gradient descent): a long table must not push Step off the screen.
     this.stateTable = node("table", { class: "bp-state" });
-    el.append(top, this.numbers, this.stateTable, this.messageBox, panel);
+    el.append(top, this.numbers, this.messageBox, panel, this.stateTable);
 
     const group = (parent, title) => {
       const box = node("fieldset", { class: "bp-group" });
@@ -422,7 +455,7 @@ class Explorer {
       row.append(node("span", { class: "bp-label" }, label), input, readout);
       input.addEventListener("input", () => onChange({ input }));
       parent.append(row);
-      return { input, readout };
+      return { input, readout, row };
     };
     const select = (parent, label, options, onChange, name) => {
       const row = node("label", { class: "bp-row" });
@@ -431,7 +464,7 @@ class Explorer {
       row.append(node("span", { class: "bp-label" }, label), input);
       input.addEventListener("change", () => onChange({ input }));
       parent.append(row);
-      return { input };
+      return { input, row };
     };
 
     const data = group(left, "Data");
@@ -450,6 +483,21 @@ class Explorer {
         `x${j + 1}`,
       ),
     );
+    // For cross_entropy the target is a probability vector: a class menu sets a one-hot row,
+    // and the sliders are coupled (moving t_i rescales the others so that Σt = 1), so a
+    // control never offers a row the library refuses.
+    c.targetClass = select(
+      data,
+      "target class",
+      [
+        ["", "(a mixture)"],
+        ...Array.from({ length: sizes[L] }, (_, i) => [String(i + 1), `class ${i + 1}`]),
+      ],
+      (s) => {
+        if (s.input.value !== "") this.act("t", oneHot(sizes[L], Number(s.input.value) - 1));
+      },
+      "target-class",
+    );
     c.t = Array.from({ length: sizes[L] }, (_, i) =>
       slider(
         data,
@@ -457,11 +505,13 @@ class Explorer {
         -1,
         1,
         0.05,
-        () =>
+        () => {
+          const values = c.t.map((s) => Number(s.input.value));
           this.act(
             "t",
-            c.t.map((s) => s.input.value),
-          ),
+            this.get("loss") === "cross_entropy" ? coupled(this.get("t"), i, values[i]) : values,
+          );
+        },
         `t${i + 1}`,
       ),
     );
@@ -517,6 +567,9 @@ class Explorer {
     this.stepLabel = node("span", { class: "bp-steps" });
     buttons.append(this.stepLabel);
     descent.append(buttons);
+    // Step/Play/Reset first in the column, right under the network and its numbers: all on
+    // one 1280 × 800 screen
+    left.prepend(descent);
 
     const formulas = group(right, "Formulas");
     c.parameter = select(
@@ -535,6 +588,12 @@ class Explorer {
       (s) => this.act("value", [this.get("parameter"), s.input.value]),
       "value",
     );
+    c.value.input.addEventListener("pointerdown", () => {
+      this.dragging = true;
+    });
+    c.value.input.addEventListener("pointerup", () => {
+      this.dragging = false;
+    });
     c.unit = select(
       formulas,
       "δ of",
@@ -565,9 +624,21 @@ class Explorer {
     c.x.forEach((s, j) => {
       show(s, x[j]);
     });
+    // the target's range follows the loss: [0, 1] for the cross-entropies, else [−1, 1]
+    const probability = this.get("loss").endsWith("cross_entropy");
     c.t.forEach((s, i) => {
+      s.input.min = probability ? 0 : -1;
+      s.input.max = 1;
       show(s, t[i]);
     });
+    // the class menu is in the page only for cross_entropy (not a hidden control)
+    const isCE = this.get("loss") === "cross_entropy";
+    const classRow = c.targetClass.row;
+    if (isCE && !classRow.isConnected) c.t[0].row.before(classRow);
+    if (!isCE && classRow.isConnected) classRow.remove();
+    const hot = t.indexOf(1);
+    c.targetClass.input.value =
+      hot >= 0 && t.every((v, i) => v === (i === hot ? 1 : 0)) ? String(hot + 1) : "";
     c.activations.forEach((s, k) => {
       s.input.value = this.get("activations")[k];
     });
@@ -581,7 +652,23 @@ class Explorer {
     show(c.lr, this.rates.indexOf(lr), String(lr));
     const p = parseParameter(this.get("parameter"));
     c.parameter.input.value = this.get("parameter");
-    show(c.value, getParameter(this.get("W"), this.get("b"), p));
+    const value = getParameter(this.get("W"), this.get("b"), p);
+    // The value slider spans ±R, R the smallest of 4, 10, 20, 40, 100, ... that is ≥ 2|value|:
+    // set again when another parameter is chosen, when the value nears the end, and (not
+    // while dragging) when the value has become much smaller.
+    const R = valueRange(value);
+    const oldR = Number(c.value.input.max);
+    if (
+      this.rangeFor !== this.get("parameter") ||
+      Math.abs(value) > 0.95 * oldR ||
+      (!this.dragging && R < oldR)
+    ) {
+      this.rangeFor = this.get("parameter");
+      c.value.input.min = -R;
+      c.value.input.max = R;
+      c.value.input.step = R / 400;
+    }
+    show(c.value, value);
     c.unit.input.value = this.get("unit");
     c.play.textContent = this.timer === null ? "▶ Play" : "❚❚ Pause";
     this.stepLabel.textContent = `step ${this.get("steps")}, E = ${fmt(this.grads.loss, 6)}`;
@@ -604,10 +691,14 @@ class Explorer {
     const W = this.get("W");
     const g = this.grads;
     const x = this.get("x");
-    const width = 460;
-    const height = 260;
-    const gapX = (width - 80) / L;
-    const pos = (l, i) => [40 + l * gapX, ((i + 0.5) * height) / sizes[l] - 10];
+    // In viewBox units, drawn at about 1 px each (the CSS keeps the picture near 520 px
+    // wide): the text is 12–13 px; a unit's number is squeezed to fit inside its circle.
+    const width = 520;
+    const height = Math.max(160, 62 * Math.max(...sizes) + 36);
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    const R = 23;
+    const gapX = (width - 140) / L;
+    const pos = (l, i) => [40 + l * gapX, ((i + 0.5) * (height - 24)) / sizes[l]];
     const wmax = Math.max(1e-12, ...W.flat(2).map(Math.abs));
     for (let l = 1; l <= L; l++) {
       for (let j = 0; j < sizes[l - 1]; j++) {
@@ -658,25 +749,26 @@ class Explorer {
         svg.append(
           node(
             "circle",
-            { cx, cy, r: 16, fill: chosen ? "#d5f5d5" : "#fff", stroke: "#333" },
+            { cx, cy, r: R, fill: chosen ? "#d5f5d5" : "#fff", stroke: "#333" },
             null,
             SVG,
           ),
         );
         const value = l === 0 ? x[i] : g.o[l - 1][i];
-        svg.append(
-          node(
-            "text",
-            { x: cx, y: cy + 4, "text-anchor": "middle", class: "bp-unit" },
-            fmt(value, 3),
-            SVG,
-          ),
+        const text = node(
+          "text",
+          { x: cx, y: cy + 4.5, "text-anchor": "middle", class: "bp-unit" },
+          fmt(value, 3),
+          SVG,
         );
+        svg.append(text);
+        fitInside(text, 2 * R - 6);
         if (l > 0) {
+          // δ to the right of the unit, on a white halo over the edges
           svg.append(
             node(
               "text",
-              { x: cx, y: cy + 28, "text-anchor": "middle", class: "bp-small" },
+              { x: cx + R + 3, y: cy + R - 2, class: "bp-small bp-halo" },
               `δ ${fmt(g.delta[l - 1][i], 3)}`,
               SVG,
             ),
@@ -768,19 +860,29 @@ class Explorer {
     const hi = Math.max(...values);
     const logScale = lo > 0 && hi / lo > 1000;
     const f = (v) => (logScale ? Math.log10(v) : v);
-    const [a, z] = [f(lo), f(hi) === f(lo) ? f(lo) + 1 : f(hi)];
-    const last = Math.max(1, curve[curve.length - 1][0]);
-    const points = curve
-      .map(([k, v]) => `${30 + (180 * k) / last},${130 - (110 * (f(v) - a)) / (z - a)}`)
-      .join(" ");
+    const a = f(lo);
+    // the vertical span; for a flat curve (one point) 1, or |E| where E + 1 === E (E > 2^53)
+    const span = f(hi) > a && Number.isFinite(f(hi) - a) ? f(hi) - a : Math.max(1, Math.abs(a));
+    const first = curve[0][0];
+    const last = Math.max(first + 1, curve[curve.length - 1][0]);
+    const y = (v) => {
+      const at = 130 - (110 * (f(v) - a)) / span;
+      return Number.isFinite(at) ? at : 130;
+    };
+    const points = curve.map(([k, v]) => `${30 + (180 * (k - first)) / (last - first)},${y(v)}`);
     svg.append(
-      node("polyline", { points, fill: "none", stroke: "#333", "stroke-width": 1.5 }, null, SVG),
+      node(
+        "polyline",
+        { points: points.join(" "), fill: "none", stroke: "#333", "stroke-width": 1.5 },
+        null,
+        SVG,
+      ),
     );
     svg.append(
       node(
         "text",
         { x: 110, y: 146, "text-anchor": "middle", class: "bp-small" },
-        `step (0 to ${curve[curve.length - 1][0]})`,
+        `step (${first} to ${curve[curve.length - 1][0]}), ${this.get("loss")}`,
         SVG,
       ),
     );
@@ -825,7 +927,7 @@ class Explorer {
     if (name !== "sgd") {
       html =
         `<p>∂E/∂θ = ${fmt(gradient)}; the ${name} rule's next change: <b>${fmt(update)}</b>` +
-        " (the state is in the table above)</p>";
+        " (the state is in the table under the controls)</p>";
     }
     html += `<p>value now ${fmt(value, 6)}, after the next step ${fmt(value + update, 6)}`;
     if (this.lastUpdate) {

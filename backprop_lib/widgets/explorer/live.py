@@ -377,8 +377,8 @@ class ExplorerWidget(anywidget.AnyWidget):
     def _edited_from_python(self, change):
         r"""A change made in Python (not synced from the page) is an edit, as the page's
         controls make one: the replay of :meth:`verify` starts from here, and the loss curve
-        gets the new point. (Changes from the page arrive under ``_property_lock``; the page
-        has done this itself.)"""
+        gets the new point (a new loss starts a new curve). (Changes from the page arrive
+        under ``_property_lock``; the page has done this itself.)"""
         if change["name"] in self._property_lock or not (self.sizes and self.W and self.loss):
             return
         if len(self.activations) != len(self.W):
@@ -387,7 +387,9 @@ class ExplorerWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.anchor_W, self.anchor_b = self.W, self.b
             self.steps_since_edit = 0
-            if self.curve and self.curve[-1] != [self.steps, loss]:
+            if change["name"] == "loss":  # another loss: a new curve, as on the page
+                self.curve = [[self.steps, loss]]
+            elif self.curve and self.curve[-1] != [self.steps, loss]:
                 self.curve = [*self.curve, [self.steps, loss]]
 
     @traitlets.validate("optimizer")

@@ -638,7 +638,8 @@ class ExplorerModel:
 
         The new network is built by the library (``Dense.from_arrays``, ``Network``), which
         refuses an invalid pair; the targets are checked by ``Network.backward``. On refusal
-        the library's error is raised and nothing changes.
+        the library's error is raised and nothing changes. A new loss starts a new loss
+        curve (one point, at the current step), as the browser's explorer does.
         """
         if (
             isinstance(activations, str)
@@ -655,8 +656,11 @@ class ExplorerModel:
         ]
         candidate = Network(layers, loss)
         candidate.backward(self.X, self.T)
+        new_loss = candidate.loss_fn.name != self.loss_name
         self.net = candidate
         self._edited()
+        if new_loss:  # another loss measures something else: its curve starts afresh
+            self.curve = [(self.steps, self._loss)]
 
     def set_parameter(self, p: Parameter, value) -> None:
         """Set one weight or bias to ``value`` (a finite real number)."""
