@@ -7,6 +7,7 @@ another seed define their own ``rng`` fixture, which takes precedence over this 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -15,6 +16,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "book"))  # book_paths, shared with tests/book
 from book_paths import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+#: Debian's nodejs, which runs the browser engine (engine.js and friends) in the tests.
+NODE = shutil.which("node")
 
 
 @pytest.fixture
@@ -45,3 +49,15 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def node() -> str:
+    """The ``node`` executable. Skips without it, unless ``CI`` is set: then fails (as the
+    browser tests do without chromium), so the engine is never silently untested on CI."""
+    if NODE is None:
+        reason = "node is missing: the engine tests need Debian's nodejs (apt-get install nodejs)"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    return NODE

@@ -14,8 +14,6 @@ is tested in ``tests/book/test_explorer_browser.py``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -31,19 +29,6 @@ from backprop_lib.widgets.explorer import ExplorerModel, ExplorerWidget, Paramet
 from backprop_lib.widgets.explorer.live import esm_source
 
 ENGINE = Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer/engine.js"
-NODE = shutil.which("node")
-
-
-@pytest.fixture
-def node():
-    """The ``node`` executable. Skips without it, unless ``CI`` is set: then fails (as the
-    browser tests do without chromium), so the engine is never silently untested on CI."""
-    if NODE is None:
-        reason = "node is missing: the engine tests need Debian's nodejs (apt-get install nodejs)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
-        pytest.skip(reason)
-    return NODE
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from test_explorer_live import ENGINE, NODE, assert_close, random_cases
+from test_explorer_live import ENGINE, assert_close, random_cases
 
 from backprop_lib import SGD, Adam, RMSProp
 from backprop_lib.pairs import VALID_PAIRS
@@ -60,8 +60,7 @@ def random_optimizer(rng, k):
     return {"kind": kind, "lr": lr, "betas": list(betas), "eps": eps}, Adam(lr, betas, eps)
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not installed")
-def test_engine_optimizers_equal_the_library(tmp_path):
+def test_engine_optimizers_equal_the_library(tmp_path, node):
     rng = np.random.default_rng(23)
     cases = random_cases(rng, 4 * len(VALID_PAIRS))  # 4 per valid pair
     for k, case in enumerate(cases):
@@ -74,7 +73,7 @@ def test_engine_optimizers_equal_the_library(tmp_path):
     driver = tmp_path / "driver.mjs"
     driver.write_text(DRIVER % json.dumps(ENGINE.as_uri()))
     result = subprocess.run(
-        [NODE, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
+        [node, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
     )
     out = json.loads(result.stdout)
     covered, moved_cases = set(), 0

@@ -11,8 +11,6 @@ page's controls and panels) is tested in ``tests/book/test_pair_explorer_browser
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import warnings
 
@@ -33,8 +31,6 @@ from backprop_lib.teaching.pair_catalogue import (
 )
 from backprop_lib.widgets.pair_live import S_LIMIT, PairWidget, esm_source, pair_module
 
-NODE = shutil.which("node")
-
 DRIVER = r"""
 %s
 import { readFileSync } from "node:fs";
@@ -52,17 +48,6 @@ const out = points.map(([key, s, t]) => {
 });
 console.log(JSON.stringify(out));
 """
-
-
-@pytest.fixture
-def node():
-    """The ``node`` executable. Skips without it, unless ``CI`` is set: then fails."""
-    if NODE is None:
-        reason = "node is missing: these tests need Debian's nodejs (apt-get install nodejs)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
-        pytest.skip(reason)
-    return NODE
 
 
 def run_page(node, tmp_path, points):

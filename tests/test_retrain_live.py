@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import shutil
 import subprocess
 import warnings
 
@@ -19,7 +17,6 @@ import pytest
 from backprop_lib.teaching.training_run import weight_mosaic
 from backprop_lib.widgets.retrain_live import RetrainGridWidget, js_number, key, weights_png
 
-NODE = shutil.which("node")
 LRS = [
     1e-5,
     1e-6,
@@ -39,17 +36,6 @@ LRS = [
     1.5e21,
     0.1 + 0.2,
 ]
-
-
-@pytest.fixture
-def node():
-    """``node``; skips without it, unless ``CI`` is set: then fails."""
-    if NODE is None:
-        reason = "node is missing: this test needs Debian's nodejs (apt-get install nodejs)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI is set, so this is a failure", pytrace=False)
-        pytest.skip(reason)
-    return NODE
 
 
 @pytest.fixture(autouse=True)
