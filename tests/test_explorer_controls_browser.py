@@ -23,7 +23,7 @@ import json
 
 import numpy as np
 import pytest
-from test_explorer_optimizers_browser import ARGS, CHROMIUM, CONTROL, HARNESS
+from test_explorer_optimizers_browser import CONTROL, HARNESS
 
 from backprop_lib import Dense, Network
 from backprop_lib.widgets.explorer import ExplorerWidget
@@ -39,17 +39,6 @@ SLIDE = """([name, value]) => {
     el.dispatchEvent(new Event("input", {bubbles: true}));
     return el.value;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("chromium is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_widget(browser, widget, width=740, harness=HARNESS):
