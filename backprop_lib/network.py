@@ -329,7 +329,7 @@ class Network:
             with np.errstate(all="ignore"):
                 updates = self._updates(lr)
             check_stack_updates(updates, lr, where)
-            self._assign(updates)
+            self.assign_all(updates)
             return
         for i, layer in enumerate(self.layers):
             layer.check_gradients(where, f"layers[{i}]")

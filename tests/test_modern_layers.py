@@ -375,6 +375,24 @@ def test_network_backward_by_differences(rng):
             np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-8, err_msg=name)
 
 
+def test_network_step_on_a_stack_moves_every_parameter_against_its_gradient(rng):
+    net = small_cnn(rng)
+    X = rng.normal(size=(5, 1, 4, 4))
+    T = np.eye(3)[rng.integers(0, 3, size=5)]
+    net.backward(X, T)
+    slots = [
+        slot
+        for layer in net.layers
+        for slot in (
+            [(layer, "W"), (layer, "b")] if isinstance(layer, Dense) else layer.parameter_slots()
+        )
+    ]
+    expected = [getattr(o, n) - 0.1 * getattr(o, "d" + n) for o, n in slots]  # eq:td-update
+    net.step(0.1)
+    for (owner, name), want in zip(slots, expected, strict=True):
+        np.testing.assert_allclose(getattr(owner, name), want, rtol=1e-15, err_msg=name)
+
+
 def test_network_trains_a_stack():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 1, 4, 4))
