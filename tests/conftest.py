@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "book"))  # book_paths, shared with tests/book
-from book_paths import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from book_paths import CHROMIUM, CHROMIUM_ARGS
 
 #: Debian's nodejs, which runs the browser engine (engine.js and friends) in the tests.
 NODE = shutil.which("node")

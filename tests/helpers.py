@@ -24,11 +24,16 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
 from backprop_lib import symbolic
+
+#: The repository's root (``tests/`` is one level below it): every test finds the book, the
+#: library's sources and ``tools/`` from here.
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 LAYER_ARRAYS = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
 

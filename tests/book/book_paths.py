@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jupytext
 import yaml
+from helpers import REPO_ROOT  # the one definition, shared with every test
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 EXECUTED_DIR = BUILD_DIR / "jupyter_execute"

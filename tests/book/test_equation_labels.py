@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 LIBRARY = ROOT / "backprop_lib"
 
 #: A label as the code and the README name it: ``eq:`` then lower-case words and hyphens.

@@ -10,8 +10,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from helpers import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 
 
 def _module(path: Path, library: Path) -> str:

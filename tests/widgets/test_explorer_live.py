@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 import pytest
+from helpers import REPO_ROOT
 
 from backprop_lib import Dense, Network, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -28,7 +28,7 @@ from backprop_lib.pairs import VALID_PAIRS
 from backprop_lib.widgets.explorer import ExplorerModel, ExplorerWidget, Parameter
 from backprop_lib.widgets.explorer.live import esm_source
 
-ENGINE = Path(__file__).resolve().parents[1] / "backprop_lib/widgets/explorer/engine.js"
+ENGINE = REPO_ROOT / "backprop_lib/widgets/explorer/engine.js"
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,11 @@ runs. The expected rows below are read off the source by hand, not from the tool
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT
 sys.path.insert(0, str(ROOT / "tools"))
 import equation_map  # noqa: E402
 

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import jupytext
 import pytest
+from helpers import REPO_ROOT
 
-BOOK = Path(__file__).resolve().parent.parent / "book"
+BOOK = REPO_ROOT / "book"
 PAGES = sorted(BOOK.glob("*.md"))
 
 USE = re.compile(

@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import re
 import warnings
-from pathlib import Path
 
 import jupytext
 import numpy as np
 import pytest
 import sympy as sp
-from helpers import central_difference, softmax
+from helpers import REPO_ROOT, central_difference, softmax
 from helpers import sigmoid as np_sigmoid
 
 import backprop_lib.symbolic as bsym
 from backprop_lib import Network, check_pair, numerical_gradient
 
-CHAPTER = Path(__file__).resolve().parent.parent / "book" / "errata.md"
+CHAPTER = REPO_ROOT / "book" / "errata.md"
 SECTION_LABELS = {"er-summary", "er-swinn", "er-bl", "er-nn", "er-mehmet", "er-overview"}
 ERROR_VERDICTS = ("wrong", "ambiguous", "convention", "incomplete")
 VERDICTS = {*ERROR_VERDICTS, "transcription", "not an error"}

@@ -24,7 +24,7 @@ import nbclient
 import nbformat
 import numpy as np
 import pytest
-from helpers import central_difference, sigmoid, softmax
+from helpers import REPO_ROOT, central_difference, sigmoid, softmax
 from PIL import Image
 from sklearn.datasets import load_digits as sklearn_digits
 
@@ -37,7 +37,7 @@ from backprop_lib.teaching.training_run import (
     weights_animation_html,
 )
 
-CHAPTER = Path(__file__).resolve().parents[1] / "book" / "training-digits.md"
+CHAPTER = REPO_ROOT / "book" / "training-digits.md"
 
 # The chapter's settings for the digits (its flag cell) and its split.
 LR, BATCH_SIZE, EPOCHS, SEED = 2.0, 16, 40, 0

@@ -25,8 +25,8 @@ import nbclient
 import nbformat
 import pytest
 import yaml
+from helpers import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 import student_edition as se  # noqa: E402

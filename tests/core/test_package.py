@@ -10,10 +10,10 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 import tomllib
+from helpers import REPO_ROOT
 
 import backprop_lib
 
@@ -230,7 +230,7 @@ def test_the_wheel_holds_every_file_of_the_package(tmp_path):
     # installs widgets that fail on first use. Built offline from a copy of the sources
     # (setuptools from this environment), so the checkout gets no build/ or egg-info.
     pytest.importorskip("setuptools")
-    root = Path(__file__).resolve().parents[1]
+    root = REPO_ROOT
     source = tmp_path / "src"
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
@@ -299,7 +299,7 @@ def test_the_book_extra_covers_every_import_of_the_chapters():
     # Binder installs -e .[book] (and jupyterlab, jupytext) and nothing else: a module a
     # chapter imports that the extra does not name fails there, not in our full environment.
     jupytext = pytest.importorskip("jupytext")
-    root = Path(__file__).resolve().parents[1]
+    root = REPO_ROOT
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = _extra_closure(project, "book")
     assert {"numpy", "sympy", "ipywidgets", "scikit-learn", "myst-nb"} <= declared, declared
