@@ -1,14 +1,20 @@
 r"""``backprop_lib.symbolic`` refuses what would run code or parse text, and accepts numpy
-integers: a Symbol whose name is Python code is never compiled, strings are never read as
-numbers, ``derive(n=np.int64(3))`` is ``derive(n=3)``."""
+integers.
+
+- No string reaches sympy's parser: every public symbolic function that once passed a string
+  to ``sympify`` refuses one (a string of Python code never runs); plain symbol names and
+  numbers still work.
+- A Symbol whose name is Python code is never compiled; strings are never read as numbers;
+  ``derive(n=np.int64(3))`` is ``derive(n=3)``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import sympy as sp
+from refusal import assert_refused
 
-from backprop_lib import Network, symbolic
+from backprop_lib import Dense, Network, symbolic
 from backprop_lib.symbolic.derivation import derive
 from backprop_lib.symbolic.numeric import lambdify_matrix
 
@@ -59,3 +65,76 @@ def test_derive_accepts_numpy_integers():
     )
     with pytest.raises(ValueError, match="n must be a positive int"):
         derive("sigmoid", "squared_error", n=np.float64(3))
+
+
+# -- no string reaches sympy's parser ----------------------------------------------------------
+
+
+def symbolic_entry_points(payload):
+    """Every public symbolic function that took a string into ``sympify``, called with
+    ``payload``."""
+    import sympy as sp
+
+    from backprop_lib import symbolic
+    from backprop_lib.symbolic import identity, numeric
+
+    sigmoid, squared = symbolic.get_activation("sigmoid"), symbolic.get_loss("squared_error")
+    d = symbolic.derive("sigmoid", "squared_error", 2)
+    net = symbolic.symbolic_network([1, 1], ["linear"])
+    library = Network([Dense.from_arrays([[1.0]], [0.0], "linear")], "squared_error")
+    x = sp.Symbol("x")
+    return {
+        "latex": lambda: symbolic.latex(payload),
+        "scalar": lambda: sigmoid.scalar(payload),
+        "derivative": lambda: sigmoid.derivative(payload),
+        "derivative_from_output": lambda: sigmoid.derivative_from_output(payload),
+        "forward row": lambda: sigmoid.forward([payload]),
+        "jacobian row": lambda: symbolic.get_activation("softmax").jacobian([payload, x]),
+        "term": lambda: squared.term(payload, x),
+        "unit_gradient": lambda: squared.unit_gradient(x, payload),
+        "value": lambda: squared.value([payload], [x]),
+        "at_units": lambda: d.at_units(payload),
+        "in_s": lambda: d.in_s(payload),
+        "is_identically_zero": lambda: identity.is_identically_zero(payload),
+        "atomize": lambda: identity.atomize(payload),
+        "lambdify_matrix": lambda: numeric.lambdify_matrix(payload, [sp.Matrix([[x]])]),
+        "evaluate": lambda: net.evaluate(payload, library, [1.0], [0.0]),
+    }
+
+
+MALICIOUS = "__import__('pathlib').Path(%r).write_text('pwned')"
+
+
+@pytest.mark.parametrize("entry", sorted(symbolic_entry_points("x")))
+def test_a_malicious_string_is_refused_and_never_runs(entry, tmp_path):
+    marker = tmp_path / "marker"
+    call = symbolic_entry_points(MALICIOUS % str(marker))[entry]
+    assert_refused(
+        call,
+        TypeError,
+        r"must be a sympy expression, a number or a plain symbol "
+        r"name .*got the string .*Strings are never parsed",
+    )
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("text", ["x + 1", "1e3", "exp(s)", "s; import os", "", "2*x"])
+def test_only_plain_names_are_read_from_strings(text):
+    assert_refused(
+        lambda: symbolic_entry_points(text)["scalar"](),
+        TypeError,
+        r"sigmoid\.scalar: s must be a sympy expression, a number or a plain "
+        r"symbol name",
+    )
+
+
+def test_plain_names_and_numbers_still_work():
+    import sympy as sp
+
+    from backprop_lib import symbolic
+
+    sigmoid = symbolic.get_activation("sigmoid")
+    assert sigmoid.scalar("s") == sigmoid.scalar(sp.Symbol("s"))
+    assert sigmoid.scalar(0) == sp.Rational(1, 2)
+    assert sp.simplify(sigmoid.derivative(np.float64(0.0)) - sp.Rational(1, 4)) == 0
+    assert symbolic.latex(sp.Symbol("o_k")) == symbolic.latex("o_k")

@@ -1,5 +1,5 @@
-"""Issue 12, property test: bad inputs of every class, drawn by hypothesis, for every public
-function of the core library.
+"""A property test of the refusals: bad inputs of every class, drawn by hypothesis, for every
+public function of the core library (the tables of ``test_refusals_*.py`` hold one case each).
 
 Each draw picks a public function, the argument to spoil and a bad value of a class that
 argument must refuse (ragged, masked, empty, NaN/inf, wrong shape, wrong type, out of
@@ -19,9 +19,10 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-from helpers import layer_state
+from helpers import assert_layer_state, layer_state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from refusal import T4, X4
 
 from backprop_lib import (
     ACTIVATIONS,
@@ -39,8 +40,6 @@ from backprop_lib import (
 )
 from backprop_lib.teaching.datasets import load_digits, one_hot, parse_idx
 
-X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
-T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
 COUNTS = {"tried": 0, "refused clearly": 0, "state unchanged": 0}
 
 
@@ -314,12 +313,6 @@ def test_every_public_function_refuses_bad_input_clearly(data):
     assert _message_ok(message, argument), (where, argument, message)
     assert not caught, [str(w.message) for w in caught]
     COUNTS["refused clearly"] += 1
-    after = layer_state(net)
-    for old, new in zip(before, after, strict=True):
-        for key in old:
-            if old[key] is None:
-                assert new[key] is None
-            else:
-                np.testing.assert_array_equal(new[key], old[key])
+    assert_layer_state(before, net)
     assert g.bit_generator.state == g_before
     COUNTS["state unchanged"] += 1
