@@ -5,9 +5,9 @@ the sympy twin's (``backprop_lib.symbolic``, which imports none of the library's
 maths and whose forms ``tests/test_generic_forms.py`` proves), written once there: an
 activation or loss added to the registries needs no new oracle here.
 
-Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path`` (the default
-``prepend`` import mode, as ``tests/`` is not a package), with ``pytest`` and with
-``python -m pytest`` alike.
+Import it as ``from helpers import ...`` from a test module in any folder below ``tests/``:
+pyproject's ``[tool.pytest.ini_options] pythonpath`` puts ``tests/`` (and ``tests/book/``, for
+``book_paths``) on ``sys.path``, with ``pytest`` and with ``python -m pytest`` alike.
 
 - :func:`central_difference`: the gradient of any scalar function, entry by entry;
   :func:`five_point`: the fourth-order difference of a function of one variable (or an
@@ -17,8 +17,10 @@ Import it as ``from helpers import ...``: pytest puts ``tests/`` on ``sys.path``
   losses in numpy (the sympy twin's expressions, lambdified; softmax shifted by the row
   maximum); :func:`sympy_outputs`, :func:`sympy_loss`: the sympy twin's expressions;
   :func:`sympy_delta`, :func:`finite_difference_delta`: the output delta from those;
+- :func:`random_target`: a random target row that a loss accepts;
 - :func:`layer_state`, :func:`assert_layer_state`: copies of every array a network's layers
-  hold, to assert that a call left the network exactly as it was.
+  hold, to assert that a call left the network exactly as it was;
+- :data:`REPO_ROOT`: the repository's root, from which tests find the book and the sources.
 """
 
 from __future__ import annotations
@@ -156,6 +158,21 @@ def sympy_delta(activation: str, loss: str, s_row, t_row) -> np.ndarray:
         **dict(zip(t, map(float, t_row), strict=True)),
     }
     return np.array([float(sp.diff(E, v).evalf(30, subs=values)) for v in s])
+
+
+# -- test data --------------------------------------------------------------------------------
+
+
+def random_target(loss: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    r"""A random target row of ``n`` units that ``loss`` accepts: a probability vector
+    (Dirichlet) for cross-entropy, entries in [0, 1) for binary cross-entropy, in [-1, 1)
+    for the squared errors (written here, like every reference of this module: the library's
+    ``symbolic.random_targets`` draws normal targets for those)."""
+    if loss == "cross_entropy":
+        return rng.dirichlet(np.ones(n))
+    if loss == "binary_cross_entropy":
+        return rng.uniform(0, 1, n)
+    return rng.uniform(-1, 1, n)
 
 
 # -- a network's state ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import subprocess
 import ipywidgets as widgets
 import numpy as np
 import pytest
-from helpers import REPO_ROOT
+from helpers import REPO_ROOT, random_target
 
 from backprop_lib import Dense, Network, check_pair
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -171,12 +171,7 @@ def random_cases(rng, n):
         sizes = [2, 2, 2] if k % 2 == 0 else [2, 5, 5, 3]
         acts = [str(rng.choice(ACTIVATION_NAMES)) for _ in sizes[1:-1]] + [act]
         net = Network.from_sizes(sizes, acts, loss, np.random.default_rng(k))
-        if loss == "cross_entropy":
-            t = rng.dirichlet(np.ones(sizes[-1]))
-        elif loss == "binary_cross_entropy":
-            t = rng.uniform(0, 1, sizes[-1])
-        else:
-            t = rng.uniform(-1, 1, sizes[-1])
+        t = random_target(loss, sizes[-1], rng)
         x = rng.uniform(-2, 2, sizes[0])
         lr, steps = float(10 ** rng.uniform(-2, 0.5)), int(rng.integers(1, 8))
         while not _stays_finite(net, x, t, lr, steps):

@@ -16,6 +16,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import random_target
 
 from backprop_lib import Dense, Network
 from backprop_lib.activations import ACTIVATION_NAMES
@@ -75,12 +76,7 @@ def settings(rng, k):
     acts = tuple(str(rng.choice(ACTIVATION_NAMES)) for _ in sizes[1:-1]) + (act,)
     if any(a == "softmax" for a in acts[:-1]):
         acts = tuple("tanh" if a == "softmax" else a for a in acts[:-1]) + (act,)
-    if loss == "cross_entropy":
-        t = rng.dirichlet(np.ones(sizes[-1]))
-    elif loss == "binary_cross_entropy":
-        t = rng.uniform(0, 1, sizes[-1])
-    else:
-        t = rng.uniform(-1, 1, sizes[-1])
+    t = random_target(loss, sizes[-1], rng)
     return {
         "sizes": sizes,
         "activations": acts,
