@@ -213,7 +213,7 @@ _U = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
 #: loss. The resolution :math:`\rho` of an entry (eq:gc-resolution) counts
 #: ``ROUNDING`` :math:`\cdot\, u(|E_+| + |E_-|)/2\varepsilon` for the rounding of its two loss
 #: evaluations: ``k`` stayed below 8 over every entry of random networks of the tests' kind,
-#: so 32 leaves a margin of 4 (tests/test_gradcheck.py checks :math:`|a - n| \le \rho/3` on
+#: so 32 leaves a margin of 4 (tests/core/test_gradcheck.py checks :math:`|a - n| \le \rho/3` on
 #: correct gradients at every allowed ``eps``). A larger value only
 #: leaves more entries unverified; it never certifies a wrong one.
 ROUNDING = 32.0

@@ -28,7 +28,8 @@ Ranges (:data:`GUARANTEED_RANGE`, the same for float64 and float32), for every v
 - :math:`|s| \le 1000`: :math:`E` and :math:`\delta^L` are finite, emit no numpy warning,
   and :math:`\delta^L` lies within :math:`4\epsilon \max(1, \max_k |\delta_k|)` of the
   exact value at the given ``s`` (:math:`\epsilon` the dtype's machine epsilon; measured
-  against 1200-digit arithmetic in ``tests/test_refusals.py``: at most :math:`3.1\epsilon`).
+  against 1200-digit arithmetic in ``tests/core/test_refusals_objects.py``: at most
+  :math:`3.1\epsilon`).
 - beyond, up to :math:`|s| \le 10^{300}` in float64 and :math:`10^{30}` in float32:
   :math:`\delta^L` stays finite with no warning (accuracy not measured there); :math:`E`
   is finite or, when it overflows (a squared error with :math:`|o - t|` beyond about

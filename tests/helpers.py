@@ -2,7 +2,7 @@ r"""The tests' independent reference: everything here is written from the defini
 plain numpy and sympy, independently of the library's numpy code, so that a test comparing
 the library with it compares two separate implementations. The activations and losses are
 the sympy twin's (``backprop_lib.symbolic``, which imports none of the library's numpy
-maths and whose forms ``tests/test_generic_forms.py`` proves), written once there: an
+maths and whose forms ``tests/symbolic/test_generic_forms.py`` proves), written once there: an
 activation or loss added to the registries needs no new oracle here.
 
 Import it as ``from helpers import ...`` from a test module in any folder below ``tests/``:

@@ -11,8 +11,8 @@ the chapter of ``book/*.md`` that defines the label (``$$ (eq:...)`` or ``(eq:..
 writes one table row per label, in the order of the book's chapters, between the markers
 ``<!-- equation-map:start -->`` and ``<!-- equation-map:end -->`` of the README; the prose
 around them is kept as written. A label named in the code but defined by no chapter is an
-error (``tests/test_equation_labels.py`` says the same). ``--check`` runs in pre-commit and
-in the test suite (``tests/test_equation_map.py``), so the map cannot drift from the code.
+error (``tests/book/test_equation_labels.py`` says the same). ``--check`` runs in pre-commit and
+in the test suite (``tests/book/test_equation_map.py``), so the map cannot drift from the code.
 """
 
 from __future__ import annotations

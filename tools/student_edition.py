@@ -19,7 +19,7 @@ student:
 - the solution's prose, and every code cell of a solution that holds neither, are left out.
 
 Exercises without marked code keep their statement; their solution is replaced by a pointer
-to the book. No marker and no solution code survives (``tests/test_student_edition.py``).
+to the book. No marker and no solution code survives (``tests/chapters/test_student_edition.py``).
 The notebooks have no outputs; the chapter's own cells run before the exercises, so a
 student runs the notebook from the top.
 

@@ -163,7 +163,7 @@ def load_digits(
     dtype = _float_dtype(dtype)
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
-    except ImportError as exc:  # tests/test_package.py blocks scikit-learn to reach this
+    except ImportError as exc:  # tests/core/test_package.py blocks scikit-learn to reach this
         raise ImportError(
             "load_digits needs scikit-learn (it ships the digits): "
             "pip install 'backprop_lib[teaching]'"

@@ -10,8 +10,9 @@ from ``backprop_lib`` and its symbolic twin; this module only puts them side by 
 
 - :func:`pair_verdict` says whether a pair is undefined (the library's
   :func:`~backprop_lib.pair_problem`), the fused best choice, a good one, or a poor one, and
-  why. The book's *Loss/activation pairs* chapter and ``tests/test_chapter_pairs.py`` give a
-  numeric counter-example for every poor choice.
+  why. The book's *Loss/activation pairs* chapter and
+  ``tests/chapters/test_chapter_pairs.py`` give a numeric counter-example for every poor
+  choice.
 - :func:`pair_agreement` evaluates :math:`\delta` four ways at the same points: sympy's
   derivative, the textbook formula, the library's backward pass and central differences.
 - :func:`catalogue_tabs` writes the whole catalogue as MyST Markdown, one tab per loss.
@@ -69,7 +70,7 @@ _FUSED_REASON = (
 
 #: The verdict on every defined pair that is not fused: ``(kind, reason)``, kind ``"good"``,
 #: ``"saturates"`` or ``"poor"``. Each claim is shown with numbers in the book's chapter
-#: *Loss/activation pairs* and asserted in ``tests/test_chapter_pairs.py``.
+#: *Loss/activation pairs* and asserted in ``tests/chapters/test_chapter_pairs.py``.
 PAIR_ADVICE: dict[tuple[str, str], tuple[str, str]] = {
     ("linear", "squared_error"): (
         "good",

@@ -15,7 +15,7 @@ changed), refused targets, and exercise 7.1's diverging run (the page refuses th
 as the library and keeps its weights; its first 3 steps agree at ``rtol=1e-12``, but a
 diverging run amplifies rounding, so the weights at step 256 are not compared).
 Tolerance: ``rtol=1e-12`` plus ``1e-14`` times the array's largest entry (entries that
-cancel to near 0), as ``tests/test_explorer_live.py``.
+cancel to near 0), as ``tests/widgets/test_explorer_live.py``.
 """
 
 from __future__ import annotations

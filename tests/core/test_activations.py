@@ -2,7 +2,7 @@ r"""Tests for backprop_lib.activations.
 
 Expected derivatives come from two independent computations: sympy's ``diff`` of each
 activation as the sympy twin ``backprop_lib.symbolic`` writes it (no numpy code of the
-library; ``tests/test_generic_forms.py`` proves its forms), and central finite
+library; ``tests/symbolic/test_generic_forms.py`` proves its forms), and central finite
 differences of the library's own ``forward``. The five-point central difference
 :math:`[f(s-2h) - 8f(s-h) + 8f(s+h) - f(s+2h)]/(12h)` has a truncation error of order
 :math:`h^4`, so with :math:`h = 10^{-3}` rounding dominates at about :math:`10^{-13}`, far below

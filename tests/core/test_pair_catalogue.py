@@ -5,7 +5,7 @@ The deltas :func:`pair_agreement` computes are compared with an independent comp
 loss written out with plain sympy and differentiated with ``sympy.diff``, and central
 differences of the loss written out with numpy (``tests/helpers.py``: ``sympy_delta``,
 ``finite_difference_delta``). Neither uses ``backprop_lib``. (The pair explorer of the book,
-``PairWidget``, is tested in ``tests/test_pair_live.py``.)
+``PairWidget``, is tested in ``tests/widgets/test_pair_live.py``.)
 """
 
 from __future__ import annotations

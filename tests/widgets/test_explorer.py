@@ -1,6 +1,6 @@
 r"""The weight-update explorer's model, formulas and pictures (``backprop_lib.widgets.explorer``),
 driven in plain Python. (``ExplorerWidget``, the explorer of the book, is tested in
-``tests/test_explorer_live.py``.)
+``tests/widgets/test_explorer_live.py``.)
 
 Expected values come from computations independent of the explorer: a fresh library
 ``Network`` rebuilt from the explorer's weights (``Network.backward`` on a copy), networks
