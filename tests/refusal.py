@@ -7,6 +7,7 @@ Import it as ``from refusal import ...`` (pyproject's ``pythonpath`` puts ``test
 ``sys.path``).
 
 - :data:`X4`, :data:`T4`: a batch of 4 samples with 3 inputs, and one-hot targets of 2 classes;
+  :data:`RAGGED_T`, :data:`MASKED_X`, :data:`MASKED_T`: a ragged target list, masked arrays;
 - :func:`make_nets`: three small networks with stored forward and backward values;
 - :func:`assert_refused`: run a call, assert the error, its message, no warning, no change;
 - :func:`case_ids`, :func:`run_table`: parametrize a table of ``(id, call(nets, g), error,
@@ -28,6 +29,10 @@ from backprop_lib import Network
 #: A batch of 4 samples with 3 inputs, and its one-hot targets of 2 classes.
 X4 = np.array([[0.1, -0.2, 0.3], [1.0, 0.5, -1.0], [0.0, 0.2, 0.4], [-0.3, 0.3, 0.9]])
 T4 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+#: Targets numpy cannot make an array of (the last row is short), and masked X and T.
+RAGGED_T = [[1, 0], [0, 1], [1, 0], [0]]
+MASKED_X = np.ma.masked_array(X4, mask=np.eye(4, 3, dtype=bool))
+MASKED_T = np.ma.masked_array(T4, mask=np.zeros_like(T4, dtype=bool))
 
 
 def make_nets() -> dict[str, Network]:

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from refusal import T4, X4, assert_refused, case_ids, make_nets, run_table, strictly
+from refusal import MASKED_X, T4, X4, assert_refused, case_ids, make_nets, run_table, strictly
 
 from backprop_lib import Network, gradient_check, numerical_gradient
 from backprop_lib.teaching.bugs import BUGS, demo_problem, with_bug
 
-MASKED_X = np.ma.masked_array(X4, mask=np.eye(4, 3, dtype=bool))
 EPS_RANGE = r"eps must lie in \[1e-08, 1e-05\]; got "
 GRADCHECK = [
     (

@@ -23,7 +23,18 @@ import re
 import numpy as np
 import pytest
 from helpers import layer_state
-from refusal import T4, X4, assert_refused, case_ids, make_nets, refused, run_table
+from refusal import (
+    MASKED_T,
+    MASKED_X,
+    RAGGED_T,
+    T4,
+    X4,
+    assert_refused,
+    case_ids,
+    make_nets,
+    refused,
+    run_table,
+)
 
 from backprop_lib import ACTIVATION_NAMES, Dense, Network
 
@@ -34,10 +45,6 @@ def replace(array, index, value):
     array[index] = value
     return array
 
-
-RAGGED_T = [[1, 0], [0, 1], [1, 0], [0]]
-MASKED_X = np.ma.masked_array(X4, mask=np.eye(4, 3, dtype=bool))
-MASKED_T = np.ma.masked_array(T4, mask=np.zeros_like(T4, dtype=bool))
 
 # -- building a network or a layer ----------------------------------------------------------
 

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from refusal import T4, X4, assert_refused, case_ids, run_table
+from refusal import MASKED_X, RAGGED_T, T4, X4, assert_refused, case_ids, run_table
 
 from backprop_lib.teaching.training_run import validation_split
-
-RAGGED_T = [[1, 0], [0, 1], [1, 0], [0]]
-MASKED_X = np.ma.masked_array(X4, mask=np.eye(4, 3, dtype=bool))
 
 
 @pytest.mark.parametrize("dtype", ["garbage", None, "int8", np.float16])

@@ -20,11 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import assert_layer_state, layer_state
-from refusal import T4, X4, assert_refused, case_ids, make_nets, run_table
+from refusal import RAGGED_T, T4, X4, assert_refused, case_ids, make_nets, run_table
 
 from backprop_lib import Network
-
-RAGGED_T = [[1, 0], [0, 1], [1, 0], [0]]
 
 
 def read_only(nets, key, index):
