@@ -17,6 +17,18 @@ from book_paths import CHROMIUM, CHROMIUM_ARGS
 NODE = shutil.which("node")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    r"""Under pytest-xdist (``-n``, on by default: pyproject.toml), every test that needs the
+    built site (the ``built_site`` fixture, directly or through another fixture) joins one
+    group, ``book``, which ``--dist loadgroup`` runs in a single worker: the book is built
+    once, and the other workers run the rest of the suite meanwhile."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        if "built_site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("book"))
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A freshly seeded Generator for each test."""
