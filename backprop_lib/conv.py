@@ -36,39 +36,42 @@ def _check_images(shape: tuple[int, ...], channels: int | None, where: str, labe
 
 
 def im2col(x: np.ndarray, k: int, stride: int) -> np.ndarray:
-    r"""The patches of ``x`` ``(B, C, H, W)`` (already padded) as columns, one matrix per
-    image: shape ``(B, C k k, H_out W_out)``, column :math:`i W_{out} + j` of image
-    :math:`b` holding :math:`x_{b,c,\,i s + u,\,j s + v}` for :math:`c, u, v` in order, with
+    r"""The patches of ``x`` ``(B, C, H, W)`` (already padded) as columns, one
+    matrix per image: shape ``(B, C k k, H_out W_out)``. Column
+    :math:`i W_{out} + j` of image :math:`b` holds
+    :math:`x_{b,c,\,i s + u,\,j s + v}` for :math:`c, u, v` in order, with
     :math:`H_{out} = \lfloor (H - k)/s \rfloor + 1` (same for the width).
 
-    ``cols[b]`` is the transpose of image :math:`b`'s rows of the patch matrix of
-    eq:ml-conv-matrix: with the patches as columns, the products of :class:`Conv2D` come
-    out in the ``(B, O, H_out, W_out)`` order with no transpose. A strided view selects the
-    patches without copying; the one copy is the reshape, which a matrix product needs.
+    ``cols[b]`` is the transpose of image :math:`b`'s rows of the patch matrix
+    of eq:ml-conv-matrix: with the patches as columns, the products of
+    :class:`Conv2D` come out in the ``(B, O, H_out, W_out)`` order with no
+    transpose. A strided view selects the patches without copying; the one
+    copy is the reshape, which a matrix product needs.
     """
     B, C, H, W = x.shape
     windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride]  # (B, C, H_out, W_out, k, k)
     H_out, W_out = windows.shape[2:4]
-    return windows.transpose(0, 1, 4, 5, 2, 3).reshape(B, C * k * k, H_out * W_out)
+    columns = windows.transpose(0, 1, 4, 5, 2, 3)  # (B, C, k, k, H_out, W_out)
+    return columns.reshape(B, C * k * k, H_out * W_out)
 
 
 def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int, stride: int) -> np.ndarray:
-    r"""The adjoint of :func:`im2col`: from ``cols`` ``(B, C k k, H_out W_out)``, an array
-    of ``shape`` ``(B, C, H, W)`` (padded) in which every entry of every column is added
-    back where :func:`im2col` took it from,
+    r"""The adjoint of :func:`im2col`: from ``cols`` ``(B, C k k, H_out
+    W_out)``, an array of ``shape`` ``(B, C, H, W)`` (padded) in which every
+    entry of every column is added back where :func:`im2col` took it from,
 
     .. math:: x_{b,c,m,n} = \sum_{u,v,i,j:\ is + u = m,\ js + v = n}
         \text{cols}_{b,(c,u,v),(i,j)} ,
 
-    zero where no patch reached. One strided slice add per kernel offset :math:`(u, v)`:
-    :math:`k^2` adds of ``(B, C, H_out, W_out)`` blocks.
+    zero where no patch reached. One strided slice add per kernel offset
+    :math:`(u, v)`: :math:`k^2` adds of ``(B, C, H_out, W_out)`` blocks.
     """
     B, C, H, W = shape
     H_out, W_out = (H - k) // stride + 1, (W - k) // stride + 1
     patches = cols.reshape(B, C, k, k, H_out, W_out)
     x = np.zeros(shape, cols.dtype)
-    for u in range(k):  # rows u, u + s, ..., u + (H_out - 1) s get offset u of every patch
+    for u in range(k):  # (u, v) of patch (i, j) is pixel (is + u, js + v)
         for v in range(k):
             rows = slice(u, u + (H_out - 1) * stride + 1, stride)
             columns = slice(v, v + (W_out - 1) * stride + 1, stride)
@@ -233,20 +236,22 @@ class Conv2D(Layer):
         return grad_x
 
     def _backward(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
-        """The body of :meth:`backward` on a checked ``g``. ``cols`` holds each image's
-        patches as columns (the transpose of the book's rows), so the book's
-        :math:`\text{cols}^\top g_m` is ``cols @ g_m^T`` summed over the images."""
+        """The body of :meth:`backward` on a checked ``g``. ``cols`` holds each
+        image's patches as columns (the transpose of the book's rows), so the
+        book's :math:`\text{cols}^\top g_m` is ``cols @ g_m^T`` summed over the
+        images."""
         k, s, p = self.kernel_size, self.stride, self.padding
         g_m = g.reshape(g.shape[0], self.out_channels, -1)  # (B, O, Ho Wo)
-        W_m = self.W.reshape(self.out_channels, -1).T  # kernels as columns, (C k k, O)
+        W_m = self.W.reshape(self.out_channels, -1).T  # (C k k, O)
         dW_m = (self.cols @ g_m.transpose(0, 2, 1)).sum(axis=0)  # eq:ml-conv-dw
         self.dW = dW_m.T.reshape(self.W.shape)
         self.db = g_m.sum(axis=(0, 2))  # eq:ml-conv-db
         if not below:  # a network's first layer: its input is the data
             return None
-        grad_cols = W_m @ g_m  # each patch's gradient, g_m W_m^T per image, transposed
+        grad_cols = W_m @ g_m  # every patch's gradient, (g_m W_m^T)^T per image
         B, C, H, W = self.x_shape
-        grad_padded = col2im(grad_cols, (B, C, H + 2 * p, W + 2 * p), k, s)  # eq:ml-conv-dx
+        padded = (B, C, H + 2 * p, W + 2 * p)
+        grad_padded = col2im(grad_cols, padded, k, s)  # eq:ml-conv-dx
         return grad_padded[:, :, p : p + H, p : p + W]
 
 
