@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._validate import as_generator, check_dtype, check_positive_int, describe
+from ._validate import as_generator, check_bool, check_dtype, check_positive_int, describe
 from .base_layer import Layer, require_finite
 
 
@@ -36,33 +36,47 @@ def _check_images(shape: tuple[int, ...], channels: int | None, where: str, labe
 
 
 def im2col(x: np.ndarray, k: int, stride: int) -> np.ndarray:
-    r"""The patches of ``x`` ``(B, C, H, W)`` (already padded) as rows: shape
-    ``(B * H_out * W_out, C * k * k)``, row :math:`(b, i, j)` holding
+    r"""The patches of ``x`` ``(B, C, H, W)`` (already padded) as columns, one
+    matrix per image: shape ``(B, C k k, H_out W_out)``. Column
+    :math:`i W_{out} + j` of image :math:`b` holds
     :math:`x_{b,c,\,i s + u,\,j s + v}` for :math:`c, u, v` in order, with
     :math:`H_{out} = \lfloor (H - k)/s \rfloor + 1` (same for the width).
 
-    A strided view selects the patches without copying; the one copy is the reshape into
-    rows, which a matrix product needs.
+    ``cols[b]`` is the transpose of image :math:`b`'s rows of the patch matrix
+    of eq:ml-conv-matrix: with the patches as columns, the products of
+    :class:`Conv2D` come out in the ``(B, O, H_out, W_out)`` order with no
+    transpose. A strided view selects the patches without copying; the one
+    copy is the reshape, which a matrix product needs.
     """
     B, C, H, W = x.shape
     windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride]  # (B, C, H_out, W_out, k, k)
     H_out, W_out = windows.shape[2:4]
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(B * H_out * W_out, C * k * k)
+    columns = windows.transpose(0, 1, 4, 5, 2, 3)  # (B, C, k, k, H_out, W_out)
+    return columns.reshape(B, C * k * k, H_out * W_out)
 
 
-def cross_correlate(x: np.ndarray, W: np.ndarray, stride: int) -> np.ndarray:
-    r""":math:`y_{b,o,i,j} = \sum_{c,u,v} x_{b,c,\,is+u,\,js+v}\, W_{o,c,u,v}` for padded
-    ``x`` ``(B, C, H, W)`` and ``W`` ``(O, C, k, k)``; shape ``(B, O, H_out, W_out)``.
+def col2im(cols: np.ndarray, shape: tuple[int, ...], k: int, stride: int) -> np.ndarray:
+    r"""The adjoint of :func:`im2col`: from ``cols`` ``(B, C k k, H_out
+    W_out)``, an array of ``shape`` ``(B, C, H, W)`` (padded) in which every
+    entry of every column is added back where :func:`im2col` took it from,
 
-    One matrix product of the patches (:func:`im2col`) with the kernels as columns."""
-    B = x.shape[0]
-    C_out, C, k, _ = W.shape
-    cols = im2col(x, k, stride)  # (B H_out W_out, C k k)
-    H_out = (x.shape[2] - k) // stride + 1
-    W_out = (x.shape[3] - k) // stride + 1
-    y = cols @ W.reshape(C_out, C * k * k).T  # eq:ml-conv-matrix
-    return y.reshape(B, H_out, W_out, C_out).transpose(0, 3, 1, 2)
+    .. math:: x_{b,c,m,n} = \sum_{u,v,i,j:\ is + u = m,\ js + v = n}
+        \text{cols}_{b,(c,u,v),(i,j)} ,
+
+    zero where no patch reached. One strided slice add per kernel offset
+    :math:`(u, v)`: :math:`k^2` adds of ``(B, C, H_out, W_out)`` blocks.
+    """
+    B, C, H, W = shape
+    H_out, W_out = (H - k) // stride + 1, (W - k) // stride + 1
+    patches = cols.reshape(B, C, k, k, H_out, W_out)
+    x = np.zeros(shape, cols.dtype)
+    for u in range(k):  # (u, v) of patch (i, j) is pixel (is + u, js + v)
+        for v in range(k):
+            rows = slice(u, u + (H_out - 1) * stride + 1, stride)
+            columns = slice(v, v + (W_out - 1) * stride + 1, stride)
+            x[:, :, rows, columns] += patches[:, :, u, v]
+    return x
 
 
 class Conv2D(Layer):
@@ -79,9 +93,12 @@ class Conv2D(Layer):
     :math:`H_{out} = \lfloor (H + 2p - k)/s \rfloor + 1` and the same for the width.
 
     **Forward, as a matrix product** (eq:ml-conv-matrix): every patch of :math:`\tilde x`
-    becomes a row of a matrix ``cols`` ``(B H_out W_out, C k k)`` (:func:`im2col`), every
-    kernel a column of :math:`W_m` ``(C k k, O)``, and :math:`y = \text{cols}\, W_m + b`:
-    the layer is a :class:`~backprop_lib.Dense` applied to every patch, sharing its weights.
+    becomes a row of a matrix ``cols`` ``(B H_out W_out, C k k)``, every kernel a column of
+    :math:`W_m` ``(C k k, O)``, and :math:`y = \text{cols}\, W_m + b`: the layer is a
+    :class:`~backprop_lib.Dense` applied to every patch, sharing its weights. The layer
+    stores ``cols`` per image with the patches as columns (:func:`im2col`, ``(B, C k k,
+    H_out W_out)``) and computes the transposed product :math:`W_m^\top \text{cols}_b^\top`
+    for every image :math:`b`, which lands in the ``(B, O, H_out, W_out)`` order directly.
 
     **Backward.** With :math:`g = \partial E/\partial y` ``(B, O, H_out, W_out)``:
 
@@ -103,10 +120,20 @@ class Conv2D(Layer):
               \hat g_{b,o,m+u',n+v'}\; \hat W_{c,o,u',v'}
 
       (eq:ml-conv-dx): a cross-correlation of the padded gradient with the flipped kernel,
-      the same operation as the forward pass. For :math:`s > 1`, :math:`g` is first
-      dilated (:math:`s - 1` zeros between its entries), and input rows and columns that no
-      patch reached (when :math:`s` does not divide :math:`H + 2p - k`) get zero gradient.
-      Finally the :math:`p` padded rows and columns are cut off.
+      the same operation as the forward pass. (For :math:`s > 1`, :math:`g` is first
+      dilated, :math:`s - 1` zeros between its entries.)
+
+      The layer computes the same numbers from the first, index form, without building
+      :math:`\hat g`: the gradient of every patch is the Dense rule :math:`g_m W_m^\top`
+      (one matrix product), and :func:`col2im` adds each patch's gradient back where the
+      patch was cut out, one strided slice per kernel offset; input rows and columns that
+      no patch reached (when :math:`s` does not divide :math:`H + 2p - k`) get zero. The
+      :math:`p` padded rows and columns are cut off at the end.
+
+    **First layer.** ``backward(grad_y, below=False)`` stores ``dW`` and ``db`` but skips
+    the input gradient and returns ``None``, as :meth:`Dense.backward
+    <backprop_lib.Dense.backward>` does: :class:`~backprop_lib.Network` passes it for its
+    first layer, whose input is the data.
 
     Parameters
     ----------
@@ -178,11 +205,11 @@ class Conv2D(Layer):
     # -- forward and backward, side by side ------------------------------------------------
 
     def _compute(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cols = im2col(self._pad(x), self.kernel_size, self.stride)  # (B Ho Wo, C k k)
-        B, C_out = x.shape[0], self.out_channels
-        _, _, H_out, W_out = self.output_shape(x.shape, "Conv2D", "x")
-        y = cols @ self.W.reshape(C_out, -1).T + self.b  # eq:ml-conv-matrix
-        return y.reshape(B, H_out, W_out, C_out).transpose(0, 3, 1, 2), cols
+        cols = im2col(self._pad(x), self.kernel_size, self.stride)  # (B, C k k, Ho Wo)
+        W_m = self.W.reshape(self.out_channels, -1).T  # kernels as columns, (C k k, O)
+        y = W_m.T @ cols  # eq:ml-conv-matrix, transposed per image: (B, O, Ho Wo)
+        y += self.b[:, None]
+        return y.reshape(self.output_shape(x.shape, "Conv2D", "x")), cols
 
     def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y` ``(B, O, H_out, W_out)`` of ``x`` ``(B, C, H, W)`` (eq:ml-conv); stores
@@ -193,37 +220,38 @@ class Conv2D(Layer):
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
+    def backward(self, grad_y: ArrayLike, below: bool = True) -> np.ndarray | None:
         r""":math:`\partial E/\partial x` ``(B, C, H, W)`` from ``grad_y`` ``(B, O, H_out,
         W_out)``; stores ``dW`` (eq:ml-conv-dw) and ``db`` (eq:ml-conv-db). The input
-        gradient is the cross-correlation of the (dilated, padded) ``grad_y`` with the
-        flipped kernel (eq:ml-conv-dx)."""
+        gradient (eq:ml-conv-dx) is each patch's gradient added back where the patch came
+        from (:func:`col2im`). With ``below=False`` (a network's first layer, whose input is
+        the data) it is not computed, and ``None`` is returned."""
+        below = check_bool(below, "below", "Conv2D.backward")
         g = self._check_grad(grad_y, "Conv2D.backward")
         with np.errstate(all="ignore"):
-            grad_x = self._backward(g)
+            grad_x = self._backward(g, below)
         for value, what in ((self.dW, "dW"), (self.db, "db"), (grad_x, "the input gradient")):
-            require_finite(value, what, "Conv2D.backward")
+            if value is not None:
+                require_finite(value, what, "Conv2D.backward")
         return grad_x
 
-    def _backward(self, g: np.ndarray) -> np.ndarray:
-        """The body of :meth:`backward` on a checked ``g``."""
-        C_out, k, s, p = self.out_channels, self.kernel_size, self.stride, self.padding
-        g_m = g.transpose(0, 2, 3, 1).reshape(-1, C_out)  # rows (b, i, j), like cols
-        self.dW = (g_m.T @ self.cols).reshape(self.W.shape)  # eq:ml-conv-dw
-        self.db = g.sum(axis=(0, 2, 3))  # eq:ml-conv-db
+    def _backward(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        """The body of :meth:`backward` on a checked ``g``. ``cols`` holds each
+        image's patches as columns (the transpose of the book's rows), so the
+        book's :math:`\text{cols}^\top g_m` is ``cols @ g_m^T`` summed over the
+        images."""
+        k, s, p = self.kernel_size, self.stride, self.padding
+        g_m = g.reshape(g.shape[0], self.out_channels, -1)  # (B, O, Ho Wo)
+        W_m = self.W.reshape(self.out_channels, -1).T  # (C k k, O)
+        dW_m = (self.cols @ g_m.transpose(0, 2, 1)).sum(axis=0)  # eq:ml-conv-dw
+        self.dW = dW_m.T.reshape(self.W.shape)
+        self.db = g_m.sum(axis=(0, 2))  # eq:ml-conv-db
+        if not below:  # a network's first layer: its input is the data
+            return None
+        grad_cols = W_m @ g_m  # every patch's gradient, (g_m W_m^T)^T per image
         B, C, H, W = self.x_shape
-        Hp, Wp = H + 2 * p, W + 2 * p
-        if s > 1:  # dilate: s - 1 zeros between the entries of g
-            dilated = np.zeros(
-                (*g.shape[:2], (g.shape[2] - 1) * s + 1, (g.shape[3] - 1) * s + 1), g.dtype
-            )
-            dilated[:, :, ::s, ::s] = g
-            g = dilated
-        # k - 1 zeros on every side, and more below and right for rows no patch reached
-        extra_h, extra_w = Hp - (g.shape[2] + k - 1), Wp - (g.shape[3] + k - 1)
-        g_hat = np.pad(g, ((0, 0), (0, 0), (k - 1, k - 1 + extra_h), (k - 1, k - 1 + extra_w)))
-        W_hat = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # flipped, (C, O, k, k)
-        grad_padded = cross_correlate(g_hat, W_hat, 1)  # eq:ml-conv-dx, (B, C, Hp, Wp)
+        padded = (B, C, H + 2 * p, W + 2 * p)
+        grad_padded = col2im(grad_cols, padded, k, s)  # eq:ml-conv-dx
         return grad_padded[:, :, p : p + H, p : p + W]
 
 

@@ -38,6 +38,7 @@ from .base_layer import (
     layer_astype,
     parameter_slots,
 )
+from .conv import Conv2D
 from .layers import Dense, check_sizes, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
@@ -306,7 +307,7 @@ class Network:
         delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
         grad_o = last.backward_delta(delta_L, below=bool(hidden))
         for i in range(len(hidden) - 1, -1, -1):  # l = L-1, ..., 1
-            if isinstance(hidden[i], Dense):
+            if isinstance(hidden[i], (Dense, Conv2D)):  # layer 1 skips its input gradient
                 grad_o = hidden[i].backward(grad_o, below=i > 0)
             else:  # the layer protocol: backward(grad_y) -> grad_x
                 grad_o = hidden[i].backward(grad_o)
