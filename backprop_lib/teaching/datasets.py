@@ -1,4 +1,4 @@
-r"""Real handwritten digits for training the notes' network.
+r"""Real handwritten digits for training the book's network.
 
 Two loaders return the same :class:`DigitData`:
 

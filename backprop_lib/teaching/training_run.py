@@ -1,6 +1,6 @@
-r"""Training the notes' network on digits: the run and its pictures.
+r"""Training the book's network on digits: the run and its pictures.
 
-The helpers of the chapter *Training the notes' network on real digits*
+The helpers of the chapter *Training a network on real digits*
 (``book/training-digits.md``) and of its tests:
 
 - :func:`validation_split` sets part of a training set aside to watch training with.
@@ -34,7 +34,9 @@ import matplotlib  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.colors import SymLogNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter  # noqa: E402
 
 from .._validate import (  # noqa: E402
     as_float_array,
@@ -270,10 +272,12 @@ def weights_animation_html(
 
     One frame per epoch in ``epochs`` (default: every entry of ``run.weights``). With
     ``change=True`` a frame shows what training has added so far, :math:`W^1(e) - W^1(0)`
-    (all zero at epoch 0); with ``change=False``, :math:`W^1(e)` itself. One colour scale
-    serves all frames, so weights that grow show as deeper colours. Returns the HTML of
-    ``FuncAnimation.to_jshtml()``, to show with ``IPython.display.HTML``: it plays in the
-    browser with no kernel. About 45 kB per frame at ``dpi=60``.
+    (all zero at epoch 0); with ``change=False``, :math:`W^1(e)` itself, on a colour scale
+    that is linear up to the largest initial :math:`|w|` and logarithmic beyond, so that the
+    first frame shows the random start. One colour scale serves all frames, so weights that
+    grow show as deeper colours. The title sits at the top left, clear of the axes. Returns the
+    HTML of ``FuncAnimation.to_jshtml()``, to show with ``IPython.display.HTML``: it plays in
+    the browser with no kernel. About 45 kB per frame at ``dpi=60``.
     """
     history = run.history
     if epochs is None:
@@ -293,8 +297,15 @@ def weights_animation_html(
     canvas = FigureCanvasAgg(fig)
     ax_weights, ax_accuracy = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
     image = plot_weights(ax_weights, shown[epochs[0]], image_shape, vmax=vmax)
-    label = r"$w^1_{ji}(e) - w^1_{ji}(0)$" if change else "$w^1_{ji}(e)$"
-    fig.colorbar(image, ax=ax_weights, shrink=0.8, label=label)
+    if not change:
+        # Linear up to the largest initial weight, logarithmic beyond: the small random start
+        # stays visible next to the much larger trained weights.
+        start_max = float(np.abs(run.weights[0]).max())
+        if 0.0 < start_max < vmax:
+            image.set_norm(SymLogNorm(linthresh=start_max, vmin=-vmax, vmax=vmax))
+    label = "change since epoch 0" if change else "weight"
+    colorbar = fig.colorbar(image, ax=ax_weights, shrink=0.8, label=label)
+    colorbar.formatter = FormatStrFormatter("%g")  # 0.1, not 10^{-1} in small superscripts
     curves = [(history.accuracy, "C0", "training")]
     if history.val_accuracy:
         curves.append((history.val_accuracy, "C1", "validation"))
@@ -307,8 +318,12 @@ def weights_animation_html(
     ax_accuracy.set_ylabel("accuracy")
     ax_accuracy.grid(alpha=0.3)
     ax_accuracy.legend(loc="lower right")
-    title = ax_weights.set_title(" ")
-    fig.tight_layout()
+    what = "change of $W^1$" if change else "$W^1$"
+    titles = {e: f"{what} after epoch {history.epoch[e]}" for e in epochs}
+    # The title sits at the figure's top left, above the axes laid out below it, so that no
+    # frame's title is clipped (an axes title centred over the square mosaic ran off the edge).
+    title = fig.text(0.02, 0.97, max(titles.values(), key=len), ha="left", va="top")
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.88))
 
     # Draw what stays the same once; per frame, redraw only the parts that change (blitting).
     changing = [image, title] + [marker for _, marker in markers]
@@ -322,8 +337,7 @@ def weights_animation_html(
         image.set_data(weight_mosaic(shown[e], image_shape))
         for values, marker in markers:
             marker.set_data([history.epoch[e]], [values[e]])
-        what = "change of $W^1$" if change else "$W^1$"
-        title.set_text(f"{what} after epoch {history.epoch[e]}")
+        title.set_text(titles[e])
         for artist in changing:
             fig.draw_artist(artist)
         frames.append(np.asarray(canvas.buffer_rgba())[:, :, :3].copy())

@@ -1,4 +1,4 @@
-r"""Claims of the chapter *Training the notes' network on real digits*
+r"""Claims of the chapter *Training a network on real digits*
 (book/training-digits.md) and its helpers (backprop_lib/teaching/training_run.py), checked
 beyond the page's own assertions.
 
@@ -20,6 +20,7 @@ import struct
 from pathlib import Path
 
 import jupytext
+import matplotlib
 import nbclient
 import nbformat
 import numpy as np
@@ -220,6 +221,30 @@ def test_the_animation_has_one_frame_per_chosen_epoch(rng):
     assert 'class="anim-slider"' in html
     with pytest.raises(ValueError, match="epochs must be a non-empty list"):
         weights_animation_html(run, (4, 4), epochs=[0, 5])
+
+
+def _coloured(frame: np.ndarray) -> int:
+    r"""How many pixels are clearly red or blue (not grey, not white)."""
+    rgb = frame.astype(int)
+    return int(np.count_nonzero(np.abs(rgb[..., 0] - rgb[..., 2]) > 40))
+
+
+def test_the_animation_starts_with_the_initial_weights_and_its_titles_fit(rng):
+    X = rng.uniform(size=(60, 16))
+    T = np.eye(10)[rng.integers(0, 10, size=60)]
+    run = train_swinn(
+        X[:45], T[:45], X[45:], T[45:], n_hidden=9, lr=2.0, batch_size=5, epochs=30, seed=1
+    )
+    with matplotlib.rc_context({"font.size": 12}):  # as book/matplotlibrc sets it
+        weights = _frames(weights_animation_html(run, (4, 4), epochs=[0, 30], change=False))
+        changes = _frames(weights_animation_html(run, (4, 4), epochs=[0, 30], change=True))
+    # change=True starts blank (W(0) - W(0) = 0: only the colour bar is coloured); the
+    # weights themselves show their random start, small as it is next to the trained ones
+    assert _coloured(weights[0]) > 2 * _coloured(changes[0])
+    for frame in weights + changes:  # no title runs off the left or right edge
+        top = frame[: frame.shape[0] // 6]
+        for edge in (top[:, :3], top[:, -3:]):
+            assert edge.min() > 200, "a title is clipped at the edge of the frame"
 
 
 # -- the whole chapter, as the build runs it, and with the MNIST flag on ------------------------
