@@ -2,10 +2,14 @@
 //
 // A faithful port of the library, with its names: the pre-activation s = o_prev W + b, the
 // output o = f(s), the deltas delta, the gradients dW = o_prev^T delta and db = delta, and
-// the step W <- W - lr dW, b <- b - lr db. The stable forms are the library's: the sigmoid
-// from e = exp(-|s|), the softmax after subtracting max(s), softplus as numpy's logaddexp,
-// and the four cross-entropy pairs computed from s (log-sum-exp), as backprop_lib/pairs.py.
+// the step W <- W - lr dW, b <- b - lr db. The stable forms are the library's: sigma' and
+// tanh' from e = exp(-|s|), the softmax after subtracting max(s), softplus as numpy's
+// logaddexp, and the cross-entropy pairs computed from s (log-sum-exp), as backprop_lib/pairs.py.
 // One sample, so the batch size B is 1; it is kept in the formulas to mirror the library.
+//
+// Each activation and loss is defined once, on the sympy side: the tables ELEMENTWISE and
+// UNIT_LOSSES are printed from it (sympy's JavascriptCodePrinter) and put before this file
+// when a widget is built (engine_source() in tables.py), so this file is not a module alone.
 //
 // Shapes (rows are samples, one row here): W[l][j][i] is w^l_ji (n_{l-1} x n_l, the book's
 // W^l is W[l - 1]); b[l][i], s[l][i], o[l][i], delta[l][i] are vectors of n_l numbers.
@@ -44,56 +48,41 @@ function logSumExpOthers(s) {
   return s.map((_, k) => logSumExp(s.map((v, j) => (j === k ? -Infinity : v))));
 }
 
+/** sigma(s) = 1 / (1 + e^{-s}), printed from the sympy side (e^{-s} = inf gives 0). */
 function sigmoid(v) {
-  const e = Math.exp(-Math.abs(v)); // in (0, 1]: never overflows
-  return (v >= 0 ? 1.0 : e) / (1.0 + e);
+  return ELEMENTWISE.sigmoid.value(v);
 }
 
 // -- activations: forward o = f(s), derivative f'(s), backward delta = dE/do . J_f(s) ------
+//
+// The elementwise ones come from ELEMENTWISE, printed from the sympy side before this file
+// (backprop_lib/widgets/explorer/tables.py); the functions below are the stable forms that
+// table names where sympy's expression, printed as it is, is wrong in float64 (HAND_WRITTEN
+// in tables.py gives each one's reason and a point where it is).
 
 /** sigma'(s) = e / (1 + e)^2, e = e^{-|s|}: exact where o(1 - o) loses every digit. */
-function sigmoidPrime(v) {
+export function sigmoidPrime(v) {
   const e = Math.exp(-Math.abs(v));
   return e / (1.0 + e) ** 2;
 }
 
 /** tanh'(s) = sech^2(s) = (2e / (1 + e^2))^2, e = e^{-|s|}: exact where 1 - o^2 is not. */
-function tanhPrime(v) {
+export function tanhPrime(v) {
   const e = Math.exp(-Math.abs(v));
   return ((2.0 * e) / (1.0 + e * e)) ** 2;
 }
 
-// The sigmoid and tanh backward passes compute f' from s, as the library does: the textbook
-// o(1 - o) and 1 - o^2 lose every digit where the unit saturates (o rounds to +-1).
-export const ACTIVATIONS = {
-  sigmoid: {
-    forward: (s) => s.map(sigmoid),
-    derivative: (s) => s.map(sigmoidPrime),
-    backward: (s, o, g) => g.map((gi, i) => gi * sigmoidPrime(s[i])),
-  },
-  tanh: {
-    forward: (s) => s.map(Math.tanh),
-    derivative: (s) => s.map(tanhPrime),
-    backward: (s, o, g) => g.map((gi, i) => gi * tanhPrime(s[i])),
-  },
-  relu: {
-    forward: (s) => s.map((v) => (v > 0 ? v : 0.0)),
-    derivative: (s) => s.map((v) => (v > 0 ? 1.0 : 0.0)),
-    backward: (s, o, g) => g.map((gi, i) => (s[i] > 0 ? gi : 0.0)),
-  },
-  linear: {
-    forward: (s) => s.slice(),
-    derivative: (s) => s.map(() => 1.0),
-    backward: (s, o, g) => g.slice(),
-  },
-  // softplus: o = ln(1 + e^s) as numpy's logaddexp(0, s); f'(s) = sigma(s), from s (the
-  // textbook 1 - e^{-o} loses its digits where o is tiny). Hand-written: sympy's jscode of
-  // ln(1 + e^s) and e^s / (1 + e^s) overflows for s > 709.
-  softplus: {
-    forward: (s) => s.map(softplus),
-    derivative: (s) => s.map(sigmoid),
-    backward: (s, o, g) => g.map((gi, i) => gi * sigmoid(s[i])),
-  },
+/** An elementwise activation from its f and f': delta_i = g_i f'(s_i) (eq:pairs-elementwise). */
+function elementwise({ value, derivative }) {
+  return {
+    forward: (s) => s.map(value),
+    derivative: (s) => s.map(derivative),
+    backward: (s, o, g) => g.map((gi, i) => gi * derivative(s[i])),
+  };
+}
+
+// The activations of a whole row, hand-written: the library's stable forms.
+const ROW_ACTIVATIONS = {
   softmax: {
     forward: (s) => {
       const m = max(s);
@@ -114,26 +103,25 @@ export const ACTIVATIONS = {
   },
 };
 
-// -- losses: E (mean over the batch of a per-sample sum) and dE/do (includes the 1/B) ------
-
-export const LOSSES = {
-  squared_error: {
-    value: (o, t) => (0.5 * sum(o.map((v, k) => (v - t[k]) ** 2))) / B,
-    gradient: (o, t) => o.map((v, k) => (v - t[k]) / B),
-  },
-  sum_squared_error: {
-    value: (o, t) => sum(o.map((v, k) => (t[k] - v) ** 2)) / B,
-    gradient: (o, t) => o.map((v, k) => (-2.0 * (t[k] - v)) / B),
-  },
-  binary_cross_entropy: {
-    value: (o, t) => -sum(o.map((v, k) => t[k] * Math.log(v) + (1.0 - t[k]) * Math.log1p(-v))) / B,
-    gradient: (o, t) => o.map((v, k) => (v - t[k]) / (v * (1.0 - v)) / B),
-  },
-  cross_entropy: {
-    value: (o, t) => -sum(o.map((v, k) => t[k] * Math.log(v))) / B,
-    gradient: (o, t) => o.map((v, k) => -t[k] / v / B),
-  },
+export const ACTIVATIONS = {
+  ...Object.fromEntries(Object.entries(ELEMENTWISE).map(([name, f]) => [name, elementwise(f)])),
+  ...ROW_ACTIVATIONS,
 };
+
+// -- losses: E (mean over the batch of a per-sample sum) and dE/do (includes the 1/B) ------
+//
+// From UNIT_LOSSES, printed from the sympy side: E = sum_k term(o_k, t_k) / B and
+// dE/do_k = gradient(o_k, t_k) / B.
+
+export const LOSSES = Object.fromEntries(
+  Object.entries(UNIT_LOSSES).map(([name, { term, gradient }]) => [
+    name,
+    {
+      value: (o, t) => sum(o.map((v, k) => term(v, t[k]))) / B,
+      gradient: (o, t) => o.map((v, k) => gradient(v, t[k]) / B),
+    },
+  ]),
+);
 
 // -- the cross-entropy pairs computed from s (backprop_lib/pairs.py) -----------------------
 

@@ -42,15 +42,16 @@ from .model import (
     check_unit,
     parameters_of,
 )
+from .tables import engine_source
 
 _HERE = Path(__file__).parent
-#: The files of the ES module, in order: the engine, then the view and controls.
-ESM_FILES = ("engine.js", "explorer.js")
 
 
 def esm_source() -> str:
-    """The widget's ES module: ``engine.js`` followed by ``explorer.js``."""
-    return "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ESM_FILES)
+    """The widget's ES module: the engine (its tables printed from the sympy side, then
+    ``engine.js``: :func:`~backprop_lib.widgets.explorer.tables.engine_source`) followed by
+    ``explorer.js``."""
+    return "\n".join((engine_source(), (_HERE / "explorer.js").read_text(encoding="utf-8")))
 
 
 def parameter_key(p: Parameter) -> str:

@@ -21,6 +21,7 @@ from ..._validate import as_real_array, check_positive_float, check_positive_int
 from ...layers import Dense
 from ...network import Network
 from .live import OPTIMIZER_CHOICES, library_optimizer
+from .tables import engine_source
 
 _HERE = Path(__file__).parent
 
@@ -29,10 +30,9 @@ RATE_CHOICES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 
 
 def paths_esm() -> str:
-    """The widget's ES module: ``engine.js`` followed by ``paths.js``."""
-    return "\n".join(
-        (_HERE / name).read_text(encoding="utf-8") for name in ("engine.js", "paths.js")
-    )
+    """The widget's ES module: the engine
+    (:func:`~backprop_lib.widgets.explorer.tables.engine_source`) followed by ``paths.js``."""
+    return "\n".join((engine_source(), (_HERE / "paths.js").read_text(encoding="utf-8")))
 
 
 def unit_network(w: float, b: float) -> Network:
