@@ -253,16 +253,16 @@ def test_formula_numbers_are_the_librarys_delta_and_o(config):
         np.testing.assert_allclose(d.delta, deltas[k][unit.i - 1], rtol=1e-6, atol=1e-10)
         # the recursion's factors reproduce the delta
         if d.derivative is not None:
-            np.testing.assert_allclose(d.derivative * d.backsum, d.delta, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(d.derivative * d.grad_o, d.delta, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(
-                d.backsum,
+                d.grad_o,
                 sum(w * dn for w, dn in zip(d.weights, d.deltas_next, strict=True)),
                 rtol=1e-12,
                 atol=1e-15,
             )
         else:
             np.testing.assert_allclose(
-                sum(e * J for e, J in zip(d.errors, d.jacobian_column, strict=True)),
+                sum(e * J for e, J in zip(d.grad_o_row, d.jacobian_column, strict=True)),
                 d.delta,
                 rtol=1e-12,
                 atol=1e-15,

@@ -207,8 +207,8 @@ export function outputDelta(activation, loss, s, o, t) {
 
 /**
  * Forward and backward for one sample: what Network.backward stores on its layers.
- * net = {W, b, activations, loss}; returns {s, o, delta, dW, db, backsum, loss}, where
- * backsum[l] = delta^{l+1} (W^{l+1})^T (the error reaching layer l's outputs; null for L).
+ * net = {W, b, activations, loss}; returns {s, o, delta, dW, db, grad_o, loss}, where
+ * grad_o[l] = dE/do^l = delta^{l+1} (W^{l+1})^T (the library's name; null for L).
  */
 export function backward(net, x, t) {
   const L = net.W.length;
@@ -230,7 +230,7 @@ export function backward(net, x, t) {
   const delta = new Array(L);
   const dW = new Array(L);
   const db = new Array(L);
-  const backsum = new Array(L).fill(null);
+  const grad_o = new Array(L).fill(null);
   delta[L - 1] = outputDelta(net.activations[L - 1], net.loss, s[L - 1], o[L - 1], t);
   for (let l = L - 1; l >= 0; l--) {
     const oPrev = l === 0 ? x : o[l - 1];
@@ -244,12 +244,12 @@ export function backward(net, x, t) {
         for (let i = 0; i < row.length; i++) total += delta[l][i] * row[i];
         return total;
       });
-      backsum[l - 1] = g;
+      grad_o[l - 1] = g;
       delta[l - 1] = ACTIVATIONS[net.activations[l - 1]].backward(s[l - 1], o[l - 1], g);
     }
   }
   const E = outputLoss(net.activations[L - 1], net.loss, s[L - 1], o[L - 1], t);
-  return { s, o, delta, dW, db, backsum, loss: E };
+  return { s, o, delta, dW, db, grad_o, loss: E };
 }
 
 /** W <- W - lr dW, b <- b - lr db: new arrays (the old ones are kept for an undo). */

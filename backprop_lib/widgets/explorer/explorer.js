@@ -946,7 +946,7 @@ class Explorer {
         html +=
           `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} e${SUB("k")} J${SUB(`k${ui}`)}` +
           ` (softmax: not elementwise) = <b>${fmt(d)}</b>, with e = δ${SUP(ul + 1)}` +
-          ` (W${SUP(ul + 1)})ᵀ = (${g.backsum[ul - 1].map((v) => fmt(v)).join(", ")})</p>`;
+          ` (W${SUP(ul + 1)})ᵀ = (${g.grad_o[ul - 1].map((v) => fmt(v)).join(", ")})</p>`;
       } else {
         const fprime = ACTIVATIONS[act].derivative([g.s[ul - 1][ui - 1]])[0];
         const terms = Wn[ui - 1].map((w, i) => `${fmt(w)} × ${fmt(dn[i])}`).join(" + ");
@@ -973,11 +973,11 @@ class Explorer {
           `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} (∂E/∂o${SUB("k")}) ` +
           `J${SUB(`k${ui}`)} = <b>${fmt(d)}</b></p>`;
       } else {
-        const dEdo = LOSSES[loss].gradient(g.o[ul - 1], this.get("t"))[ui - 1];
+        const gradO = LOSSES[loss].gradient(g.o[ul - 1], this.get("t"))[ui - 1];
         const fprime = ACTIVATIONS[act].derivative([g.s[ul - 1][ui - 1]])[0];
         html +=
           `<p>δ${SUP(ul)}${SUB(ui)} = ∂E/∂o${SUB(ui)} × f′(s${SUB(ui)}) = ` +
-          `${fmt(dEdo)} × ${fmt(fprime)} = <b>${fmt(d)}</b></p>`;
+          `${fmt(gradO)} × ${fmt(fprime)} = <b>${fmt(d)}</b></p>`;
       }
     }
     this.formulaBox.innerHTML = html;

@@ -79,11 +79,11 @@ def hidden_delta_latex(snapshot: Snapshot, unit: Unit) -> str:
             rf"\delta^{{{layer}}}_{{{j}}} &= f'(s^{{{layer}}}_{{{j}}}) \sum_i "
             rf"w^{{{layer + 1}}}_{{{j}i}}\,\delta^{{{layer + 1}}}_i \\"
             rf"&= {name}{factor(d.s)}\,\bigl[{products}\bigr] \\"
-            rf"&= {factor(d.derivative)}{factor(d.backsum)} = {number(d.delta)}"
+            rf"&= {factor(d.derivative)}{factor(d.grad_o)} = {number(d.delta)}"
             r"\end{aligned}"
         )
     products = " + ".join(
-        f"{factor(e)}{factor(J)}" for e, J in zip(d.errors, d.jacobian_column, strict=True)
+        f"{factor(g)}{factor(J)}" for g, J in zip(d.grad_o_row, d.jacobian_column, strict=True)
     )
     return (
         r"\begin{aligned}"
@@ -107,12 +107,12 @@ def output_delta_latex(snapshot: Snapshot, unit: Unit) -> str:
             rf"\frac{{{number(d.o)} - {factor(d.t)}}}{{1}} = {number(d.delta)}"
             rf"\quad \text{{({d.activation} + {_escape(d.loss)}, fused)}}"
         )
-    if d.derivative is not None and d.dE_do is not None:
+    if d.derivative is not None and d.grad_o is not None:
         name = _DERIVATIVE_NAMES.get(d.activation, "f'")
         return (
             rf"{delta} = \frac{{\partial E}}{{\partial o^{{{L}}}_{{{i}}}}}\, "
-            rf"f'(s^{{{L}}}_{{{i}}}) = {factor(d.dE_do)}\,{name}{factor(d.s)} = "
-            rf"{factor(d.dE_do)}{factor(d.derivative)} = {number(d.delta)}"
+            rf"f'(s^{{{L}}}_{{{i}}}) = {factor(d.grad_o)}\,{name}{factor(d.s)} = "
+            rf"{factor(d.grad_o)}{factor(d.derivative)} = {number(d.delta)}"
         )
     return (
         rf"{delta} = \frac{{\partial E}}{{\partial s^{{{L}}}_{{{i}}}}} = {number(d.delta)}"
