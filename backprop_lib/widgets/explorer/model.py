@@ -108,10 +108,12 @@ class Parameter:
         return rf"b^{{{self.layer}}}_{{{self.i}}}"
 
     def describe(self, n_layers: int) -> str:
-        r"""A plain-text label, e.g. ``"w^2_12: hidden 1 → output 2"``."""
-        to = f"{layer_name(self.layer, n_layers)} {self.i}"
+        r"""A plain-text label in the book's notation, units named one way (layer, then unit),
+        e.g. ``"w^2_12: layer 1 unit 1 → layer 2 unit 2"``, ``"b^2_1: bias of layer 2 unit 1"``
+        (``n_layers`` is kept for the callers; the layer's number says where it is)."""
+        to = f"layer {self.layer} unit {self.i}"
         if self.is_weight:
-            sender = f"{layer_name(self.layer - 1, n_layers)} {self.j}"
+            sender = f"layer {self.layer - 1} unit {self.j}"
             return f"w^{self.layer}_{self.j}{self.i}: {sender} → {to}"
         return f"b^{self.layer}_{self.i}: bias of {to}"
 
