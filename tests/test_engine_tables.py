@@ -22,6 +22,7 @@ import sympy as sp
 from test_explorer_live import engine_module
 
 from backprop_lib.symbolic import functions as symbolic
+from backprop_lib.symbolic.derivation import FUSED_PAIRS
 from backprop_lib.symbolic.functions import LOSSES, SymbolicActivation
 from backprop_lib.symbolic.javascript import (
     JavaScriptFormError,
@@ -106,7 +107,8 @@ def test_every_entry_is_the_sympy_sides_expression(tmp_path, node):
                 want = exact(expr, [o, t], [ov, tv])
                 assert abs(got - want) <= 1e-14 * max(1, abs(want)), (name, part, ov, tv, got)
                 checked += 1
-    assert checked == 2 * len(S_POINTS) * 5 + 2 * len(OT_POINTS) * len(LOSSES)
+    elementwise = sum(act.elementwise for act in symbolic.ACTIVATIONS.values())
+    assert checked == 2 * len(S_POINTS) * elementwise + 2 * len(OT_POINTS) * len(LOSSES)
 
 
 def test_the_printed_forms_are_sympys():
@@ -120,6 +122,9 @@ def test_the_printed_forms_are_sympys():
         "(o, t) => -t*Math.log(o) - (1 - t)*Math.log1p(-o)"
     )
     assert "(s) => (s > 0 ? s : 0)" in engine_tables()
+    # the fused pairs' delta_i, sympy's derivation: o_i - t_i
+    for activation, loss in FUSED_PAIRS:
+        assert f'\n  "{activation}|{loss}": (o, t) => o - t,' in engine_tables()
     with pytest.raises(JavaScriptFormError, match="whole row"):
         activation_javascript("softmax")
     with pytest.raises(JavaScriptFormError, match="holds t"):
@@ -220,4 +225,12 @@ def test_a_same_as_sympy_does_not_prove_fails_clearly(sympy_side, monkeypatch):
     with pytest.raises(
         ValueError, match=r"sympy does not prove it equal to \('sigmoid', 'value'\)"
     ):
+        engine_tables()
+
+
+def test_a_fused_pair_without_a_closed_form_in_the_engine_fails_clearly(sympy_side, monkeypatch):
+    from backprop_lib.symbolic import derivation
+
+    monkeypatch.setattr(derivation, "FUSED_PAIRS", FUSED_PAIRS | {("linear", "squared_error")})
+    with pytest.raises(ValueError, match=r"fused pair linear\|squared_error .* no closed form"):
         engine_tables()

@@ -139,23 +139,24 @@ function logSoftplusAndRatio(v) {
   return [Math.log(sp), sigmoid(v) / sp];
 }
 
-const fusedDelta = (s, o, t) => o.map((v, k) => (v - t[k]) / B); // (o - t)/B
+/** delta_i of a fused pair, FUSED_DELTAS[key](o_i, t_i) / B: printed from sympy's derivation. */
+const fusedDelta = (key) => (s, o, t) => o.map((v, k) => FUSED_DELTAS[key](v, t[k]) / B);
 
 export const CLOSED_FORMS = {
   // E = sum_k t_k (lse(s) - s_k) / B; delta = (o - t)/B
   "softmax|cross_entropy": {
-    fused: true,
+    fused: "softmax|cross_entropy" in FUSED_DELTAS,
     loss: (s, o, t) => {
       const lse = logSumExp(s);
       return sum(s.map((v, k) => t[k] * (lse - v))) / B;
     },
-    delta: fusedDelta,
+    delta: fusedDelta("softmax|cross_entropy"),
   },
   // E = sum [t softplus(-s) + (1 - t) softplus(s)] / B; delta = (o - t)/B
   "sigmoid|binary_cross_entropy": {
-    fused: true,
+    fused: "sigmoid|binary_cross_entropy" in FUSED_DELTAS,
     loss: (s, o, t) => sum(s.map((v, k) => t[k] * softplus(-v) + (1.0 - t[k]) * softplus(v))) / B,
-    delta: fusedDelta,
+    delta: fusedDelta("sigmoid|binary_cross_entropy"),
   },
   // E = sum t softplus(-s) / B; delta = -t sigma(-s) / B
   "sigmoid|cross_entropy": {

@@ -1,9 +1,11 @@
 r"""The browser engine's elementwise tables, printed from the sympy side when a widget is built.
 
-``engine.js`` computes with two tables it does not define: ``ELEMENTWISE`` ($f(s)$ and
-$f'(s)$ of each elementwise activation) and ``UNIT_LOSSES`` (the term of one unit in the
-per-sample loss and its $\partial E/\partial o_k$). :func:`engine_tables` prints them from
-:mod:`backprop_lib.symbolic.functions` with :mod:`backprop_lib.symbolic.javascript` (sympy's
+``engine.js`` computes with three tables it does not define: ``ELEMENTWISE`` ($f(s)$ and
+$f'(s)$ of each elementwise activation), ``UNIT_LOSSES`` (the term of one unit in the
+per-sample loss and its $\partial E/\partial o_k$) and ``FUSED_DELTAS`` ($\delta_i$ of each
+fused pair, $o_i - t_i$, from :func:`~backprop_lib.symbolic.derivation.derive`).
+:func:`engine_tables` prints them from :mod:`backprop_lib.symbolic.functions` and
+:mod:`~backprop_lib.symbolic.derivation` with :mod:`backprop_lib.symbolic.javascript` (sympy's
 ``JavascriptCodePrinter``), and :func:`engine_source` puts them before ``engine.js``: the ES
 module every explorer's widget sends to the browser (``live.py``, ``pair_live.py``,
 ``paths_live.py``), as the pair explorer's derivations are made when its widget is.
@@ -14,13 +16,16 @@ is, computes a wrong number in float64, the table holds instead a stable form ha
 (:data:`SAME_AS`); each names a point ``s`` where the printed form is wrong, and
 ``tests/test_engine_tables.py`` checks that it is wrong there and the replacement right. An
 activation of a whole row (:data:`ROW_WISE`: softmax, shifted by its maximum) is
-hand-written. The cross-entropy pairs' closed forms from ``s`` (``CLOSED_FORMS`` in
-``engine.js``, ``backprop_lib/pairs.py``) are the library's stable forms of whole pairs, not
-entries of these tables.
+hand-written. So are the cross-entropy pairs' losses from ``s`` and the δ of the three that are
+not fused (``CLOSED_FORMS`` in ``engine.js``, as ``backprop_lib/pairs.py``): sympy's forms of
+those, printed as they are, lose their digits or are NaN where a unit saturates
+(``pair_live.py``); ``tests/test_pair_live.py`` checks the page's δ against sympy's at 50
+digits.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -131,7 +136,8 @@ def _defines(engine: str, function: str) -> bool:
 
 @lru_cache(maxsize=None)
 def engine_tables() -> str:
-    """The JavaScript of ``ELEMENTWISE`` and ``UNIT_LOSSES``, printed from the sympy side.
+    """The JavaScript of ``ELEMENTWISE``, ``UNIT_LOSSES`` and ``FUSED_DELTAS``, printed from
+    the sympy side.
 
     Raises ``ValueError`` naming the activation or loss when one of the library's has no
     JavaScript form: not on the sympy side, an expression JavaScript cannot compute, a whole
@@ -140,7 +146,8 @@ def engine_tables() -> str:
     from ...activations import ACTIVATION_NAMES as LIBRARY_ACTIVATIONS
     from ...losses import LOSS_NAMES as LIBRARY_LOSSES
     from ...symbolic import functions as symbolic
-    from ...symbolic.javascript import JavaScriptFormError, loss_javascript
+    from ...symbolic.derivation import FUSED_PAIRS, derive, generic_symbols
+    from ...symbolic.javascript import O_, T_, JavaScriptFormError, javascript, loss_javascript
 
     engine = _engine_text()
     how = (
@@ -205,6 +212,27 @@ def engine_tables() -> str:
         except JavaScriptFormError as err:
             raise ValueError(f"loss {name!r} has no JavaScript form: {err}") from None
         lines.append(f"  {name}: {{ term: {term}, gradient: {gradient} }},")
+    lines += [
+        "};",
+        "// delta_i of each fused pair (FUSED_PAIRS of the sympy side), from sympy's derivation,",
+        "// a function of (o_i, t_i) (without the 1/B).",
+        "export const FUSED_DELTAS = {",
+    ]
+    for activation, loss in sorted(FUSED_PAIRS):
+        key = f"{activation}|{loss}"
+        if not re.search(rf'^  "{re.escape(key)}": {{$', engine, re.M):
+            raise ValueError(
+                f"the fused pair {key} of the sympy side has no closed form in engine.js's "
+                "CLOSED_FORMS (its loss from s)."
+            )
+        g = generic_symbols()  # sympy's delta_i is written with o[i], t[i]
+        unit = {g["o"][g["i"]]: O_, g["t"][g["i"]]: T_}
+        fused = derive(activation, loss).delta_i.xreplace(unit)
+        try:
+            code = javascript(fused, [O_, T_], f"delta of the fused pair {key}")
+        except JavaScriptFormError as err:
+            raise ValueError(f"the fused pair {key} has no JavaScript form: {err}") from None
+        lines.append(f"  {json.dumps(key)}: {code},")
     lines += ["};", ""]
     return "\n".join(lines)
 
