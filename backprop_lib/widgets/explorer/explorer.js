@@ -700,12 +700,13 @@ class Explorer {
     const x = this.get("x");
     // In viewBox units drawn at 1 px each: the drawing is as wide as the picture is shown
     // (at most 520, the CSS's max-width; at least 280), so its 12–13 px text is 12–13 px on a
-    // phone too. A unit's number is squeezed to fit inside its circle. Narrower than 480, a
-    // unit's δ goes under it (beside it, it would reach the next layer's units).
+    // phone too. A unit's number is squeezed to fit inside its circle. A unit's δ is drawn
+    // beside it when the layers are at least 110 apart (it takes about 85 and the next
+    // layer's circle 23), else under it.
     this.drawnWidth = svg.getBoundingClientRect().width;
     const width =
       this.drawnWidth > 0 ? Math.round(Math.min(520, Math.max(280, this.drawnWidth))) : 520;
-    const narrow = width < 480;
+    const narrow = (width - 140) / L < 110;
     const height = Math.max(160, 62 * Math.max(...sizes) + 36);
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const R = 23;
