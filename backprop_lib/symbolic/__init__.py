@@ -31,6 +31,9 @@ Modules
     ``brute_force_gradients``, ``recursive_gradients``, ``gradients_agree``.
 ``identity``
     ``is_identically_zero``: exact zero tests faster than ``simplify``.
+``javascript``
+    ``activation_javascript``, ``loss_javascript``, ``javascript``: the sympy side printed as
+    JavaScript functions (sympy's ``JavascriptCodePrinter``), for the browser engine.
 
 Example
 -------

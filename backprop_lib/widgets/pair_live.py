@@ -55,19 +55,21 @@ from ..teaching.pair_catalogue import (
     pair_verdict,
 )
 from ..teaching.pair_catalogue import T_RANGES as _T_RANGES
+from .explorer.tables import engine_source
 
 _VIEW = Path(__file__).with_name("pair_explorer.js")
-#: The weight-update explorer's float64 port of the library's losses (``outputLoss``, with
-#: the stable forms of ``pairs.py``): the central differences differentiate it, as
-#: :func:`~backprop_lib.teaching.pair_catalogue.pair_agreement` differentiates the library's loss.
-_ENGINE = Path(__file__).parent / "explorer" / "engine.js"
 
 
 def esm_source() -> str:
-    """The widget's ES module: the engine, the sympy-generated pairs, the view."""
-    return "\n".join(
-        (_ENGINE.read_text(encoding="utf-8"), pair_module(), _VIEW.read_text(encoding="utf-8"))
-    )
+    """The widget's ES module: the engine, the sympy-generated pairs, the view.
+
+    The engine (:func:`~backprop_lib.widgets.explorer.tables.engine_source`: its activation
+    and loss tables printed from the sympy side, then ``explorer/engine.js``) is the
+    weight-update explorer's float64 port of the library's losses (``outputLoss``, with the
+    stable forms of ``pairs.py``): the central differences differentiate it, as
+    :func:`~backprop_lib.teaching.pair_catalogue.pair_agreement` differentiates the library's
+    loss."""
+    return "\n".join((engine_source(), pair_module(), _VIEW.read_text(encoding="utf-8")))
 
 
 @lru_cache(maxsize=None)

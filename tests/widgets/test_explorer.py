@@ -253,16 +253,16 @@ def test_formula_numbers_are_the_librarys_delta_and_o(config):
         np.testing.assert_allclose(d.delta, deltas[k][unit.i - 1], rtol=1e-6, atol=1e-10)
         # the recursion's factors reproduce the delta
         if d.derivative is not None:
-            np.testing.assert_allclose(d.derivative * d.backsum, d.delta, rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(d.derivative * d.grad_o, d.delta, rtol=1e-12, atol=1e-15)
             np.testing.assert_allclose(
-                d.backsum,
+                d.grad_o,
                 sum(w * dn for w, dn in zip(d.weights, d.deltas_next, strict=True)),
                 rtol=1e-12,
                 atol=1e-15,
             )
         else:
             np.testing.assert_allclose(
-                sum(e * J for e, J in zip(d.errors, d.jacobian_column, strict=True)),
+                sum(e * J for e, J in zip(d.grad_o_row, d.jacobian_column, strict=True)),
                 d.delta,
                 rtol=1e-12,
                 atol=1e-15,
@@ -428,9 +428,54 @@ def test_the_formula_scrubber_links_a_slider_to_one_panel_per_snapshot():
     scrubber = formula_scrubber(run, p, unit)
     slider, stack = scrubber.children
     assert isinstance(stack, widgets.Stack) and len(stack.children) == len(run)
-    assert scrubber.link.source == (slider, "value")
+    assert scrubber.link.source == (slider, "index")
     assert scrubber.link.target == (stack, "selected_index")
-    assert (slider.min, slider.max) == (0, len(run) - 1)
+    assert slider.index == 0 and slider.options == tuple(
+        (str(s.step), k) for k, s in enumerate(run)
+    )
     for panel, snapshot in zip(stack.children, run, strict=True):
-        assert f"after step {snapshot.step}." in panel.value
+        assert f"After step {snapshot.step}</b>" in panel.value
         assert formulas.number(snapshot.update_terms(p).update) in panel.value
+
+
+#: A letter of the book's notation that needs a layer: s, o, w, b or delta, then a subscript.
+_NEEDS_LAYER = re.compile(r"(?:\\delta|(?<![A-Za-z\\])[sowb])(\^\{\d+\})?_")
+
+
+def _maths(panel: str) -> list[str]:
+    return re.findall(r"\$\$(.*?)\$\$|\\\((.*?)\\\)", panel, flags=re.S)
+
+
+def test_the_formula_scrubber_numbers_the_run_one_way_in_the_books_notation():
+    """Issue 21: the scrubber showed a 0-based slider value, "Snapshot k of N" and "step k"
+    on one line. Now the slider reads the step its panel is after, every number in the text
+    is a step (the one the panel is after, the next, the last) or a unit's own index, and
+    every s, o, w, b and delta in the maths carries its layer superscript (no e_k, no J)."""
+    cases = [
+        (ExplorerModel(sizes=(2, 3, 3, 2), activations=("tanh", "softmax", "sigmoid")), 3),
+        (ExplorerModel(activations=("sigmoid", "softmax"), loss="cross_entropy", t=(1, 0)), 2),
+        (ExplorerModel(), 2),
+    ]
+    for model, L in cases:
+        run = model.run(4, every=2)
+        units = [Unit(layer, i) for layer in range(1, L + 1) for i in (1, 2)]
+        for unit in units:
+            p = Parameter("w", L, 1, 2)
+            slider, stack = formula_scrubber(run, p, unit).children
+            assert slider.description == "after step"
+            for k, (panel, snapshot) in enumerate(zip(stack.children, run, strict=True)):
+                assert slider.options[k] == (str(snapshot.step), k)
+                text = re.sub(r"\$\$.*?\$\$|\\\(.*?\\\)", "", panel.value, flags=re.S)
+                text = re.sub(r"<[^>]+>", "", text)
+                assert "napshot" not in text
+                steps = [int(k) for k in re.findall(r"[Ss]tep (\d+)", text)]
+                want = [snapshot.step, snapshot.step + 1]
+                assert steps == want + ([snapshot.step] if snapshot.step else []), text
+                assert f"the delta of unit {unit.i} of layer {unit.layer}" in text
+                others = re.sub(r"[Ss]tep \d+|unit \d+ of layer \d+", "", text)
+                assert not re.search(r"\d", others), others
+                for display, inline in _maths(panel.value):
+                    maths = display or inline
+                    bare = [m for m in _NEEDS_LAYER.finditer(maths) if m.group(1) is None]
+                    assert not bare, (maths, [m.group(0) for m in bare])
+                    assert not re.search(r"\be_k|J_", maths), maths

@@ -27,8 +27,17 @@ from backprop_lib.losses import LOSS_NAMES
 from backprop_lib.pairs import VALID_PAIRS
 from backprop_lib.widgets.explorer import ExplorerModel, ExplorerWidget, Parameter
 from backprop_lib.widgets.explorer.live import esm_source
+from backprop_lib.widgets.explorer.tables import engine_source
 
 ENGINE = REPO_ROOT / "backprop_lib/widgets/explorer/engine.js"
+
+
+def engine_module(tmp_path) -> str:
+    """The engine as the browser gets it (its tables printed from the sympy side, then
+    ``engine.js``), written to a module file: its URL as a JavaScript string literal."""
+    path = tmp_path / "engine.mjs"
+    path.write_text(engine_source(), encoding="utf-8")
+    return json.dumps(path.as_uri())
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +130,8 @@ def test_bad_arguments_are_refused():
 
 def test_the_module_holds_the_engine_and_the_view():
     source = esm_source()
-    assert source.startswith(ENGINE.read_text(encoding="utf-8"))
+    assert source.startswith(engine_source())
+    assert engine_source().endswith(ENGINE.read_text(encoding="utf-8"))
     assert "export default { render }" in source
     for name in ("backward", "step", "outputDelta", "logSumExp", "softplus"):
         assert f"function {name}(" in source
@@ -208,7 +218,7 @@ def run_engine(node, tmp_path, cases):
     data = tmp_path / "cases.json"
     data.write_text(json.dumps([{k: v for k, v in c.items() if k != "net"} for c in cases]))
     driver = tmp_path / "driver.mjs"
-    driver.write_text(DRIVER % json.dumps(ENGINE.as_uri()))
+    driver.write_text(DRIVER % engine_module(tmp_path))
     result = subprocess.run(
         [node, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
     )
@@ -342,7 +352,7 @@ def test_engine_backward_is_exact_where_units_saturate(tmp_path, node):
     import mpmath
 
     driver = tmp_path / "derivatives.mjs"
-    driver.write_text(ENGINE_DERIVATIVES % json.dumps(ENGINE.as_uri()))
+    driver.write_text(ENGINE_DERIVATIVES % engine_module(tmp_path))
     result = subprocess.run(
         [node, str(driver), json.dumps(SATURATED)],
         capture_output=True,

@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from test_explorer_live import ENGINE, assert_close, random_cases
+from test_explorer_live import assert_close, engine_module, random_cases
 
 from backprop_lib import SGD, Adam, RMSProp
 from backprop_lib.pairs import VALID_PAIRS
@@ -71,7 +71,7 @@ def test_engine_optimizers_equal_the_library(tmp_path, node):
         json.dumps([{k: v for k, v in c.items() if k not in ("net", "optimizer")} for c in cases])
     )
     driver = tmp_path / "driver.mjs"
-    driver.write_text(DRIVER % json.dumps(ENGINE.as_uri()))
+    driver.write_text(DRIVER % engine_module(tmp_path))
     result = subprocess.run(
         [node, str(driver), str(data)], capture_output=True, text=True, check=True, timeout=120
     )

@@ -30,6 +30,10 @@ The parts, each importable on its own:
     learning-rate slider per rule.
 ``scrubber``
     :func:`formula_scrubber` (panels flipped by ``jslink``-ed controls, for static pages).
+``tables``
+    ``engine_source()``: the browser engine as every explorer's widget sends it, its
+    activation and loss tables printed from the sympy side (sympy's ``JavascriptCodePrinter``)
+    before ``engine.js``.
 
 The names below are imported on first use, so ``from backprop_lib.widgets.explorer import
 ExplorerModel`` does not import ipywidgets or matplotlib.

@@ -2,10 +2,14 @@
 //
 // A faithful port of the library, with its names: the pre-activation s = o_prev W + b, the
 // output o = f(s), the deltas delta, the gradients dW = o_prev^T delta and db = delta, and
-// the step W <- W - lr dW, b <- b - lr db. The stable forms are the library's: the sigmoid
-// from e = exp(-|s|), the softmax after subtracting max(s), softplus as numpy's logaddexp,
-// and the four cross-entropy pairs computed from s (log-sum-exp), as backprop_lib/pairs.py.
+// the step W <- W - lr dW, b <- b - lr db. The stable forms are the library's: sigma' and
+// tanh' from e = exp(-|s|), the softmax after subtracting max(s), softplus as numpy's
+// logaddexp, and the cross-entropy pairs computed from s (log-sum-exp), as backprop_lib/pairs.py.
 // One sample, so the batch size B is 1; it is kept in the formulas to mirror the library.
+//
+// Each activation and loss is defined once, on the sympy side: the tables ELEMENTWISE and
+// UNIT_LOSSES are printed from it (sympy's JavascriptCodePrinter) and put before this file
+// when a widget is built (engine_source() in tables.py), so this file is not a module alone.
 //
 // Shapes (rows are samples, one row here): W[l][j][i] is w^l_ji (n_{l-1} x n_l, the book's
 // W^l is W[l - 1]); b[l][i], s[l][i], o[l][i], delta[l][i] are vectors of n_l numbers.
@@ -44,56 +48,41 @@ function logSumExpOthers(s) {
   return s.map((_, k) => logSumExp(s.map((v, j) => (j === k ? -Infinity : v))));
 }
 
+/** sigma(s) = 1 / (1 + e^{-s}), printed from the sympy side (e^{-s} = inf gives 0). */
 function sigmoid(v) {
-  const e = Math.exp(-Math.abs(v)); // in (0, 1]: never overflows
-  return (v >= 0 ? 1.0 : e) / (1.0 + e);
+  return ELEMENTWISE.sigmoid.value(v);
 }
 
 // -- activations: forward o = f(s), derivative f'(s), backward delta = dE/do . J_f(s) ------
+//
+// The elementwise ones come from ELEMENTWISE, printed from the sympy side before this file
+// (backprop_lib/widgets/explorer/tables.py); the functions below are the stable forms that
+// table names where sympy's expression, printed as it is, is wrong in float64 (HAND_WRITTEN
+// in tables.py gives each one's reason and a point where it is).
 
 /** sigma'(s) = e / (1 + e)^2, e = e^{-|s|}: exact where o(1 - o) loses every digit. */
-function sigmoidPrime(v) {
+export function sigmoidPrime(v) {
   const e = Math.exp(-Math.abs(v));
   return e / (1.0 + e) ** 2;
 }
 
 /** tanh'(s) = sech^2(s) = (2e / (1 + e^2))^2, e = e^{-|s|}: exact where 1 - o^2 is not. */
-function tanhPrime(v) {
+export function tanhPrime(v) {
   const e = Math.exp(-Math.abs(v));
   return ((2.0 * e) / (1.0 + e * e)) ** 2;
 }
 
-// The sigmoid and tanh backward passes compute f' from s, as the library does: the textbook
-// o(1 - o) and 1 - o^2 lose every digit where the unit saturates (o rounds to +-1).
-export const ACTIVATIONS = {
-  sigmoid: {
-    forward: (s) => s.map(sigmoid),
-    derivative: (s) => s.map(sigmoidPrime),
-    backward: (s, o, g) => g.map((gi, i) => gi * sigmoidPrime(s[i])),
-  },
-  tanh: {
-    forward: (s) => s.map(Math.tanh),
-    derivative: (s) => s.map(tanhPrime),
-    backward: (s, o, g) => g.map((gi, i) => gi * tanhPrime(s[i])),
-  },
-  relu: {
-    forward: (s) => s.map((v) => (v > 0 ? v : 0.0)),
-    derivative: (s) => s.map((v) => (v > 0 ? 1.0 : 0.0)),
-    backward: (s, o, g) => g.map((gi, i) => (s[i] > 0 ? gi : 0.0)),
-  },
-  linear: {
-    forward: (s) => s.slice(),
-    derivative: (s) => s.map(() => 1.0),
-    backward: (s, o, g) => g.slice(),
-  },
-  // softplus: o = ln(1 + e^s) as numpy's logaddexp(0, s); f'(s) = sigma(s), from s (the
-  // textbook 1 - e^{-o} loses its digits where o is tiny). Hand-written: sympy's jscode of
-  // ln(1 + e^s) and e^s / (1 + e^s) overflows for s > 709.
-  softplus: {
-    forward: (s) => s.map(softplus),
-    derivative: (s) => s.map(sigmoid),
-    backward: (s, o, g) => g.map((gi, i) => gi * sigmoid(s[i])),
-  },
+/** An elementwise activation from its f and f': delta_i = g_i f'(s_i) (eq:pairs-elementwise). */
+function elementwise({ value, derivative }) {
+  return {
+    forward: (s) => s.map(value),
+    derivative: (s) => s.map(derivative),
+    backward: (s, o, g) => g.map((gi, i) => gi * derivative(s[i])),
+  };
+}
+
+// The activations of a whole row, hand-written: the library's stable forms.
+const ROW_ACTIVATIONS = {
   softmax: {
     forward: (s) => {
       const m = max(s);
@@ -114,26 +103,25 @@ export const ACTIVATIONS = {
   },
 };
 
-// -- losses: E (mean over the batch of a per-sample sum) and dE/do (includes the 1/B) ------
-
-export const LOSSES = {
-  squared_error: {
-    value: (o, t) => (0.5 * sum(o.map((v, k) => (v - t[k]) ** 2))) / B,
-    gradient: (o, t) => o.map((v, k) => (v - t[k]) / B),
-  },
-  sum_squared_error: {
-    value: (o, t) => sum(o.map((v, k) => (t[k] - v) ** 2)) / B,
-    gradient: (o, t) => o.map((v, k) => (-2.0 * (t[k] - v)) / B),
-  },
-  binary_cross_entropy: {
-    value: (o, t) => -sum(o.map((v, k) => t[k] * Math.log(v) + (1.0 - t[k]) * Math.log1p(-v))) / B,
-    gradient: (o, t) => o.map((v, k) => (v - t[k]) / (v * (1.0 - v)) / B),
-  },
-  cross_entropy: {
-    value: (o, t) => -sum(o.map((v, k) => t[k] * Math.log(v))) / B,
-    gradient: (o, t) => o.map((v, k) => -t[k] / v / B),
-  },
+export const ACTIVATIONS = {
+  ...Object.fromEntries(Object.entries(ELEMENTWISE).map(([name, f]) => [name, elementwise(f)])),
+  ...ROW_ACTIVATIONS,
 };
+
+// -- losses: E (mean over the batch of a per-sample sum) and dE/do (includes the 1/B) ------
+//
+// From UNIT_LOSSES, printed from the sympy side: E = sum_k term(o_k, t_k) / B and
+// dE/do_k = gradient(o_k, t_k) / B.
+
+export const LOSSES = Object.fromEntries(
+  Object.entries(UNIT_LOSSES).map(([name, { term, gradient }]) => [
+    name,
+    {
+      value: (o, t) => sum(o.map((v, k) => term(v, t[k]))) / B,
+      gradient: (o, t) => o.map((v, k) => gradient(v, t[k]) / B),
+    },
+  ]),
+);
 
 // -- the cross-entropy pairs computed from s (backprop_lib/pairs.py) -----------------------
 
@@ -151,23 +139,24 @@ function logSoftplusAndRatio(v) {
   return [Math.log(sp), sigmoid(v) / sp];
 }
 
-const fusedDelta = (s, o, t) => o.map((v, k) => (v - t[k]) / B); // (o - t)/B
+/** delta_i of a fused pair, FUSED_DELTAS[key](o_i, t_i) / B: printed from sympy's derivation. */
+const fusedDelta = (key) => (s, o, t) => o.map((v, k) => FUSED_DELTAS[key](v, t[k]) / B);
 
 export const CLOSED_FORMS = {
   // E = sum_k t_k (lse(s) - s_k) / B; delta = (o - t)/B
   "softmax|cross_entropy": {
-    fused: true,
+    fused: "softmax|cross_entropy" in FUSED_DELTAS,
     loss: (s, o, t) => {
       const lse = logSumExp(s);
       return sum(s.map((v, k) => t[k] * (lse - v))) / B;
     },
-    delta: fusedDelta,
+    delta: fusedDelta("softmax|cross_entropy"),
   },
   // E = sum [t softplus(-s) + (1 - t) softplus(s)] / B; delta = (o - t)/B
   "sigmoid|binary_cross_entropy": {
-    fused: true,
+    fused: "sigmoid|binary_cross_entropy" in FUSED_DELTAS,
     loss: (s, o, t) => sum(s.map((v, k) => t[k] * softplus(-v) + (1.0 - t[k]) * softplus(v))) / B,
-    delta: fusedDelta,
+    delta: fusedDelta("sigmoid|binary_cross_entropy"),
   },
   // E = sum t softplus(-s) / B; delta = -t sigma(-s) / B
   "sigmoid|cross_entropy": {
@@ -219,8 +208,8 @@ export function outputDelta(activation, loss, s, o, t) {
 
 /**
  * Forward and backward for one sample: what Network.backward stores on its layers.
- * net = {W, b, activations, loss}; returns {s, o, delta, dW, db, backsum, loss}, where
- * backsum[l] = delta^{l+1} (W^{l+1})^T (the error reaching layer l's outputs; null for L).
+ * net = {W, b, activations, loss}; returns {s, o, delta, dW, db, grad_o, loss}, where
+ * grad_o[l] = dE/do^l = delta^{l+1} (W^{l+1})^T (the library's name; null for L).
  */
 export function backward(net, x, t) {
   const L = net.W.length;
@@ -242,7 +231,7 @@ export function backward(net, x, t) {
   const delta = new Array(L);
   const dW = new Array(L);
   const db = new Array(L);
-  const backsum = new Array(L).fill(null);
+  const grad_o = new Array(L).fill(null);
   delta[L - 1] = outputDelta(net.activations[L - 1], net.loss, s[L - 1], o[L - 1], t);
   for (let l = L - 1; l >= 0; l--) {
     const oPrev = l === 0 ? x : o[l - 1];
@@ -256,12 +245,12 @@ export function backward(net, x, t) {
         for (let i = 0; i < row.length; i++) total += delta[l][i] * row[i];
         return total;
       });
-      backsum[l - 1] = g;
+      grad_o[l - 1] = g;
       delta[l - 1] = ACTIVATIONS[net.activations[l - 1]].backward(s[l - 1], o[l - 1], g);
     }
   }
   const E = outputLoss(net.activations[L - 1], net.loss, s[L - 1], o[L - 1], t);
-  return { s, o, delta, dW, db, backsum, loss: E };
+  return { s, o, delta, dW, db, grad_o, loss: E };
 }
 
 /** W <- W - lr dW, b <- b - lr db: new arrays (the old ones are kept for an undo). */

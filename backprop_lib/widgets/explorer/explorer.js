@@ -55,7 +55,11 @@ function layerName(l, L) {
   return L === 2 ? "hidden" : `hidden ${l}`;
 }
 
-/** Every parameter as [key, label]: weights "w,l,i,j" then biases "b,l,i", layer by layer. */
+/**
+ * Every parameter as [key, label]: weights "w,l,i,j" then biases "b,l,i", layer by layer.
+ * Labels in the book's notation, units named one way: w^l_ji joins layer l-1 unit j to
+ * layer l unit i.
+ */
 function parameterOptions(sizes) {
   const L = sizes.length - 1;
   const out = [];
@@ -64,12 +68,12 @@ function parameterOptions(sizes) {
       for (let i = 1; i <= sizes[l]; i++) {
         out.push([
           `w,${l},${i},${j}`,
-          `w^${l}_${j}${i}: ${layerName(l - 1, L)} ${j} → ${layerName(l, L)} ${i}`,
+          `w^${l}_${j}${i}: layer ${l - 1} unit ${j} → layer ${l} unit ${i}`,
         ]);
       }
     }
     for (let i = 1; i <= sizes[l]; i++) {
-      out.push([`b,${l},${i}`, `b^${l}_${i}: bias of ${layerName(l, L)} ${i}`]);
+      out.push([`b,${l},${i}`, `b^${l}_${i}: bias of layer ${l} unit ${i}`]);
     }
   }
   return out;
@@ -79,7 +83,10 @@ function unitOptions(sizes) {
   const L = sizes.length - 1;
   const out = [];
   for (let l = 1; l <= L; l++) {
-    for (let i = 1; i <= sizes[l]; i++) out.push([`${l},${i}`, `${layerName(l, L)} unit ${i}`]);
+    for (let i = 1; i <= sizes[l]; i++) {
+      const role = l === L ? "output" : "hidden";
+      out.push([`${l},${i}`, `δ^${l}_${i}: layer ${l} unit ${i} (${role})`]);
+    }
   }
   return out;
 }
@@ -691,15 +698,23 @@ class Explorer {
     const W = this.get("W");
     const g = this.grads;
     const x = this.get("x");
-    // In viewBox units, drawn at about 1 px each (the CSS keeps the picture near 520 px
-    // wide): the text is 12–13 px; a unit's number is squeezed to fit inside its circle.
-    const width = 520;
+    // In viewBox units drawn at 1 px each: the drawing is as wide as the picture is shown
+    // (at most 520, the CSS's max-width; at least 280), so its 12–13 px text is 12–13 px on a
+    // phone too. A unit's number is squeezed to fit inside its circle. A unit's δ is drawn
+    // beside it when the layers are at least 110 apart (it takes about 85 and the next
+    // layer's circle 23), else under it.
+    this.drawnWidth = svg.getBoundingClientRect().width;
+    const width =
+      this.drawnWidth > 0 ? Math.round(Math.min(520, Math.max(280, this.drawnWidth))) : 520;
+    const narrow = (width - 140) / L < 110;
     const height = Math.max(160, 62 * Math.max(...sizes) + 36);
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const R = 23;
-    const gapX = (width - 140) / L;
-    const pos = (l, i) => [40 + l * gapX, ((i + 0.5) * (height - 24)) / sizes[l]];
+    const left = narrow ? 36 : 40;
+    const gapX = (width - left - (narrow ? 36 : 100)) / L;
+    const pos = (l, i) => [left + l * gapX, ((i + 0.5) * (height - 24)) / sizes[l]];
     const wmax = Math.max(1e-12, ...W.flat(2).map(Math.abs));
+    let edgeLabel = null;
     for (let l = 1; l <= L; l++) {
       for (let j = 0; j < sizes[l - 1]; j++) {
         for (let i = 0; i < sizes[l]; i++) {
@@ -725,18 +740,18 @@ class Explorer {
             ),
           );
           if (chosen) {
-            const label = node(
+            // drawn last, over the units, on a white halo
+            edgeLabel = node(
               "text",
               {
                 x: (x1 + x2) / 2,
                 y: (y1 + y2) / 2 - 4,
                 "text-anchor": "middle",
-                class: "bp-edge-label",
+                class: "bp-edge-label bp-halo",
               },
               `w = ${fmt(w, 4)}`,
               SVG,
             );
-            svg.append(label);
           }
         }
       }
@@ -764,11 +779,14 @@ class Explorer {
         svg.append(text);
         fitInside(text, 2 * R - 6);
         if (l > 0) {
-          // δ to the right of the unit, on a white halo over the edges
+          // δ to the right of the unit (under it when narrow), on a white halo over the edges
+          const where = narrow
+            ? { x: cx, y: cy + R + 12, "text-anchor": "middle" }
+            : { x: cx + R + 3, y: cy + R - 2 };
           svg.append(
             node(
               "text",
-              { x: cx + R + 3, y: cy + R - 2, class: "bp-small bp-halo" },
+              { ...where, class: "bp-small bp-halo" },
               `δ ${fmt(g.delta[l - 1][i], 3)}`,
               SVG,
             ),
@@ -784,6 +802,7 @@ class Explorer {
         ),
       );
     }
+    if (edgeLabel !== null) svg.append(edgeLabel);
   }
 
   drawNumbers(L) {
@@ -944,9 +963,10 @@ class Explorer {
       const dn = g.delta[ul];
       if (act === "softmax") {
         html +=
-          `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} e${SUB("k")} J${SUB(`k${ui}`)}` +
-          ` (softmax: not elementwise) = <b>${fmt(d)}</b>, with e = δ${SUP(ul + 1)}` +
-          ` (W${SUP(ul + 1)})ᵀ = (${g.backsum[ul - 1].map((v) => fmt(v)).join(", ")})</p>`;
+          `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} (∂E/∂o${SUP(ul)}${SUB("k")}) ` +
+          `(∂o${SUP(ul)}${SUB("k")}/∂s${SUP(ul)}${SUB(ui)}) (softmax: not elementwise) = ` +
+          `<b>${fmt(d)}</b>, with ∂E/∂o${SUP(ul)} = δ${SUP(ul + 1)} (W${SUP(ul + 1)})ᵀ = ` +
+          `(${g.grad_o[ul - 1].map((v) => fmt(v)).join(", ")})</p>`;
       } else {
         const fprime = ACTIVATIONS[act].derivative([g.s[ul - 1][ui - 1]])[0];
         const terms = Wn[ui - 1].map((w, i) => `${fmt(w)} × ${fmt(dn[i])}`).join(" + ");
@@ -962,7 +982,8 @@ class Explorer {
       const t = this.get("t")[ui - 1];
       if (closed?.fused) {
         html +=
-          `<p>δ${SUP(ul)}${SUB(ui)} = (o − t)/B = (${fmt(o)} − ${fmt(t)})/1 = ` +
+          `<p>δ${SUP(ul)}${SUB(ui)} = (o${SUP(ul)}${SUB(ui)} − t${SUB(ui)})/B = ` +
+          `(${fmt(o)} − ${fmt(t)})/1 = ` +
           `<b>${fmt(d)}</b> (${act} with ${loss}: the fused pair)</p>`;
       } else if (closed) {
         html +=
@@ -970,14 +991,14 @@ class Explorer {
           "closed form from s, as the library)</p>";
       } else if (act === "softmax") {
         html +=
-          `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} (∂E/∂o${SUB("k")}) ` +
-          `J${SUB(`k${ui}`)} = <b>${fmt(d)}</b></p>`;
+          `<p>δ${SUP(ul)}${SUB(ui)} = Σ${SUB("k")} (∂E/∂o${SUP(ul)}${SUB("k")}) ` +
+          `(∂o${SUP(ul)}${SUB("k")}/∂s${SUP(ul)}${SUB(ui)}) = <b>${fmt(d)}</b></p>`;
       } else {
-        const dEdo = LOSSES[loss].gradient(g.o[ul - 1], this.get("t"))[ui - 1];
+        const gradO = LOSSES[loss].gradient(g.o[ul - 1], this.get("t"))[ui - 1];
         const fprime = ACTIVATIONS[act].derivative([g.s[ul - 1][ui - 1]])[0];
         html +=
-          `<p>δ${SUP(ul)}${SUB(ui)} = ∂E/∂o${SUB(ui)} × f′(s${SUB(ui)}) = ` +
-          `${fmt(dEdo)} × ${fmt(fprime)} = <b>${fmt(d)}</b></p>`;
+          `<p>δ${SUP(ul)}${SUB(ui)} = ∂E/∂o${SUP(ul)}${SUB(ui)} × f′(s${SUP(ul)}${SUB(ui)}) = ` +
+          `${fmt(gradO)} × ${fmt(fprime)} = <b>${fmt(d)}</b></p>`;
       }
     }
     this.formulaBox.innerHTML = html;
@@ -1009,8 +1030,16 @@ function render({ model, el }) {
     explorer.draw();
   };
   for (const name of names) model.on(`change:${name}`, redraw);
+  // The network is drawn as wide as it is shown: drawn again when that width changes (a
+  // phone turned, a page laid out after the widget was rendered).
+  const resized = new ResizeObserver(() => {
+    const shown = explorer.picture.getBoundingClientRect().width;
+    if (Math.abs(shown - explorer.drawnWidth) > 1) explorer.draw();
+  });
+  resized.observe(explorer.picture);
   return () => {
     explorer.pause();
+    resized.disconnect();
     for (const name of names) model.off(`change:${name}`, redraw);
     const k = window.backpropExplorers.indexOf(hook);
     if (k >= 0) window.backpropExplorers.splice(k, 1);

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from .model import Parameter, Snapshot, Unit, layer_name
+from .model import Parameter, Snapshot, Unit
 
 #: Significant digits shown for every number.
 DIGITS = 4
@@ -79,16 +79,17 @@ def hidden_delta_latex(snapshot: Snapshot, unit: Unit) -> str:
             rf"\delta^{{{layer}}}_{{{j}}} &= f'(s^{{{layer}}}_{{{j}}}) \sum_i "
             rf"w^{{{layer + 1}}}_{{{j}i}}\,\delta^{{{layer + 1}}}_i \\"
             rf"&= {name}{factor(d.s)}\,\bigl[{products}\bigr] \\"
-            rf"&= {factor(d.derivative)}{factor(d.backsum)} = {number(d.delta)}"
+            rf"&= {factor(d.derivative)}{factor(d.grad_o)} = {number(d.delta)}"
             r"\end{aligned}"
         )
     products = " + ".join(
-        f"{factor(e)}{factor(J)}" for e, J in zip(d.errors, d.jacobian_column, strict=True)
+        f"{factor(g)}{factor(J)}" for g, J in zip(d.grad_o_row, d.jacobian_column, strict=True)
     )
     return (
         r"\begin{aligned}"
-        rf"\delta^{{{layer}}}_{{{j}}} &= \sum_k e_k\,\frac{{\partial o^{{{layer}}}_k}}"
-        rf"{{\partial s^{{{layer}}}_{{{j}}}}}, \quad e_k = \sum_i w^{{{layer + 1}}}_{{ki}}"
+        rf"\delta^{{{layer}}}_{{{j}}} &= \sum_k \frac{{\partial E}}{{\partial o^{{{layer}}}_k}}"
+        rf"\,\frac{{\partial o^{{{layer}}}_k}}{{\partial s^{{{layer}}}_{{{j}}}}}, \quad "
+        rf"\frac{{\partial E}}{{\partial o^{{{layer}}}_k}} = \sum_i w^{{{layer + 1}}}_{{ki}}"
         rf"\,\delta^{{{layer + 1}}}_i \quad \text{{(softmax: not elementwise)}} \\"
         rf"&= {products} = {number(d.delta)}"
         r"\end{aligned}"
@@ -107,12 +108,12 @@ def output_delta_latex(snapshot: Snapshot, unit: Unit) -> str:
             rf"\frac{{{number(d.o)} - {factor(d.t)}}}{{1}} = {number(d.delta)}"
             rf"\quad \text{{({d.activation} + {_escape(d.loss)}, fused)}}"
         )
-    if d.derivative is not None and d.dE_do is not None:
+    if d.derivative is not None and d.grad_o is not None:
         name = _DERIVATIVE_NAMES.get(d.activation, "f'")
         return (
             rf"{delta} = \frac{{\partial E}}{{\partial o^{{{L}}}_{{{i}}}}}\, "
-            rf"f'(s^{{{L}}}_{{{i}}}) = {factor(d.dE_do)}\,{name}{factor(d.s)} = "
-            rf"{factor(d.dE_do)}{factor(d.derivative)} = {number(d.delta)}"
+            rf"f'(s^{{{L}}}_{{{i}}}) = {factor(d.grad_o)}\,{name}{factor(d.s)} = "
+            rf"{factor(d.grad_o)}{factor(d.derivative)} = {number(d.delta)}"
         )
     return (
         rf"{delta} = \frac{{\partial E}}{{\partial s^{{{L}}}_{{{i}}}}} = {number(d.delta)}"
@@ -137,16 +138,21 @@ def panel_html(snapshot: Snapshot, p: Parameter, unit: Unit) -> str:
     inline maths in ``\(...\)`` (both typeset by JupyterLab and by the static site's MathJax,
     which does not take single dollars).
 
-    Three parts: the next step's update of ``p``, the δ of ``unit``, and what the last
-    step did to ``p``.
+    One numbering, the steps (step :math:`k` is the :math:`k`-th update; the snapshot is
+    after step ``snapshot.step``), and the book's notation (layer superscripts, units by
+    their index in their layer): where the run is, the next step's update of ``p``, the δ of
+    ``unit``, and what the last step did to ``p``.
     """
     L = snapshot.n_layers
-    where = f"{layer_name(unit.layer, L)} unit {unit.i}"
+    role = "output" if unit.layer == L else "hidden"
+    where = f"unit {unit.i} of layer {unit.layer} ({role})"
+    delta = rf"\delta^{{{unit.layer}}}_{{{unit.i}}}"
     parts = [
-        f"<p><b>Next step</b> (step {snapshot.step + 1}, η = {number(snapshot.lr)}, "
-        f"E = {number(snapshot.loss)}): the update of \\({p.latex}\\)</p>",
+        f"<p><b>After step {snapshot.step}</b>: \\(E = {number(snapshot.loss)}\\), "
+        f"\\(\\eta = {number(snapshot.lr)}\\).</p>",
+        f"<p><b>Step {snapshot.step + 1}</b> will update \\({p.latex}\\):</p>",
         f"$$ {update_latex(snapshot, p)} $$",
-        f"<p><b>The delta of {html.escape(where)}</b></p>",
+        f"<p><b>\\({delta}\\)</b>, the delta of {html.escape(where)}:</p>",
         f"$$ {delta_latex(snapshot, unit)} $$",
     ]
     applied = snapshot.applied(p)

@@ -22,6 +22,7 @@ asserts that they agree (``rtol=1e-12``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import anywidget
@@ -42,15 +43,17 @@ from .model import (
     check_unit,
     parameters_of,
 )
+from .tables import engine_source
 
 _HERE = Path(__file__).parent
-#: The files of the ES module, in order: the engine, then the view and controls.
-ESM_FILES = ("engine.js", "explorer.js")
 
 
+@lru_cache(maxsize=None)
 def esm_source() -> str:
-    """The widget's ES module: ``engine.js`` followed by ``explorer.js``."""
-    return "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ESM_FILES)
+    """The widget's ES module: the engine (its tables printed from the sympy side, then
+    ``engine.js``: :func:`~backprop_lib.widgets.explorer.tables.engine_source`) followed by
+    ``explorer.js``."""
+    return "\n".join((engine_source(), (_HERE / "explorer.js").read_text(encoding="utf-8")))
 
 
 def parameter_key(p: Parameter) -> str:
@@ -164,7 +167,13 @@ class ExplorerWidget(anywidget.AnyWidget):
     by :meth:`verify` against ``Network.fit(..., optimizer=...)``).
     """
 
-    _esm = traitlets.Unicode(esm_source()).tag(sync=True)
+    # Made when the first widget is (printing the engine's tables imports sympy), not on import.
+    _esm = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("_esm")
+    def _default_esm(self) -> str:
+        return esm_source()
+
     _css = traitlets.Unicode((_HERE / "explorer.css").read_text(encoding="utf-8")).tag(sync=True)
 
     sizes = traitlets.List(traitlets.Int()).tag(sync=True)

@@ -14,7 +14,8 @@ loss :math:`E` and the derivatives :math:`f'(s)` are the library's, read off the
 
 The one product the library does not keep is the error that reaches a hidden layer's
 outputs, :math:`\partial E/\partial o^l = \delta^{l+1} (W^{l+1})^\top` (shape ``(n_l,)``);
-:class:`Snapshot` stores it as ``backsum`` so that the δ recursion
+:class:`Snapshot` stores it as ``grad_o`` (the library's name for :math:`\partial E/\partial o`,
+as in ``Activation.backward(s, o, grad_o)``) so that the δ recursion
 :math:`\delta^l_j = f'(s^l_j) \sum_i w^{l+1}_{ji} \delta^{l+1}_i` can be shown with numbers.
 The tests check that :math:`f'(s^l)` times it (the Jacobian for softmax) gives the library's
 :math:`\delta^l`, and that the library's :math:`\delta^l` equals central differences of
@@ -107,10 +108,12 @@ class Parameter:
         return rf"b^{{{self.layer}}}_{{{self.i}}}"
 
     def describe(self, n_layers: int) -> str:
-        r"""A plain-text label, e.g. ``"w^2_12: hidden 1 → output 2"``."""
-        to = f"{layer_name(self.layer, n_layers)} {self.i}"
+        r"""A plain-text label in the book's notation, units named one way (layer, then unit),
+        e.g. ``"w^2_12: layer 1 unit 1 → layer 2 unit 2"``, ``"b^2_1: bias of layer 2 unit 1"``
+        (``n_layers`` is kept for the callers; the layer's number says where it is)."""
+        to = f"layer {self.layer} unit {self.i}"
         if self.is_weight:
-            sender = f"{layer_name(self.layer - 1, n_layers)} {self.j}"
+            sender = f"layer {self.layer - 1} unit {self.j}"
             return f"w^{self.layer}_{self.j}{self.i}: {sender} → {to}"
         return f"b^{self.layer}_{self.i}: bias of {to}"
 
@@ -151,9 +154,10 @@ class DeltaTerms:
 
     Elementwise activation: :math:`\delta^l_j = f'(s^l_j) \sum_i w^{l+1}_{ji}\delta^{l+1}_i`,
     with ``derivative`` :math:`= f'(s^l_j)`, ``weights[i]`` :math:`= w^{l+1}_{ji}`,
-    ``deltas_next[i]`` :math:`= \delta^{l+1}_i` and ``backsum`` :math:`= \sum_i
-    w^{l+1}_{ji}\delta^{l+1}_i`. Softmax: :math:`\delta^l_j = \sum_k e_k J_{kj}` with
-    ``errors[k]`` :math:`= e_k = \sum_i w^{l+1}_{ki}\delta^{l+1}_i` and ``jacobian_column[k]``
+    ``deltas_next[i]`` :math:`= \delta^{l+1}_i` and ``grad_o`` :math:`= \partial E/\partial
+    o^l_j = \sum_i w^{l+1}_{ji}\delta^{l+1}_i`. Softmax: :math:`\delta^l_j = \sum_k
+    (\partial E/\partial o^l_k) J_{kj}` with ``grad_o_row[k]`` :math:`= \partial E/\partial
+    o^l_k = \sum_i w^{l+1}_{ki}\delta^{l+1}_i` and ``jacobian_column[k]``
     :math:`= J_{kj} = \partial o^l_k / \partial s^l_j`. ``delta`` is the library's
     :math:`\delta^l_j`.
     """
@@ -164,8 +168,8 @@ class DeltaTerms:
     derivative: float | None
     weights: tuple[float, ...]
     deltas_next: tuple[float, ...]
-    backsum: float
-    errors: tuple[float, ...]
+    grad_o: float
+    grad_o_row: tuple[float, ...]
     jacobian_column: tuple[float, ...] | None
     delta: float
 
@@ -174,7 +178,7 @@ class DeltaTerms:
 class OutputDeltaTerms:
     r"""The numbers of :math:`\delta^L_i = \partial E / \partial s^L_i` for output unit ``i``.
 
-    ``dE_do`` (:math:`\partial E/\partial o^L_i`, the library loss's ``gradient``) and
+    ``grad_o`` (:math:`\partial E/\partial o^L_i`, the library loss's ``gradient``) and
     ``derivative`` (:math:`f'(s^L_i)`) are ``None`` where they are not shown: for a softmax
     (not elementwise) and where :math:`\partial E/\partial o` is not finite. ``fused`` pairs
     have :math:`\delta^L_i = (o_i - t_i)/B`.
@@ -187,7 +191,7 @@ class OutputDeltaTerms:
     s: float
     o: float
     t: float
-    dE_do: float | None
+    grad_o: float | None
     derivative: float | None
     delta: float
 
@@ -200,10 +204,11 @@ class Snapshot:
     ``(n_{l-1}, n_l)``; ``s``, ``o``, ``delta``, ``db``, ``derivative`` are 1-D, shape
     ``(n_l,)`` (the one sample's row). ``derivative[l - 1]`` is :math:`f'(s^l)` (``None`` for
     softmax, whose ``jacobian[l - 1]`` is :math:`J`, shape ``(n_l, n_l)``).
-    ``backsum[l - 1]`` is :math:`\delta^{l+1} (W^{l+1})^\top` for :math:`l < L` and ``None``
-    for :math:`L`. ``last_update`` holds :math:`(\Delta W^l, \Delta b^l)` of the step that led
-    here (``None`` at the start, after a reset, or after an edit). ``curve`` holds the
-    ``(step, E)`` points of the loss curve.
+    ``grad_o[l - 1]`` is :math:`\partial E/\partial o^l`: :math:`\delta^{l+1} (W^{l+1})^\top` for
+    :math:`l < L`, and for :math:`L` the library loss's ``gradient`` (``None`` where it is not
+    finite or the output lies on the edge of the loss's domain). ``last_update`` holds
+    :math:`(\Delta W^l, \Delta b^l)` of the step that led here (``None`` at the start, after
+    a reset, or after an edit). ``curve`` holds the ``(step, E)`` points of the loss curve.
     """
 
     step: int
@@ -223,8 +228,7 @@ class Snapshot:
     db: tuple[np.ndarray, ...]
     derivative: tuple[np.ndarray | None, ...]
     jacobian: tuple[np.ndarray | None, ...]
-    backsum: tuple[np.ndarray | None, ...]
-    dE_do: np.ndarray | None
+    grad_o: tuple[np.ndarray | None, ...]
     loss: float
     curve: tuple[tuple[int, float], ...]
     last_update: tuple[tuple[np.ndarray, np.ndarray], ...] | None
@@ -274,7 +278,8 @@ class Snapshot:
         check_unit(unit, self.sizes, hidden=True)
         k, j = unit.layer - 1, unit.i - 1  # layer l is index l - 1; l + 1 is index l
         W_next, delta_next = self.W[k + 1], self.delta[k + 1]  # W^{l+1}, δ^{l+1}
-        backsum = self.backsum[k]
+        grad_o = self.grad_o[k]
+        assert grad_o is not None  # a hidden layer's: delta^{l+1} (W^{l+1})^T
         derivative = self.derivative[k]
         jacobian = self.jacobian[k]
         return DeltaTerms(
@@ -284,8 +289,8 @@ class Snapshot:
             derivative=None if derivative is None else float(derivative[j]),
             weights=tuple(float(w) for w in W_next[j]),
             deltas_next=tuple(float(d) for d in delta_next),
-            backsum=float(backsum[j]),
-            errors=tuple(float(e) for e in backsum),
+            grad_o=float(grad_o[j]),
+            grad_o_row=tuple(float(g) for g in grad_o),
             jacobian_column=None if jacobian is None else tuple(float(v) for v in jacobian[:, j]),
             delta=float(self.delta[k][j]),
         )
@@ -300,6 +305,7 @@ class Snapshot:
             )
         i, L = unit.i - 1, self.n_layers
         derivative = self.derivative[L - 1]
+        grad_o = self.grad_o[L - 1]
         return OutputDeltaTerms(
             unit=unit,
             activation=self.activations[L - 1],
@@ -308,7 +314,7 @@ class Snapshot:
             s=float(self.s[L - 1][i]),
             o=float(self.o[L - 1][i]),
             t=float(self.t[i]),
-            dE_do=None if self.dE_do is None else float(self.dE_do[i]),
+            grad_o=None if grad_o is None else float(grad_o[i]),
             derivative=None if derivative is None else float(derivative[i]),
             delta=float(self.delta[L - 1][i]),
         )
@@ -504,22 +510,21 @@ class ExplorerModel:
 
     def _take_snapshot(self) -> Snapshot:
         layers = self.net.layers
-        derivative, jacobian, backsum = [], [], []
+        derivative, jacobian, grad_o = [], [], []
         for k, layer in enumerate(layers):
             act = layer.activation
             derivative.append(act.derivative(layer.s)[0].copy() if act.elementwise else None)
             jacobian.append(None if act.elementwise else act.jacobian(layer.s)[0].copy())
             above = layers[k + 1] if k + 1 < len(layers) else None
             # ∂E/∂o^l = δ^{l+1} (W^{l+1})ᵀ: the error reaching layer l's outputs.
-            backsum.append(None if above is None else (above.delta @ above.W.T)[0])
-        last = layers[-1]
+            grad_o.append(None if above is None else (above.delta @ above.W.T)[0])
         with np.errstate(all="ignore"):
-            try:
-                dE_do = self.net.loss_fn.gradient(last.o, self.T)[0]
+            try:  # ∂E/∂o^L: the loss's gradient
+                grad_o[-1] = self.net.loss_fn.gradient(layers[-1].o, self.T)[0]
             except ValueError:  # an output rounded onto the edge of the loss's domain
-                dE_do = None
-        if dE_do is not None and not np.isfinite(dE_do).all():
-            dE_do = None
+                grad_o[-1] = None
+        if grad_o[-1] is not None and not np.isfinite(grad_o[-1]).all():
+            grad_o[-1] = None
         return Snapshot(
             step=self.steps,
             sizes=self.sizes,
@@ -538,8 +543,7 @@ class ExplorerModel:
             db=tuple(layer.db.copy() for layer in layers),
             derivative=tuple(derivative),
             jacobian=tuple(jacobian),
-            backsum=tuple(backsum),
-            dE_do=dE_do,
+            grad_o=tuple(grad_o),
             loss=self._loss,
             curve=tuple(self.curve),
             last_update=self.last_update,

@@ -11,6 +11,7 @@ which the tests compare with the page's.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import anywidget
@@ -21,6 +22,7 @@ from ..._validate import as_real_array, check_positive_float, check_positive_int
 from ...layers import Dense
 from ...network import Network
 from .live import OPTIMIZER_CHOICES, library_optimizer
+from .tables import engine_source
 
 _HERE = Path(__file__).parent
 
@@ -28,11 +30,11 @@ _HERE = Path(__file__).parent
 RATE_CHOICES = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0]
 
 
+@lru_cache(maxsize=None)
 def paths_esm() -> str:
-    """The widget's ES module: ``engine.js`` followed by ``paths.js``."""
-    return "\n".join(
-        (_HERE / name).read_text(encoding="utf-8") for name in ("engine.js", "paths.js")
-    )
+    """The widget's ES module: the engine
+    (:func:`~backprop_lib.widgets.explorer.tables.engine_source`) followed by ``paths.js``."""
+    return "\n".join((engine_source(), (_HERE / "paths.js").read_text(encoding="utf-8")))
 
 
 def unit_network(w: float, b: float) -> Network:
@@ -57,7 +59,13 @@ class PathsWidget(anywidget.AnyWidget):
         The part of the plane drawn.
     """
 
-    _esm = traitlets.Unicode(paths_esm()).tag(sync=True)
+    # Made when the first widget is (printing the engine's tables imports sympy), not on import.
+    _esm = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("_esm")
+    def _default_esm(self) -> str:
+        return paths_esm()
+
     x = traitlets.List(traitlets.Float()).tag(sync=True)
     t = traitlets.List(traitlets.Float()).tag(sync=True)
     start = traitlets.List(traitlets.Float()).tag(sync=True)
