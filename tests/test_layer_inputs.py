@@ -1,0 +1,286 @@
+"""Bad input to a standalone activation or layer: a clear error, no warning, nothing changed.
+
+Two defects, fixed: a float array holding NaN or inf passed straight to an activation's
+``forward``, ``derivative``, ``jacobian`` or ``backward`` came back as NaN (or as a finite
+number computed from an inf) without a word, and ``Dense.forward`` / ``Dense.backward`` with
+an input of the wrong width stopped in numpy's matmul. Every refused call here must raise
+the library's error (naming the function, the argument, what was given and what is valid),
+emit no numpy warning and leave the layer and the caller's arrays as they were.
+
+Inside a :class:`~backprop_lib.Network` a non-finite ``s`` is not a bad argument but an
+overflow, which the network reports itself (``FloatingPointError``, which the divergence
+guard of ``fit`` relies on): the last tests check that this did not change.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from backprop_lib import (
+    ACTIVATIONS,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Embedding,
+    LayerNorm,
+    Network,
+    Residual,
+)
+
+NON_FINITE = [np.nan, np.inf, -np.inf]
+DENSE_ARRAYS = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
+
+
+def refused(call, error, pattern):
+    """Run ``call``; assert it raises ``error`` matching ``pattern`` and warns nothing."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(error, match=pattern):
+            call()
+    assert [str(w.message) for w in caught] == []
+
+
+def snapshot(obj, names):
+    """Copies of the arrays ``obj`` holds under ``names`` (None stays None)."""
+    return {n: None if getattr(obj, n) is None else np.copy(getattr(obj, n)) for n in names}
+
+
+def assert_unchanged(before, obj):
+    for name, value in before.items():
+        now = getattr(obj, name)
+        if value is None:
+            assert now is None, name
+        else:
+            np.testing.assert_array_equal(now, value, err_msg=name)
+            assert now.dtype == value.dtype, name
+
+
+# -- activations -------------------------------------------------------------------------
+
+
+def with_entry(value, dtype=np.float64, shape=(2, 3)):
+    """A finite array of ``shape`` and ``dtype`` with ``value`` at [1, 2]."""
+    array = np.linspace(-1.0, 1.0, np.prod(shape)).reshape(shape).astype(dtype)
+    array[1, 2] = value
+    return array
+
+
+def shown(value) -> str:
+    """How numpy prints ``value`` in the message (nan, inf, -inf)."""
+    return re.escape(str(np.float64(value)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_forward_and_jacobian_refuse_a_non_finite_float_array(name, value, dtype):
+    activation = ACTIVATIONS[name]
+    cls = type(activation).__name__
+    s = with_entry(value, dtype)
+    kept = s.copy()
+    methods = ["forward", "jacobian"] + (["derivative"] if activation.elementwise else [])
+    for method in methods:
+        refused(
+            lambda m=method: getattr(activation, m)(s),
+            ValueError,
+            rf"^{cls}\.{method}: s must be finite; got {shown(value)} at s\[1, 2\]\.$",
+        )
+    np.testing.assert_array_equal(s, kept)  # the caller's array untouched
+
+
+@pytest.mark.parametrize("value", NON_FINITE)
+@pytest.mark.parametrize("argument", ["s", "o", "grad_o"])
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_backward_refuses_a_non_finite_float_array(name, argument, value):
+    activation = ACTIVATIONS[name]
+    cls = type(activation).__name__
+    arrays = {"s": with_entry(0.5), "o": with_entry(0.5), "grad_o": with_entry(0.5)}
+    arrays[argument] = with_entry(value)
+    kept = {k: v.copy() for k, v in arrays.items()}
+    refused(
+        lambda: activation.backward(**arrays),
+        ValueError,
+        rf"^{cls}\.backward: {argument} must be finite; got {shown(value)} at "
+        rf"{argument}\[1, 2\]\.$",
+    )
+    for key, value_kept in kept.items():
+        np.testing.assert_array_equal(arrays[key], value_kept)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_finite_float_arrays_are_still_accepted_as_they_are(name):
+    """The check refuses nothing finite: the public call equals the unchecked maths."""
+    activation = ACTIVATIONS[name]
+    s = np.array([[-800.0, 0.0, 3.5], [1e-300, 700.0, -2.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(activation.forward(s), activation.f(s))
+        g = np.ones_like(s)
+        o = activation.f(s)
+        np.testing.assert_array_equal(activation.backward(s, o, g), activation.delta(s, o, g))
+
+
+# -- Dense -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dense():
+    """A Dense(3, 2) that has run forward and backward, so stored values exist."""
+    layer = Dense(3, 2, "tanh", rng=0)
+    layer.forward(np.array([[0.1, 0.2, 0.3], [-0.4, 0.5, 0.6]]))
+    layer.backward(np.array([[1.0, -1.0], [0.5, 0.25]]))
+    return layer
+
+
+COLUMNS = r"must have {n} columns, shape \(batch, {n}\); got shape "
+FORWARD_CASES = [
+    ("too narrow", np.ones((2, 2)), ValueError, COLUMNS.format(n=3) + r"\(2, 2\)"),
+    ("too wide", np.ones((4, 5)), ValueError, COLUMNS.format(n=3) + r"\(4, 5\)"),
+    ("one sample, 1-D", np.ones(3), ValueError, r"must be a 2-D array of shape \(batch, 3\).*"
+     r"For one sample, pass o_prev\[None, :\]"),
+    ("3-D", np.ones((1, 2, 3)), ValueError, r"must be a 2-D array of shape \(batch, 3\)"),
+    ("empty batch", np.ones((0, 3)), ValueError, r"is an empty batch"),
+    ("nan", with_entry(np.nan), ValueError, r"must be finite; got nan at o_prev\[1, 2\]"),
+    ("inf, float32", with_entry(np.inf, np.float32), ValueError,
+     r"must be finite; got inf at o_prev\[1, 2\]"),
+    ("text", [["a", "b", "c"]], TypeError, r"must hold real numbers"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("o_prev", "error", "pattern"),
+    [case[1:] for case in FORWARD_CASES],
+    ids=[case[0] for case in FORWARD_CASES],
+)
+def test_dense_forward_refuses_bad_input(dense, o_prev, error, pattern):
+    before = snapshot(dense, DENSE_ARRAYS)
+    refused(lambda: dense.forward(o_prev), error, rf"^Dense\.forward: o_prev {pattern}")
+    assert_unchanged(before, dense)
+
+
+def test_dense_forward_refuses_a_weight_replaced_by_one_of_another_shape(dense):
+    dense.W = np.ones((2, 2))
+    before = snapshot(dense, DENSE_ARRAYS)
+    refused(
+        lambda: dense.forward(np.ones((1, 3))),
+        ValueError,
+        r"^Dense\.forward: self\.W must have shape \(3, 2\)",
+    )
+    assert_unchanged(before, dense)
+
+
+BACKWARD_CASES = [
+    ("too narrow", np.ones((2, 1)), ValueError, COLUMNS.format(n=2) + r"\(2, 1\)"),
+    ("too wide", np.ones((2, 3)), ValueError, COLUMNS.format(n=2) + r"\(2, 3\)"),
+    ("other batch", np.ones((5, 2)), ValueError,
+     r"must have the shape of the last output o, \(2, 2\).*got shape \(5, 2\)"),
+    ("1-D", np.ones(2), ValueError, r"must be a 2-D array of shape \(batch, 2\)"),
+    ("nan", with_entry(np.nan)[:, 1:], ValueError, r"must be finite; got nan at grad_o\[1, 1\]"),
+    ("-inf", with_entry(-np.inf)[:, 1:], ValueError,
+     r"must be finite; got -inf at grad_o\[1, 1\]"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("grad_o", "error", "pattern"),
+    [case[1:] for case in BACKWARD_CASES],
+    ids=[case[0] for case in BACKWARD_CASES],
+)
+def test_dense_backward_refuses_bad_input(dense, grad_o, error, pattern):
+    before = snapshot(dense, DENSE_ARRAYS)
+    refused(lambda: dense.backward(grad_o), error, rf"^Dense\.backward: grad_o {pattern}")
+    assert_unchanged(before, dense)
+
+
+def test_dense_backward_refuses_below_that_is_not_a_bool(dense):
+    before = snapshot(dense, DENSE_ARRAYS)
+    refused(
+        lambda: dense.backward(np.ones((2, 2)), below="no"),
+        TypeError,
+        r"^Dense\.backward: below must be True or False; got 'no' \(type str\)\.$",
+    )
+    assert_unchanged(before, dense)
+
+
+def test_dense_backward_before_forward_says_what_to_call_first():
+    layer = Dense(3, 2, rng=0)
+    before = snapshot(layer, DENSE_ARRAYS)
+    refused(
+        lambda: layer.backward(np.ones((2, 2))),
+        RuntimeError,
+        r"^Dense\.backward: call forward\(o_prev\) before backward\(grad_o\)\.$",
+    )
+    assert_unchanged(before, layer)
+
+
+def test_dense_backward_delta_refuses_a_delta_of_the_wrong_shape(dense):
+    before = snapshot(dense, DENSE_ARRAYS)
+    refused(
+        lambda: dense.backward_delta(np.ones((2, 3))),
+        ValueError,
+        r"^Dense\.backward_delta: delta must be an array of the shape of the last s, "
+        r"\(2, 2\) \(batch, n_out\); got an array of shape \(2, 3\)",
+    )
+    assert_unchanged(before, dense)
+
+
+def test_dense_forward_and_backward_equal_the_hand_computation(dense):
+    """The checked calls compute what they did: s = o_prev W + b, o = tanh(s),
+    dW = o_prev^T (g * (1 - o^2)), db = sum of rows, dE/do_prev = delta W^T (by hand)."""
+    W, b = dense.W.copy(), dense.b.copy()
+    x = np.array([[1.0, 2.0, -1.0]])
+    o = dense.forward([[1, 2, -1]])  # integers converted to the layer's dtype
+    np.testing.assert_allclose(o, np.tanh(x @ W + b), rtol=1e-15)
+    g = np.array([[0.3, -0.7]])
+    delta = g * (1.0 - np.tanh(x @ W + b) ** 2)
+    np.testing.assert_allclose(dense.backward(g), delta @ W.T, rtol=1e-13)
+    np.testing.assert_allclose(dense.dW, x.T @ delta, rtol=1e-13)
+    np.testing.assert_allclose(dense.db, delta.sum(axis=0), rtol=1e-13)
+
+
+# -- the other layers (checked before this change: kept so) ------------------------------
+
+
+def test_other_layers_refuse_an_input_of_the_wrong_width():
+    cases = [
+        (Conv2D(2, 3, 2, rng=0), np.ones((1, 3, 4, 4)), r"x must have 2 channels"),
+        (BatchNorm(3), np.ones((4, 2)), r"x must have shape \(batch, 3\)"),
+        (LayerNorm(3), np.ones((4, 2)), r"x must have shape \(batch, \.\.\., 3\)"),
+        (Embedding(5, 2, rng=0), np.array([[7]]), r"x must hold token ids in \[0, 5\)"),
+        (Residual([Dense(3, 3, rng=0)]), np.ones((4, 2)), r".*needs inputs of shape \(batch, 3\)"),
+    ]
+    for layer, x, pattern in cases:
+        where = rf"^{type(layer).__name__}\.forward: "
+        refused(lambda layer=layer, x=x: layer.forward(x), ValueError, where + pattern)
+
+
+# -- inside a network an overflow is still an overflow -----------------------------------
+
+
+def overflowing_relu_net():
+    """A ReLU hidden layer whose s overflows to inf for X = 1e300 (finite data)."""
+    hidden = Dense.from_arrays(np.full((1, 2), 1e300), np.zeros(2), "relu")
+    out = Dense.from_arrays(np.full((2, 1), 1e300), np.zeros(1), "linear")
+    return Network([hidden, out], "squared_error"), np.array([[1e300]]), np.array([[0.0]])
+
+
+def test_an_overflow_inside_a_network_is_a_floating_point_error_not_a_bad_argument():
+    net, X, T = overflowing_relu_net()
+    for call in (lambda: net.forward(X), lambda: net.backward(X, T)):
+        refused(call, FloatingPointError, r"^Network\.(forward|backward): .*overflowed")
+
+
+def test_fit_still_reports_an_overflow_as_divergence_and_keeps_the_weights():
+    net, X, T = overflowing_relu_net()
+    W = [layer.W.copy() for layer in net.layers]
+    refused(
+        lambda: net.fit(X, T, epochs=1, lr=0.1, batch_size=1, rng=0),
+        FloatingPointError,
+        r"^Network\.fit: ",
+    )
+    for layer, kept in zip(net.layers, W, strict=True):
+        np.testing.assert_array_equal(layer.W, kept)
