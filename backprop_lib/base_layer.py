@@ -244,6 +244,20 @@ def output_shape(layer: Any, shape: tuple[int, ...], where: str, label: str) -> 
     return layer.output_shape(shape, where, label)
 
 
+def layer_forward(layer: Any, x: np.ndarray) -> np.ndarray:
+    """The forward pass of any layer on a checked ``x``, storing what its backward pass
+    needs: :meth:`Dense.propagate <backprop_lib.Dense.propagate>` (no checks: an overflow
+    is the caller's to report) for a Dense, ``forward`` for the other layers."""
+    return layer.propagate(x) if is_dense(layer) else layer.forward(x)
+
+
+def layer_backward(layer: Any, grad: np.ndarray) -> Any:
+    """The backward pass of any layer after :func:`layer_forward`: :meth:`Dense.backpropagate
+    <backprop_lib.Dense.backpropagate>` (no checks) for a Dense, ``backward`` for the
+    other layers."""
+    return layer.backpropagate(grad) if is_dense(layer) else layer.backward(grad)
+
+
 def is_layer_stack(layers: object) -> bool:
     """Whether ``layers`` is a sequence holding at least one :class:`Layer` (a stack that
     :func:`check_stack` checks; a list of Dense layers only is checked as before)."""

@@ -22,6 +22,8 @@ from .base_layer import (
     check_layers,
     is_dense,
     layer_astype,
+    layer_backward,
+    layer_forward,
     output_shape,
     parameter_slots,
     set_stored_values,
@@ -284,7 +286,7 @@ class Residual(Layer):
         x = self.check_input(x, "Residual.forward", dtype=self.dtype or _float_dtype(x))
         h = x
         for layer in self.layers:
-            h = layer.forward(h)
+            h = layer_forward(layer, h)
         self._y_shape = x.shape
         return x + h  # eq:ml-residual
 
@@ -294,7 +296,7 @@ class Residual(Layer):
         g = self._check_grad(grad_y, "Residual.backward")
         h = g
         for layer in reversed(self.layers):
-            h = layer.backward(h)
+            h = layer_backward(layer, h)  # its backward pass: J_F^T g, layer by layer
         return g + h  # eq:ml-residual-back
 
     def stored_values(self) -> tuple:

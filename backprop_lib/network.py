@@ -36,6 +36,7 @@ from .base_layer import (
     gradients,
     is_layer_stack,
     layer_astype,
+    layer_forward,
     parameter_slots,
 )
 from .layers import Dense, check_sizes, check_stack
@@ -214,9 +215,8 @@ class Network:
         r""":math:`o^L` ``(B, n_L)`` of checked ``X`` ``(B, n_0)``; the layers store
         ``o_prev``, ``s``, ``o``."""
         o = X
-        for layer in self.layers:  # a Dense unchecked: an overflow is the callers' to report
-            dense = isinstance(layer, Dense)
-            o = layer.propagate(o) if dense else layer.forward(o)  # eq:nt-forward
+        for layer in self.layers:
+            o = layer_forward(layer, o)  # eq:nt-forward (a Dense unchecked)
         return o
 
     def outputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

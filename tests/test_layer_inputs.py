@@ -284,3 +284,16 @@ def test_fit_still_reports_an_overflow_as_divergence_and_keeps_the_weights():
     )
     for layer, kept in zip(net.layers, W, strict=True):
         np.testing.assert_array_equal(layer.W, kept)
+
+
+def test_an_overflow_inside_a_residual_block_is_a_floating_point_error_too():
+    """The inner Dense layers of a Residual run unchecked inside a network as well (its
+    backward is not tested here: a Layer's backward refuses a non-finite gradient from
+    above with a ValueError, before and after this change)."""
+    inner = [
+        Dense.from_arrays(np.full((1, 1), 1e300), np.zeros(1), "relu"),
+        Dense.from_arrays(np.full((1, 1), 1e300), np.zeros(1), "linear"),
+    ]
+    out = Dense.from_arrays(np.ones((1, 1)), np.zeros(1), "linear")
+    net = Network([Residual(inner), out], "squared_error")
+    refused(lambda: net.forward(np.array([[1e300]])), FloatingPointError, r"^Network\.forward: ")
