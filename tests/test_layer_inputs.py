@@ -136,73 +136,55 @@ def dense():
     return layer
 
 
-COLUMNS = r"must have {n} columns, shape \(batch, {n}\); got shape "
-FORWARD_CASES = [
-    ("too narrow", np.ones((2, 2)), ValueError, COLUMNS.format(n=3) + r"\(2, 2\)"),
-    ("too wide", np.ones((4, 5)), ValueError, COLUMNS.format(n=3) + r"\(4, 5\)"),
-    ("one sample, 1-D", np.ones(3), ValueError, r"must be a 2-D array of shape \(batch, 3\).*"
-     r"For one sample, pass o_prev\[None, :\]"),
-    ("3-D", np.ones((1, 2, 3)), ValueError, r"must be a 2-D array of shape \(batch, 3\)"),
-    ("empty batch", np.ones((0, 3)), ValueError, r"is an empty batch"),
-    ("nan", with_entry(np.nan), ValueError, r"must be finite; got nan at o_prev\[1, 2\]"),
-    ("inf, float32", with_entry(np.inf, np.float32), ValueError,
-     r"must be finite; got inf at o_prev\[1, 2\]"),
-    ("text", [["a", "b", "c"]], TypeError, r"must hold real numbers"),
-]  # fmt: skip
+FORWARD = r"forward: o_prev must "
+BACKWARD = r"backward: grad_o must "
+# a call on the fixture's layer, the error and its message after "Dense."
+CASES = {
+    "forward, too narrow": (lambda d: d.forward(np.ones((2, 2))), ValueError,
+        FORWARD + r"have 3 columns, shape \(batch, 3\); got shape \(2, 2\)\.$"),
+    "forward, too wide": (lambda d: d.forward(np.ones((4, 5))), ValueError,
+        FORWARD + r"have 3 columns, shape \(batch, 3\); got shape \(4, 5\)\.$"),
+    "forward, one sample 1-D": (lambda d: d.forward(np.ones(3)), ValueError,
+        FORWARD + r"be a 2-D array of shape \(batch, 3\).*pass o_prev\[None, :\]"),
+    "forward, 3-D": (lambda d: d.forward(np.ones((1, 2, 3))), ValueError,
+        FORWARD + r"be a 2-D array of shape \(batch, 3\)"),
+    "forward, empty batch": (lambda d: d.forward(np.ones((0, 3))), ValueError,
+        r"forward: o_prev is an empty batch"),
+    "forward, nan": (lambda d: d.forward(with_entry(np.nan)), ValueError,
+        FORWARD + r"be finite; got nan at o_prev\[1, 2\]\.$"),
+    "forward, inf float32": (lambda d: d.forward(with_entry(np.inf, np.float32)), ValueError,
+        FORWARD + r"be finite; got inf at o_prev\[1, 2\]\.$"),
+    "forward, text": (lambda d: d.forward([["a", "b", "c"]]), TypeError,
+        FORWARD + r"hold real numbers"),
+    "forward, W replaced": (lambda d: d.forward(np.ones((1, 3))), ValueError,
+        r"forward: self\.W must have shape \(3, 2\)"),
+    "backward, too narrow": (lambda d: d.backward(np.ones((2, 1))), ValueError,
+        BACKWARD + r"have 2 columns, shape \(batch, 2\); got shape \(2, 1\)\.$"),
+    "backward, too wide": (lambda d: d.backward(np.ones((2, 3))), ValueError,
+        BACKWARD + r"have 2 columns, shape \(batch, 2\); got shape \(2, 3\)\.$"),
+    "backward, other batch": (lambda d: d.backward(np.ones((5, 2))), ValueError,
+        BACKWARD + r"have the shape of the last output o, \(2, 2\).*got shape \(5, 2\)"),
+    "backward, 1-D": (lambda d: d.backward(np.ones(2)), ValueError,
+        BACKWARD + r"be a 2-D array of shape \(batch, 2\)"),
+    "backward, nan": (lambda d: d.backward(with_entry(np.nan)[:, 1:]), ValueError,
+        BACKWARD + r"be finite; got nan at grad_o\[1, 1\]\.$"),
+    "backward, -inf": (lambda d: d.backward(with_entry(-np.inf)[:, 1:]), ValueError,
+        BACKWARD + r"be finite; got -inf at grad_o\[1, 1\]\.$"),
+    "backward, below not a bool": (lambda d: d.backward(np.ones((2, 2)), below="no"), TypeError,
+        r"backward: below must be True or False; got 'no' \(type str\)\.$"),
+    "backward_delta, wrong shape": (lambda d: d.backward_delta(np.ones((2, 3))), ValueError,
+        r"backward_delta: delta must be an array of the shape of the last s, \(2, 2\) "
+        r"\(batch, n_out\); got an array of shape \(2, 3\)"),
+}  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("o_prev", "error", "pattern"),
-    [case[1:] for case in FORWARD_CASES],
-    ids=[case[0] for case in FORWARD_CASES],
-)
-def test_dense_forward_refuses_bad_input(dense, o_prev, error, pattern):
+@pytest.mark.parametrize("case", list(CASES))
+def test_dense_forward_and_backward_refuse_bad_input(dense, case):
+    call, error, pattern = CASES[case]
+    if case == "forward, W replaced":
+        dense.W = np.ones((2, 2))  # by hand, of another shape
     before = snapshot(dense, DENSE_ARRAYS)
-    refused(lambda: dense.forward(o_prev), error, rf"^Dense\.forward: o_prev {pattern}")
-    assert_unchanged(before, dense)
-
-
-def test_dense_forward_refuses_a_weight_replaced_by_one_of_another_shape(dense):
-    dense.W = np.ones((2, 2))
-    before = snapshot(dense, DENSE_ARRAYS)
-    refused(
-        lambda: dense.forward(np.ones((1, 3))),
-        ValueError,
-        r"^Dense\.forward: self\.W must have shape \(3, 2\)",
-    )
-    assert_unchanged(before, dense)
-
-
-BACKWARD_CASES = [
-    ("too narrow", np.ones((2, 1)), ValueError, COLUMNS.format(n=2) + r"\(2, 1\)"),
-    ("too wide", np.ones((2, 3)), ValueError, COLUMNS.format(n=2) + r"\(2, 3\)"),
-    ("other batch", np.ones((5, 2)), ValueError,
-     r"must have the shape of the last output o, \(2, 2\).*got shape \(5, 2\)"),
-    ("1-D", np.ones(2), ValueError, r"must be a 2-D array of shape \(batch, 2\)"),
-    ("nan", with_entry(np.nan)[:, 1:], ValueError, r"must be finite; got nan at grad_o\[1, 1\]"),
-    ("-inf", with_entry(-np.inf)[:, 1:], ValueError,
-     r"must be finite; got -inf at grad_o\[1, 1\]"),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    ("grad_o", "error", "pattern"),
-    [case[1:] for case in BACKWARD_CASES],
-    ids=[case[0] for case in BACKWARD_CASES],
-)
-def test_dense_backward_refuses_bad_input(dense, grad_o, error, pattern):
-    before = snapshot(dense, DENSE_ARRAYS)
-    refused(lambda: dense.backward(grad_o), error, rf"^Dense\.backward: grad_o {pattern}")
-    assert_unchanged(before, dense)
-
-
-def test_dense_backward_refuses_below_that_is_not_a_bool(dense):
-    before = snapshot(dense, DENSE_ARRAYS)
-    refused(
-        lambda: dense.backward(np.ones((2, 2)), below="no"),
-        TypeError,
-        r"^Dense\.backward: below must be True or False; got 'no' \(type str\)\.$",
-    )
+    refused(lambda: call(dense), error, rf"^Dense\.{pattern}")
     assert_unchanged(before, dense)
 
 
@@ -215,17 +197,6 @@ def test_dense_backward_before_forward_says_what_to_call_first():
         r"^Dense\.backward: call forward\(o_prev\) before backward\(grad_o\)\.$",
     )
     assert_unchanged(before, layer)
-
-
-def test_dense_backward_delta_refuses_a_delta_of_the_wrong_shape(dense):
-    before = snapshot(dense, DENSE_ARRAYS)
-    refused(
-        lambda: dense.backward_delta(np.ones((2, 3))),
-        ValueError,
-        r"^Dense\.backward_delta: delta must be an array of the shape of the last s, "
-        r"\(2, 2\) \(batch, n_out\); got an array of shape \(2, 3\)",
-    )
-    assert_unchanged(before, dense)
 
 
 def test_dense_forward_and_backward_equal_the_hand_computation(dense):
