@@ -16,7 +16,8 @@ Conventions (the book's notation, CONTRIBUTING.md):
   - ``cross_entropy``: :math:`-\sum_k t_k \ln o_k`
 
 - Activations: ``sigmoid``, ``tanh``, ``relu``, ``linear``, ``softmax`` (per row).
-- Backward (:meth:`Dense.backward`, beside :meth:`Dense.forward`):
+- Backward (:meth:`Dense.backpropagate`, beside :meth:`Dense.propagate`; the public
+  :meth:`Dense.backward` and :meth:`Dense.forward` check their arguments, then run them):
   :math:`\delta^l = \partial E/\partial s^l`,
   :math:`\delta^l = (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)` (a vector-Jacobian
   product for softmax), :math:`\partial E/\partial W^l = (o^{l-1})^\top \delta^l`,

@@ -17,6 +17,13 @@ sample, and has
 - ``elementwise`` and ``output_range`` (the interval the outputs lie in, used to decide which
   losses may follow).
 
+These public calls check their arguments (real, non-empty, finite, one shape) and then run the
+maths, which each activation writes in three methods without checks: ``f(s)`` (``forward``),
+``f_prime(s)`` (``derivative``) and ``delta(s, o, grad_o)`` (``backward``). Layers and pairs,
+which pass arrays a :class:`~backprop_lib.Network` has checked, call those: inside a network a
+non-finite ``s`` is an overflow, which the network reports itself (``FloatingPointError``, and
+the divergence guard of ``fit``), not a bad argument.
+
 Look activations up by name with :func:`get_activation`; :data:`ACTIVATION_NAMES` lists the
 names.
 """
@@ -27,15 +34,18 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validate import as_float_array, describe, lookup
+from ._validate import as_float_array, check_finite, describe, lookup
 
 
 def _checked(s, where: str, name: str = "s") -> np.ndarray:
-    """``s`` as a non-empty real array with at least one axis (cheap when it already is a
-    float array, as inside a Network), else the error naming ``name``. Anything else (lists,
-    integers, bools) is converted to float64 before any arithmetic and must be finite."""
+    """``s`` as a non-empty real array with at least one axis and only finite entries, else
+    the error naming ``name``. A float array is returned as it is (after one finiteness
+    sum); anything else (lists, integers, bools) is converted to float64 before any
+    arithmetic."""
     if type(s) is np.ndarray and s.size and s.ndim and s.dtype.kind == "f":
+        check_finite(s, name, where)
         return s
     array = as_float_array(s, name, where, "(batch, n)")
     if array.ndim == 0:
@@ -47,18 +57,8 @@ def _checked(s, where: str, name: str = "s") -> np.ndarray:
 
 
 def _checked_backward(s, o, grad_o, where: str) -> tuple[np.ndarray, ...]:
-    """``s``, ``o`` and ``grad_o`` as non-empty arrays of one shape (nothing broadcast),
-    else the error naming them; cheap when they already are, as inside a Network."""
-    if (
-        type(s) is np.ndarray
-        and type(o) is np.ndarray
-        and type(grad_o) is np.ndarray
-        and s.shape == o.shape == grad_o.shape
-        and s.size
-        and s.ndim
-        and s.dtype.kind == o.dtype.kind == grad_o.dtype.kind == "f"
-    ):
-        return s, o, grad_o
+    """``s``, ``o`` and ``grad_o`` as non-empty finite arrays of one shape (nothing
+    broadcast), else the error naming them."""
     s, o, grad_o = (_checked(a, where, n) for a, n in ((s, "s"), (o, "o"), (grad_o, "grad_o")))
     if not s.shape == o.shape == grad_o.shape:
         raise ValueError(
@@ -113,27 +113,48 @@ class Activation(ABC):
     #: The interval the outputs lie in.
     output_range: Interval
 
-    @abstractmethod
-    def forward(self, s: np.ndarray) -> np.ndarray:
-        r""":math:`o = f(s)`, shape of ``s``."""
+    # -- the maths, on checked arrays: what layers and pairs call -----------------------
 
     @abstractmethod
-    def derivative(self, s: np.ndarray) -> np.ndarray:
-        r""":math:`f'(s)`, shape of ``s`` (elementwise activations only)."""
+    def f(self, s: np.ndarray) -> np.ndarray:
+        r""":math:`o = f(s)`, shape of ``s``, for a finite float array ``s`` (no checks)."""
 
     @abstractmethod
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
+        r""":math:`f'(s)`, shape of ``s`` (elementwise activations only; no checks)."""
+
+    @abstractmethod
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \partial E/\partial s`, shape ``(B, n)``, from
-        :math:`\partial E/\partial o` and the forward pass's ``s`` and ``o``."""
+        :math:`\partial E/\partial o` and the forward pass's ``s`` and ``o`` (no checks)."""
 
-    def jacobian(self, s: np.ndarray) -> np.ndarray:
+    # -- the public calls: the arguments checked, then the maths ------------------------
+
+    def forward(self, s: ArrayLike) -> np.ndarray:
+        r""":math:`o = f(s)` (:meth:`f`), shape of ``s``, after checking that ``s`` is a
+        non-empty array of finite real numbers."""
+        return self.f(_checked(s, f"{type(self).__name__}.forward"))
+
+    def derivative(self, s: ArrayLike) -> np.ndarray:
+        r""":math:`f'(s)` (:meth:`f_prime`), shape of ``s``, after checking ``s`` as
+        :meth:`forward` does (elementwise activations only)."""
+        return self.f_prime(_checked(s, f"{type(self).__name__}.derivative"))
+
+    def backward(self, s: ArrayLike, o: ArrayLike, grad_o: ArrayLike) -> np.ndarray:
+        r""":math:`\delta = \partial E/\partial s` (:meth:`delta`), shape ``(B, n)``, after
+        checking that ``s``, ``o`` and :math:`\partial E/\partial o` ``grad_o`` are finite
+        arrays of one shape."""
+        s, o, grad_o = _checked_backward(s, o, grad_o, f"{type(self).__name__}.backward")
+        return self.delta(s, o, grad_o)
+
+    def jacobian(self, s: ArrayLike) -> np.ndarray:
         r"""The Jacobian :math:`J_{ij} = \partial o_i / \partial s_j` of every row.
 
         For an elementwise activation it is diagonal: :math:`J = \operatorname{diag} f'(s)`.
 
         ``s`` of shape ``(B, n)`` gives ``(B, n, n)``; one row ``(n,)`` gives ``(n, n)``.
         """
-        d = self.derivative(_checked(s, f"{type(self).__name__}.jacobian"))
+        d = self.f_prime(_checked(s, f"{type(self).__name__}.jacobian"))
         return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
 
     def __repr__(self) -> str:
@@ -146,7 +167,7 @@ class Sigmoid(Activation):
     name = "sigmoid"
     output_range = Interval(0.0, 1.0, False, False)
 
-    def forward(self, s: np.ndarray) -> np.ndarray:
+    def f(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \sigma(s) = \dfrac{1}{1 + e^{-s}} = \dfrac{e^{s}}{1 + e^{s}}`.
 
         Stable for every ``s``: with :math:`e = e^{-|s|} \in (0, 1]` (never overflows),
@@ -154,21 +175,19 @@ class Sigmoid(Activation):
         :math:`s < 0`. Both forms are accurate to a few units in the last place; the naive
         ``1 / (1 + np.exp(-s))`` overflows (with a warning) for :math:`s < -709`.
         """
-        s = _checked(s, "Sigmoid.forward")
         with np.errstate(all="ignore"):  # exp underflows to 0 for s < -745: the right value
             e = np.exp(-np.abs(s))
             return np.where(s >= 0, 1.0, e) / (1.0 + e)  # eq:ff-sigmoid
 
-    def derivative(self, s: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
         r""":math:`\sigma'(s) = \sigma(s)\,(1 - \sigma(s)) = \dfrac{e}{(1 + e)^2}`,
         :math:`e = e^{-|s|}` (the same for :math:`s` and :math:`-s`; accurate for every ``s``).
         """
-        s = _checked(s, "Sigmoid.derivative")
         with np.errstate(all="ignore"):  # underflow to 0 is the right value
             e = np.exp(-np.abs(s))
             return e / (1.0 + e) ** 2
 
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot \sigma'(s)`, with
         :math:`\sigma'(s) = \dfrac{e}{(1 + e)^2}`, :math:`e = e^{-|s|}`, as :meth:`derivative`.
 
@@ -178,7 +197,6 @@ class Sigmoid(Activation):
         instead of :math:`10^{-16}` from :math:`s \approx 37`). Computed from ``s`` it is
         accurate to a few units in the last place for every ``s``; ``o`` is not used.
         """
-        s, o, grad_o = _checked_backward(s, o, grad_o, "Sigmoid.backward")
         with np.errstate(all="ignore"):  # underflow to 0 is the right value
             e = np.exp(-np.abs(s))
             return grad_o * (e / (1.0 + e) ** 2)  # eq:pairs-elementwise, f' = sigma'(s)
@@ -190,21 +208,19 @@ class Tanh(Activation):
     name = "tanh"
     output_range = Interval(-1.0, 1.0, False, False)
 
-    def forward(self, s: np.ndarray) -> np.ndarray:
+    def f(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \tanh(s) = \dfrac{e^{s} - e^{-s}}{e^{s} + e^{-s}}` (numpy's, stable)."""
-        s = _checked(s, "Tanh.forward")
         return np.tanh(s)
 
-    def derivative(self, s: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
         r""":math:`\tanh'(s) = 1 - \tanh^2(s) = \operatorname{sech}^2(s)
         = \left(\dfrac{2e}{1 + e^2}\right)^2`, :math:`e = e^{-|s|}` (accurate for every ``s``).
         """
-        s = _checked(s, "Tanh.derivative")
         with np.errstate(all="ignore"):  # underflow to 0 is the right value
             e = np.exp(-np.abs(s))
             return (2.0 * e / (1.0 + e * e)) ** 2
 
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot \operatorname{sech}^2(s)`,
         with :math:`\operatorname{sech}^2(s) = (2e / (1 + e^2))^2`, :math:`e = e^{-|s|}`, as
         :meth:`derivative`.
@@ -215,7 +231,6 @@ class Tanh(Activation):
         instead of :math:`1.7 \cdot 10^{-17}` at :math:`|s| = 20`). Computed from ``s`` it is
         accurate to a few units in the last place for every ``s``; ``o`` is not used.
         """
-        s, o, grad_o = _checked_backward(s, o, grad_o, "Tanh.backward")
         with np.errstate(all="ignore"):  # underflow to 0 is the right value
             e = np.exp(-np.abs(s))
             return grad_o * (2.0 * e / (1.0 + e * e)) ** 2  # eq:pairs-elementwise, sech^2(s)
@@ -227,20 +242,17 @@ class ReLU(Activation):
     name = "relu"
     output_range = Interval(0.0, np.inf, True, False)
 
-    def forward(self, s: np.ndarray) -> np.ndarray:
+    def f(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \max(0, s)`."""
-        s = _checked(s, "ReLU.forward")
         return np.maximum(s, 0.0)
 
-    def derivative(self, s: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
         r""":math:`f'(s) = 1` for :math:`s > 0`, else 0. At the kink :math:`s = 0` the
         derivative does not exist; the library uses 0 there."""
-        s = _checked(s, "ReLU.derivative")
         return (s > 0).astype(s.dtype if s.dtype.kind == "f" else np.float64)
 
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot [s > 0]`."""
-        s, o, grad_o = _checked_backward(s, o, grad_o, "ReLU.backward")
         return np.where(s > 0, grad_o, 0.0)  # eq:pairs-elementwise, f' = [s > 0]
 
 
@@ -250,19 +262,16 @@ class Linear(Activation):
     name = "linear"
     output_range = Interval(-np.inf, np.inf, False, False)
 
-    def forward(self, s: np.ndarray) -> np.ndarray:
+    def f(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = s` (the same array: nothing to compute)."""
-        s = _checked(s, "Linear.forward")
         return s
 
-    def derivative(self, s: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
         r""":math:`f'(s) = 1`."""
-        s = _checked(s, "Linear.derivative")
         return np.ones_like(s, dtype=s.dtype if s.dtype.kind == "f" else np.float64)
 
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \partial E / \partial o`."""
-        s, o, grad_o = _checked_backward(s, o, grad_o, "Linear.backward")
         return grad_o
 
 
@@ -272,27 +281,24 @@ class Softplus(Activation):
     name = "softplus"
     output_range = Interval(0.0, np.inf, False, False)
 
-    def forward(self, s: np.ndarray) -> np.ndarray:
+    def f(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o = \ln(1 + e^{s})`, computed as ``np.logaddexp(0, s)``: stable for every
         ``s`` (the naive ``np.log(1 + np.exp(s))`` overflows for :math:`s > 709` and loses
         every digit for :math:`s < -37`). The output underflows to 0 for :math:`s < -745`."""
-        s = _checked(s, "Softplus.forward")
         with np.errstate(all="ignore"):  # underflow to 0 for s < -745 is the right value
             return np.logaddexp(0.0, s)
 
-    def derivative(self, s: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
         r""":math:`f'(s) = \sigma(s) = \dfrac{1}{1 + e^{-s}}`, from ``s`` (the stable sigmoid)."""
-        s = _checked(s, "Softplus.derivative")
-        return _SIGMOID.forward(s)
+        return _SIGMOID.f(s)
 
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta = \dfrac{\partial E}{\partial o} \odot \sigma(s)`.
 
         Mathematically :math:`f' = 1 - e^{-o}`, but where :math:`o` is tiny that loses its
         digits (and is 0 where :math:`o` underflowed); computed from ``s`` it is accurate for
         every ``s``."""
-        s, o, grad_o = _checked_backward(s, o, grad_o, "Softplus.backward")
-        return grad_o * _SIGMOID.forward(s)  # eq:pairs-elementwise, f' = sigma(s)
+        return grad_o * _SIGMOID.f(s)  # eq:pairs-elementwise, f' = sigma(s)
 
 
 class Softmax(Activation):
@@ -306,7 +312,7 @@ class Softmax(Activation):
     elementwise = False
     output_range = Interval(0.0, 1.0, False, False)
 
-    def forward(self, s: np.ndarray) -> np.ndarray:
+    def f(self, s: np.ndarray) -> np.ndarray:
         r""":math:`o_i = \dfrac{e^{s_i}}{\sum_k e^{s_k}}
         = \dfrac{e^{s_i - m}}{\sum_k e^{s_k - m}}`, :math:`m = \max_k s_k`, for each row.
 
@@ -314,14 +320,13 @@ class Softmax(Activation):
         :math:`\le 0`: no overflow, and the largest term is exactly 1, so the sum is
         :math:`\ge 1`.
         """
-        s = _checked(s, "Softmax.forward")
         # s - max overflowing to -inf (float16 [6e4, -6e4]) and exp underflowing give 0, the
         # right value: no warning for them
         with np.errstate(all="ignore"):
             e = np.exp(s - s.max(axis=-1, keepdims=True))
             return e / e.sum(axis=-1, keepdims=True)  # eq:ff-softmax, shifted (eq:ff-shift)
 
-    def derivative(self, s: np.ndarray) -> np.ndarray:
+    def f_prime(self, s: np.ndarray) -> np.ndarray:
         """Softmax has no elementwise derivative: refused with the alternatives."""
         raise TypeError(
             "Softmax.derivative: softmax is not elementwise (each output depends on the whole "
@@ -329,20 +334,20 @@ class Softmax(Activation):
             "(B, n, n), or backward(s, o, grad_o), the vector-Jacobian product."
         )
 
-    def jacobian(self, s: np.ndarray) -> np.ndarray:
+    def jacobian(self, s: ArrayLike) -> np.ndarray:
         r""":math:`J_{ij} = \partial o_i / \partial s_j = o_i (\mathbb{1}[i = j] - o_j)`,
         i.e. :math:`J = \operatorname{diag}(o) - o\,o^\top` for each row.
 
         ``s`` of shape ``(B, n)`` gives ``(B, n, n)``; one row ``(n,)`` gives ``(n, n)``.
         """
         s = _checked(s, "Softmax.jacobian")
-        o = self.forward(s)
+        o = self.f(s)
         column = o[..., :, None]
         with np.errstate(all="ignore"):  # products of tiny outputs underflow to 0
             # eq:pairs-softmax-jacobian: J = diag(o) - o^T o, row by row
             return column * np.eye(o.shape[-1], dtype=o.dtype) - column * o[..., None, :]
 
-    def backward(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    def delta(self, s: np.ndarray, o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
         r""":math:`\delta_j = \sum_i \dfrac{\partial E}{\partial o_i} J_{ij}
         = o_j \left(\dfrac{\partial E}{\partial o_j}
         - \sum_i \dfrac{\partial E}{\partial o_i} o_i\right)`, for each row.
@@ -355,7 +360,6 @@ class Softmax(Activation):
         the softmax saturates (:math:`o_m \approx 1`), :math:`g_m - \bar g = -r` keeps its
         digits, which :math:`g_m - \sum_i g_i o_i` would lose to cancellation.
         """
-        s, o, grad_o = _checked_backward(s, o, grad_o, "Softmax.backward")
         m = np.argmax(o, axis=-1)[..., None]
         g_m = np.take_along_axis(grad_o, m, axis=-1)
         with np.errstate(all="ignore"):  # products of tiny outputs underflow to 0

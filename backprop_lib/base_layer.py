@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import FLOAT_DTYPES, as_batch, as_real_array, check_dtype, check_finite, describe
+from .layers import check_gradient, check_parameter
 
 if TYPE_CHECKING:
     from .layers import Dense
@@ -139,30 +140,7 @@ class Layer:
         shape and of the layer's dtype (it may have been replaced by hand), and, with
         ``writable``, can be updated in place."""
         for name in self.params:
-            value, shape = getattr(self, name), self._shapes[name]
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
-                    f"dtype {self.dtype}; got {describe(value)}."
-                )
-            if value.shape != shape:
-                raise ValueError(
-                    f"{where}: {label}.{name} must have shape {shape} (the layer is "
-                    f"{self!r}); got shape {value.shape}."
-                )
-            if value.dtype != self.dtype:
-                raise TypeError(
-                    f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
-                    f"in {self.dtype}; assign {name}.astype(np.{self.dtype}) instead."
-                )
-            if not np.isfinite(value).all():
-                raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
-            if writable and not value.flags.writeable:
-                raise ValueError(
-                    f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
-                    f"gradient descent cannot update it in place; assign a writable copy, "
-                    f"{label}.{name} = {label}.{name}.copy()."
-                )
+            check_parameter(self, name, self._shapes[name], where, label, repr(self), writable)
 
     # -- what a network needs -----------------------------------------------------------
 
@@ -266,6 +244,20 @@ def output_shape(layer: Any, shape: tuple[int, ...], where: str, label: str) -> 
     return layer.output_shape(shape, where, label)
 
 
+def layer_forward(layer: Any, x: np.ndarray) -> np.ndarray:
+    """The forward pass of any layer on a checked ``x``, storing what its backward pass
+    needs: :meth:`Dense.propagate <backprop_lib.Dense.propagate>` (no checks: an overflow
+    is the caller's to report) for a Dense, ``forward`` for the other layers."""
+    return layer.propagate(x) if is_dense(layer) else layer.forward(x)
+
+
+def layer_backward(layer: Any, grad: np.ndarray) -> Any:
+    """The backward pass of any layer after :func:`layer_forward`: :meth:`Dense.backpropagate
+    <backprop_lib.Dense.backpropagate>` (no checks) for a Dense, ``backward`` for the
+    other layers."""
+    return layer.backpropagate(grad) if is_dense(layer) else layer.backward(grad)
+
+
 def is_layer_stack(layers: object) -> bool:
     """Whether ``layers`` is a sequence holding at least one :class:`Layer` (a stack that
     :func:`check_stack` checks; a list of Dense layers only is checked as before)."""
@@ -285,11 +277,10 @@ def _all_layers(layers: Sequence[Any]) -> list:
     return found
 
 
-def check_stack(layers: Sequence[Any], where: str = "Network") -> list:
+def check_layers(layers: object, where: str) -> list:
     """``layers`` as a list after checking it is a non-empty sequence of Dense or
-    :class:`Layer` objects, ending with a Dense (the output layer, whose activation pairs
-    with the loss), with no object twice, adjacent Dense layers chaining, and every layer
-    with parameters in the dtype of the output layer."""
+    :class:`Layer` objects, else the ``TypeError`` naming it (or the entry that is not a
+    layer)."""
     if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
         raise TypeError(
             f"{where}: layers must be a non-empty list of layers; got {describe(layers)}."
@@ -300,6 +291,15 @@ def check_stack(layers: Sequence[Any], where: str = "Network") -> list:
                 f"{where}: layers[{i}] must be a Dense or a backprop_lib layer (Conv2D, "
                 f"MaxPool2D, Flatten, BatchNorm, ...); got {describe(layer)}."
             )
+    return list(layers)
+
+
+def check_stack(layers: Sequence[Any], where: str = "Network") -> list:
+    """``layers`` as a list after checking it is a non-empty sequence of Dense or
+    :class:`Layer` objects (:func:`check_layers`), ending with a Dense (the output layer,
+    whose activation pairs with the loss), with no object twice, adjacent Dense layers
+    chaining, and every layer with parameters in the dtype of the output layer."""
+    layers = check_layers(layers, where)
     if not is_dense(layers[-1]):
         raise TypeError(
             f"{where}: the last layer must be a Dense (its activation pairs with the loss); "
@@ -350,17 +350,7 @@ def check_stack_gradients(layers: Sequence[Any], where: str) -> None:
     for i, layer in enumerate(layers):
         layer.check_parameters(where, f"layers[{i}]", writable=True)
         for owner, name in parameter_slots(layer):
-            gradient, shape = getattr(owner, "d" + name), getattr(owner, name).shape
-            if gradient is None:
-                raise RuntimeError(
-                    f"{where}: layers[{i}] has no stored gradients; call backward(X, T) "
-                    f"before step(lr)."
-                )
-            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
-                raise ValueError(
-                    f"{where}: layers[{i}] d{name} must be an array of shape {shape} (from "
-                    f"backward(X, T)); got {describe(gradient)}."
-                )
+            check_gradient(owner, name, where, f"layers[{i}]")
 
 
 def check_stack_updates(

@@ -13,13 +13,16 @@ in columns write :math:`W^\top x`; with rows it is ``X @ W``.)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ._validate import (
+    as_batch,
     as_generator,
     as_real_array,
+    check_bool,
     check_dtype,
     check_finite,
     check_positive_int,
@@ -139,27 +142,59 @@ class Dense:
         its inputs once per call.
         """
         s = o_prev @ self.W + self.b  # eq:ff-preact
-        return s, self.activation.forward(s)  # eq:nt-forward
+        return s, self.activation.f(s)  # eq:nt-forward
 
-    def forward(self, o_prev: np.ndarray) -> np.ndarray:
+    def forward(self, o_prev: ArrayLike) -> np.ndarray:
         r""":math:`s = o^{l-1} W + b`, :math:`o = f(s)` (:meth:`outputs`); stores
-        ``o_prev``, ``s``, ``o`` for :meth:`backward`. Returns ``o``, ``(B, n_out)``."""
+        ``o_prev``, ``s``, ``o`` for :meth:`backward`. Returns ``o``, ``(B, n_out)``.
+
+        ``o_prev`` must be a finite real array of shape ``(B, n_in)`` (converted to the
+        layer's dtype) and ``W``, ``b`` the layer's arrays; else the error naming them, and
+        nothing is stored. :meth:`propagate` is the same pass without the checks.
+        """
+        where = "Dense.forward"
+        o_prev = as_batch(o_prev, "o_prev", where, self.n_in, self.dtype)
+        self.check_parameters(where, "self")
+        return self.propagate(o_prev)
+
+    def propagate(self, o_prev: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``o_prev`` (what :class:`~backprop_lib.Network`
+        passes): stores ``o_prev``, ``s``, ``o`` and returns ``o``. No checks."""
         self.o_prev = o_prev
         self.s, self.o = self.outputs(o_prev)
         return self.o
 
-    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
+    def backward(self, grad_o: ArrayLike, below: bool = True) -> np.ndarray | None:
         r"""Backpropagate :math:`\partial E/\partial o^l` ``(B, n_out)`` through the layer,
-        after :meth:`forward`.
+        after :meth:`forward` (:meth:`backpropagate`, after checking that ``grad_o`` is a
+        finite real array of the shape of the stored ``o`` and ``below`` a bool; a refused
+        call stores nothing). Stores ``delta``, ``dW``, ``db``; returns
+        :math:`\partial E/\partial o^{l-1}` ``(B, n_in)``, or ``None`` with
+        ``below=False``.
+        """
+        where = "Dense.backward"
+        below = check_bool(below, "below", where)
+        if self.o_prev is None or self.s is None or self.o is None:
+            raise RuntimeError(f"{where}: call forward(o_prev) before backward(grad_o).")
+        grad_o = as_batch(grad_o, "grad_o", where, self.n_out, self.dtype)
+        if grad_o.shape != self.o.shape:
+            raise ValueError(
+                f"{where}: grad_o must have the shape of the last output o, {self.o.shape} "
+                f"(one row per row of the last forward pass); got shape {grad_o.shape}."
+            )
+        self.check_parameters(where, "self")
+        return self.backpropagate(grad_o, below)
+
+    def backpropagate(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r""":meth:`backward` on a checked ``grad_o`` (what :class:`~backprop_lib.Network`
+        passes), no checks.
 
         :math:`\delta^l = \partial E/\partial s^l` is the activation's vector-Jacobian
         product of ``grad_o`` (:math:`\partial E/\partial o \odot f'(s)` for an
         elementwise :math:`f`; with ``grad_o`` :math:`= \delta^{l+1} (W^{l+1})^\top` this is
-        the recursion, eq:rd-recursion), then :meth:`backward_delta`. Stores ``delta``,
-        ``dW``, ``db``; returns :math:`\partial E/\partial o^{l-1}` ``(B, n_in)``, or
-        ``None`` with ``below=False``.
+        the recursion, eq:rd-recursion), then :meth:`backward_delta`.
         """
-        delta = self.activation.backward(self.s, self.o, grad_o)  # eq:rd-recursion
+        delta = self.activation.delta(self.s, self.o, grad_o)  # eq:rd-recursion
         return self.backward_delta(delta, below)
 
     def backward_delta(self, delta: np.ndarray, below: bool = True) -> np.ndarray | None:
@@ -170,8 +205,11 @@ class Dense:
         :math:`\partial E/\partial b^l = \sum_n \delta^l_n` ``(n_out,)``
         (eq:rd-gradients). The output layer starts here, from the pair's
         :math:`\delta^L`. With ``below=False`` (layer 1, whose input is the data) the
-        product for the layer below is skipped and ``None`` returned.
+        product for the layer below is skipped and ``None`` returned. Checks only that
+        ``delta`` is an array of the shape of the stored ``s`` (the values are those of a
+        forward pass: an overflow is the network's to report).
         """
+        _check_delta_shape(self, delta)
         self.delta = delta
         self.dW = self.o_prev.T @ delta  # eq:rd-gradients
         self.db = delta.sum(axis=0)  # eq:rd-gradients
@@ -182,48 +220,17 @@ class Dense:
         layer's shape and dtype (they may have been replaced by hand), and, with
         ``writable``, arrays that can be updated in place. ``label`` names the layer in the
         message (``"layers[0]"``)."""
-        for name, shape in (("W", (self.n_in, self.n_out)), ("b", (self.n_out,))):
-            value = getattr(self, name)
-            if not isinstance(value, np.ndarray):
-                raise TypeError(
-                    f"{where}: {label}.{name} must be a numpy array of shape {shape} and "
-                    f"dtype {self.dtype}; got {describe(value)}."
-                )
-            if value.shape != shape:
-                raise ValueError(
-                    f"{where}: {label}.{name} must have shape {shape} (the layer is "
-                    f"Dense({self.n_in}, {self.n_out})); got shape {value.shape}."
-                )
-            if value.dtype != self.dtype:
-                raise TypeError(
-                    f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes "
-                    f"in {self.dtype}; assign {name}.astype(np.{self.dtype}) instead."
-                )
-            if first_nonfinite(value) is not None:
-                raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
-            if writable and not value.flags.writeable:
-                raise ValueError(
-                    f"{where}: {label}.{name} is read-only (flags.writeable is False), so "
-                    f"gradient descent cannot update it in place; assign a writable copy, "
-                    f"{label}.{name} = {label}.{name}.copy()."
-                )
+        shapes = {"W": (self.n_in, self.n_out), "b": (self.n_out,)}
+        layer = f"Dense({self.n_in}, {self.n_out})"
+        for name, shape in shapes.items():
+            check_parameter(self, name, shape, where, label, layer, writable)
 
     def check_gradients(self, where: str, label: str) -> None:
         """Raise unless the layer holds writable, finite parameters and the ``dW``, ``db`` of a
         backward pass, of the parameters' shapes: what a gradient step needs."""
         self.check_parameters(where, label, writable=True)
-        for name, shape in (("dW", self.W.shape), ("db", self.b.shape)):
-            gradient = getattr(self, name)
-            if gradient is None:
-                raise RuntimeError(
-                    f"{where}: {label} has no stored gradients; call backward(X, T) before "
-                    f"step(lr)."
-                )
-            if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
-                raise ValueError(
-                    f"{where}: {label}.{name} must be an array of shape {shape} (from "
-                    f"backward(X, T)); got {describe(gradient)}."
-                )
+        for name in ("W", "b"):
+            check_gradient(self, name, where, label)
 
     @property
     def n_parameters(self) -> int:
@@ -233,6 +240,76 @@ class Dense:
     def __repr__(self) -> str:
         dtype = "" if self.dtype == np.float64 else f", dtype=np.{self.dtype}"
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{dtype})"
+
+
+def check_parameter(
+    layer: Any,
+    name: str,
+    shape: tuple[int, ...],
+    where: str,
+    label: str,
+    described: str,
+    writable: bool = False,
+) -> None:
+    """Raise ``TypeError``/``ValueError`` unless the parameter ``layer.<name>`` is a finite
+    numpy array of ``shape`` and of ``layer.dtype`` (it may have been replaced by hand) and,
+    with ``writable``, can be updated in place. ``label`` names the layer in the message
+    (``"layers[0]"``), ``described`` shows it (``"Dense(3, 4)"``). The one parameter check
+    of every layer: :meth:`Dense.check_parameters` and
+    :meth:`Layer.check_parameters <backprop_lib.Layer.check_parameters>` call it."""
+    value, dtype = getattr(layer, name), layer.dtype
+    if not isinstance(value, np.ndarray):
+        raise TypeError(
+            f"{where}: {label}.{name} must be a numpy array of shape {shape} and dtype "
+            f"{dtype}; got {describe(value)}."
+        )
+    if value.shape != shape:
+        raise ValueError(
+            f"{where}: {label}.{name} must have shape {shape} (the layer is {described}); got "
+            f"shape {value.shape}."
+        )
+    if value.dtype != dtype:
+        raise TypeError(
+            f"{where}: {label}.{name} has dtype {value.dtype}, but the layer computes in "
+            f"{dtype}; assign {name}.astype(np.{dtype}) instead."
+        )
+    if first_nonfinite(value) is not None:
+        raise ValueError(f"{where}: {label}.{name} contains NaN or inf.")
+    if writable and not value.flags.writeable:
+        raise ValueError(
+            f"{where}: {label}.{name} is read-only (flags.writeable is False), so gradient "
+            f"descent cannot update it in place; assign a writable copy, {label}.{name} = "
+            f"{label}.{name}.copy()."
+        )
+
+
+def check_gradient(layer: Any, name: str, where: str, label: str) -> None:
+    """Raise unless ``layer`` holds the gradient ``d<name>`` of a backward pass, an array of
+    the shape of the parameter ``name`` (what a gradient step needs); ``label`` names the
+    layer in the message (``"layers[0]"``)."""
+    gradient, shape = getattr(layer, "d" + name), getattr(layer, name).shape
+    if gradient is None:
+        raise RuntimeError(
+            f"{where}: {label} has no stored gradients; call backward(X, T) before step(lr)."
+        )
+    if not isinstance(gradient, np.ndarray) or gradient.shape != shape:
+        raise ValueError(
+            f"{where}: {label}.d{name} must be an array of shape {shape} (from backward(X, "
+            f"T)); got {describe(gradient)}."
+        )
+
+
+def _check_delta_shape(layer: Dense, delta: np.ndarray) -> None:
+    """The error :meth:`Dense.backward_delta` raises unless ``forward`` ran and ``delta`` is
+    an array of the shape of the stored ``s``: checks of shapes only, cheap."""
+    where = "Dense.backward_delta"
+    if layer.o_prev is None or layer.s is None:
+        raise RuntimeError(f"{where}: call forward(o_prev) before backward_delta(delta).")
+    if not isinstance(delta, np.ndarray) or delta.shape != layer.s.shape:
+        raise ValueError(
+            f"{where}: delta must be an array of the shape of the last s, {layer.s.shape} "
+            f"(batch, n_out); got {describe(delta)}."
+        )
 
 
 def _check_arrays(

@@ -19,8 +19,11 @@ from ._validate import (
 from .activations import Activation, get_activation
 from .base_layer import (
     Layer,
+    check_layers,
     is_dense,
     layer_astype,
+    layer_backward,
+    layer_forward,
     output_shape,
     parameter_slots,
     set_stored_values,
@@ -204,7 +207,7 @@ class ActivationLayer(Layer):
         return f"ActivationLayer({self.activation.name!r})"
 
     def _compute(self, x: np.ndarray) -> tuple[np.ndarray, None]:
-        return self.activation.forward(x), None
+        return self.activation.f(x), None
 
     def forward(self, x: ArrayLike) -> np.ndarray:
         """:math:`f(x)`, the shape of ``x``."""
@@ -217,7 +220,7 @@ class ActivationLayer(Layer):
     def backward(self, grad_y: ArrayLike) -> np.ndarray:
         r""":math:`\partial E/\partial x`, the activation's vector-Jacobian product."""
         g = self._check_grad(grad_y, "ActivationLayer.backward")
-        return self.activation.backward(self.x, self.y, g)
+        return self.activation.delta(self.x, self.y, g)
 
 
 class Residual(Layer):
@@ -241,19 +244,9 @@ class Residual(Layer):
         where = "Residual"
         if isinstance(layers, Layer) or is_dense(layers):
             layers = [layers]
-        if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-            raise TypeError(
-                f"{where}: layers must be a non-empty list of layers; got {describe(layers)}."
-            )
-        for i, layer in enumerate(layers):
-            if not (is_dense(layer) or isinstance(layer, Layer)):
-                raise TypeError(
-                    f"{where}: layers[{i}] must be a Dense or a backprop_lib layer; got "
-                    f"{describe(layer)}."
-                )
         # Dense or Layer objects; each keeps the shape (output_shape checks it), so its
         # backward returns an array
-        self.layers: list[Any] = list(layers)
+        self.layers: list[Any] = check_layers(layers, where)
         dtypes = {owner.dtype for layer in self.layers for owner, _ in parameter_slots(layer)}
         self.dtype = dtypes.pop() if len(dtypes) == 1 else None
         if dtypes:
@@ -293,7 +286,7 @@ class Residual(Layer):
         x = self.check_input(x, "Residual.forward", dtype=self.dtype or _float_dtype(x))
         h = x
         for layer in self.layers:
-            h = layer.forward(h)
+            h = layer_forward(layer, h)
         self._y_shape = x.shape
         return x + h  # eq:ml-residual
 
@@ -303,7 +296,7 @@ class Residual(Layer):
         g = self._check_grad(grad_y, "Residual.backward")
         h = g
         for layer in reversed(self.layers):
-            h = layer.backward(h)
+            h = layer_backward(layer, h)  # its backward pass: J_F^T g, layer by layer
         return g + h  # eq:ml-residual-back
 
     def stored_values(self) -> tuple:

@@ -36,6 +36,7 @@ from .base_layer import (
     gradients,
     is_layer_stack,
     layer_astype,
+    layer_forward,
     parameter_slots,
 )
 from .conv import Conv2D
@@ -216,7 +217,7 @@ class Network:
         ``o_prev``, ``s``, ``o``."""
         o = X
         for layer in self.layers:
-            o = layer.forward(o)  # eq:nt-forward
+            o = layer_forward(layer, o)  # eq:nt-forward (a Dense unchecked)
         return o
 
     def outputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -300,14 +301,17 @@ class Network:
         :math:`\delta^L` from the output pair, then layer by layer down to layer 1, each
         layer storing ``delta``, ``dW``, ``db``. ``layers[i]`` is the book's layer
         :math:`l = i + 1`; ``grad_o`` is :math:`\partial E/\partial o^l = \delta^{l+1}
-        (W^{l+1})^\top`, which :meth:`Dense.backward <backprop_lib.Dense.backward>` turns
-        into :math:`\delta^l` (eq:rd-recursion). No checks, no warnings silenced."""
+        (W^{l+1})^\top`, which :meth:`Dense.backpropagate
+        <backprop_lib.Dense.backpropagate>` turns into :math:`\delta^l` (eq:rd-recursion).
+        No checks, no warnings silenced."""
         self._forward(X)
         *hidden, last = self.layers
         delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
         grad_o = last.backward_delta(delta_L, below=bool(hidden))
         for i in range(len(hidden) - 1, -1, -1):  # l = L-1, ..., 1
-            if isinstance(hidden[i], (Dense, Conv2D)):  # layer 1 skips its input gradient
+            if isinstance(hidden[i], Dense):  # layer 1 skips its input gradient
+                grad_o = hidden[i].backpropagate(grad_o, below=i > 0)
+            elif isinstance(hidden[i], Conv2D):  # likewise
                 grad_o = hidden[i].backward(grad_o, below=i > 0)
             else:  # the layer protocol: backward(grad_y) -> grad_x
                 grad_o = hidden[i].backward(grad_o)

@@ -189,7 +189,7 @@ class Pair:
 
     def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\delta^L = \partial E/\partial o \cdot J_f(s^L)` (eq:pairs-chain)."""
-        return self.activation.backward(s, o, self.loss_fn.gradient(o, t))  # eq:pairs-chain
+        return self.activation.delta(s, o, self.loss_fn.gradient(o, t))  # eq:pairs-chain
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.activation!r}, {self.loss_fn!r})"
@@ -239,7 +239,7 @@ class SigmoidCrossEntropy(Pair):
 
     def delta(self, s: np.ndarray, o: np.ndarray, t: np.ndarray) -> np.ndarray:
         r""":math:`\delta^L = -t\,\sigma(-s)/B` (eq:pairs-elementwise)."""
-        return -t * self.activation.forward(-s) / len(t)  # eq:pairs-elementwise
+        return -t * self.activation.f(-s) / len(t)  # eq:pairs-elementwise
 
 
 class SoftmaxBinaryCrossEntropy(Pair):

@@ -11,7 +11,7 @@ network's own backward pass) checks it. The pieces a bug can replace:
     \delta^L &= \partial E/\partial s^L         && \texttt{Pair.delta}\\
     \partial E/\partial W^l = (o^{l-1})^\top \delta^l,\ \partial E/\partial b^l
         &= \textstyle\sum_n \delta^l_n,\ \delta^l (W^l)^\top && \texttt{Dense.backward\_delta}\\
-    \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^{l}) && \texttt{Dense.backward}
+    \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^{l}) && \texttt{Dense.backpropagate}
 
 A buggy layer is a :class:`~backprop_lib.Dense` subclass, a buggy output delta a
 :class:`~backprop_lib.pairs.Pair` subclass; :func:`with_bug` builds a network from them.
@@ -74,7 +74,7 @@ class MissingDerivative(Dense):
     :math:`\delta^l = \delta^{l+1} (W^{l+1})^\top` instead of
     :math:`(\delta^{l+1} (W^{l+1})^\top) \odot f'(s^l)`."""
 
-    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
+    def backpropagate(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
         return self.backward_delta(grad_o, below)  # BUG: no ⊙ f'(s^l)
 
 
@@ -84,8 +84,8 @@ class DerivativeAtOutput(Dense):
     :math:`\sigma'(o) = \sigma(o)(1 - \sigma(o))` instead of :math:`o(1 - o)`). Hidden layers
     must be elementwise."""
 
-    def backward(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
-        delta = grad_o * self.activation.derivative(self.o)  # BUG: f'(o), not f'(s)
+    def backpropagate(self, grad_o: np.ndarray, below: bool = True) -> np.ndarray | None:
+        delta = grad_o * self.activation.f_prime(self.o)  # BUG: f'(o), not f'(s)
         return self.backward_delta(delta, below)
 
 
@@ -167,7 +167,7 @@ class Bug:
 
     ``piece`` is the buggy class, a :class:`~backprop_lib.Dense` or a
     :class:`~backprop_lib.pairs.Pair` subclass; ``line`` names the method of the library's
-    piece it replaces (``"Dense.backward"``, ``"Dense.backward_delta"`` or ``"Pair.delta"``);
+    piece it replaces (``"Dense.backpropagate"``, ``"Dense.backward_delta"`` or ``"Pair.delta"``);
     ``description`` says what is wrong in one line (its maths written for Markdown, inline);
     ``trains`` records whether its training loss still falls on the demo problem
     (:func:`train_demo`: lower after :data:`DEMO` ``.epochs`` epochs than at the start, like
@@ -212,7 +212,7 @@ BUGS: dict[str, Bug] = {
         Bug(
             "missing f'",
             MissingDerivative,
-            "Dense.backward",
+            "Dense.backpropagate",
             "the recursion drops the factor $f'(s^{l-1})$",
             True,
         ),
@@ -254,7 +254,7 @@ BUGS: dict[str, Bug] = {
         Bug(
             "f' of o",
             DerivativeAtOutput,
-            "Dense.backward",
+            "Dense.backpropagate",
             "the derivative evaluated at $o^{l-1}$ instead of $s^{l-1}$",
             True,
         ),

@@ -1372,6 +1372,46 @@
 
   let counter = 0;
 
+  // The scaffolding every self-check shares: its title, the row of buttons with "Check",
+  // the verdict line, and how a verdict is shown and recorded on the element.
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function button(className, text) {
+    const node = document.createElement("button");
+    node.type = "button";
+    node.className = className;
+    node.textContent = text;
+    return node;
+  }
+  function frame() {
+    const title = element("p", "self-check-title", "Self-check");
+    const check = button("self-check-check", "Check");
+    const buttons = element("div", "self-check-buttons");
+    buttons.append(check);
+    const verdict = element("p", "self-check-verdict");
+    verdict.setAttribute("role", "status");
+    return { title, buttons, check, verdict };
+  }
+  // `hint` is null for a right answer, "incomplete" (`text` says what is missing) or the id
+  // of the mistake the answer matches ("unknown" for none), `text` then its hint (HTML).
+  function tell(el, verdict, hint, text) {
+    el.setAttribute("data-verdict", hint ? "incorrect" : "correct");
+    if (hint) el.setAttribute("data-hint", hint);
+    else el.removeAttribute("data-hint");
+    if (!hint) verdict.textContent = "✓ Correct.";
+    else if (hint === "incomplete") verdict.textContent = text;
+    else {
+      verdict.textContent = "✗ Incorrect. ";
+      const span = element("span", "self-check-hint");
+      span.innerHTML = text;
+      verdict.append(span);
+    }
+  }
+
   function setupComputed(el, spec) {
     const kind = KINDS[spec.kind];
     if (!kind) throw new Error(`self-check: unknown kind ${spec.kind}`);
@@ -1391,28 +1431,11 @@
       throw new Error(`self-check ${id}: no instance for seed ${seed}`);
     }
     el.innerHTML = "";
-    const question = document.createElement("p");
-    question.className = "self-check-question";
-    const given = document.createElement("div");
-    given.className = "self-check-given";
-    const form = document.createElement("div");
-    form.className = "self-check-answer";
-    const tol = document.createElement("p");
-    tol.className = "self-check-tolerance";
-    tol.textContent = "";
-    const buttons = document.createElement("div");
-    buttons.className = "self-check-buttons";
-    const check = document.createElement("button");
-    check.type = "button";
-    check.className = "self-check-check";
-    check.textContent = "Check";
-    buttons.append(check);
-    const verdict = document.createElement("p");
-    verdict.className = "self-check-verdict";
-    verdict.setAttribute("role", "status");
-    const title = document.createElement("p");
-    title.className = "self-check-title";
-    title.textContent = "Self-check";
+    const question = element("p", "self-check-question");
+    const given = element("div", "self-check-given");
+    const form = element("div", "self-check-answer");
+    const tol = element("p", "self-check-tolerance", "");
+    const { title, buttons, check, verdict } = frame();
     el.append(title, question, given, form, tol, buttons, verdict);
     let fields = [];
 
@@ -1479,45 +1502,31 @@
     check.addEventListener("click", () => {
       const answer = kind.answer(inputs);
       const values = fields.map((f) => parse(f.value));
-      let verdictText,
-        hint,
-        ok = false;
       if (values.some((v) => Number.isNaN(v))) {
-        hint = "incomplete";
-        verdictText = "✗ Not checked yet: type a number in every field (e.g. −0.125 or 2.5e-3).";
-      } else {
-        const given =
-          typeof answer === "number"
-            ? values[0]
-            : answer.map((row, i) => row.map((_, j) => values[i * row.length + j]));
-        if (close(given, answer, tolOf(kind, inputs))) {
-          ok = true;
-          verdictText = "✓ Correct.";
-        } else {
-          const match = liveMistakes(kind, inputs).find((m) =>
-            close(given, m.value, tolOf(kind, inputs)),
-          );
-          hint = match ? match.id : "unknown";
-          verdictText = "✗ Incorrect. ";
-          verdict.innerHTML = "";
-          verdict.append(verdictText);
-          const span = document.createElement("span");
-          span.className = "self-check-hint";
-          span.innerHTML = match ? match.hint : UNKNOWN;
-          verdict.append(span);
-        }
+        tell(
+          el,
+          verdict,
+          "incomplete",
+          "✗ Not checked yet: type a number in every field (e.g. −0.125 or 2.5e-3).",
+        );
+        return;
       }
-      el.setAttribute("data-verdict", ok ? "correct" : "incorrect");
-      if (hint) el.setAttribute("data-hint", hint);
-      else el.removeAttribute("data-hint");
-      if (ok || hint === "incomplete") verdict.textContent = verdictText;
+      const given =
+        typeof answer === "number"
+          ? values[0]
+          : answer.map((row, i) => row.map((_, j) => values[i * row.length + j]));
+      if (close(given, answer, tolOf(kind, inputs))) {
+        tell(el, verdict, null);
+        return;
+      }
+      const match = liveMistakes(kind, inputs).find((m) =>
+        close(given, m.value, tolOf(kind, inputs)),
+      );
+      tell(el, verdict, match ? match.id : "unknown", match ? match.hint : UNKNOWN);
     });
 
     if (spec.seed !== undefined) {
-      const again = document.createElement("button");
-      again.type = "button";
-      again.className = "self-check-new";
-      again.textContent = "New numbers";
+      const again = button("self-check-new", "New numbers");
       again.addEventListener("click", () => show(draw(inputs.seed + 1)));
       buttons.append(again);
     }
@@ -1538,8 +1547,7 @@
     const list = options.length ? options[0].parentElement : null;
     if (!list) throw new Error(`self-check ${id}: a choice needs a list of options`);
     const group = `self-check-${id}`;
-    const form = document.createElement("div");
-    form.className = "self-check-choices";
+    const form = element("div", "self-check-choices");
     const hints = options.map((li) => li.getAttribute("data-hint"));
     const radios = options.map((li, k) => {
       const label = document.createElement("label");
@@ -1555,20 +1563,8 @@
       return radio;
     });
     list.replaceWith(form);
-    const title = document.createElement("p");
-    title.className = "self-check-title";
-    title.textContent = "Self-check";
+    const { title, buttons, check, verdict } = frame();
     el.prepend(title);
-    const buttons = document.createElement("div");
-    buttons.className = "self-check-buttons";
-    const check = document.createElement("button");
-    check.type = "button";
-    check.className = "self-check-check";
-    check.textContent = "Check";
-    buttons.append(check);
-    const verdict = document.createElement("p");
-    verdict.className = "self-check-verdict";
-    verdict.setAttribute("role", "status");
     el.append(buttons, verdict);
     el.setAttribute(
       "data-mistakes",
@@ -1579,26 +1575,16 @@
     );
     check.addEventListener("click", () => {
       const chosen = radios.findIndex((r) => r.checked);
-      verdict.innerHTML = "";
-      if (chosen < 0) {
-        el.setAttribute("data-verdict", "incorrect");
-        el.setAttribute("data-hint", "incomplete");
-        verdict.textContent = "✗ Not checked yet: choose one of the answers.";
-        return;
-      }
-      if (chosen === spec.answer) {
-        el.setAttribute("data-verdict", "correct");
-        el.removeAttribute("data-hint");
-        verdict.textContent = "✓ Correct.";
-        return;
-      }
-      el.setAttribute("data-verdict", "incorrect");
-      el.setAttribute("data-hint", hints[chosen] ? `option-${chosen}` : "unknown");
-      verdict.append("✗ Incorrect. ");
-      const span = document.createElement("span");
-      span.className = "self-check-hint";
-      span.innerHTML = hints[chosen] || "Read the question again, and the section it comes from.";
-      verdict.append(span);
+      if (chosen < 0)
+        tell(el, verdict, "incomplete", "✗ Not checked yet: choose one of the answers.");
+      else if (chosen === spec.answer) tell(el, verdict, null);
+      else
+        tell(
+          el,
+          verdict,
+          hints[chosen] ? `option-${chosen}` : "unknown",
+          hints[chosen] || "Read the question again, and the section it comes from.",
+        );
     });
   }
 

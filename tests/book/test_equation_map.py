@@ -47,7 +47,7 @@ def test_the_drift_of_issue_19_is_gone():
     }
     assert "`CrossEntropy.gradient`" in rows["`eq:ll-chain`"]
     assert "`training.py`" in rows["`eq:td-batch-mean`"] and "`fit`" in rows["`eq:td-batch-mean`"]
-    assert "`Dense.backward`" in rows["`eq:rd-recursion`"]
+    assert "`Dense.backpropagate`" in rows["`eq:rd-recursion`"]
     assert rows["`eq:rd-recursion`"].count("`Dense.") == 1, "the recursion is labelled once"
 
 

@@ -30,7 +30,10 @@ from backprop_lib.teaching.bugs import (
 
 SEEDS = (0, 1, 2)
 #: The pieces of the backward pass a bug may replace: class, then its methods.
-HOOKS = {Dense: ("outputs", "forward", "backward", "backward_delta"), Pair: ("loss", "delta")}
+HOOKS = {
+    Dense: ("outputs", "forward", "propagate", "backward", "backpropagate", "backward_delta"),
+    Pair: ("loss", "delta"),
+}
 
 #: Shapes every bug can run on: hidden and output layers square (for the missing transpose)
 #: and a softmax output (for the diagonal softmax), fused and unfused.

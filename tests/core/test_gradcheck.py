@@ -59,7 +59,7 @@ def test_the_network_is_left_exactly_as_it_was(problem):
 class WrongSigmoid(Sigmoid):
     """Swinn's erratum: sigma'(z) = z (1 - z), applied to the pre-activation."""
 
-    def backward(self, s, o, grad_o):
+    def delta(self, s, o, grad_o):
         return grad_o * s * (1.0 - s)
 
 
