@@ -105,6 +105,72 @@ def test_no_solution_survives(chapter, edition):
         assert prose not in everything, f"{chapter.stem}: solution prose survives: {prose!r}"
 
 
+# Exercises whose worked solution holds code but that stay a pointer to the book, and why.
+# Every other exercise with solution code is marked (test below): a new exercise must be
+# marked, or listed here with its reason.
+POINTERS = {
+    "ex-cnn-bn-mode": "an observation on the trained network: the only code flips a flag",
+    "ex-td-learning-rate": "a measurement that trains three networks: no answer to write",
+    "ex-td-test-once": "prose (why the best of twenty overstates); the cell trains 20 nets",
+}
+
+
+def _exercises(path: Path) -> dict[str, str]:
+    r"""``{label: the worked solution's text}`` of every exercise of the chapter, read from
+    the source independently of the tool."""
+    text = path.read_text(encoding="utf-8")
+    labels = re.findall(r"```\{exercise\}\n:label: (\S+)", text)
+    solutions = dict(
+        re.findall(r"```\{solution-start\} (\S+)\n(.*?)```\{solution-end\}", text, flags=re.S)
+    )
+    assert set(labels) == set(solutions), f"{path.stem}: exercises {labels}, solutions {solutions}"
+    return {label: solutions[label] for label in labels}
+
+
+def test_every_code_exercise_is_marked_with_checks():
+    marked, pointers = [], []
+    for chapter in CHAPTERS:
+        for label, solution in _exercises(chapter).items():
+            cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)\n```", solution, flags=re.S)
+            answers = [k for k, cell in enumerate(cells) if se.BEGIN_SOLUTION in cell]
+            if not answers:
+                if cells:
+                    assert label in POINTERS, (
+                        f"{chapter.stem}: {label} has solution code but no marked answer: "
+                        "mark it, or list it in POINTERS with the reason"
+                    )
+                    pointers.append(label)
+                continue
+            assert label not in POINTERS, f"{label} is marked: take it out of POINTERS"
+            checks = [k for k, cell in enumerate(cells) if se.CHECK_TAG in cell]
+            after = [k for k in checks if k > answers[0]]
+            assert after, f"{chapter.stem}: {label} has a marked answer but no check cell after it"
+            marked.append(label)
+    assert sorted(pointers) == sorted(POINTERS), "POINTERS lists an exercise that is not a pointer"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_one_answer_cell_per_marked_exercise(chapter, edition):
+    nb = nbformat.read(edition / f"{chapter.stem}.ipynb", as_version=4)
+    answers = [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    ]
+    marked = [
+        f"{label}-answer"
+        for label, solution in _exercises(chapter).items()
+        if se.BEGIN_SOLUTION in solution
+    ]
+    assert answers == marked, f"{chapter.stem}: answer cells {answers}, marked {marked}"
+    text = "\n".join(cell.source for cell in nb.cells)
+    for label in _exercises(chapter):
+        pointer = f"*The worked solution of `{label}` is in the book, in its fold.*"
+        assert (pointer in text) == (f"{label}-answer" not in marked), (
+            f"{chapter.stem}: {label}: a pointer to the book and a marked answer, or neither"
+        )
+
+
 ANSWER_KEYS = {"grade": False, "locked": False, "solution": True, "schema_version": 3}
 CHECK_KEYS = {"grade": True, "locked": True, "solution": False, "schema_version": 3}
 
