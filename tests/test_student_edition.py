@@ -110,8 +110,7 @@ def test_no_solution_survives(chapter, edition):
 # marked, or listed here with its reason.
 POINTERS = {
     "ex-cnn-bn-mode": "an observation on the trained network: the only code flips a flag",
-    "ex-td-learning-rate": "a measurement that trains three networks: no answer to write",
-    "ex-td-test-once": "prose (why the best of twenty overstates); the cell trains 20 nets",
+    "ex-td-learning-rate": "a measurement that trains three networks; its cell is being refolded",
 }
 
 
@@ -331,6 +330,10 @@ WRONG_ANSWERS = {
         "delta2 has the wrong sign",
     ),
     "ex-td-blank-bias": ("unchanged_biases = 3", "biases still have the value 0"),
+    "ex-td-test-once": (
+        "chosen_by_validation = test_scores.max()",
+        "choose by the validation set",
+    ),
     "ex-cnn-shift": (
         "shifted = np.zeros_like(images)\nshifted[:, :, :-1] = images[:, :, 1:]",
         "to the left",
@@ -427,3 +430,22 @@ def test_released_fails_helpfully_and_reference_passes(chapter, edition):
             if stderr:
                 problems.append(f"{where}: stderr: {stderr[0]['text'][:300]}")
     assert not problems, "\n".join(problems)
+
+
+def test_task_names_what_the_student_defines():
+    source = (
+        "def f(x):\n"
+        "    for i in range(3):\n"
+        "        ### BEGIN SOLUTION\n"
+        "        y = x + i\n"
+        "        ### END SOLUTION\n"
+        "    return y\n"
+        "\n"
+        "\n"
+        "### BEGIN SOLUTION\n"
+        "total = sum([v for v in (1, 2)])\n"
+        "### END SOLUTION\n"
+    )
+    # not the function's local y, nor the comprehension's v: only total, and the function
+    assert se.defined_names(source) == ["total"]
+    assert se.enclosing_functions(source) == ["f"]
