@@ -109,7 +109,6 @@ def test_no_solution_survives(chapter, edition):
 # Every other exercise with solution code is marked (test below): a new exercise must be
 # marked, or listed here with its reason.
 POINTERS = {
-    "ex-cnn-bn-mode": "an observation on the trained network: the only code flips a flag",
     "ex-td-learning-rate": "a measurement that trains three networks; its cell is being refolded",
 }
 
@@ -333,6 +332,11 @@ WRONG_ANSWERS = {
     "ex-td-test-once": (
         "chosen_by_validation = test_scores.max()",
         "choose by the validation set",
+    ),
+    "ex-cnn-bn-mode": (
+        "cnn.layers[5].training = True\n"
+        "in_training_mode = float(np.mean(cnn.predict(as_images(X_test)) == y_test))",
+        "back in evaluation mode",
     ),
     "ex-cnn-shift": (
         "shifted = np.zeros_like(images)\nshifted[:, :, :-1] = images[:, :, 1:]",
