@@ -88,20 +88,54 @@ def solution_regions(source: str) -> list[str]:
 
 
 def defined_names(source: str) -> list[str]:
-    r"""The names the marked solution regions of a cell assign (what the student defines)."""
+    r"""The names the marked solution regions of a cell assign at the top level (what the
+    student defines); not a function's locals, nor a comprehension's loop variables."""
     names: list[str] = []
-    for region in solution_regions(source):
+    inside = _regions_in_functions(source)
+    for k, region in enumerate(solution_regions(source)):
+        if inside[k]:
+            continue  # a function's body: enclosing_functions() names it
         try:
             tree = ast.parse(textwrap.dedent(region))
-        except SyntaxError:  # a region inside a block, e.g. a function's body
+        except SyntaxError:  # a region inside a block
             continue
         if any(isinstance(node, ast.Return) for node in ast.walk(tree)):
-            continue  # a function's body: defined_functions() names it
+            continue
+        loop_variables = {
+            node.id
+            for comprehension in ast.walk(tree)
+            if isinstance(comprehension, ast.comprehension)
+            for node in ast.walk(comprehension.target)
+            if isinstance(node, ast.Name)
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                if node.id not in names:
+                if node.id not in names and node.id not in loop_variables:
                     names.append(node.id)
     return names
+
+
+def _regions_in_functions(source: str) -> list[bool]:
+    r"""For each marked solution region: whether it lies in the body of a ``def``."""
+    lines = source.split("\n")
+    inside = []
+    for a, _ in _regions(source, BEGIN_SOLUTION, END_SOLUTION):
+        indent = len(lines[a]) - len(lines[a].lstrip())
+        found = False
+        for line in reversed(lines[:a]):
+            stripped = line.lstrip()
+            if not stripped:
+                continue
+            depth = len(line) - len(stripped)
+            if depth < indent:
+                if re.match(r"def \w+\(", stripped):
+                    found = True
+                    break
+                indent = depth
+                if depth == 0:
+                    break
+        inside.append(found)
+    return inside
 
 
 def enclosing_functions(source: str) -> list[str]:

@@ -105,6 +105,70 @@ def test_no_solution_survives(chapter, edition):
         assert prose not in everything, f"{chapter.stem}: solution prose survives: {prose!r}"
 
 
+# Exercises whose worked solution holds code but that stay a pointer to the book, and why.
+# Every other exercise with solution code is marked (test below): a new exercise must be
+# marked, or listed here with its reason.
+POINTERS = {
+    "ex-td-learning-rate": "a measurement that trains three networks; its cell is being refolded",
+}
+
+
+def _exercises(path: Path) -> dict[str, str]:
+    r"""``{label: the worked solution's text}`` of every exercise of the chapter, read from
+    the source independently of the tool."""
+    text = path.read_text(encoding="utf-8")
+    labels = re.findall(r"```\{exercise\}\n:label: (\S+)", text)
+    solutions = dict(
+        re.findall(r"```\{solution-start\} (\S+)\n(.*?)```\{solution-end\}", text, flags=re.S)
+    )
+    assert set(labels) == set(solutions), f"{path.stem}: exercises {labels}, solutions {solutions}"
+    return {label: solutions[label] for label in labels}
+
+
+def test_every_code_exercise_is_marked_with_checks():
+    marked, pointers = [], []
+    for chapter in CHAPTERS:
+        for label, solution in _exercises(chapter).items():
+            cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)\n```", solution, flags=re.S)
+            answers = [k for k, cell in enumerate(cells) if se.BEGIN_SOLUTION in cell]
+            if not answers:
+                if cells:
+                    assert label in POINTERS, (
+                        f"{chapter.stem}: {label} has solution code but no marked answer: "
+                        "mark it, or list it in POINTERS with the reason"
+                    )
+                    pointers.append(label)
+                continue
+            assert label not in POINTERS, f"{label} is marked: take it out of POINTERS"
+            checks = [k for k, cell in enumerate(cells) if se.CHECK_TAG in cell]
+            after = [k for k in checks if k > answers[0]]
+            assert after, f"{chapter.stem}: {label} has a marked answer but no check cell after it"
+            marked.append(label)
+    assert sorted(pointers) == sorted(POINTERS), "POINTERS lists an exercise that is not a pointer"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_one_answer_cell_per_marked_exercise(chapter, edition):
+    nb = nbformat.read(edition / f"{chapter.stem}.ipynb", as_version=4)
+    answers = [
+        cell.metadata["nbgrader"]["grade_id"]
+        for cell in nb.cells
+        if cell.metadata.get("nbgrader", {}).get("solution")
+    ]
+    marked = [
+        f"{label}-answer"
+        for label, solution in _exercises(chapter).items()
+        if se.BEGIN_SOLUTION in solution
+    ]
+    assert answers == marked, f"{chapter.stem}: answer cells {answers}, marked {marked}"
+    text = "\n".join(cell.source for cell in nb.cells)
+    for label in _exercises(chapter):
+        pointer = f"*The worked solution of `{label}` is in the book, in its fold.*"
+        assert (pointer in text) == (f"{label}-answer" not in marked), (
+            f"{chapter.stem}: {label}: a pointer to the book and a marked answer, or neither"
+        )
+
+
 ANSWER_KEYS = {"grade": False, "locked": False, "solution": True, "schema_version": 3}
 CHECK_KEYS = {"grade": True, "locked": True, "solution": False, "schema_version": 3}
 
@@ -169,6 +233,128 @@ def test_nbgrader_course_layout(tmp_path):
     assert se.BEGIN_SOLUTION in source.read_text(encoding="utf-8")
 
 
+# A typical wrong answer to each exercise, and what its check must then say: after the
+# reference solution has passed, the notebook runs the wrong answer and the check again
+# (which must fail with an AssertionError holding the words), then the reference again.
+WRONG_ANSWERS = {
+    "er-ex-reshape": (
+        "W_thin = np.array([[0.3, -1.2], [0.5, -1.2], [-1.2, 0.7]])",
+        "differs from W_thin at the entries",
+    ),
+    "er-ex-second-order": (
+        "second_order = eta_q**2 * (a_q * w_q) * a_q * (a_q * w_q)\neta_max = 2 / a_q",
+        "a factor 1/2",
+    ),
+    "er-ex-noise-variance": ("eta_for_alpha = alpha / 2", "divide by the variance"),
+    "nt-ex-mehmet-in-bl": (
+        "delta1_mehmet = top.delta @ top.W.T\nS_hat = hidden.delta.T",
+        "lacks the factor sigma'(z_1)",
+    ),
+    "nt-ex-swinn-update": (
+        "epsilon = eta\nbook_change = -eta * hidden.o.T @ top.delta",
+        "with epsilon = eta",
+    ),
+    "nt-ex-letters": (
+        "W_ascent = W0 + alpha * dW\nb_ascent = b0 + alpha * db",
+        "the note's step",
+    ),
+    "ex-pairs-tanh-rescaled": (
+        "inner = 2 * s\ndelta_rescaled = o_rescaled - t",
+        "inner derivative",
+    ),
+    "ex-pairs-two-classes": (
+        "s_diff = S_two[:, 1:] - S_two[:, :1]\nt_sigmoid = T_two[:, :1]",
+        "wrong sign",
+    ),
+    "ex-pairs-unnormalised": ("o_rest = [1, 1, 0]", "a softmax output sums to 1"),
+    "ex-wu-rate": ("rising_rates = {5.0}", "with eta = 2.0 the loss rises"),
+    "ex-wu-dead": ('changing = {"b1", "b2"}', "b1 does not change"),
+    "ex-wu-path": (
+        "def weights_after(lr, steps):\n    return flat(ExplorerModel(lr=lr).start)",
+        "gives the start weights",
+    ),
+    "ex-wu-refused": ('reason = "refused"', "not the library's message"),
+    "ex-ll-saturation": (
+        "delta_se = o_sat - 1\ndelta_bce = o_sat - 1",
+        "the factor f'(s) stays",
+    ),
+    "ex-ll-batch-mean": (
+        "mean_dW1 = np.sum([net.backward(X[n:n + 1], T[n:n + 1])[0][0] for n in range(6)], axis=0)",
+        "the sum of the six gradients",
+    ),
+    "ex-ff-two-class": ("z_two = s_2 - s_1", "wrong sign"),
+    "ex-ff-scale": (
+        "limit_small = np.zeros((1, 4))\nlimit_large = np.eye(1, 4)",
+        "limit_small sums to 0",
+    ),
+    "ex-ff-no-bias": ("o_blank = np.full((64, 1), 0.5)", "(1, 64)"),
+    "ex-bl-bias-trick": (
+        "X_aug = np.hstack([X_col.T, np.ones((B, 1))])\nW_aug = np.vstack([W1, b1]).T",
+        "has a row more than W",
+    ),
+    "ex-bl-gradient-shape": (
+        "fd_entry = float(net_c.backward(X_col.T, T_col.T)[0][0][1, 0])",
+        "the library's dW[1, 0]",
+    ),
+    "ex-gc-one-sample": ("caught_at_B1 = True\nsmallest_B = 1", "a sum and a mean"),
+    "ex-gc-hiding": ("gap_leading = sp.Rational(2, 3) * s_**2", "the gap starts at order"),
+    "ex-gc-climbing": (
+        'catches = {"gradient check", "loss curve"}',
+        "gradient check does not catch it",
+    ),
+    "ex-ml-bn-two": (
+        "x_hat_two = (x_two - x_two.mean(axis=0)) / x_two.std(axis=0, ddof=1)",
+        "divides by B, not by B - 1",
+    ),
+    "ex-ml-pool-tie": ("central_tie = np.array([1.0, 0, 0, 0])", "the library's routing"),
+    "ex-op-adam-first": (
+        "def adam_first_move(g, lr, betas=(0.9, 0.999), eps=1e-8):\n"
+        "    return -lr * (1 - betas[0]) * g / (np.sqrt((1 - betas[1]) * g**2) + eps)\n"
+        "moves_by_size = adam_first_move(np.array([1e-3, -0.5, 2.0, 4e3]), 0.01)",
+        "bias corrections",
+    ),
+    "ex-op-velocity": ("v_after = g_ * mu_**steps_\nv_limit = g_", "v_after at t = 1"),
+    "ex-rd-softmax-hidden": (
+        "delta1_full = back * hidden.o * (1 - hidden.o)",
+        "the elementwise version",
+    ),
+    "ex-rd-vanishing": (
+        "def delta_norms(net):\n"
+        "    return np.array([np.linalg.norm(la.delta) for la in net.layers[::-1]])",
+        "reverse order",
+    ),
+    "ex-bh-target": (
+        'by_paper = {"E": Fraction(1, 8), "delta2": Fraction(1, 2), '
+        '"delta1": [Fraction(1, 4), 0], "dw21": Fraction(1, 4), "w21_new": Fraction(15, 16)}',
+        "delta2 has the wrong sign",
+    ),
+    "ex-td-blank-bias": ("unchanged_biases = 3", "biases still have the value 0"),
+    "ex-td-test-once": (
+        "chosen_by_validation = test_scores.max()",
+        "choose by the validation set",
+    ),
+    "ex-cnn-bn-mode": (
+        "cnn.layers[5].training = True\n"
+        "in_training_mode = float(np.mean(cnn.predict(as_images(X_test)) == y_test))",
+        "back in evaluation mode",
+    ),
+    "ex-cnn-shift": (
+        "shifted = np.zeros_like(images)\nshifted[:, :, :-1] = images[:, :, 1:]",
+        "to the left",
+    ),
+}
+
+
+def test_wrong_answers_name_marked_exercises():
+    marked = {
+        label
+        for chapter in CHAPTERS
+        for label, solution in _exercises(chapter).items()
+        if se.BEGIN_SOLUTION in solution
+    }
+    assert set(WRONG_ANSWERS) <= marked, sorted(set(WRONG_ANSWERS) - marked)
+
+
 def _error(cell) -> tuple[str, str] | None:
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
@@ -189,8 +375,8 @@ def test_released_fails_helpfully_and_reference_passes(chapter, edition):
     references = [
         c.source for c in book.cells if c.cell_type == "code" and se.BEGIN_SOLUTION in c.source
     ]
-    cells, roles = [], []
-    pending = None
+    cells, roles, expected = [], [], {}
+    pending = label = None
     for cell in nb.cells:
         cells.append(cell)
         if cell.cell_type != "code":
@@ -198,6 +384,7 @@ def test_released_fails_helpfully_and_reference_passes(chapter, edition):
         elif "raise NotImplementedError()" in cell.source and "# YOUR CODE HERE" in cell.source:
             roles.append("exercise")
             pending = references.pop(0)
+            label = cell.metadata["nbgrader"]["grade_id"].removesuffix("-answer")
         elif "exercise-check" in cell.metadata.get("tags", []):
             roles.append("check")
             assert pending is not None, f"{chapter.stem}: a check cell without an exercise cell"
@@ -206,6 +393,14 @@ def test_released_fails_helpfully_and_reference_passes(chapter, edition):
             roles.append("reference")
             cells.append(nbformat.v4.new_code_cell(cell.source))
             roles.append("check-again")
+            if label in WRONG_ANSWERS:
+                wrong, words = WRONG_ANSWERS[label]
+                expected[len(cells) + 1] = words
+                for source, role in ((wrong, "wrong answer"), (cell.source, "wrong-check")):
+                    cells.append(nbformat.v4.new_code_cell(source))
+                    roles.append(role)
+                cells.append(nbformat.v4.new_code_cell(pending))
+                roles.append("reference")
             pending = None
         else:
             roles.append("chapter")
@@ -224,6 +419,9 @@ def test_released_fails_helpfully_and_reference_passes(chapter, edition):
         if role == "exercise":
             if error is None or error[0] != "NotImplementedError":
                 problems.append(f"{where}: released, it gave {error}, not NotImplementedError")
+        elif role == "wrong-check":
+            if error is None or error[0] != "AssertionError" or expected[k] not in error[1]:
+                problems.append(f"{where}: a wrong answer gave {error}, not {expected[k]!r}")
         elif role == "check":
             if error is None:
                 problems.append(f"{where}: the check passes on the unfinished exercise")
@@ -236,3 +434,22 @@ def test_released_fails_helpfully_and_reference_passes(chapter, edition):
             if stderr:
                 problems.append(f"{where}: stderr: {stderr[0]['text'][:300]}")
     assert not problems, "\n".join(problems)
+
+
+def test_task_names_what_the_student_defines():
+    source = (
+        "def f(x):\n"
+        "    for i in range(3):\n"
+        "        ### BEGIN SOLUTION\n"
+        "        y = x + i\n"
+        "        ### END SOLUTION\n"
+        "    return y\n"
+        "\n"
+        "\n"
+        "### BEGIN SOLUTION\n"
+        "total = sum([v for v in (1, 2)])\n"
+        "### END SOLUTION\n"
+    )
+    # not the function's local y, nor the comprehension's v: only total, and the function
+    assert se.defined_names(source) == ["total"]
+    assert se.enclosing_functions(source) == ["f"]
