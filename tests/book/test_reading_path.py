@@ -131,14 +131,33 @@ def test_every_figure_has_a_numbered_caption(metrics):
 # -- in the browser ---------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def in_chromium(site_server, browser) -> dict[str, dict]:
+    r"""Each page opened once, at 390 x 844 (its controls, its objectives box), then widened
+    to 1280 x 800 (its display equations, folds opened): one load per page."""
+    context = browser.new_context()
+    page = context.new_page()
+    found = {}
+    try:
+        for name in toc_files():
+            rm.open_page(page, f"{site_server}{name}.html", rm.PHONE)
+            small = rm.small_controls(page.evaluate(rm.CONTROLS))
+            objectives = rm.objectives_problem(
+                page.evaluate(rm.OBJECTIVES, rm.OBJECTIVES_TITLE), rm.PHONE["height"]
+            )
+            page.set_viewport_size(rm.LAPTOP)
+            page.wait_for_timeout(100)
+            found[name] = {"small": small, "objectives": objectives}
+            found[name]["wide"] = rm.wide_equations(page)
+    finally:
+        context.close()
+    return found
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("page_name", toc_files())
-def test_no_display_equation_is_wider_than_its_column_at_1280_px(
-    page_name, site_server, offline_page
-):
-    page = offline_page.page
-    rm.open_page(page, f"{site_server}{page_name}.html", rm.LAPTOP)
-    wide = rm.wide_equations(page)
+def test_no_display_equation_is_wider_than_its_column_at_1280_px(page_name, in_chromium):
+    wide = in_chromium[page_name]["wide"]
     assert not wide, f"{page_name}: display equations wider than their column:\n" + "\n".join(
         f"  {w['width']:.0f} px in a {w['column']:.0f} px column: {w['text']}" for w in wide
     )
@@ -146,23 +165,15 @@ def test_no_display_equation_is_wider_than_its_column_at_1280_px(
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page_name", toc_files())
-def test_every_control_is_big_enough_at_390_px(page_name, site_server, offline_page):
-    page = offline_page.page
-    rm.open_page(page, f"{site_server}{page_name}.html", rm.PHONE)
-    problems = rm.small_controls(page.evaluate(rm.CONTROLS))
+def test_every_control_is_big_enough_at_390_px(page_name, in_chromium):
+    problems = in_chromium[page_name]["small"]
     assert not problems, f"{page_name} at 390 px:\n" + "\n".join(problems)
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("page_name", toc_files())
-def test_the_objectives_leave_room_on_a_phone(page_name, site_server, offline_page):
-    page = offline_page.page
-    page.set_viewport_size(rm.PHONE)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    page.evaluate(MATHJAX_READY)
-    problem = rm.objectives_problem(
-        page.evaluate(rm.OBJECTIVES, rm.OBJECTIVES_TITLE), rm.PHONE["height"]
-    )
+def test_the_objectives_leave_room_on_a_phone(page_name, in_chromium):
+    problem = in_chromium[page_name]["objectives"]
     assert problem is None, f"{page_name} at 390 x 844: {problem}"
 
 
