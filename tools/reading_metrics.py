@@ -25,6 +25,8 @@ What a reader sees without opening a fold (the static measures read the HTML onl
 - **Mentions of the notes**: matches of :data:`NOTE_MENTION` in any visible text, outputs
   and fold summaries included (a reader reads them too). **Headings naming a note**: the
   headings (h1-h6, folded or not) that match it.
+- **Generic folds**: folds of a code cell that show myst-nb's default line "Show code cell
+  source" instead of saying what they hold.
 - **Visible glue / assert lines**: visible code lines that call ``glue(`` / that assert
   (``assert`` or an ``assert_*(`` call such as ``np.testing.assert_allclose``).
 
@@ -76,6 +78,10 @@ MIN_GLUE_CALLS = 190
 ASSERT_LINE = re.compile(r"\bassert\b|\bassert_\w*\(")
 GLUE_CALL = re.compile(r"\bglue\(")
 WORD = re.compile(r"[^\W\d_]")  # a token with a letter is a word
+#: myst-nb's default fold line, which tells the reader nothing: every fold of a code cell
+#: says what it holds (a receipt "✓ Checked: ...", "The code: ...", "The code of this figure").
+GENERIC_PROMPT = re.compile(r"^Show code cell (source|content|output)")
+MAX_GENERIC_FOLDS = 0
 
 # -- pages ------------------------------------------------------------------------------------
 
@@ -176,6 +182,7 @@ class PageMetrics:
     note_headings: list[str] = field(default_factory=list)
     figures: int = 0
     uncaptioned: list[str] = field(default_factory=list)
+    generic_folds: int = 0  # folds that show myst-nb's default "Show code cell source"
 
     @property
     def code_per_100_words(self) -> float:
@@ -216,6 +223,10 @@ def measure_article(page: str, article: Tag) -> PageMetrics:
             metrics.mentions.append(" ".join(node[lo:hi].split()))
         if prose:
             metrics.words += sum(1 for token in node.split() if WORD.search(token))
+    for summary in article.find_all("summary"):
+        shown = summary.find(class_="collapsed") or summary
+        if GENERIC_PROMPT.match(shown.get_text(" ").strip()):
+            metrics.generic_folds += 1
     for heading in article.find_all(re.compile(r"^h[1-6]$")):
         title = " ".join(heading.get_text(" ").replace("#", " ").split())
         if NOTE_MENTION.search(title):
@@ -485,7 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {p: measure_page(args.site, p) for p in pages}
     browser = _browser_columns(args.site, pages) if args.browser else {}
     header = f"{'page':28} {'mention':>7} {'head':>4} {'words':>6} {'code':>5} {'/100w':>6} "
-    header += f"{'glue':>4} {'assrt':>5} {'fig':>3} {'nocap':>5}"
+    header += f"{'glue':>4} {'assrt':>5} {'fig':>3} {'nocap':>5} {'gen':>3}"
     if browser:
         header += f" {'wide':>4} {'small':>5} {'obj':>3}"
     print(header)
@@ -493,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         m = metrics[p]
         row = f"{p:28} {len(m.mentions):7} {len(m.note_headings):4} {m.words:6} "
         row += f"{m.code_lines:5} {m.code_per_100_words:6.1f} {len(m.glue_lines):4} "
-        row += f"{len(m.assert_lines):5} {m.figures:3} {len(m.uncaptioned):5}"
+        row += f"{len(m.assert_lines):5} {m.figures:3} {len(m.uncaptioned):5} {m.generic_folds:3}"
         if browser:
             b = browser[p]
             row += f" {len(b['wide']):4} {len(b['small']):5} {'!' if b['objectives'] else '':>3}"

@@ -10,6 +10,7 @@ notes. Over the built site:
   numbered chapters, at most 6 on any one of them; no visible ``glue(`` line; at most 50
   visible assert lines in the book; and book/*.md still executes at least as many assert
   lines and glue calls as it did (the checks are folded, never dropped);
+- every fold of a code cell says what it holds (not myst-nb's "Show code cell source");
 - every figure (image or animation) has a numbered caption;
 - in chromium: no display equation wider than its column at 1280 x 800 (folds opened);
   at 390 x 844 every control of the article at least 24 px each way and every button at
@@ -117,6 +118,14 @@ def test_the_chapters_execute_no_fewer_checks():
     )
     assert glues >= rm.MIN_GLUE_CALLS, (
         f"book/*.md has {glues} glue calls, fewer than {rm.MIN_GLUE_CALLS}"
+    )
+
+
+def test_every_fold_says_what_it_holds(metrics):
+    generic = {p: m.generic_folds for p, m in metrics.items() if m.generic_folds}
+    assert sum(generic.values()) <= rm.MAX_GENERIC_FOLDS, (
+        "folds showing myst-nb's default 'Show code cell source' (give the cell a "
+        f"mystnb code_prompt_show that says what it holds): {generic}"
     )
 
 
@@ -236,6 +245,9 @@ def test_the_static_measures_count_what_a_reader_sees():
         "an animation (after the heading 'The network of the note')",
     ]
     assert m.code_per_100_words == pytest.approx(100 * 4 / m.words)
+    assert m.generic_folds == 0  # the one fold says "✓ Checked: the lecture's sum"
+    generic = ARTICLE.replace("✓ Checked: the lecture's sum", "Show code cell source")
+    assert rm.measure_article("test", rm.article_of(generic)).generic_folds == 1
 
 
 def test_the_source_counts_count_assert_lines_and_glue_calls(tmp_path: Path):
