@@ -48,8 +48,8 @@ class BatchNorm(Layer):
 
     .. math::
 
-        \mu_j = \frac1B \sum_b x_{bj}, \quad v_j = \frac1B \sum_b (x_{bj} - \mu_j)^2, \quad
-        \hat x_{bj} = \frac{x_{bj} - \mu_j}{\sqrt{v_j + \epsilon}}, \quad
+        \mu_j &= \frac1B \sum_b x_{bj}, \quad v_j = \frac1B \sum_b (x_{bj} - \mu_j)^2, \\
+        \hat x_{bj} &= \frac{x_{bj} - \mu_j}{\sqrt{v_j + \epsilon}}, \quad
         y_{bj} = \gamma_j \hat x_{bj} + \beta_j
 
     (eq:ml-bn), the biased variance :math:`v`. The running statistics are updated as torch

@@ -9,8 +9,9 @@ network's own backward pass) checks it. The pieces a bug can replace:
 .. math::
 
     \delta^L &= \partial E/\partial s^L         && \texttt{Pair.delta}\\
-    \partial E/\partial W^l = (o^{l-1})^\top \delta^l,\ \partial E/\partial b^l
-        &= \textstyle\sum_n \delta^l_n,\ \delta^l (W^l)^\top && \texttt{Dense.backward\_delta}\\
+    \partial E/\partial W^l &= (o^{l-1})^\top \delta^l,\ \partial E/\partial b^l
+        = \textstyle\sum_n \delta^l_n, && \texttt{Dense.backward\_delta}\\
+    & \quad \text{and } \delta^l (W^l)^\top && \\
     \delta^{l} &= (\delta^{l+1} (W^{l+1})^\top) \odot f'(s^{l}) && \texttt{Dense.backpropagate}
 
 A buggy layer is a :class:`~backprop_lib.Dense` subclass, a buggy output delta a
@@ -303,9 +304,9 @@ class DemoSettings:
 
     Four classes of points in the plane, ``n_per_class`` each, around the corners of a square
     (centres :math:`(\pm 1, \pm 1)`, standard deviation ``spread``), one-hot targets. The
-    network is Swinn's architecture in miniature: ``sizes`` with a sigmoid hidden layer and a
-    softmax output with cross-entropy. The hidden layer has as many units as there are classes,
-    so that :math:`W^2` is square and :class:`MissingTranspose` runs.
+    network is the digits network's architecture in miniature: ``sizes`` with a sigmoid hidden
+    layer and a softmax output with cross-entropy. The hidden layer has as many units as there
+    are classes, so that :math:`W^2` is square and :class:`MissingTranspose` runs.
     """
 
     sizes: tuple[int, ...] = (2, 4, 4)

@@ -1,11 +1,11 @@
-r"""Real handwritten digits for training the book's network.
+r"""Real handwritten digits for training the book's digits network.
 
 Two loaders return the same :class:`DigitData`:
 
 - :func:`load_digits`: scikit-learn's 8×8 digits (1797 images, 64 inputs). The images ship
   inside scikit-learn, so this works offline. It is the book's default.
 - :func:`load_mnist`: the original 28×28 MNIST files (70 000 images, 784 inputs, as in
-  Swinn's note). They are read from a local cache and downloaded only when you ask for it
+  the network of the feedforward chapter). They are read from a local cache and downloaded only when you ask for it
   (``download=True``). Every file is checked against its published SHA-256 checksum.
 
 Rows are samples. ``X`` has shape ``(B, n_0)``: each image flattened row by row, pixels

@@ -4,7 +4,7 @@ The helpers of the chapter *Training a network on real digits*
 (``book/training-digits.md``) and of its tests:
 
 - :func:`validation_split` sets part of a training set aside to watch training with.
-- :func:`train_swinn` builds Swinn's network, :math:`n_0` inputs, ``n_hidden`` sigmoid units
+- :func:`train_swinn` builds the digits network, :math:`n_0` inputs, ``n_hidden`` sigmoid units
   and 10 softmax outputs with the cross-entropy, and trains it with
   :meth:`~backprop_lib.Network.fit`, keeping a copy of :math:`W^1` after every epoch.
 - :func:`weight_mosaic` lays the columns of :math:`W^1` (one per hidden unit) out as images.
@@ -100,7 +100,7 @@ def validation_split(X, T, fraction: float = 0.2, rng=0):
 
 @dataclass
 class TrainingRun:
-    r"""One training run of Swinn's network.
+    r"""One training run of the digits network.
 
     ``net``: the trained :class:`~backprop_lib.Network`. ``history``: its
     :class:`~backprop_lib.History` (``fit(..., evaluate=True)``: exact losses, entry 0
@@ -135,7 +135,7 @@ class TrainingRun:
 def train_swinn(
     X_fit, T_fit, X_val, T_val, *, n_hidden=64, lr=1.0, batch_size=32, epochs=30, seed=0
 ) -> TrainingRun:
-    r"""Build Swinn's network and train it by mini-batch gradient descent.
+    r"""Build the digits network and train it by mini-batch gradient descent.
 
     The network is ``Network.from_sizes([n_0, n_hidden, 10], ["sigmoid", "softmax"],
     "cross_entropy")``: :math:`o^1 = \sigma(x W^1 + b^1)`, :math:`o^2 =

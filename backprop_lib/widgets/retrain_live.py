@@ -1,6 +1,6 @@
 r"""The training chapter's retrain panel for pages without a kernel: a precomputed grid.
 
-:func:`precompute_grid` trains Swinn's network
+:func:`precompute_grid` trains the digits network
 (:func:`~backprop_lib.teaching.training_run.train_swinn`) once for every combination of a
 few learning rates, hidden-layer sizes and batch sizes, for ``max(epochs)`` epochs, and
 keeps what the page shows: the per-epoch training and validation
