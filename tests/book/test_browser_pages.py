@@ -301,7 +301,9 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
     name = screenshot_name(page_name)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.wait_for_timeout(300)  # let the theme's scroll handlers settle
-    page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True)
+    # A long page (the API reference) is a tall image: on a busy machine its capture can
+    # outlast playwright's default 30 s, which says nothing about the page.
+    page.screenshot(path=screenshot_dir / f"{name}.png", full_page=True, timeout=180_000)
     for kind, selector in (("widget", ".widget-subarea"), ("animation", "div.animation")):
         for k in range(page.locator(selector).count()):
             element = page.locator(selector).nth(k)
