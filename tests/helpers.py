@@ -26,16 +26,16 @@ pyproject's ``[tool.pytest.ini_options] pythonpath`` puts ``tests/`` (and ``test
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
+import book_paths
 import numpy as np
 import sympy as sp
 
 from backprop_lib import symbolic
 
-#: The repository's root (``tests/`` is one level below it): every test finds the book, the
-#: library's sources and ``tools/`` from here.
-REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The repository's root: every test finds the book, the library's sources and ``tools/``
+#: from here (defined in ``tests/book/book_paths.py``, which ``tools/`` also imports).
+REPO_ROOT = book_paths.REPO_ROOT
 
 LAYER_ARRAYS = ("W", "b", "o_prev", "s", "o", "delta", "dW", "db")
 

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import jupytext
 import yaml
-from helpers import REPO_ROOT  # the one definition, shared with every test
 
+#: The repository's root (this file is tests/book/book_paths.py): the one definition,
+#: shared with every test (tests/helpers.py) and with tools/ (screenshot.py,
+#: reading_metrics.py), which put tests/book on sys.path.
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = REPO_ROOT / "_build"
 HTML_DIR = BUILD_DIR / "html"
 EXECUTED_DIR = BUILD_DIR / "jupyter_execute"
