@@ -69,10 +69,11 @@ MAX_CODE_PER_100_WORDS_ONE_PAGE = 6.0
 MAX_VISIBLE_GLUE = 0
 MAX_VISIBLE_ASSERTS = 50  # in the whole book
 #: The checks the chapters execute must not fall in number while they are folded away.
-#: Counted by :func:`source_check_counts` over book/*.md on main at 4a9b0a8 (7 Dec 2026):
-#: 907 assert lines and 190 glue calls. (The lead's brief quoted 809 and 199, counted
-#: another way; issue 21 quoted 609 and 117 at an earlier commit.)
-MIN_ASSERT_LINES = 907
+#: Counted by :func:`source_check_counts` over book/*.md: 907 assert lines and 190 glue
+#: calls on main at 4a9b0a8 (7 Dec 2026), 1039 and 190 once every exercise had its checks
+#: (issue 24) and the four last chapters were folded. (Issue 21 quoted 609 and 117 at an
+#: earlier commit, counted another way.) Raise the floor when checks are added.
+MIN_ASSERT_LINES = 1039
 MIN_GLUE_CALLS = 190
 
 ASSERT_LINE = re.compile(r"\bassert\b|\bassert_\w*\(")
