@@ -339,14 +339,25 @@ def figure_text_problems(figures: list[dict], images: Path, unrecorded_ok=False)
     return problems
 
 
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1280", "390"])
 @pytest.mark.parametrize("page_name", toc_files())
-def test_figure_text_is_at_least_10_px_at_1280_px(
-    page_name, site_server, offline_page, built_site: Path
+def test_figure_text_is_at_least_10_px_at_1280_and_390_px(
+    page_name, viewport, site_server, offline_page, built_site: Path, screenshot_dir: Path
 ):
+    r"""On a phone a figure keeps its laptop width inside a box that scrolls sideways
+    (``site_assets/css/book.css``), so its text is as large as at 1280 px."""
     page = offline_page.page
-    page.set_viewport_size(LAPTOP)
+    page.set_viewport_size(viewport)
     page.goto(f"{site_server}{page_name}.html", wait_until="load")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('article img')).every(i => i.complete)"
+    )
     figures = page.evaluate(FIGURES)
+    if viewport is PHONE and figures:
+        page.locator("article img[src*='_images/']").first.scroll_into_view_if_needed()
+        page.screenshot(
+            path=screenshot_dir / f"layout--phone-390--figure--{screenshot_name(page_name)}.png"
+        )
     problems = figure_text_problems(
         figures, built_site / "_images", unrecorded_ok=page_name in UNRECORDED_FIGURES
     )
