@@ -288,14 +288,10 @@ def test_an_overflowing_code_block_and_a_sideways_page_are_caught(offline_page):
 
 MIN_TEXT_PX = 10.0
 
-#: Pages whose figures are drawn by the library with matplotlib's ``Figure`` rather than
-#: ``pyplot``, so ``figure.hooks`` never sees them and no text size is recorded: page ->
-#: reason. Their other figures are checked. A new entry needs a reason.
-UNRECORDED_FIGURES = {
-    "book/weight-updates": "the explorer's network and loss pictures are drawn by "
-    "backprop_lib.widgets.explorer (Figure, not pyplot); the explorer is being rewritten as an "
-    "anywidget in another branch",
-}
+#: Pages whose figures record no text size: page -> reason (none today: the figures drawn
+#: with ``pyplot`` are recorded by ``book/figure_text.py``, the explorer's pictures by
+#: ``NetworkView.png``). A new entry needs a reason.
+UNRECORDED_FIGURES: dict[str, str] = {}
 
 # Every figure of the article (a PNG under _images/): the width it is displayed at and its
 # own width in pixels.
