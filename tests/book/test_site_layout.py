@@ -284,6 +284,60 @@ def test_an_overflowing_code_block_and_a_sideways_page_are_caught(offline_page):
     assert "p." in problems[0], problems
 
 
+# -- fold titles on a phone -------------------------------------------------------------------
+
+MAX_FOLD_TITLE_LINES = 3.2
+
+# Every visible fold title (a folded cell's summary): its height in lines, and whether its
+# text is cut (clamped) while folded.
+FOLD_TITLES = """() => Array.from(document.querySelectorAll("article details > summary"))
+    .filter(s => s.getClientRects().length)
+    .flatMap(s => Array.from(s.children).filter(p => p.getClientRects().length).map(p => {
+        const style = getComputedStyle(p);
+        const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+        return {text: p.textContent.trim(), lines: p.getBoundingClientRect().height / line,
+                cut: p.scrollHeight > p.clientHeight + 1};
+    }))"""
+
+
+def fold_title_problems(page) -> list[str]:
+    r"""Fold titles taller than ``MAX_FOLD_TITLE_LINES`` lines."""
+    return [
+        f"a fold title takes {t['lines']:.1f} lines: {t['text'][:60]!r}"
+        for t in page.evaluate(FOLD_TITLES)
+        if t["lines"] > MAX_FOLD_TITLE_LINES
+    ]
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_fold_titles_take_at_most_3_lines_at_390_px(
+    page_name, site_server, offline_page, screenshot_dir: Path
+):
+    r"""A folded check's title is at most 3 lines on a phone; a title cut short while folded
+    is shown whole once the fold is opened (every word stays reachable)."""
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site_server}{page_name}.html", wait_until="load")
+    problems = fold_title_problems(page)
+    cut = page.locator("article details.hide:not([open]) > summary > p.collapsed")
+    for k in range(cut.count()):
+        title = cut.nth(k).element_handle()  # the locator would move on to the next fold
+        if not title.is_visible() or not title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
+            continue
+        title.scroll_into_view_if_needed()
+        page.screenshot(
+            path=screenshot_dir / f"layout--phone-390--fold--{screenshot_name(page_name)}.png"
+        )
+        title.click()
+        page.wait_for_timeout(100)
+        if not title.is_visible() or title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
+            problems.append(
+                f"an opened fold does not show its whole title: {title.text_content()!r}"
+            )
+        break
+    assert not problems, f"{page_name}:\n" + "\n".join(problems)
+
+
 # -- figure text ------------------------------------------------------------------------------
 
 MIN_TEXT_PX = 10.0
