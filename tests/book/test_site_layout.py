@@ -284,6 +284,48 @@ def test_an_overflowing_code_block_and_a_sideways_page_are_caught(offline_page):
     assert "p." in problems[0], problems
 
 
+# -- equation numbers on a phone --------------------------------------------------------------
+
+# Numbered displays whose maths runs under their number: the maths' full width (it may scroll
+# in its own box) reaches past the number's left edge on the same row.
+NUMBER_OVER_MATHS = """() => Array.from(document.querySelectorAll("article div.math"))
+    .filter(d => d.querySelector(":scope > .eqno") && d.querySelector("mjx-container"))
+    .map(d => {
+        const number = d.querySelector(":scope > .eqno").getBoundingClientRect();
+        const box = d.querySelector("mjx-container");
+        const maths = box.getBoundingClientRect();
+        const right = maths.left + box.scrollWidth;
+        const sameRow = number.top < maths.bottom - 1 && maths.top < number.bottom - 1;
+        return {number: d.querySelector(":scope > .eqno").textContent.replace("#", "").trim(),
+                under: sameRow && right > number.left + 1};
+    })
+    .filter(e => e.under).map(e => e.number)"""
+
+
+def equation_number_problems(page) -> list[str]:
+    r"""Equation numbers drawn over (or beside a cut-off) display."""
+    return [f"equation {n} sits over its maths" for n in page.evaluate(NUMBER_OVER_MATHS)]
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_equation_numbers_do_not_cover_wide_maths_at_390_px(
+    page_name, site_server, offline_page, screenshot_dir: Path
+):
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site_server}{page_name}.html", wait_until="load")
+    page.evaluate(MATHJAX_READY)
+    page.wait_for_timeout(200)
+    problems = equation_number_problems(page)
+    first = page.locator("article div.math:has(> .eqno)").first
+    if first.count():
+        first.scroll_into_view_if_needed()
+        page.screenshot(
+            path=screenshot_dir / f"layout--phone-390--equations--{screenshot_name(page_name)}.png"
+        )
+    assert not problems, f"{page_name}:\n" + "\n".join(problems)
+
+
 # -- fold titles on a phone -------------------------------------------------------------------
 
 MAX_FOLD_TITLE_LINES = 3.2
