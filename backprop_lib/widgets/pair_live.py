@@ -108,6 +108,10 @@ def pair_module() -> str:
     return header + constants + "const PAIRS = {\n" + "\n".join(entries) + "\n};\n"
 
 
+# On a phone (390 px: a 358 px column) the derivation and the table fit the column (issue 21:
+# they were cut off on the right): the maths smaller (MathJax scales it to 126 % of the
+# text), the table at 72 % (10.4 px) with narrower cells and wrapping headers. A wider
+# derivation still scrolls inside its own box.
 _CSS = """
 .bp-pairs { font-size: 0.9rem; max-width: 100%; }
 .bp-pairs .bp-pair-controls { display: flex; flex-wrap: wrap; gap: 2px 16px; }
@@ -123,6 +127,12 @@ _CSS = """
 }
 .bp-pairs td, .bp-pairs th { padding: 2px 6px; text-align: right; }
 .bp-pairs .bp-note { font-size: 0.8rem; color: #555; }
+.bp-pairs th { white-space: normal; }
+@media (max-width: 600px) {
+  .bp-pairs .bp-tex mjx-container { font-size: 92% !important; }
+  .bp-pairs table { font-size: 72%; }
+  .bp-pairs td, .bp-pairs th { padding: 2px 3px; }
+}
 """
 
 

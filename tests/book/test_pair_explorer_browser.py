@@ -139,3 +139,47 @@ def test_nan_is_refused_and_the_explorer_stays_usable(pairs_page):
     state = page.evaluate(STATE)
     assert state["s"][0] == 6.0 and state["agree"], (before, state)
     assert pairs_page.problems() == []
+
+
+PHONE = {"width": 390, "height": 844}
+
+# The derivation and the table of the pair explorer: how far their content is wider than
+# their box (they were cut off on the right at 390 px).
+OVERFLOW = """() => Array.from(window.backpropPairExplorers[0].el.querySelectorAll(
+    ".bp-tex, .bp-pair-table")).map(e => ({
+        what: e.classList.contains("bp-tex") ? "derivation" : "table",
+        excess: e.scrollWidth - e.clientWidth}))"""
+
+TYPESET = """() => {
+    const tex = window.backpropPairExplorers[0].el.querySelector(".bp-tex");
+    return tex !== null && tex.querySelector("mjx-container") !== null;
+}"""
+
+
+def test_the_derivation_and_the_table_fit_a_phone(site_server, offline_page, screenshot_dir):
+    r"""At 390 x 844 the derivation ("(with Σ t_k = 1)" of softmax + cross_entropy) and the
+    table of every valid pair fit the column: nothing is cut off on the right."""
+    offline_page.page.set_viewport_size(PHONE)
+    page = open_widget_page(
+        offline_page, site_server + PAGE, "backpropPairExplorers", "pair explorer"
+    ).page
+    problems = []
+    for a, loss in sorted(VALID_PAIRS):
+        page.evaluate(SET, ["activation", a])
+        page.evaluate(SET, ["loss", loss])
+        page.wait_for_function(TYPESET, timeout=20_000)
+        page.wait_for_timeout(100)
+        problems += [
+            f"{a} + {loss}: the {o['what']} is {o['excess']} px wider than the explorer"
+            for o in page.evaluate(OVERFLOW)
+            if o["excess"] > 1
+        ]
+    page.evaluate(SET, ["activation", "softmax"])
+    page.evaluate(SET, ["loss", "cross_entropy"])
+    page.wait_for_function(TYPESET, timeout=20_000)
+    page.evaluate(
+        "() => window.backpropPairExplorers[0].el.querySelector('.bp-tex')"
+        ".scrollIntoView({block: 'start'})"
+    )
+    page.screenshot(path=screenshot_dir / "pair-explorer--phone-390.png")
+    assert not problems, "\n".join(problems)

@@ -284,18 +284,110 @@ def test_an_overflowing_code_block_and_a_sideways_page_are_caught(offline_page):
     assert "p." in problems[0], problems
 
 
+# -- equation numbers on a phone --------------------------------------------------------------
+
+# Numbered displays whose maths runs under their number: the maths' full width (it may scroll
+# in its own box) reaches past the number's left edge on the same row.
+NUMBER_OVER_MATHS = """() => Array.from(document.querySelectorAll("article div.math"))
+    .filter(d => d.querySelector(":scope > .eqno") && d.querySelector("mjx-container"))
+    .map(d => {
+        const number = d.querySelector(":scope > .eqno").getBoundingClientRect();
+        const box = d.querySelector("mjx-container");
+        const maths = box.getBoundingClientRect();
+        const right = maths.left + box.scrollWidth;
+        const sameRow = number.top < maths.bottom - 1 && maths.top < number.bottom - 1;
+        return {number: d.querySelector(":scope > .eqno").textContent.replace("#", "").trim(),
+                under: sameRow && right > number.left + 1};
+    })
+    .filter(e => e.under).map(e => e.number)"""
+
+
+def equation_number_problems(page) -> list[str]:
+    r"""Equation numbers drawn over (or beside a cut-off) display."""
+    return [f"equation {n} sits over its maths" for n in page.evaluate(NUMBER_OVER_MATHS)]
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_equation_numbers_do_not_cover_wide_maths_at_390_px(
+    page_name, site_server, offline_page, screenshot_dir: Path
+):
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site_server}{page_name}.html", wait_until="load")
+    page.evaluate(MATHJAX_READY)
+    page.wait_for_timeout(200)
+    problems = equation_number_problems(page)
+    first = page.locator("article div.math:has(> .eqno)").first
+    if first.count():
+        first.scroll_into_view_if_needed()
+        page.screenshot(
+            path=screenshot_dir / f"layout--phone-390--equations--{screenshot_name(page_name)}.png"
+        )
+    assert not problems, f"{page_name}:\n" + "\n".join(problems)
+
+
+# -- fold titles on a phone -------------------------------------------------------------------
+
+MAX_FOLD_TITLE_LINES = 3.2
+
+# Every visible fold title (a folded cell's summary): its height in lines, and whether its
+# text is cut (clamped) while folded.
+FOLD_TITLES = """() => Array.from(document.querySelectorAll("article details > summary"))
+    .filter(s => s.getClientRects().length)
+    .flatMap(s => Array.from(s.children).filter(p => p.getClientRects().length).map(p => {
+        const style = getComputedStyle(p);
+        const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+        return {text: p.textContent.trim(), lines: p.getBoundingClientRect().height / line,
+                cut: p.scrollHeight > p.clientHeight + 1};
+    }))"""
+
+
+def fold_title_problems(page) -> list[str]:
+    r"""Fold titles taller than ``MAX_FOLD_TITLE_LINES`` lines."""
+    return [
+        f"a fold title takes {t['lines']:.1f} lines: {t['text'][:60]!r}"
+        for t in page.evaluate(FOLD_TITLES)
+        if t["lines"] > MAX_FOLD_TITLE_LINES
+    ]
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_fold_titles_take_at_most_3_lines_at_390_px(
+    page_name, site_server, offline_page, screenshot_dir: Path
+):
+    r"""A folded check's title is at most 3 lines on a phone; a title cut short while folded
+    is shown whole once the fold is opened (every word stays reachable)."""
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    page.goto(f"{site_server}{page_name}.html", wait_until="load")
+    problems = fold_title_problems(page)
+    cut = page.locator("article details.hide:not([open]) > summary > p.collapsed")
+    for k in range(cut.count()):
+        title = cut.nth(k).element_handle()  # the locator would move on to the next fold
+        if not title.is_visible() or not title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
+            continue
+        title.scroll_into_view_if_needed()
+        page.screenshot(
+            path=screenshot_dir / f"layout--phone-390--fold--{screenshot_name(page_name)}.png"
+        )
+        title.click()
+        page.wait_for_timeout(100)
+        if not title.is_visible() or title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
+            problems.append(
+                f"an opened fold does not show its whole title: {title.text_content()!r}"
+            )
+        break
+    assert not problems, f"{page_name}:\n" + "\n".join(problems)
+
+
 # -- figure text ------------------------------------------------------------------------------
 
 MIN_TEXT_PX = 10.0
 
-#: Pages whose figures are drawn by the library with matplotlib's ``Figure`` rather than
-#: ``pyplot``, so ``figure.hooks`` never sees them and no text size is recorded: page ->
-#: reason. Their other figures are checked. A new entry needs a reason.
-UNRECORDED_FIGURES = {
-    "book/weight-updates": "the explorer's network and loss pictures are drawn by "
-    "backprop_lib.widgets.explorer (Figure, not pyplot); the explorer is being rewritten as an "
-    "anywidget in another branch",
-}
+#: Pages whose figures record no text size: page -> reason (none today: the figures drawn
+#: with ``pyplot`` are recorded by ``book/figure_text.py``, the explorer's pictures by
+#: ``NetworkView.png``). A new entry needs a reason.
+UNRECORDED_FIGURES: dict[str, str] = {}
 
 # Every figure of the article (a PNG under _images/): the width it is displayed at and its
 # own width in pixels.
@@ -339,14 +431,25 @@ def figure_text_problems(figures: list[dict], images: Path, unrecorded_ok=False)
     return problems
 
 
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1280", "390"])
 @pytest.mark.parametrize("page_name", toc_files())
-def test_figure_text_is_at_least_10_px_at_1280_px(
-    page_name, site_server, offline_page, built_site: Path
+def test_figure_text_is_at_least_10_px_at_1280_and_390_px(
+    page_name, viewport, site_server, offline_page, built_site: Path, screenshot_dir: Path
 ):
+    r"""On a phone a figure keeps its laptop width inside a box that scrolls sideways
+    (``site_assets/css/book.css``), so its text is as large as at 1280 px."""
     page = offline_page.page
-    page.set_viewport_size(LAPTOP)
+    page.set_viewport_size(viewport)
     page.goto(f"{site_server}{page_name}.html", wait_until="load")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('article img')).every(i => i.complete)"
+    )
     figures = page.evaluate(FIGURES)
+    if viewport is PHONE and figures:
+        page.locator("article img[src*='_images/']").first.scroll_into_view_if_needed()
+        page.screenshot(
+            path=screenshot_dir / f"layout--phone-390--figure--{screenshot_name(page_name)}.png"
+        )
     problems = figure_text_problems(
         figures, built_site / "_images", unrecorded_ok=page_name in UNRECORDED_FIGURES
     )

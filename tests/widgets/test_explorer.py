@@ -383,6 +383,29 @@ def test_encode_png_round_trips(rng):
     np.testing.assert_array_equal(_decode(encode_png(pixels)), pixels)
     with pytest.raises(ValueError, match="shape"):
         encode_png(np.zeros((4, 4)))
+    info = Image.open(io.BytesIO(encode_png(pixels, {"smallest-text-px": "11.00"}))).info
+    assert info == {"smallest-text-px": "11.00"}
+
+
+@pytest.mark.parametrize("dpi", [80, 40])
+def test_the_picture_records_its_smallest_text(dpi):
+    r"""``png()`` records its smallest text as book/figure_text.py does for the book's
+    figures; at the default dpi 80 the 720 px picture, shown 672 px wide in the book's
+    column, has every text at least 10 px tall (tests/book/test_site_layout.py)."""
+    model = _model(CONFIGS[4])
+    view = NetworkView(model.sizes, dpi=dpi)
+    view.draw(model.snapshot())
+    info = Image.open(io.BytesIO(view.png())).info
+    px, pt = float(info["smallest-text-px"]), float(info["smallest-text-pt"])
+    assert px == pytest.approx(pt * dpi / 72, abs=0.01)
+    # no larger than the texts matplotlib draws: axis labels, tick labels, layer titles
+    drawn = [view.ax_loss.xaxis.label, *view.ax_loss.get_yticklabels(), *view.ax_net.texts]
+    sizes = [t.get_fontsize() * dpi / 72 for t in drawn if t.get_text().strip()]
+    assert sizes and px <= min(sizes) + 0.01  # recorded to 2 decimals
+    if dpi == 80:
+        assert px * 672 / 720 >= 10.0
+    else:
+        assert px < 10.0 * 720 / 672 / 2 + 1  # half the pixels: about half the size
 
 
 def test_the_picture_is_redrawn_after_a_step():

@@ -38,6 +38,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
+from matplotlib.text import Text
 from matplotlib.ticker import LogLocator, NullLocator
 from PIL import Image, ImageDraw, ImageFont
 
@@ -47,7 +48,11 @@ from .model import Parameter, Snapshot, Unit, layer_name, subscript
 _MINUS = "\u2212"
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 # Layout in data units of the network axes.
-_GAP_X, _GAP_Y, _RADIUS = 4.0, 2.3, 0.45
+_GAP_X, _GAP_Y, _RADIUS = 4.0, 2.8, 0.55
+#: Font sizes (points). At the default ``dpi=80`` a 9-inch picture is 720 px wide and the
+#: book shows it 672 px wide: 10 pt is 11 px in the PNG, 10.4 px on the page (the book's
+#: figures keep their text at 10 px or more, tests/book/test_site_layout.py).
+_TEXT_PT, _VALUE_PT, _TITLE_PT = 10.0, 11.0, 10.5
 # The loss axis ends here at most: a diverging run's losses may approach the float64 limit.
 _LARGEST_LOSS_SHOWN = 1e200
 
@@ -77,12 +82,12 @@ def _nice_ceiling(value: float) -> float:
 
 def default_figsize(sizes) -> tuple[float, float]:
     r"""9 inches wide; the height keeps the network's units as large as in a 2-2-2
-    network (4.2 inches), within 3.5 to 7.5 inches."""
+    network (5.2 inches), within 4.3 to 9 inches."""
     width_units = _GAP_X * (len(sizes) - 1) + 2.0
     height_units = _GAP_Y * (max(sizes) - 1) + 4.0
     reference = (_GAP_Y + 4.0) / (_GAP_X * 2 + 2.0)  # the 2-2-2 network
-    height = 4.2 * (height_units / width_units) / reference
-    return 9.0, float(min(7.5, max(3.5, height)))
+    height = 5.2 * (height_units / width_units) / reference
+    return 9.0, float(min(9.0, max(4.3, height)))
 
 
 #: Edges are labelled with w and Δw in layers with at most this many edges; in denser
@@ -90,11 +95,12 @@ def default_figsize(sizes) -> tuple[float, float]:
 MAX_LABELLED_EDGES = 6
 
 
-def encode_png(rgb: np.ndarray) -> bytes:
+def encode_png(rgb: np.ndarray, text: dict[str, str] | None = None) -> bytes:
     r"""An 8-bit RGB image ``(H, W, 3)`` as PNG bytes, written for speed.
 
     No per-row filters and zlib level 1: about twice as fast as Pillow's fastest setting on
     the explorer's pictures (mostly white, with flat colours), and about as small.
+    ``text``: keyword -> value pairs written as PNG ``tEXt`` chunks (Latin-1).
     """
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -111,6 +117,10 @@ def encode_png(rgb: np.ndarray) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
+        + b"".join(
+            chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1"))
+            for key, value in (text or {}).items()
+        )
         + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
         + chunk(b"IEND", b"")
     )
@@ -154,7 +164,7 @@ class NetworkView:
     sizes : sequence of int
         ``[n_0, ..., n_L]``, the layer sizes of the snapshots it will draw.
     figsize : (float, float) or None
-        Inches. ``None``: 9 inches wide and as tall as the network needs (4.2 inches for
+        Inches. ``None``: 9 inches wide and as tall as the network needs (5.2 inches for
         a 2-2-2 network, more for wider layers), see :func:`default_figsize`.
     dpi : float
         Pixels per inch of the rendered image.
@@ -221,9 +231,9 @@ class NetworkView:
                     # into the last near their receiver: the labels of edges that leave or
                     # reach one unit spread apart, and none sits where edges cross.
                     n_out = self.sizes[layer]
-                    f = 0.5 if n_out == 1 else 0.24 + 0.52 * (i - 1) / (n_out - 1)
+                    f = 0.5 if n_out == 1 else 0.3 + 0.4 * (i - 1) / (n_out - 1)
                     self.edge_labels[p] = _Label(
-                        x0 + f * (x1 - x0), y0 + f * (y1 - y0), "middle", 7.0, box=True
+                        x0 + f * (x1 - x0), y0 + f * (y1 - y0), "middle", _TEXT_PT, box=True
                     )
         # One artist for all edges and one for all units: two draws per frame.
         self.edge_lines = LineCollection(segments, capstyle="round", zorder=1, animated=True)
@@ -238,9 +248,9 @@ class NetworkView:
                 self.units.append(unit)
                 circles.append(Circle((x, y), _RADIUS))
                 self.node_labels[unit] = (
-                    _Label(x, y, "middle", 8.5, bold=True),
-                    _Label(x, y + _RADIUS + 0.08, "bottom", 7.0),
-                    _Label(x, y - _RADIUS - 0.08, "top", 7.0),
+                    _Label(x, y, "middle", _VALUE_PT, bold=True),
+                    _Label(x, y + _RADIUS + 0.08, "bottom", _TEXT_PT),
+                    _Label(x, y - _RADIUS - 0.08, "top", _TEXT_PT),
                 )
         self.unit_circles = PatchCollection(
             circles,
@@ -253,11 +263,11 @@ class NetworkView:
         ax.add_collection(self.unit_circles)
         top = _GAP_Y * (max(self.sizes) - 1) / 2
         self.layer_titles = [
-            ax.text(_GAP_X * layer, -top - 1.45, "", ha="center", va="top", fontsize=8)
+            ax.text(_GAP_X * layer, -top - 1.75, "", ha="center", va="top", fontsize=_TEXT_PT)
             for layer in range(self.n_layers + 1)
         ]
         ax.set_xlim(-1.0, _GAP_X * self.n_layers + 1.0)
-        ax.set_ylim(-top - 2.2, top + 0.8)
+        ax.set_ylim(-top - 2.5, top + 0.8)
         ax.text(
             0.5,
             0.0,
@@ -265,7 +275,7 @@ class NetworkView:
             transform=ax.transAxes,
             ha="center",
             va="top",
-            fontsize=7,
+            fontsize=_TEXT_PT,
             color="0.35",
         )
         ax.set_aspect("equal")
@@ -275,11 +285,11 @@ class NetworkView:
         ax = self.ax_loss
         (self.loss_line,) = ax.plot([], [], color="C0", lw=1.5, animated=True)
         (self.loss_point,) = ax.plot([], [], "o", color="C3", ms=4, animated=True)
-        ax.set_xlabel("step", fontsize=8)
-        ax.set_ylabel("loss E", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("step", fontsize=_TEXT_PT)
+        ax.set_ylabel("loss E", fontsize=_TEXT_PT)
+        ax.tick_params(labelsize=_TEXT_PT)
         ax.grid(True, lw=0.4, alpha=0.5)
-        ax.set_title("loss curve", fontsize=8.5)
+        ax.set_title("loss curve", fontsize=_TITLE_PT)
 
     # -- drawing ---------------------------------------------------------------------------
 
@@ -344,8 +354,8 @@ class NetworkView:
                 title.set_text(f"{name}  o{sup}: {snapshot.activations[layer - 1]}")
         self._title = (
             f"step {snapshot.step}    E = {_text(snapshot.loss, 5)}    η = {_text(snapshot.lr)}"
-            f"    loss: {snapshot.loss_name}    (in each unit: o; edge labels: w and the "
-            f"last step's Δw)"
+            f"    loss: {snapshot.loss_name}    (in each unit: o; edge labels: w, the last "
+            f"step's Δw)"
         )
         steps = np.array([point[0] for point in snapshot.curve], dtype=float)
         losses = np.array([point[1] for point in snapshot.curve], dtype=float)
@@ -368,7 +378,9 @@ class NetworkView:
         ax = self.ax_loss
         if ax.get_yscale() != scale:
             ax.set_yscale(scale)
-            ax.set_title("loss curve" + (" (log scale)" if scale == "log" else ""), fontsize=8.5)
+            ax.set_title(
+                "loss curve" + (" (log scale)" if scale == "log" else ""), fontsize=_TITLE_PT
+            )
             if scale == "log":  # major ticks only: fewer labels to lay out
                 ax.yaxis.set_major_locator(LogLocator(numticks=6))
                 ax.yaxis.set_minor_locator(NullLocator())
@@ -400,8 +412,33 @@ class NetworkView:
         return np.asarray(image)
 
     def png(self) -> bytes:
-        """The rendered image as PNG bytes (see :func:`encode_png`)."""
-        return encode_png(self.render())
+        """The rendered image as PNG bytes (see :func:`encode_png`), with the size of its
+        smallest text recorded as ``book/figure_text.py`` does for the book's figures: text
+        chunks ``smallest-text-px`` (pixels of the PNG) and ``smallest-text-pt``."""
+        rgb = self.render()
+        px = self.smallest_text_px()
+        return encode_png(
+            rgb,
+            {"smallest-text-pt": f"{px * 72 / self.dpi:.2f}", "smallest-text-px": f"{px:.2f}"},
+        )
+
+    def smallest_text_px(self) -> float:
+        """The size in pixels of the smallest text drawn by the last :meth:`render`: the
+        matplotlib texts (titles, axis and tick labels) and the labels Pillow writes (their
+        font size in whole pixels)."""
+        sizes = [
+            text.get_fontsize() * self.dpi / 72
+            for text in self.figure.findobj(Text)
+            if text.get_visible() and text.get_text().strip()
+        ]
+        sizes += [
+            float(self._font(label.size, label.bold).size)
+            for label in self._all_labels()
+            if label.lines
+        ]
+        if self._title:
+            sizes.append(float(self._font(_TITLE_PT, False).size))
+        return min(sizes)
 
     # -- labels ----------------------------------------------------------------------------
 
@@ -453,7 +490,7 @@ class NetworkView:
                 )
             for centre, line in zip(centres, label.lines, strict=True):
                 draw.text(centre, line, font=font, fill="black", anchor="mm")
-        font = self._font(9.0, False)
+        font = self._font(_TITLE_PT, False)
         draw.text((6, 5), self._title, font=font, fill="black", anchor="la")
 
 
