@@ -18,15 +18,18 @@ NODE = shutil.which("node")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    r"""Under pytest-xdist (``-n``, on by default: pyproject.toml), every test that needs the
-    built site (the ``built_site`` fixture, directly or through another fixture) joins one
-    group, ``book``, which ``--dist loadgroup`` runs in a single worker: the book is built
-    once, and the other workers run the rest of the suite meanwhile."""
-    if not config.pluginmanager.hasplugin("xdist"):
+    r"""Order the run for pytest-xdist (``-n auto --dist worksteal``, pyproject.toml).
+
+    The tests that need the built site (the ``built_site`` fixture, directly or through
+    another fixture) wait for the strict build, which takes minutes: one of them goes
+    first, so that one worker starts the build at once while the others run the library's
+    tests; the rest of them go last, when the site is ready, shared by every worker (the
+    build runs once: ``once_per_run`` in tests/book/conftest.py)."""
+    site = [item for item in items if "built_site" in getattr(item, "fixturenames", ())]
+    if not site:
         return
-    for item in items:
-        if "built_site" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("book"))
+    others = [item for item in items if "built_site" not in getattr(item, "fixturenames", ())]
+    items[:] = [site[0], *others, *site[1:]]
 
 
 @pytest.fixture

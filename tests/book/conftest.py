@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from book_paths import (
+    BUILD_DIR,
     EXECUTED_DIR,
     HTML_DIR,
     LOOPBACK_HOSTS,
@@ -37,18 +38,19 @@ from book_paths import (
     is_notebook,
     toc_files,
 )
+from build_once import once_per_run
 
 ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-@pytest.fixture(scope="session")
-def built_site() -> Path:
-    r"""Build the book strictly, once; return ``_build/html``."""
-    if os.environ.get("BOOK_BUILD") == "reuse" and (HTML_DIR / "index.html").exists():
-        return HTML_DIR
+def _build_book() -> str | None:
+    r"""Run the strict build into ``_build/``; None if it passed, else the failure text.
+    Empties ``_build/screenshots/`` first: the browser tests save this build's there."""
     # Pages of an earlier build (a chapter since renamed) must not be tested as this one's.
     for stale in (HTML_DIR, EXECUTED_DIR):
         shutil.rmtree(stale, ignore_errors=True)
+    for old in (BUILD_DIR / "screenshots").glob("*.png"):
+        old.unlink()
     start = time.monotonic()
     result = subprocess.run(
         build_command(),
@@ -58,19 +60,28 @@ def built_site() -> Path:
         timeout=30 * 60,
     )
     elapsed = time.monotonic() - start
-    if result.returncode != 0:
-        log = ANSI_COLOUR.sub("", result.stdout + "\n" + result.stderr).splitlines()
-        problems = [
-            line
-            for line in log
-            if ("WARNING" in line or "ERROR" in line) and "IPKernelApp" not in line
-        ]
-        pytest.fail(
-            f"the strict book build failed (exit {result.returncode}, {elapsed:.0f} s): "
-            f"{' '.join(build_command())}\n"
-            + "\n".join(["-- warnings and errors:", *problems, "-- end of the log:", *log[-60:]]),
-            pytrace=False,
-        )
+    if result.returncode == 0:
+        return None
+    log = ANSI_COLOUR.sub("", result.stdout + "\n" + result.stderr).splitlines()
+    problems = [
+        line for line in log if ("WARNING" in line or "ERROR" in line) and "IPKernelApp" not in line
+    ]
+    return (
+        f"the strict book build failed (exit {result.returncode}, {elapsed:.0f} s): "
+        f"{' '.join(build_command())}\n"
+        + "\n".join(["-- warnings and errors:", *problems, "-- end of the log:", *log[-60:]])
+    )
+
+
+@pytest.fixture(scope="session")
+def built_site(request: pytest.FixtureRequest) -> Path:
+    r"""Build the book strictly, once per test run (:func:`once_per_run`, whichever worker
+    asks first); return ``_build/html``."""
+    if os.environ.get("BOOK_BUILD") == "reuse" and (HTML_DIR / "index.html").exists():
+        return HTML_DIR
+    failure = once_per_run(request, "build", _build_book)
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
     return HTML_DIR
 
 
@@ -183,10 +194,8 @@ def offline_page(browser):
 
 @pytest.fixture(scope="session")
 def screenshot_dir(built_site: Path) -> Path:
-    r"""``_build/screenshots/`` (next to ``html/``), emptied of old PNGs: the browser tests
+    r"""``_build/screenshots/`` (next to ``html/``), emptied by the build: the browser tests
     save a screenshot of every page there for reviewers."""
     directory = built_site.parent / "screenshots"
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.glob("*.png"):
-        old.unlink()
+    directory.mkdir(parents=True, exist_ok=True)  # emptied by the build (_build_book)
     return directory

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from book_paths import BUILD_DIR, REPO_ROOT, toc_files
 from bs4 import BeautifulSoup
+from build_once import once_per_run
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -42,17 +43,8 @@ def poppler(tool: str, *args: str) -> str:
     return subprocess.run([tool, *args], capture_output=True, text=True, check=True).stdout
 
 
-@pytest.fixture(scope="session")
-def built_pdf(built_site: Path, browser) -> Path:
-    r"""Run the README's PDF command on the strict build; with ``BOOK_BUILD=reuse``, reuse a
-    PDF newer than the site."""
-    index = built_site / "index.html"
-    if (
-        os.environ.get("BOOK_BUILD") == "reuse"
-        and PDF.exists()
-        and PDF.stat().st_mtime > index.stat().st_mtime
-    ):
-        return PDF
+def _print_pdf() -> str | None:
+    r"""Run the README's PDF command; None if it passed, else its output."""
     PDF.unlink(missing_ok=True)
     result = subprocess.run(
         [sys.executable, "tools/build_pdf.py"],
@@ -61,7 +53,23 @@ def built_pdf(built_site: Path, browser) -> Path:
         text=True,
         timeout=20 * 60,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
+    return None if result.returncode == 0 else result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def built_pdf(built_site: Path, browser, request: pytest.FixtureRequest) -> Path:
+    r"""Run the README's PDF command on the strict build, once per test run (whichever
+    worker asks first: ``once_per_run``); with ``BOOK_BUILD=reuse``, reuse a PDF newer than
+    the site."""
+    index = built_site / "index.html"
+    if (
+        os.environ.get("BOOK_BUILD") == "reuse"
+        and PDF.exists()
+        and PDF.stat().st_mtime > index.stat().st_mtime
+    ):
+        return PDF
+    failure = once_per_run(request, "pdf", _print_pdf)
+    assert failure is None, failure
     return PDF
 
 
