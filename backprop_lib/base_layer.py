@@ -8,6 +8,12 @@ A layer has
   returns :math:`\partial E/\partial x` (the shape of ``x``) and stores the gradient of
   each parameter in an attribute named after it with a ``d``: ``W`` → ``dW``, ``b`` →
   ``db``, ``gamma`` → ``dgamma``, ``beta`` → ``dbeta``;
+- ``propagate(x)`` and ``backpropagate(grad_y, below=True)``: the same two passes on
+  arrays already checked, with no checks (what :class:`~backprop_lib.Network` calls: it
+  checks its inputs once per call and reports an overflow itself, so that training that
+  diverges in any layer ends in ``fit``'s divergence guard). With ``below=False`` (a
+  network's first layer, whose input is the data) no input gradient is computed and
+  ``None`` is returned;
 - its parameters as public attributes (named in ``params``) that a user may replace with
   arrays of the same shape and dtype; the network checks them before every public call.
 
@@ -56,11 +62,19 @@ class Layer:
 
     # -- the protocol ------------------------------------------------------------------------
 
-    # every subclass defines forward, backward and _compute
+    # every subclass defines forward, backward, propagate, backpropagate and _compute
     def forward(self, x: ArrayLike) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def backward(self, grad_y: ArrayLike) -> np.ndarray | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def backpropagate(
+        self, grad_y: np.ndarray, below: bool = True
+    ) -> np.ndarray | None:  # pragma: no cover
         raise NotImplementedError
 
     def outputs(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,9 +210,12 @@ class Layer:
         return new
 
 
-def require_finite(value: np.ndarray, what: str, where: str) -> None:
+def require_finite(value: np.ndarray | None, what: str, where: str) -> None:
     """``FloatingPointError`` if ``value`` holds NaN or inf (an overflow in a layer's
-    arithmetic on finite but very large inputs or parameters)."""
+    arithmetic on finite but very large inputs or parameters); ``None`` (a gradient not
+    computed) passes."""
+    if value is None:
+        return
     with np.errstate(all="ignore"):
         finite = bool(np.isfinite(value).all())
     if not finite:
@@ -242,20 +259,6 @@ def output_shape(layer: Any, shape: tuple[int, ...], where: str, label: str) -> 
             )
         return (shape[0], layer.n_out)
     return layer.output_shape(shape, where, label)
-
-
-def layer_forward(layer: Any, x: np.ndarray) -> np.ndarray:
-    """The forward pass of any layer on a checked ``x``, storing what its backward pass
-    needs: :meth:`Dense.propagate <backprop_lib.Dense.propagate>` (no checks: an overflow
-    is the caller's to report) for a Dense, ``forward`` for the other layers."""
-    return layer.propagate(x) if is_dense(layer) else layer.forward(x)
-
-
-def layer_backward(layer: Any, grad: np.ndarray) -> Any:
-    """The backward pass of any layer after :func:`layer_forward`: :meth:`Dense.backpropagate
-    <backprop_lib.Dense.backpropagate>` (no checks) for a Dense, ``backward`` for the
-    other layers."""
-    return layer.backpropagate(grad) if is_dense(layer) else layer.backward(grad)
 
 
 def is_layer_stack(layers: object) -> bool:

@@ -216,8 +216,15 @@ class Conv2D(Layer):
         the patches ``cols`` for :meth:`backward`."""
         x = self.check_input(x, "Conv2D.forward")
         self.check_parameters("Conv2D.forward", "self")
-        y, self.cols = self._computed(x, "Conv2D.forward")
-        self.x_shape, self._y_shape = x.shape, y.shape
+        return self._store(x, *self._computed(x, "Conv2D.forward"))
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x`` (what :class:`~backprop_lib.Network` passes):
+        no checks, no warnings silenced (an overflow is the caller's to report)."""
+        return self._store(x, *self._compute(x))
+
+    def _store(self, x: np.ndarray, y: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        self.cols, self.x_shape, self._y_shape = cols, x.shape, y.shape
         return y
 
     def backward(self, grad_y: ArrayLike, below: bool = True) -> np.ndarray | None:
@@ -229,17 +236,16 @@ class Conv2D(Layer):
         below = check_bool(below, "below", "Conv2D.backward")
         g = self._check_grad(grad_y, "Conv2D.backward")
         with np.errstate(all="ignore"):
-            grad_x = self._backward(g, below)
+            grad_x = self.backpropagate(g, below)
         for value, what in ((self.dW, "dW"), (self.db, "db"), (grad_x, "the input gradient")):
-            if value is not None:
-                require_finite(value, what, "Conv2D.backward")
+            require_finite(value, what, "Conv2D.backward")
         return grad_x
 
-    def _backward(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
-        """The body of :meth:`backward` on a checked ``g``. ``cols`` holds each
-        image's patches as columns (the transpose of the book's rows), so the
-        book's :math:`\text{cols}^\top g_m` is ``cols @ g_m^T`` summed over the
-        images."""
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        """:meth:`backward` on a checked ``g`` (what :class:`~backprop_lib.Network` passes),
+        no checks. ``cols`` holds each image's patches as columns (the transpose of the
+        book's rows), so the book's :math:`\text{cols}^\top g_m` is ``cols @ g_m^T``
+        summed over the images."""
         k, s, p = self.kernel_size, self.stride, self.padding
         g_m = g.reshape(g.shape[0], self.out_channels, -1)  # (B, O, Ho Wo)
         W_m = self.W.reshape(self.out_channels, -1).T  # (C k k, O)
@@ -313,15 +319,23 @@ class MaxPool2D(Layer):
 
     def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y` ``(B, C, H/q, W/q)`` (eq:ml-maxpool); stores where each maximum was."""
-        x = self.check_input(x, "MaxPool2D.forward", dtype=_float_dtype(x))
+        return self.propagate(self.check_input(x, "MaxPool2D.forward", dtype=_float_dtype(x)))
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``, no checks."""
         y, self.argmax = self._compute(x)
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
         r""":math:`\partial E/\partial x` ``(B, C, H, W)``: each entry of ``grad_y`` placed
         where its window's maximum was, 0 elsewhere (eq:ml-maxpool-back)."""
-        g = self._check_grad(grad_y, "MaxPool2D.backward")
+        return self.backpropagate(self._check_grad(grad_y, "MaxPool2D.backward"))
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        """:meth:`backward` on a checked ``g``, no checks; ``None`` with ``below=False``."""
+        if not below:
+            return None
         B, C, H, W = self.x_shape
         q = self.size
         windows = np.zeros((B, C, H // q, W // q, q * q), g.dtype)
@@ -369,11 +383,18 @@ class Flatten(Layer):
 
     def forward(self, x: ArrayLike) -> np.ndarray:
         """``x`` ``(B, ...)`` as ``(B, n)``."""
-        x = self.check_input(x, "Flatten.forward", dtype=_float_dtype(x))
+        return self.propagate(self.check_input(x, "Flatten.forward", dtype=_float_dtype(x)))
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``, no checks."""
         y = self._compute(x)[0]
         self.x_shape, self._y_shape = x.shape, y.shape
         return y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
         """``grad_y`` ``(B, n)`` reshaped to the input's shape."""
-        return self._check_grad(grad_y, "Flatten.backward").reshape(self.x_shape)
+        return self.backpropagate(self._check_grad(grad_y, "Flatten.backward"))
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        """:meth:`backward` on a checked ``g``, no checks; ``None`` with ``below=False``."""
+        return g.reshape(self.x_shape) if below else None

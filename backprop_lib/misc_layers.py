@@ -22,8 +22,6 @@ from .base_layer import (
     check_layers,
     is_dense,
     layer_astype,
-    layer_backward,
-    layer_forward,
     output_shape,
     parameter_slots,
     set_stored_values,
@@ -90,15 +88,23 @@ class Dropout(Layer):
     def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`y = x \odot m` (eq:ml-dropout) in training mode, ``x`` otherwise; stores
         the mask."""
-        x = self.check_input(x, "Dropout.forward", dtype=_float_dtype(x))
+        return self.propagate(self.check_input(x, "Dropout.forward", dtype=_float_dtype(x)))
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``, no checks."""
         y, self.mask = self._compute(x)
         self._y_shape = y.shape
         return y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
         r""":math:`\partial E/\partial x = g \odot m`, the mask of the last forward pass
         (eq:ml-dropout-back)."""
-        g = self._check_grad(grad_y, "Dropout.backward")
+        return self.backpropagate(self._check_grad(grad_y, "Dropout.backward"))
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        """:meth:`backward` on a checked ``g``, no checks; ``None`` with ``below=False``."""
+        if not below:
+            return None
         return g if self.mask is None else g * self.mask  # eq:ml-dropout-back
 
 
@@ -176,6 +182,10 @@ class Embedding(Layer):
         r""":math:`W_x` ``(B, ..., dim)`` (eq:ml-embedding); stores the ids."""
         ids = self.check_input(x, "Embedding.forward")
         self.check_parameters("Embedding.forward", "self")
+        return self.propagate(ids)
+
+    def propagate(self, ids: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on checked ``ids``, no checks."""
         y = self._compute(ids)[0]
         self.ids, self._y_shape = ids, y.shape
         return y
@@ -183,7 +193,10 @@ class Embedding(Layer):
     def backward(self, grad_y: ArrayLike) -> None:
         r"""Stores ``dW`` ``(n_tokens, dim)``, the scatter-add of ``grad_y`` (eq:ml-embedding-back);
         returns None (integer ids have no gradient)."""
-        g = self._check_grad(grad_y, "Embedding.backward")
+        return self.backpropagate(self._check_grad(grad_y, "Embedding.backward"))
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> None:
+        """:meth:`backward` on a checked ``g``, no checks: stores ``dW``, returns None."""
         dW = np.zeros_like(self.W)
         np.add.at(dW, self.ids, g)  # eq:ml-embedding-back: repeated ids add up
         self.dW = dW
@@ -212,15 +225,22 @@ class ActivationLayer(Layer):
     def forward(self, x: ArrayLike) -> np.ndarray:
         """:math:`f(x)`, the shape of ``x``."""
         x = self.check_input(x, "ActivationLayer.forward", dtype=_float_dtype(x))
+        return self.propagate(x)
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``, no checks."""
         self.x = x
         self.y = self._compute(x)[0]
         self._y_shape = self.y.shape
         return self.y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
         r""":math:`\partial E/\partial x`, the activation's vector-Jacobian product."""
-        g = self._check_grad(grad_y, "ActivationLayer.backward")
-        return self.activation.delta(self.x, self.y, g)
+        return self.backpropagate(self._check_grad(grad_y, "ActivationLayer.backward"))
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        """:meth:`backward` on a checked ``g``, no checks; ``None`` with ``below=False``."""
+        return self.activation.delta(self.x, self.y, g) if below else None
 
 
 class Residual(Layer):
@@ -284,20 +304,29 @@ class Residual(Layer):
     def forward(self, x: ArrayLike) -> np.ndarray:
         r""":math:`x + F(x)` (eq:ml-residual); every inner layer stores its own values."""
         x = self.check_input(x, "Residual.forward", dtype=self.dtype or _float_dtype(x))
+        return self.propagate(x)
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``: each inner layer's ``propagate``, no checks."""
         h = x
         for layer in self.layers:
-            h = layer_forward(layer, h)
+            h = layer.propagate(h)
         self._y_shape = x.shape
         return x + h  # eq:ml-residual
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
         r""":math:`g + J_F^\top g` (eq:ml-residual-back): the identity's share plus what the
         inner layers' backward passes return; the inner layers store their gradients."""
-        g = self._check_grad(grad_y, "Residual.backward")
+        return self.backpropagate(self._check_grad(grad_y, "Residual.backward"))
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r""":meth:`backward` on a checked ``g``, no checks: :math:`g + J_F^\top g`
+        (eq:ml-residual-back); with ``below=False`` the inner layers still store their
+        gradients, and ``None`` is returned."""
         h = g
         for layer in reversed(self.layers):
-            h = layer_backward(layer, h)  # its backward pass: J_F^T g, layer by layer
-        return g + h  # eq:ml-residual-back
+            h = layer.backpropagate(h)  # its backward pass: J_F^T g, layer by layer
+        return g + h if below else None  # eq:ml-residual-back
 
     def stored_values(self) -> tuple:
         return (self._y_shape, *(stored_values(layer) for layer in self.layers))

@@ -36,10 +36,8 @@ from .base_layer import (
     gradients,
     is_layer_stack,
     layer_astype,
-    layer_forward,
     parameter_slots,
 )
-from .conv import Conv2D
 from .layers import Dense, check_sizes, check_stack
 from .losses import Loss, get_loss
 from .pairs import Pair, check_pair, pair_of
@@ -217,7 +215,7 @@ class Network:
         ``o_prev``, ``s``, ``o``."""
         o = X
         for layer in self.layers:
-            o = layer_forward(layer, o)  # eq:nt-forward (a Dense unchecked)
+            o = layer.propagate(o)  # eq:nt-forward (no checks: reported by the caller)
         return o
 
     def outputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -309,12 +307,7 @@ class Network:
         delta_L = self.pair.delta(last.s, last.o, T)  # eq:ll-delta-def
         grad_o = last.backward_delta(delta_L, below=bool(hidden))
         for i in range(len(hidden) - 1, -1, -1):  # l = L-1, ..., 1
-            if isinstance(hidden[i], Dense):  # layer 1 skips its input gradient
-                grad_o = hidden[i].backpropagate(grad_o, below=i > 0)
-            elif isinstance(hidden[i], Conv2D):  # likewise
-                grad_o = hidden[i].backward(grad_o, below=i > 0)
-            else:  # the layer protocol: backward(grad_y) -> grad_x
-                grad_o = hidden[i].backward(grad_o)
+            grad_o = hidden[i].backpropagate(grad_o, below=i > 0)  # layer 1: no input grad
 
     # -- the step of gradient descent ------------------------------------------------------
 

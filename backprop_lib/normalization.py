@@ -149,6 +149,14 @@ class BatchNorm(Layer):
         self.check_parameters("BatchNorm.forward", "self")
         y, cache = self._computed(x, "BatchNorm.forward")
         require_finite(cache[1], "the standard deviation sigma", "BatchNorm.forward")
+        return self._store(x, y, cache)
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``, no checks (an overflow is the caller's to
+        report)."""
+        return self._store(x, *self._compute(x))
+
+    def _store(self, x: np.ndarray, y: np.ndarray, cache: tuple) -> np.ndarray:
         self.x_hat, self.sigma, mu, v = cache
         self.mode, self._y_shape = bool(self.training), y.shape
         if self.training:
@@ -157,20 +165,27 @@ class BatchNorm(Layer):
             self.running_var = (1 - m) * self.running_var + m * v * (B / (B - 1))
         return y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
-        r""":math:`\partial E/\partial x` ``(B, n)``: eq:ml-bn-backward in training mode,
-        :math:`g \gamma / \sigma` in evaluation mode; stores ``dgamma``, ``dbeta``."""
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
+        r""":math:`\partial E/\partial x` ``(B, n)`` (:meth:`backpropagate`); a NaN or inf
+        gradient is refused (``FloatingPointError``)."""
         g = self._check_grad(grad_y, "BatchNorm.backward")
         with np.errstate(all="ignore"):
-            self.dgamma = (g * self.x_hat).sum(axis=0)  # eq:ml-bn-params
-            self.dbeta = g.sum(axis=0)  # eq:ml-bn-params
-            g_hat = g * self.gamma
-            if self.mode:
-                grad_x = _normalize_backward(g_hat, self.x_hat, self.sigma, axis=0)
-            else:
-                grad_x = g_hat / self.sigma
+            grad_x = self.backpropagate(g)
         require_finite(grad_x, "the input gradient", "BatchNorm.backward")
         return grad_x
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r""":math:`\partial E/\partial x` ``(B, n)`` of a checked ``g``, no checks:
+        eq:ml-bn-backward in training mode, :math:`g \gamma / \sigma` in evaluation mode;
+        stores ``dgamma``, ``dbeta``. ``None`` with ``below=False``."""
+        self.dgamma = (g * self.x_hat).sum(axis=0)  # eq:ml-bn-params
+        self.dbeta = g.sum(axis=0)  # eq:ml-bn-params
+        if not below:
+            return None
+        g_hat = g * self.gamma
+        if self.mode:
+            return _normalize_backward(g_hat, self.x_hat, self.sigma, axis=0)
+        return g_hat / self.sigma
 
 
 class LayerNorm(Layer):
@@ -238,17 +253,32 @@ class LayerNorm(Layer):
         self.check_parameters("LayerNorm.forward", "self")
         y, cache = self._computed(x, "LayerNorm.forward")
         require_finite(cache[1], "the standard deviation sigma", "LayerNorm.forward")
+        return self._store(y, cache)
+
+    def propagate(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`forward` on a checked ``x``, no checks."""
+        return self._store(*self._compute(x))
+
+    def _store(self, y: np.ndarray, cache: tuple) -> np.ndarray:
         self.x_hat, self.sigma = cache
         self._y_shape = y.shape
         return y
 
-    def backward(self, grad_y: ArrayLike) -> np.ndarray:
-        r""":math:`\partial E/\partial x` (eq:ml-ln-backward); stores ``dgamma``, ``dbeta``."""
+    def backward(self, grad_y: ArrayLike) -> np.ndarray | None:
+        r""":math:`\partial E/\partial x` (:meth:`backpropagate`); a NaN or inf gradient is
+        refused (``FloatingPointError``)."""
         g = self._check_grad(grad_y, "LayerNorm.backward")
-        axes = tuple(range(g.ndim - 1))
         with np.errstate(all="ignore"):
-            self.dgamma = (g * self.x_hat).sum(axis=axes)
-            self.dbeta = g.sum(axis=axes)
-            grad_x = _normalize_backward(g * self.gamma, self.x_hat, self.sigma, axis=-1)
+            grad_x = self.backpropagate(g)
         require_finite(grad_x, "the input gradient", "LayerNorm.backward")
         return grad_x
+
+    def backpropagate(self, g: np.ndarray, below: bool = True) -> np.ndarray | None:
+        r""":math:`\partial E/\partial x` (eq:ml-ln-backward) of a checked ``g``, no checks;
+        stores ``dgamma``, ``dbeta``. ``None`` with ``below=False``."""
+        axes = tuple(range(g.ndim - 1))
+        self.dgamma = (g * self.x_hat).sum(axis=axes)
+        self.dbeta = g.sum(axis=axes)
+        if not below:
+            return None
+        return _normalize_backward(g * self.gamma, self.x_hat, self.sigma, axis=-1)

@@ -81,13 +81,13 @@ def test_first_layer_path_stores_the_same_gradients_and_returns_none(case, dtype
 
 def test_a_network_skips_the_input_gradient_of_its_first_layer_only(rng, monkeypatch):
     calls = []
-    original = Conv2D.backward
+    original = Conv2D.backpropagate
 
-    def spy(self, grad_y, below=True):
+    def spy(self, g, below=True):
         calls.append((self, below))
-        return original(self, grad_y, below=below)
+        return original(self, g, below=below)
 
-    monkeypatch.setattr(Conv2D, "backward", spy)
+    monkeypatch.setattr(Conv2D, "backpropagate", spy)
     scattered = []
     monkeypatch.setattr(
         conv_module, "col2im", lambda *a: scattered.append(a) or col2im(*a), raising=True

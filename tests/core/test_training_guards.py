@@ -140,3 +140,45 @@ def test_a_number_beyond_float_is_a_clear_value_error(call, where):
         r"the largest float \(1\.798e\+308\)\.",
     )
     assert_layer_state(before, net)
+
+
+def _cnn(rng: np.random.Generator) -> Network:
+    from backprop_lib import ActivationLayer, BatchNorm, Conv2D, Dense, Flatten, MaxPool2D
+
+    return Network(
+        [
+            Conv2D(1, 4, 3, padding=1, rng=rng),
+            ActivationLayer("relu"),
+            MaxPool2D(2),
+            Flatten(),
+            Dense(64, 8, "linear", rng=rng),
+            BatchNorm(8),
+            ActivationLayer("tanh"),
+            Dense(8, 10, "softmax", rng=rng),
+        ],
+        "cross_entropy",
+    )
+
+
+def slots(net: Network) -> list:
+    from backprop_lib.base_layer import parameter_slots
+
+    return [slot for layer in net.layers for slot in parameter_slots(layer)]
+
+
+@pytest.mark.parametrize("lr", [1e200, 1e300])
+def test_a_cnn_that_diverges_ends_in_the_divergence_guard(lr):
+    r"""An overflow inside a convolutional network (NaN reaching Flatten's or BatchNorm's
+    backward pass) is training that diverged, as in a Dense network: ``FloatingPointError``
+    from ``fit``'s guard, and the weights of epoch 0, i.e. the weights before the call
+    (not a ``ValueError`` about an array the user never passed)."""
+    rng = np.random.default_rng(0)
+    net = _cnn(rng)
+    X = 1e3 * rng.normal(size=(20, 1, 8, 8))
+    T = np.eye(10)[rng.integers(0, 10, size=20)]
+    before = [getattr(owner, name).copy() for owner, name in slots(net)]
+    with pytest.raises(FloatingPointError, match=r"Network\.fit: .*training diverged"):
+        net.fit(X, T, epochs=3, lr=lr, batch_size=5, rng=np.random.default_rng(1))
+    after = [getattr(owner, name) for owner, name in slots(net)]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(new, old)
