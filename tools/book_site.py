@@ -29,6 +29,11 @@ It also hides nbgrader's markers in the code cells of exercise solutions: the li
 ``### END HIDDEN TESTS`` (which ``tools/student_edition.py`` reads) are left out of the
 rendered listing; the cell still runs them as the comments they are.
 
+It also numbers the equations named in the titles of folded cells: a title (myst-nb's
+``code_prompt_show``, a plain string) that says ``(eq:td-update)`` shows the equation's
+number instead, e.g. ``(12.3)``, as ``{eq}`eq:td-update``` prints it in the text; a label
+that names no equation is a warning (a build failure under ``-W``).
+
 When the build starts, it also builds matplotlib's font cache in the build process. On a
 fresh machine the first ``import matplotlib`` may otherwise do it inside a chapter's kernel,
 and if that takes long, matplotlib says so on the cell's stderr: a build failure.
@@ -175,11 +180,39 @@ def hide_nbgrader_markers(app: Sphinx, doctree: nodes.document) -> None:
             block.rawsource = text
 
 
+EQUATION_LABEL = re.compile(r"\((eq:[A-Za-z0-9_-]+)\)")
+
+
+def number_equations_in_fold_titles(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    r"""``doctree-resolved`` handler: ``(eq:label)`` in a fold's title becomes the number the
+    ``{eq}`` role prints, e.g. ``(12.3)``, from Sphinx's own equation numbering."""
+    domain = app.env.get_domain("math")
+
+    def number(match: re.Match, node: nodes.Element) -> str:
+        ref = domain.resolve_xref(
+            app.env, docname, app.builder, "eq", match.group(1), node, nodes.Text("")
+        )
+        if ref is None:
+            logger.warning(
+                f"a fold title names {match.group(1)!r}, which labels no equation",
+                location=node,
+            )
+            return match.group(0)
+        return ref.astext()
+
+    for node in doctree.findall(nodes.Element):
+        for key in ("prompt_show", "prompt_hide"):
+            text = node.get(key)
+            if isinstance(text, str) and "(eq:" in text:
+                node[key] = EQUATION_LABEL.sub(lambda m, node=node: number(m, node), text)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", warm_matplotlib_font_cache)
     app.connect("build-finished", copy_anywidget_frontend)
     app.connect("doctree-read", clean_listings)
     app.connect("doctree-read", hide_nbgrader_markers)
+    app.connect("doctree-resolved", number_equations_in_fold_titles)
     # After myst-nb (priority 500) has added the widget scripts for the page.
     app.connect("html-page-context", on_page_context, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -270,3 +270,61 @@ def test_glossary_terms_are_indexed_and_linked_from_the_chapters(
     built_site: Path, notebook_pages: list[str]
 ):
     assert glossary_problems(built_site, notebook_pages) == []
+
+
+FOLD_EQUATION = re.compile(r"\(eq:([A-Za-z0-9_-]+)\)")
+
+
+def fold_equation_problems(site: Path, sources: dict[str, str]) -> list[str]:
+    r"""Fold titles that show an equation's label rather than its number: for each
+    ``(eq:label)`` in a ``code_prompt_show`` of ``sources`` (page -> MyST text), the page's
+    fold title must show the number the equation carries where it is displayed (its
+    ``.eqno``, read from the built page that holds ``#equation-eq-label``)."""
+    numbers = {}
+    for page in html_pages(site):
+        for eqno in soup_of(page).select("span.eqno"):
+            link = eqno.find("a", href=True)
+            if link and link["href"].startswith("#equation-"):
+                numbers[link["href"][len("#equation-") :]] = eqno.get_text().strip("¶# ")
+    problems = []
+    for name, text in sources.items():
+        titles = [
+            " ".join(p.get_text().split())
+            for p in soup_of(site / f"{name}.html").select("details > summary p")
+        ]
+        for prompt in re.findall(r'code_prompt_show: "([^"]*)"', text):
+            if "(eq:" not in prompt:
+                continue
+            expected = FOLD_EQUATION.sub(
+                lambda m: numbers.get("eq-" + m.group(1), m.group(0)), prompt
+            )
+            if "(eq:" in expected:
+                problems.append(f"{name}: {prompt[:60]!r} names an equation the site lacks")
+            elif expected not in titles:
+                problems.append(f"{name}: no fold title reads {expected[:80]!r}")
+    for page in html_pages(site):
+        for summary in soup_of(page).select("details > summary"):
+            if FOLD_EQUATION.search(summary.get_text()):
+                problems.append(f"{page.name}: a fold title shows a label: {summary.get_text()!r}")
+    return problems
+
+
+def test_fold_titles_number_their_equations(built_site: Path, toc_pages: list[str]):
+    r"""A folded check that names an equation, "(eq:td-update)" in its source, shows the
+    equation's number, as the text's references do (tools/book_site.py)."""
+    from book_paths import REPO_ROOT
+
+    sources = {
+        page: (REPO_ROOT / f"{page}.md").read_text(encoding="utf-8")
+        for page in toc_pages
+        if (REPO_ROOT / f"{page}.md").exists()
+    }
+    named = [
+        prompt
+        for text in sources.values()
+        for prompt in re.findall(r'code_prompt_show: "([^"]*)"', text)
+        if "(eq:" in prompt
+    ]
+    assert len(named) >= 10, named  # 17 when this test was written
+    problems = fold_equation_problems(built_site, sources)
+    assert not problems, "\n".join(problems)
