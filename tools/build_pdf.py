@@ -9,7 +9,7 @@ How: the article of every page of ``_toc.yml``, in order, goes into one HTML doc
 (``_build/pdf/book.html``) after a title page and a table of contents; ids are prefixed
 with the page's name so that links between pages become links inside the PDF. Chromium
 (playwright, ``executable_path=/usr/bin/chromium``, no network) typesets its maths with the
-site's MathJax and prints it twice: the first print tells, through ``pdftotext``
+site's MathJax once and prints it twice: the first print tells, through ``pdftotext``
 (Debian's ``poppler-utils``), on which page each chapter starts; the second prints those
 page numbers in the table of contents. Every page has a page number in its footer.
 
@@ -25,7 +25,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -176,7 +179,9 @@ def combined_html(site: Path, toc_file: Path, page_numbers: dict[str, int] | Non
     )
 
 
-def _print(html_file: Path, pdf: Path, title: str) -> None:
+@contextmanager
+def _typeset(html_file: Path) -> Iterator[Any]:
+    r"""The combined document open in chromium with its maths typeset, ready to print."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -196,19 +201,36 @@ def _print(html_file: Path, pdf: Path, title: str) -> None:
         page.evaluate("() => document.fonts.ready")
         page.wait_for_timeout(500)
         page.emulate_media(media="print")
-        page.pdf(
-            path=str(pdf),
-            format="A4",
-            print_background=True,
-            display_header_footer=True,
-            header_template=f'<div style="font-size:8px;width:100%;text-align:center;'
-            f'color:#666">{title}</div>',
-            footer_template='<div style="font-size:9px;width:100%;text-align:center">'
-            '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
-            margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
-            outline=True,
-        )
-        browser.close()
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _print(page: Any, pdf: Path, title: str) -> None:
+    page.pdf(
+        path=str(pdf),
+        format="A4",
+        print_background=True,
+        display_header_footer=True,
+        header_template=f'<div style="font-size:8px;width:100%;text-align:center;'
+        f'color:#666">{title}</div>',
+        footer_template='<div style="font-size:9px;width:100%;text-align:center">'
+        '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+        margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"},
+        outline=True,
+    )
+
+
+# The table of contents' page numbers written into the typeset document, and the markers
+# removed: what combined_html(..., page_numbers) holds, without typesetting the book again.
+FILL_PAGE_NUMBERS = """(numbers) => {
+    for (const [slug, number] of Object.entries(numbers)) {
+        const row = document.querySelector(`.pdf-toc a[href="#${slug}"]`).closest("li");
+        row.querySelector(".page").textContent = String(number);
+    }
+    document.querySelectorAll(".pdf-marker").forEach(m => { m.textContent = ""; });
+}"""
 
 
 def chapter_pages(pdf: Path) -> dict[int, int]:
@@ -236,19 +258,23 @@ def main(argv: list[str]) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     html_file = out.with_name("book.html")
     title = "Backprop, executed"
-    # First print: where does each chapter start?
-    html_file.write_text(combined_html(site, toc_file, None), encoding="utf-8")
-    _print(html_file, out, title)
     pages = [p for _, ps in toc_parts(toc_file) for p in ps]
-    starts = chapter_pages(out)
-    missing = [pages[k - 1] for k in range(1, len(pages) + 1) if k not in starts]
-    if missing:
-        print(f"build_pdf.py: could not find where these pages start: {missing}")
-        return 1
-    # Second print: the same layout (the markers are out of the flow), with page numbers.
-    numbers = {pages[k - 1]: page for k, page in starts.items()}
+    html_file.write_text(combined_html(site, toc_file, None), encoding="utf-8")
+    with _typeset(html_file) as page:
+        # First print: where does each chapter start?
+        _print(page, out, title)
+        starts = chapter_pages(out)
+        missing = [pages[k - 1] for k in range(1, len(pages) + 1) if k not in starts]
+        if missing:
+            print(f"build_pdf.py: could not find where these pages start: {missing}")
+            return 1
+        # Second print, of the same typeset document: the same layout (the markers are out
+        # of the flow and the numbers fill space kept for them), with the page numbers.
+        numbers = {pages[k - 1]: number for k, number in starts.items()}
+        page.evaluate(FILL_PAGE_NUMBERS, {slug(p): n for p, n in numbers.items()})
+        _print(page, out, title)
+    # the document as printed, for the record
     html_file.write_text(combined_html(site, toc_file, numbers), encoding="utf-8")
-    _print(html_file, out, title)
     print(
         f"wrote {out} ({out.stat().st_size // 1024} KiB, chapters start on pages "
         f"{[numbers[p] for p in pages]})"
