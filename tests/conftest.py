@@ -9,9 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 
-import numpy as np
-import pytest
-from book_paths import CHROMIUM, CHROMIUM_ARGS
+# One BLAS thread per process, read when numpy loads OpenBLAS (numpy is first imported
+# below): pytest-xdist already runs one worker per core, and the kernels and the book build
+# that the tests start inherit the setting. With a second thread per process on a busy
+# machine, OpenBLAS's waiting threads made the products of small networks up to 8 times
+# slower (300 full-batch epochs of book/optimizers.md: 6.3 s with two threads, 0.8 s with one).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from book_paths import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 #: Debian's nodejs, which runs the browser engine (engine.js and friends) in the tests.
 NODE = shutil.which("node")
