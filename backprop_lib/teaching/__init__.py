@@ -19,7 +19,7 @@ modules: import each by its path.
     each loss/activation pair), ``pair_agreement`` (δ four ways), ``probe_network``,
     ``catalogue_tabs``. Needs sympy (the ``symbolic`` extra).
 ``training_run``
-    The training chapter's run and pictures: ``validation_split``, ``train_swinn``,
+    The training chapter's run and pictures: ``validation_split``, ``train_digits``,
     ``weight_mosaic``, ``plot_history``, ``plot_weights``, ``weights_animation_html``. Needs
     matplotlib (the ``widgets`` extra).
 """

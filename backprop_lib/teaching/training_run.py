@@ -4,8 +4,8 @@ The helpers of the chapter *Training a network on real digits*
 (``book/training-digits.md``) and of its tests:
 
 - :func:`validation_split` sets part of a training set aside to watch training with.
-- :func:`train_swinn` builds the digits network, :math:`n_0` inputs, ``n_hidden`` sigmoid units
-  and 10 softmax outputs with the cross-entropy, and trains it with
+- :func:`train_digits` builds the digits network, :math:`n_0` inputs, ``n_hidden``
+  sigmoid units and 10 softmax outputs with the cross-entropy, and trains it with
   :meth:`~backprop_lib.Network.fit`, keeping a copy of :math:`W^1` after every epoch.
 - :func:`weight_mosaic` lays the columns of :math:`W^1` (one per hidden unit) out as images.
 - :func:`plot_history`, :func:`plot_weights` draw a run; :func:`weights_animation_html` turns
@@ -17,7 +17,7 @@ The chapter's retrain panel, which shows a grid of such runs, is
 Everything numerical comes from ``backprop_lib``; this module only runs and draws it.
 ``import backprop_lib`` does not import this module (it needs matplotlib, of the
 ``widgets`` extra); import it as ``from backprop_lib.teaching.training_run import
-train_swinn``.
+train_digits``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ __all__ = [
     "WEIGHT_CMAP",
     "plot_history",
     "plot_weights",
-    "train_swinn",
+    "train_digits",
     "validation_split",
     "weight_mosaic",
     "weights_animation_html",
@@ -132,7 +132,7 @@ class TrainingRun:
         return text
 
 
-def train_swinn(
+def train_digits(
     X_fit, T_fit, X_val, T_val, *, n_hidden=64, lr=1.0, batch_size=32, epochs=30, seed=0
 ) -> TrainingRun:
     r"""Build the digits network and train it by mini-batch gradient descent.
@@ -146,7 +146,7 @@ def train_swinn(
     ``(N, 10)`` and records the loss and accuracy on ``(X_val, T_val)`` after every epoch;
     a callback keeps a copy of :math:`W^1` after every epoch.
     """
-    where = "train_swinn"
+    where = "train_digits"
     n_hidden = check_positive_int(n_hidden, "n_hidden", where)
     lr = check_positive_float(lr, "lr", where)
     batch_size = check_positive_int(batch_size, "batch_size", where)

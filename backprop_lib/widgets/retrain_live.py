@@ -1,7 +1,7 @@
 r"""The training chapter's retrain panel for pages without a kernel: a precomputed grid.
 
 :func:`precompute_grid` trains the digits network
-(:func:`~backprop_lib.teaching.training_run.train_swinn`) once for every combination of a
+(:func:`~backprop_lib.teaching.training_run.train_digits`) once for every combination of a
 few learning rates, hidden-layer sizes and batch sizes, for ``max(epochs)`` epochs, and
 keeps what the page shows: the per-epoch training and validation
 loss and accuracy (``History``, entry 0 before training) and pictures of :math:`W^1` after
@@ -31,7 +31,7 @@ from PIL import Image
 
 from .._validate import check_positive_int, describe
 from ..teaching.training_run import WEIGHT_CMAP as _WEIGHT_CMAP
-from ..teaching.training_run import train_swinn, weight_mosaic
+from ..teaching.training_run import train_digits, weight_mosaic
 
 _VIEW = Path(__file__).with_name("retrain.js")
 
@@ -75,7 +75,7 @@ def precompute_grid(
     X_fit, T_fit, X_val, T_val, image_shape, *, lrs, hidden_units, batch_sizes, epochs, seed=0
 ) -> dict:
     r"""Train every combination of ``lrs`` × ``hidden_units`` × ``batch_sizes`` for
-    ``max(epochs)`` epochs with ``train_swinn`` (seed ``seed``).
+    ``max(epochs)`` epochs with ``train_digits`` (seed ``seed``).
 
     Returns ``{"lrs", "hidden_units", "batch_sizes", "epochs", "seed", "n_fit", "n_val",
     "seconds", "runs"}``; ``runs[key(lr, n_hidden, batch)]`` holds the lists ``loss``,
@@ -97,7 +97,7 @@ def precompute_grid(
     runs = {}
     for lr, n_hidden, batch in itertools.product(lrs, hidden_units, batch_sizes):
         try:
-            run = train_swinn(
+            run = train_digits(
                 X_fit,
                 T_fit,
                 X_val,

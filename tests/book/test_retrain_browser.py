@@ -3,7 +3,7 @@ r"""The retrain panel on the static site (``book/training-digits.html``), with n
 The test chooses settings through the panel's menus (``data-control``) and reads the
 figures the page shows (``data-quantity`` spans, and ``window.backpropRetrainPanels[0]
 .state()``). Expected values come from training the same network again here with
-``train_swinn`` (not from the page's data): the shown training loss, validation loss and
+``train_digits`` (not from the page's data): the shown training loss, validation loss and
 accuracies must be that run's ``History`` after the chosen number of epochs, and the page
 must say that its runs are precomputed.
 """
@@ -17,7 +17,7 @@ import pytest
 from book_paths import open_widget_page
 
 from backprop_lib.teaching.datasets import load_digits
-from backprop_lib.teaching.training_run import train_swinn, validation_split
+from backprop_lib.teaching.training_run import train_digits, validation_split
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -60,7 +60,7 @@ def test_shown_figures_are_the_runs(site_server, offline_page, data):
         page.evaluate(SET, ["batch_size", batch])
         run = None
         if (lr, hidden, batch) in retrained:
-            run = train_swinn(
+            run = train_digits(
                 X_fit,
                 T_fit,
                 X_val,

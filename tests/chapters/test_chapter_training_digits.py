@@ -34,7 +34,7 @@ from sklearn.datasets import load_digits as sklearn_digits
 from backprop_lib import Network
 from backprop_lib.teaching.datasets import MNIST_FILES, load_digits
 from backprop_lib.teaching.training_run import (
-    train_swinn,
+    train_digits,
     validation_split,
     weight_mosaic,
     weights_animation_html,
@@ -63,7 +63,7 @@ def digits():
 
 
 def _train(X_fit, T_fit, lr: float, batch_size: int, seed: int) -> Network:
-    r"""``train_swinn``'s network after ``EPOCHS`` epochs, without its records: one
+    r"""``train_digits``'s network after ``EPOCHS`` epochs, without its records: one
     generator, seeded ``seed``, draws the initial weights and then shuffles every epoch
     (``fit`` without ``evaluate``, validation data or callback takes the same steps; the
     test below checks that the two end on the same weights)."""
@@ -93,9 +93,9 @@ def grid(digits):
     return results
 
 
-def test_the_search_trains_the_networks_train_swinn_trains(digits, grid):
+def test_the_search_trains_the_networks_train_digits_trains(digits, grid):
     _, X_fit, T_fit, X_val, T_val = digits
-    run = train_swinn(
+    run = train_digits(
         X_fit, T_fit, X_val, T_val, lr=LR, batch_size=BATCH_SIZE, epochs=EPOCHS, seed=SEED
     )
     for (W, b), (W_grid, b_grid) in zip(
@@ -150,7 +150,7 @@ def test_weights_from_blank_pixels_never_change_and_every_bias_does(rng):
     blank = [0, 5, 11]
     X[:, blank] = 0.0
     T = np.eye(10)[rng.integers(0, 10, size=120)]
-    run = train_swinn(
+    run = train_digits(
         X[:90], T[:90], X[90:], T[90:], n_hidden=8, lr=1.0, batch_size=10, epochs=5, seed=3
     )
     for W in run.weights:
@@ -161,12 +161,12 @@ def test_weights_from_blank_pixels_never_change_and_every_bias_does(rng):
         assert np.all(layer.b != 0.0)
 
 
-def test_train_swinn_is_seeded_and_keeps_one_weight_copy_per_epoch(rng):
+def test_train_digits_is_seeded_and_keeps_one_weight_copy_per_epoch(rng):
     X = rng.uniform(size=(40, 9))
     T = np.eye(10)[rng.integers(0, 10, size=40)]
-    first = train_swinn(X[:30], T[:30], X[30:], T[30:], n_hidden=4, epochs=3, seed=7)
-    again = train_swinn(X[:30], T[:30], X[30:], T[30:], n_hidden=4, epochs=3, seed=7)
-    other = train_swinn(X[:30], T[:30], X[30:], T[30:], n_hidden=4, epochs=3, seed=8)
+    first = train_digits(X[:30], T[:30], X[30:], T[30:], n_hidden=4, epochs=3, seed=7)
+    again = train_digits(X[:30], T[:30], X[30:], T[30:], n_hidden=4, epochs=3, seed=7)
+    other = train_digits(X[:30], T[:30], X[30:], T[30:], n_hidden=4, epochs=3, seed=8)
     assert len(first.weights) == 4 and first.net.sizes == [9, 4, 10]
     np.testing.assert_array_equal(first.weights[-1], first.net.layers[0].W)
     for W, W_again in zip(first.weights, again.weights, strict=True):
@@ -174,9 +174,9 @@ def test_train_swinn_is_seeded_and_keeps_one_weight_copy_per_epoch(rng):
     assert not np.array_equal(first.weights[0], other.weights[0])
     assert first.weights[1] is not first.net.layers[0].W  # copies, not the live array
     with pytest.raises(TypeError, match="seed must be an int"):
-        train_swinn(X, T, X, T, seed=1.5)
+        train_digits(X, T, X, T, seed=1.5)
     with pytest.raises(ValueError, match="lr must be a positive"):
-        train_swinn(X, T, X, T, lr=-1.0)
+        train_digits(X, T, X, T, lr=-1.0)
 
 
 def test_validation_split_is_a_seeded_partition():
@@ -231,7 +231,7 @@ def _frames(html: str) -> list[np.ndarray]:
 def test_the_animation_has_one_frame_per_chosen_epoch(rng):
     X = rng.uniform(size=(60, 16))
     T = np.eye(10)[rng.integers(0, 10, size=60)]
-    run = train_swinn(
+    run = train_digits(
         X[:45], T[:45], X[45:], T[45:], n_hidden=9, lr=2.0, batch_size=5, epochs=4, seed=1
     )
     html = weights_animation_html(run, (4, 4), epochs=[0, 2, 4])
@@ -253,7 +253,7 @@ def _coloured(frame: np.ndarray) -> int:
 def test_the_animation_starts_with_the_initial_weights_and_its_titles_fit(rng):
     X = rng.uniform(size=(60, 16))
     T = np.eye(10)[rng.integers(0, 10, size=60)]
-    run = train_swinn(
+    run = train_digits(
         X[:45], T[:45], X[45:], T[45:], n_hidden=9, lr=2.0, batch_size=5, epochs=30, seed=1
     )
     with matplotlib.rc_context({"font.size": 12}):  # as book/matplotlibrc sets it
