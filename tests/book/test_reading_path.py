@@ -250,6 +250,41 @@ def test_the_static_measures_count_what_a_reader_sees():
     assert rm.measure_article("test", rm.article_of(generic)).generic_folds == 1
 
 
+PRE_ARTICLE = """<article><p>the lecture &amp; <code>x</code></p>
+<div class="highlight"><pre><span></span><span class="n">x</span> <span class="o">=</span>
+<span class="s2">&quot;the notes&#39; sum&quot;</span>  <!-- a comment -->
+<a href="#x">link</a><span class="c1"># Swinn &lt;pre&gt;</span>
+</pre></div>
+<script>var s = "<pre>not a block";</script>
+<PRE class="x">upper <b>case</b></PRE><p>after</p></article>"""
+
+
+def _texts(article) -> list[str]:
+    from bs4 import NavigableString
+
+    return [str(t) for t in article.find_all(string=True) if type(t) is NavigableString]
+
+
+@pytest.mark.parametrize("page_name", ["PRE_ARTICLE", "book/feedforward", "book/errata"])
+def test_the_parsing_shortcut_reads_what_the_whole_parse_reads(page_name, built_site: Path):
+    r"""``article_of`` parses each ``<pre>`` empty and gives it its texts: the measures, the
+    text of every ``<pre>`` and all the text in order are those of the article parsed whole."""
+    if page_name == "PRE_ARTICLE":
+        html = PRE_ARTICLE
+    else:
+        html = (built_site / f"{page_name}.html").read_text(encoding="utf-8")
+    fast, whole = rm.article_of(html), rm.article_of_whole(html)
+    assert rm.measure_article(page_name, fast) == rm.measure_article(page_name, whole)
+    assert [p.get_text() for p in fast.find_all("pre")] == [
+        p.get_text() for p in whole.find_all("pre")
+    ]
+    assert "".join(_texts(fast)) == "".join(_texts(whole))
+    if page_name == "PRE_ARTICLE":
+        m = rm.measure_article(page_name, fast)
+        assert m.code_lines == 4 and len(m.mentions) == 3, m
+        assert "# Swinn <pre>" in fast.find("pre").get_text()
+
+
 def test_the_source_counts_count_assert_lines_and_glue_calls(tmp_path: Path):
     (tmp_path / "a.md").write_text(
         "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
