@@ -1,11 +1,12 @@
 r"""The built site in a real browser, used as a reader uses it, with no network.
 
-``test_offline_browser.py`` checks that every page loads offline, raises no JavaScript error
-on load, and that MathJax typesets something and leaves no raw TeX. This module goes on from
-there, page by page:
+Each page is opened once, at 1280 x 900, and used in turn:
 
-- every maths element is typeset, and none holds a TeX error (MathJax shows an unknown
-  command in red, ``mjx-merror``, which is not raw TeX, so the offline test cannot see it);
+- it loads with no network: no request leaves the machine, every local request succeeds
+  (``test_offline_browser.py`` opens the landing page from disk, and proves the guard);
+- MathJax typesets the maths, its fonts load and no raw TeX (``$$``, ``\\[``) is left in
+  the article's text; every maths element is typeset, and none holds a TeX error (MathJax
+  shows an unknown command in red, ``mjx-merror``, which is not raw TeX);
 - every widget the executed notebook displays (an output of type
   ``application/vnd.jupyter.widget-view+json``) is rendered from the saved widget state, is
   visible, fits the text column without cutting off or scrolling its parts, and its sliders
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files
+from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files, typeset_problems
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -292,6 +293,7 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
     problems = []
     if page.locator("div.math, span.math").count():
         problems += maths_problems(page)
+        problems += typeset_problems(page)  # no raw TeX, MathJax's fonts loaded
     if expected["widgets"] or page.locator(f'script[type="{WIDGET_VIEW}"]').count():
         problems += widget_problems(page, expected["widgets"])
         problems += slider_problems(page)
@@ -450,3 +452,17 @@ def test_javascript_errors_are_caught_unless_named(offline_page):
         assert unexpected_js_errors(offline_page) == []
     finally:
         del KNOWN_HARMLESS_JS_ERRORS["test: undefinedFunction"]
+
+
+def test_raw_tex_and_a_page_typeset_by_nobody_are_caught(offline_page):
+    page = offline_page.page
+    page.set_content(
+        "<script>window.MathJax = {startup: {promise: Promise.resolve()}};</script>"
+        "<article><p>$$x = 1$$</p><pre>$$ in code is fine</pre></article>"
+    )
+    assert typeset_problems(page) == ["MathJax typeset nothing", "raw TeX is visible"]
+    page.set_content(
+        "<script>window.MathJax = {startup: {promise: Promise.resolve()}};</script>"
+        "<article><p>x <mjx-container>x</mjx-container></p><pre>$$ in code</pre></article>"
+    )
+    assert typeset_problems(page) == []
