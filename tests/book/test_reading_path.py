@@ -12,10 +12,11 @@ notes. Over the built site:
   lines and glue calls as it did (the checks are folded, never dropped);
 - every fold of a code cell says what it holds (not myst-nb's "Show code cell source");
 - every figure (image or animation) has a numbered caption;
-- in chromium: no display equation wider than its column at 1280 x 800 (folds opened);
-  at 390 x 844 every control of the article at least 24 px each way and every button at
-  least 44 px tall, and the "What you will learn" box ends above 60 % of the first screen
-  or is folded.
+- in chromium (run on the page loads of ``test_site_layout.py``, which opens each page once
+  at each width): no display equation wider than its column at 1280 px (folds opened); at
+  390 x 844 every control of the article at least 24 px each way and every button at least
+  44 px tall, and the "What you will learn" box ends above 60 % of the first screen or is
+  folded.
 
 The size of figure text is checked by ``test_site_layout.py`` (from ``book/figure_text.py``).
 The last tests show that each measure catches the defect it exists for.
@@ -140,50 +141,10 @@ def test_every_figure_has_a_numbered_caption(metrics):
 # -- in the browser ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def in_chromium(site_server, browser) -> dict[str, dict]:
-    r"""Each page opened once, at 390 x 844 (its controls, its objectives box), then widened
-    to 1280 x 800 (its display equations, folds opened): one load per page."""
-    context = browser.new_context()
-    page = context.new_page()
-    found = {}
-    try:
-        for name in toc_files():
-            rm.open_page(page, f"{site_server}{name}.html", rm.PHONE)
-            small = rm.small_controls(page.evaluate(rm.CONTROLS))
-            objectives = rm.objectives_problem(
-                page.evaluate(rm.OBJECTIVES, rm.OBJECTIVES_TITLE), rm.PHONE["height"]
-            )
-            page.set_viewport_size(rm.LAPTOP)
-            page.wait_for_timeout(100)
-            found[name] = {"small": small, "objectives": objectives}
-            found[name]["wide"] = rm.wide_equations(page)
-    finally:
-        context.close()
-    return found
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("page_name", toc_files())
-def test_no_display_equation_is_wider_than_its_column_at_1280_px(page_name, in_chromium):
-    wide = in_chromium[page_name]["wide"]
-    assert not wide, f"{page_name}: display equations wider than their column:\n" + "\n".join(
-        f"  {w['width']:.0f} px in a {w['column']:.0f} px column: {w['text']}" for w in wide
-    )
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("page_name", toc_files())
-def test_every_control_is_big_enough_at_390_px(page_name, in_chromium):
-    problems = in_chromium[page_name]["small"]
-    assert not problems, f"{page_name} at 390 px:\n" + "\n".join(problems)
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("page_name", toc_files())
-def test_the_objectives_leave_room_on_a_phone(page_name, in_chromium):
-    problem = in_chromium[page_name]["objectives"]
-    assert problem is None, f"{page_name} at 390 x 844: {problem}"
+# The checks in chromium (display equations at 1280 px with the folds opened, controls and
+# the objectives box at 390 px) run on the loads of test_site_layout.py's
+# test_page_layout_at_1280_px and test_page_layout_at_390_px, with this module's measures
+# (reading_metrics.wide_equations, small_controls, objectives_problem).
 
 
 # -- the measures can fail ----------------------------------------------------------------------

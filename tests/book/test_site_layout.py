@@ -12,11 +12,13 @@ r"""The built site as a reader sees it on a laptop (1280 px wide) and on a phone
   - at 1280 px: no code block needs a scroll bar (chapters keep code within 80
     characters, ``tools/code_width.py``) and the page does not scroll sideways; figure text
     is at least 10 px; every text is readable (WCAG contrast) in the light colour mode and,
-    switched with the theme's own button, in the dark one;
+    switched with the theme's own button, in the dark one; last (it opens every fold), no
+    display equation is wider than its column (issue 21, ``test_reading_path.py``);
   - at 390 px: no page scrolls sideways (a wide table or equation scrolls inside its own
-    box); no equation number covers its maths; fold titles take at most 3 lines, and a
-    title cut short while folded shows whole once opened (checked last: it opens a fold);
-    figure text is at least 10 px.
+    box); every control is big enough to touch and the objectives box leaves room (issue
+    21, ``test_reading_path.py``); no equation number covers its maths; fold titles take
+    at most 3 lines, and a title cut short while folded shows whole once opened (checked
+    last: it opens a fold); figure text is at least 10 px.
 
 Screenshots of what each test saw are saved under ``_build/screenshots/`` for reviewers.
 The ``..._is_caught`` tests prove that each check fails on a page with the defect it
@@ -26,10 +28,14 @@ exists to catch.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from book_paths import MATHJAX_READY, REPO_ROOT, toc_files
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import reading_metrics as rm  # noqa: E402
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -560,6 +566,23 @@ def test_a_dark_mode_that_does_not_switch_is_caught(offline_page):
     assert colour_mode_problems(page, "light") == ["the page shows mode 'dark', not 'light'"]
 
 
+def test_objectives_filling_a_phone_screen_and_a_wide_equation_are_caught(offline_page):
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    page.set_content(
+        '<article><div class="admonition"><p class="admonition-title">What you will learn</p>'
+        "<ul>" + "<li>an objective</li>" * 40 + "</ul></div></article>"
+    )
+    problems = objectives_problems(page)
+    assert len(problems) == 1 and "below 506 px" in problems[0], problems
+    page.set_content(
+        '<article><div class="math" style="width: 100px"><mjx-container display="true">'
+        '<mjx-math style="display: inline-block; width: 300px">E</mjx-math></mjx-container>'
+        "</div></article>"
+    )
+    assert wide_problems(page) == ["300 px in a 100 px column: E"]
+
+
 # -- every page, one load per viewport ----------------------------------------------------------
 #
 # Each page is opened once at 1280 px and once at 390 px, and every check of this module that
@@ -622,6 +645,23 @@ def opened_fold_problems(page, screenshot: Path) -> list[str]:
     return []
 
 
+def wide_problems(page) -> list[str]:
+    r"""Display equations wider than their column, every fold opened
+    (``reading_metrics.wide_equations``, issue 21). It opens the folds: run it last."""
+    return [
+        f"{w['width']:.0f} px in a {w['column']:.0f} px column: {w['text']}"
+        for w in rm.wide_equations(page)
+    ]
+
+
+def objectives_problems(page) -> list[str]:
+    r"""The "What you will learn" box fills the first screen, unfolded
+    (``reading_metrics.objectives_problem``, issue 21)."""
+    state = page.evaluate(rm.OBJECTIVES, rm.OBJECTIVES_TITLE)
+    problem = rm.objectives_problem(state, page.viewport_size["height"])
+    return [] if problem is None else [problem]
+
+
 def run_checks(checks) -> list[str]:
     r"""Run ``(name, check)`` pairs in order; every problem of each, prefixed with its name.
     A check that raises is a problem too, so that one failure names every defect."""
@@ -640,7 +680,8 @@ def test_page_layout_at_1280_px(
 ):
     r"""At 1280 px: no code block needs a scroll bar and the page does not scroll sideways;
     figure text is at least 10 px; every text is readable in the light colour mode, then,
-    switched with the theme's own button, in the dark one."""
+    switched with the theme's own button, in the dark one; last, with every fold opened,
+    no display equation is wider than its column (``test_reading_path.py``'s measure)."""
     page = offline_page.page
     choose_colour_mode(page, "light")
     open_page(page, f"{site_server}{page_name}.html", LAPTOP)
@@ -659,6 +700,8 @@ def test_page_layout_at_1280_px(
     )
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=screenshot_dir / f"layout--laptop-1280-dark--{name}.png")
+    # last: it opens every fold
+    problems += run_checks([("display equations fit the column", lambda: wide_problems(page))])
     assert not problems, f"{page_name} at 1280 px:\n" + "\n".join(problems[:40])
 
 
@@ -667,9 +710,12 @@ def test_page_layout_at_390_px(
     page_name, site_server, offline_page, built_site: Path, screenshot_dir: Path
 ):
     r"""At 390 px: the page does not scroll sideways (a wide table or equation scrolls inside
-    its own box); no equation number covers its maths; fold titles take at most 3 lines, and
-    one cut short while folded shows whole when opened; figure text is at least 10 px (a
-    figure keeps its laptop width inside a box that scrolls sideways,
+    its own box); every control is at least 24 px each way and every button 44 px tall, and
+    the "What you will learn" box ends above 60 % of the first screen or is folded
+    (``test_reading_path.py``'s measures); no equation number covers its maths; fold
+    titles take at most 3 lines, and one cut short while folded shows whole when opened;
+    figure text is at least 10 px (a figure keeps its laptop width inside a box that
+    scrolls sideways,
     ``site_assets/css/book.css``)."""
     page = offline_page.page
     open_page(page, f"{site_server}{page_name}.html", PHONE)
@@ -688,6 +734,8 @@ def test_page_layout_at_390_px(
     problems = run_checks(
         [
             ("no sideways scrolling", sideways),
+            ("controls big enough", lambda: rm.small_controls(page.evaluate(rm.CONTROLS))),
+            ("the objectives leave room", lambda: objectives_problems(page)),
             ("equation numbers", equation_numbers),
             ("fold titles", lambda: fold_title_problems(page)),
             (
