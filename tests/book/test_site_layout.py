@@ -662,16 +662,29 @@ def objectives_problems(page) -> list[str]:
     return [] if problem is None else [problem]
 
 
-def run_checks(checks) -> list[str]:
-    r"""Run ``(name, check)`` pairs in order; every problem of each, prefixed with its name.
-    A check that raises is a problem too, so that one failure names every defect."""
+def run_checks(checks, shown: int = 20) -> list[str]:
+    r"""Run ``(name, check)`` pairs in order; the problems of each (its first ``shown``, and
+    how many more), prefixed with its name. A check that raises is a problem too, so that
+    one failure names every defect."""
     problems = []
     for name, check in checks:
         try:
-            problems += [f"[{name}] {p}" for p in check()]
+            found = check()
         except Exception as error:  # noqa: BLE001 - reported with the other problems
-            problems.append(f"[{name}] the check failed to run: {type(error).__name__}: {error}")
+            found = [f"the check failed to run: {type(error).__name__}: {error}"]
+        problems += [f"[{name}] {p}" for p in found[:shown]]
+        if len(found) > shown:
+            problems.append(f"[{name}] ... and {len(found) - shown} more")
     return problems
+
+
+def test_every_failing_check_is_named():
+    def broken():
+        raise ValueError("boom")
+
+    problems = run_checks([("a", lambda: ["x"] * 25), ("b", lambda: []), ("c", broken)])
+    assert problems[:20] == ["[a] x"] * 20
+    assert problems[20:] == ["[a] ... and 5 more", "[c] the check failed to run: ValueError: boom"]
 
 
 @pytest.mark.parametrize("page_name", toc_files())
@@ -702,7 +715,7 @@ def test_page_layout_at_1280_px(
     page.screenshot(path=screenshot_dir / f"layout--laptop-1280-dark--{name}.png")
     # last: it opens every fold
     problems += run_checks([("display equations fit the column", lambda: wide_problems(page))])
-    assert not problems, f"{page_name} at 1280 px:\n" + "\n".join(problems[:40])
+    assert not problems, f"{page_name} at 1280 px:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("page_name", toc_files())
@@ -715,8 +728,7 @@ def test_page_layout_at_390_px(
     (``test_reading_path.py``'s measures); no equation number covers its maths; fold
     titles take at most 3 lines, and one cut short while folded shows whole when opened;
     figure text is at least 10 px (a figure keeps its laptop width inside a box that
-    scrolls sideways,
-    ``site_assets/css/book.css``)."""
+    scrolls sideways, ``site_assets/css/book.css``)."""
     page = offline_page.page
     open_page(page, f"{site_server}{page_name}.html", PHONE)
     shot = f"layout--phone-390--{{}}{screenshot_name(page_name)}.png"
@@ -754,7 +766,7 @@ def test_page_layout_at_390_px(
             ),
         ]
     )
-    assert not problems, f"{page_name} at 390 px:\n" + "\n".join(problems[:40])
+    assert not problems, f"{page_name} at 390 px:\n" + "\n".join(problems)
 
 
 # -- search -----------------------------------------------------------------------------------
