@@ -14,6 +14,9 @@ Each page is opened once, at 1280 x 900, and used in turn:
 - every ``to_jshtml`` animation of the executed notebook (an output holding
   ``<div class="animation">``) shows a frame, its "Next frame" button and its slider change
   the frame, and its player icons come from the vendored FontAwesome font;
+- every control inside the page's outputs does something (``every_control.py``: buttons,
+  range inputs, selects, radio buttons, tab labels, slider handles, each used as a reader
+  would, after the screenshots);
 - after all that use, still no request has left the machine and no JavaScript error
   occurred (``KNOWN_HARMLESS_JS_ERRORS`` names the errors tolerated: none at present);
 - a full-page screenshot of each page, and one of each widget and animation, is saved under
@@ -32,6 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files, typeset_problems
+from every_control import every_control_problems
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -312,10 +316,15 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
             if element.is_visible():
                 element.screenshot(path=screenshot_dir / f"{name}--{kind}-{k + 1}.png")
 
+    # last: it uses every control of the outputs (every_control.py)
+    used, unused = every_control_problems(page)
+    print(f"{page_name}: {used} controls used")  # shown with pytest -s
+    problems += [f"every control does something: {p}" for p in unused]
+
     problems += [f"network request (blocked): {u}" for u in offline_page.blocked]
     problems += [f"failed local request: {u}" for u in offline_page.failed]
     problems += [f"JS error: {e}" for e in unexpected_js_errors(offline_page)]
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
+    assert not problems, f"{page_name} ({used} controls):\n" + "\n".join(problems)
     assert (screenshot_dir / f"{name}.png").stat().st_size > 10_000
 
 
@@ -466,3 +475,16 @@ def test_raw_tex_and_a_page_typeset_by_nobody_are_caught(offline_page):
         "<article><p>x <mjx-container>x</mjx-container></p><pre>$$ in code</pre></article>"
     )
     assert typeset_problems(page) == []
+
+
+def test_a_control_that_does_nothing_is_caught(offline_page):
+    page = offline_page.page
+    page.set_content(
+        '<article><div class="cell_output"><button>Dead</button><p>text</p><button '
+        "onclick=\"this.previousElementSibling.textContent = 'changed'\">Live</button>"
+        "</div></article>"
+    )
+    assert every_control_problems(page) == (
+        2,
+        ["button 'Dead' (#0): using it changed nothing visible"],
+    )
