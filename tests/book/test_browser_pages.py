@@ -14,6 +14,9 @@ Each page is opened once, at 1280 x 900, and used in turn:
 - every ``to_jshtml`` animation of the executed notebook (an output holding
   ``<div class="animation">``) shows a frame, its "Next frame" button and its slider change
   the frame, and its player icons come from the vendored FontAwesome font;
+- on each numbered chapter, every self-check is driven (``self_checks.py``: typical
+  mistakes get their hint, the right answer is correct, also after "New numbers"; at least
+  three a chapter), after the screenshots;
 - every control inside the page's outputs does something (``every_control.py``: buttons,
   range inputs, selects, radio buttons, tab labels, slider handles, each used as a reader
   would, after the screenshots);
@@ -36,6 +39,7 @@ import nbformat
 import pytest
 from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files, typeset_problems
 from every_control import every_control_problems
+from self_checks import exercise_self_checks, numbered_chapters
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -47,6 +51,10 @@ KNOWN_HARMLESS_JS_ERRORS: dict[str, re.Pattern] = {}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ANIMATION_MARK = '<div class="animation">'
 SECONDS = 1000  # playwright timeouts are in milliseconds
+
+# Every self-check of the page has been set up by its script (site_assets/js/self_check.js).
+SELF_CHECKS_READY = """() => Array.from(document.querySelectorAll('[data-self-check]'))
+    .every(el => el.getAttribute('data-self-check-ready'))"""
 
 
 # Every maths element of the article: is it typeset, and without a TeX error?
@@ -315,6 +323,13 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
             element = page.locator(selector).nth(k)
             if element.is_visible():
                 element.screenshot(path=screenshot_dir / f"{name}--{kind}-{k + 1}.png")
+
+    if page_name in numbered_chapters():  # its self-checks (self_checks.py), untouched so far
+        page.wait_for_function(SELF_CHECKS_READY, timeout=30000)
+        count, found = exercise_self_checks(page, page_name)
+        if count < 3:
+            problems.append(f"{page_name} has {count} self-checks; every numbered chapter needs 3")
+        problems += [f"self-checks: {p}" for p in found]
 
     # last: it uses every control of the outputs (every_control.py)
     used, unused = every_control_problems(page)
