@@ -83,6 +83,46 @@ MATHJAX_READY = """() => new Promise((resolve, reject) => {
 })"""
 
 
+# MathJax's CHTML fonts that the browser tried to load and could not.
+MATHJAX_FONT_ERRORS = """async () => {
+    await document.fonts.ready;
+    return Array.from(document.fonts)
+        .filter(f => f.family.startsWith("MJX") && f.status === "error")
+        .map(f => f.family);
+}"""
+
+# Visible text of the article, without code (which may hold a literal "$$").
+ARTICLE_TEXT = """() => {
+    const article = document.querySelector("article") || document.body;
+    const copy = article.cloneNode(true);
+    copy.querySelectorAll("pre, code, script, style, mjx-container").forEach(n => n.remove());
+    return copy.innerText;
+}"""
+
+
+def typeset_state(page) -> dict:
+    r"""On an open page with maths, once MathJax is ready: how many ``mjx-container`` it
+    typeset, whether raw TeX (``$$``, ``\[``, ``\begin{``) shows in the article's text, and
+    MathJax's fonts that failed to load."""
+    page.evaluate(MATHJAX_READY)
+    text = page.evaluate(ARTICLE_TEXT)
+    return {
+        "typeset": page.locator("mjx-container").count(),
+        "raw": "$$" in text or "\\[" in text or "\\begin{" in text,
+        "bad_fonts": page.evaluate(MATHJAX_FONT_ERRORS),
+    }
+
+
+def typeset_problems(page) -> list[str]:
+    r"""What :func:`typeset_state` finds wrong on an open page with maths."""
+    seen = typeset_state(page)
+    return (
+        (["MathJax typeset nothing"] if seen["typeset"] == 0 else [])
+        + (["raw TeX is visible"] if seen["raw"] else [])
+        + [f"MathJax fonts failed: {seen['bad_fonts']}"] * bool(seen["bad_fonts"])
+    )
+
+
 def widgets_ready(hook: str, what: str) -> str:
     r"""JavaScript for page.evaluate: resolves with the number of widgets a page's explorers
     have registered in ``window[hook]`` (e.g. ``backpropExplorers``), rejects with

@@ -9,11 +9,13 @@ r"""Fixtures for the book's tests: the strict build, its pages, a local server, 
 - ``site_server``: ``_build/html`` served on ``http://127.0.0.1:<port>/``.
 - ``browser``: Debian's chromium driven by playwright (never a downloaded browser).
 - ``offline_page``: a fresh page whose every non-loopback request is aborted and recorded,
-  with console errors, page errors and failed local requests collected.
+  with console errors, page errors and failed local requests collected;
+  ``module_offline_page``: the same, shared by the tests of a module.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -150,8 +152,8 @@ def _is_local(url: str) -> bool:
     return parts.hostname in LOOPBACK_HOSTS
 
 
-@pytest.fixture
-def offline_page(browser):
+@contextlib.contextmanager
+def _offline_page(browser):
     r"""A fresh browser context and page; every request off the machine is aborted and recorded."""
     context = browser.new_context()
     record = OfflinePage(page=None)
@@ -187,6 +189,21 @@ def offline_page(browser):
         yield record
     finally:
         context.close()
+
+
+@pytest.fixture
+def offline_page(browser):
+    r"""A fresh browser context and page; every request off the machine is aborted and recorded."""
+    with _offline_page(browser) as record:
+        yield record
+
+
+@pytest.fixture(scope="module")
+def module_offline_page(browser):
+    r"""Like ``offline_page``, one for all the tests of a module: for a page that its tests
+    share (opened once; each test sets the state it needs). What it records accumulates."""
+    with _offline_page(browser) as record:
+        yield record
 
 
 # -- added for tests/book/test_browser_pages.py ---------------------------------------------

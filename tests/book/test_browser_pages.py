@@ -1,11 +1,12 @@
 r"""The built site in a real browser, used as a reader uses it, with no network.
 
-``test_offline_browser.py`` checks that every page loads offline, raises no JavaScript error
-on load, and that MathJax typesets something and leaves no raw TeX. This module goes on from
-there, page by page:
+Each page is opened once, at 1280 x 900, and used in turn:
 
-- every maths element is typeset, and none holds a TeX error (MathJax shows an unknown
-  command in red, ``mjx-merror``, which is not raw TeX, so the offline test cannot see it);
+- it loads with no network: no request leaves the machine, every local request succeeds
+  (``test_offline_browser.py`` opens the landing page from disk, and proves the guard);
+- MathJax typesets the maths, its fonts load and no raw TeX (``$$``, ``\\[``) is left in
+  the article's text; every maths element is typeset, and none holds a TeX error (MathJax
+  shows an unknown command in red, ``mjx-merror``, which is not raw TeX);
 - every widget the executed notebook displays (an output of type
   ``application/vnd.jupyter.widget-view+json``) is rendered from the saved widget state, is
   visible, fits the text column without cutting off or scrolling its parts, and its sliders
@@ -13,6 +14,12 @@ there, page by page:
 - every ``to_jshtml`` animation of the executed notebook (an output holding
   ``<div class="animation">``) shows a frame, its "Next frame" button and its slider change
   the frame, and its player icons come from the vendored FontAwesome font;
+- on each numbered chapter, every self-check is driven (``self_checks.py``: typical
+  mistakes get their hint, the right answer is correct, also after "New numbers"; at least
+  three a chapter), after the screenshots;
+- every control inside the page's outputs does something (``every_control.py``: buttons,
+  range inputs, selects, radio buttons, tab labels, slider handles, each used as a reader
+  would, after the screenshots);
 - after all that use, still no request has left the machine and no JavaScript error
   occurred (``KNOWN_HARMLESS_JS_ERRORS`` names the errors tolerated: none at present);
 - a full-page screenshot of each page, and one of each widget and animation, is saved under
@@ -30,7 +37,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files
+from book_paths import EXECUTED_DIR, MATHJAX_READY, is_notebook, toc_files, typeset_problems
+from every_control import every_control_problems
+from self_checks import exercise_self_checks, numbered_chapters
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -42,6 +51,10 @@ KNOWN_HARMLESS_JS_ERRORS: dict[str, re.Pattern] = {}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 ANIMATION_MARK = '<div class="animation">'
 SECONDS = 1000  # playwright timeouts are in milliseconds
+
+# Every self-check of the page has been set up by its script (site_assets/js/self_check.js).
+SELF_CHECKS_READY = """() => Array.from(document.querySelectorAll('[data-self-check]'))
+    .every(el => el.getAttribute('data-self-check-ready'))"""
 
 
 # Every maths element of the article: is it typeset, and without a TeX error?
@@ -292,6 +305,7 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
     problems = []
     if page.locator("div.math, span.math").count():
         problems += maths_problems(page)
+        problems += typeset_problems(page)  # no raw TeX, MathJax's fonts loaded
     if expected["widgets"] or page.locator(f'script[type="{WIDGET_VIEW}"]').count():
         problems += widget_problems(page, expected["widgets"])
         problems += slider_problems(page)
@@ -310,10 +324,22 @@ def test_page_in_use(page_name, site_server, offline_page, screenshot_dir: Path)
             if element.is_visible():
                 element.screenshot(path=screenshot_dir / f"{name}--{kind}-{k + 1}.png")
 
+    if page_name in numbered_chapters():  # its self-checks (self_checks.py), untouched so far
+        page.wait_for_function(SELF_CHECKS_READY, timeout=30000)
+        count, found = exercise_self_checks(page, page_name)
+        if count < 3:
+            problems.append(f"{page_name} has {count} self-checks; every numbered chapter needs 3")
+        problems += [f"self-checks: {p}" for p in found]
+
+    # last: it uses every control of the outputs (every_control.py)
+    used, unused = every_control_problems(page)
+    print(f"{page_name}: {used} controls used")  # shown with pytest -s
+    problems += [f"every control does something: {p}" for p in unused]
+
     problems += [f"network request (blocked): {u}" for u in offline_page.blocked]
     problems += [f"failed local request: {u}" for u in offline_page.failed]
     problems += [f"JS error: {e}" for e in unexpected_js_errors(offline_page)]
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
+    assert not problems, f"{page_name} ({used} controls):\n" + "\n".join(problems)
     assert (screenshot_dir / f"{name}.png").stat().st_size > 10_000
 
 
@@ -450,3 +476,30 @@ def test_javascript_errors_are_caught_unless_named(offline_page):
         assert unexpected_js_errors(offline_page) == []
     finally:
         del KNOWN_HARMLESS_JS_ERRORS["test: undefinedFunction"]
+
+
+def test_raw_tex_and_a_page_typeset_by_nobody_are_caught(offline_page):
+    page = offline_page.page
+    page.set_content(
+        "<script>window.MathJax = {startup: {promise: Promise.resolve()}};</script>"
+        "<article><p>$$x = 1$$</p><pre>$$ in code is fine</pre></article>"
+    )
+    assert typeset_problems(page) == ["MathJax typeset nothing", "raw TeX is visible"]
+    page.set_content(
+        "<script>window.MathJax = {startup: {promise: Promise.resolve()}};</script>"
+        "<article><p>x <mjx-container>x</mjx-container></p><pre>$$ in code</pre></article>"
+    )
+    assert typeset_problems(page) == []
+
+
+def test_a_control_that_does_nothing_is_caught(offline_page):
+    page = offline_page.page
+    page.set_content(
+        '<article><div class="cell_output"><button>Dead</button><p>text</p><button '
+        "onclick=\"this.previousElementSibling.textContent = 'changed'\">Live</button>"
+        "</div></article>"
+    )
+    assert every_control_problems(page) == (
+        2,
+        ["button 'Dead' (#0): using it changed nothing visible"],
+    )

@@ -1,29 +1,15 @@
-r"""The built site in a real browser with no network: every page from a local server, and
-the landing page straight from disk (file://). Nothing may leave the machine, MathJax must
-typeset every page with maths, and no page may raise a JavaScript error."""
+r"""The built site in a real browser with no network: the landing page straight from disk
+(file://). Nothing may leave the machine, MathJax must typeset it, and it may raise no
+JavaScript error. Every page from the local server is checked the same way (no request
+leaving the machine, no JavaScript error, maths typeset with its fonts and no raw TeX) on
+the load of ``test_browser_pages.py::test_page_in_use``, which goes on to use the page."""
 
 from __future__ import annotations
 
 import pytest
-from book_paths import MATHJAX_READY, toc_files
+from book_paths import toc_files, typeset_state
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
-
-# MathJax's CHTML fonts that the browser tried to load and could not.
-MATHJAX_FONT_ERRORS = """async () => {
-    await document.fonts.ready;
-    return Array.from(document.fonts)
-        .filter(f => f.family.startsWith("MJX") && f.status === "error")
-        .map(f => f.family);
-}"""
-
-# Visible text of the article, without code (which may hold a literal "$$").
-ARTICLE_TEXT = """() => {
-    const article = document.querySelector("article") || document.body;
-    const copy = article.cloneNode(true);
-    copy.querySelectorAll("pre, code, script, style, mjx-container").forEach(n => n.remove());
-    return copy.innerText;
-}"""
 
 
 def check_page(offline_page, url: str) -> dict:
@@ -33,22 +19,8 @@ def check_page(offline_page, url: str) -> dict:
     has_maths = page.locator("div.math, span.math").count() > 0
     seen = {"has_maths": has_maths, "typeset": 0, "raw": False, "bad_fonts": []}
     if has_maths:
-        page.evaluate(MATHJAX_READY)
-        seen["typeset"] = page.locator("mjx-container").count()
-        seen["bad_fonts"] = page.evaluate(MATHJAX_FONT_ERRORS)
-        text = page.evaluate(ARTICLE_TEXT)
-        seen["raw"] = "$$" in text or "\\[" in text or "\\begin{" in text
+        seen.update(typeset_state(page))
     return seen
-
-
-@pytest.mark.parametrize("page_name", toc_files())
-def test_page_renders_offline(page_name, site_server, offline_page):
-    seen = check_page(offline_page, f"{site_server}{page_name}.html")
-    assert not offline_page.problems(), "\n".join(offline_page.problems())
-    if seen["has_maths"]:
-        assert seen["typeset"] > 0, f"{page_name}: MathJax typeset nothing"
-        assert not seen["raw"], f"{page_name}: raw TeX is visible"
-        assert not seen["bad_fonts"], f"{page_name}: MathJax fonts failed: {seen['bad_fonts']}"
 
 
 def test_landing_page_renders_from_disk(built_site, offline_page):

@@ -44,11 +44,30 @@ TABLE = """() => Array.from(window.backpropPairExplorers[0].el.querySelectorAll(
     "[data-quantity]")).map(e => [e.dataset.quantity, e.dataset.unit || null, e.textContent])"""
 
 
-@pytest.fixture
-def pairs_page(site_server, offline_page):
-    return open_widget_page(
-        offline_page, site_server + PAGE, "backpropPairExplorers", "pair explorer"
+# The explorer's controls and their values, in the page's order (the menus first).
+CONTROLS = """() => Array.from(window.backpropPairExplorers[0].el.querySelectorAll(
+    "[data-control]")).map(e => [e.dataset.control, e.value])"""
+
+
+@pytest.fixture(scope="module")
+def opened_pairs_page(site_server, module_offline_page):
+    r"""The page, opened once for the module's tests; its controls and state as opened."""
+    page = open_widget_page(
+        module_offline_page, site_server + PAGE, "backpropPairExplorers", "pair explorer"
     )
+    return page, page.page.evaluate(CONTROLS), page.page.evaluate(STATE)
+
+
+@pytest.fixture
+def pairs_page(opened_pairs_page):
+    r"""The shared page, its controls set back to the values it opened with: the state of a
+    fresh load (checked)."""
+    page, controls, state = opened_pairs_page
+    for name, value in controls:
+        page.page.evaluate(SET, [name, value])
+    assert page.page.evaluate(CONTROLS) == controls
+    assert page.page.evaluate(STATE) == state
+    return page
 
 
 def _targets(loss, rng):

@@ -4,21 +4,38 @@ r"""The built site as a reader sees it on a laptop (1280 px wide) and on a phone
   chapter; the contents button opens the page's sections; on a laptop the ≡ collapses the
   sidebar and brings it back (pydata-sphinx-theme #2451, sphinx-book-theme #988: the theme
   binds a hidden duplicate button; ``site_assets/js/book_nav.js`` forwards the clicks).
-- Width: no code block needs a scroll bar at 1280 px (chapters keep code within 80
-  characters, ``tools/code_width.py``); no page scrolls sideways at 390 px (a wide table or
-  equation scrolls inside its own box).
+- Every page, opened once at each width (``test_page_layout_at_1280_px``,
+  ``test_page_layout_at_390_px``), every check of that width on that load, each a function
+  of its own that returns its problems; the test names every failing check and its
+  problems at once:
+
+  - at 1280 px: no code block needs a scroll bar (chapters keep code within 80
+    characters, ``tools/code_width.py``) and the page does not scroll sideways; figure text
+    is at least 10 px; every text is readable (WCAG contrast) in the light colour mode and,
+    switched with the theme's own button, in the dark one; last (it opens every fold), no
+    display equation is wider than its column (issue 21, ``test_reading_path.py``);
+  - at 390 px: no page scrolls sideways (a wide table or equation scrolls inside its own
+    box); every control is big enough to touch and the objectives box leaves room (issue
+    21, ``test_reading_path.py``); no equation number covers its maths; fold titles take
+    at most 3 lines, and a title cut short while folded shows whole once opened (checked
+    last: it opens a fold); figure text is at least 10 px.
 
 Screenshots of what each test saw are saved under ``_build/screenshots/`` for reviewers.
-The last tests prove that each check fails on a page with the defect it exists to catch.
+The ``..._is_caught`` tests prove that each check fails on a page with the defect it
+exists to catch.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from book_paths import MATHJAX_READY, REPO_ROOT, toc_files
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import reading_metrics as rm  # noqa: E402
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -244,30 +261,6 @@ def sideways_problems(page) -> list[str]:
     return [f"the page scrolls sideways by {state['excess']} px; sticking out: {state['culprits']}"]
 
 
-@pytest.mark.parametrize("page_name", toc_files())
-def test_code_fits_the_column_at_1280_px(page_name, site_server, offline_page):
-    page = offline_page.page
-    page.set_viewport_size(LAPTOP)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    page.evaluate(MATHJAX_READY)
-    problems = code_overflow_problems(page) + sideways_problems(page)
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
-
-
-@pytest.mark.parametrize("page_name", toc_files())
-def test_no_page_scrolls_sideways_at_390_px(
-    page_name, site_server, offline_page, screenshot_dir: Path
-):
-    page = offline_page.page
-    page.set_viewport_size(PHONE)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    page.evaluate(MATHJAX_READY)
-    page.wait_for_timeout(200)
-    problems = sideways_problems(page)
-    page.screenshot(path=screenshot_dir / f"layout--phone-390--{screenshot_name(page_name)}.png")
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
-
-
 def test_an_overflowing_code_block_and_a_sideways_page_are_caught(offline_page):
     page = offline_page.page
     page.set_viewport_size(PHONE)
@@ -307,25 +300,6 @@ def equation_number_problems(page) -> list[str]:
     return [f"equation {n} sits over its maths" for n in page.evaluate(NUMBER_OVER_MATHS)]
 
 
-@pytest.mark.parametrize("page_name", toc_files())
-def test_equation_numbers_do_not_cover_wide_maths_at_390_px(
-    page_name, site_server, offline_page, screenshot_dir: Path
-):
-    page = offline_page.page
-    page.set_viewport_size(PHONE)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    page.evaluate(MATHJAX_READY)
-    page.wait_for_timeout(200)
-    problems = equation_number_problems(page)
-    first = page.locator("article div.math:has(> .eqno)").first
-    if first.count():
-        first.scroll_into_view_if_needed()
-        page.screenshot(
-            path=screenshot_dir / f"layout--phone-390--equations--{screenshot_name(page_name)}.png"
-        )
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
-
-
 # -- fold titles on a phone -------------------------------------------------------------------
 
 MAX_FOLD_TITLE_LINES = 3.2
@@ -349,35 +323,6 @@ def fold_title_problems(page) -> list[str]:
         for t in page.evaluate(FOLD_TITLES)
         if t["lines"] > MAX_FOLD_TITLE_LINES
     ]
-
-
-@pytest.mark.parametrize("page_name", toc_files())
-def test_fold_titles_take_at_most_3_lines_at_390_px(
-    page_name, site_server, offline_page, screenshot_dir: Path
-):
-    r"""A folded check's title is at most 3 lines on a phone; a title cut short while folded
-    is shown whole once the fold is opened (every word stays reachable)."""
-    page = offline_page.page
-    page.set_viewport_size(PHONE)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    problems = fold_title_problems(page)
-    cut = page.locator("article details.hide:not([open]) > summary > p.collapsed")
-    for k in range(cut.count()):
-        title = cut.nth(k).element_handle()  # the locator would move on to the next fold
-        if not title.is_visible() or not title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
-            continue
-        title.scroll_into_view_if_needed()
-        page.screenshot(
-            path=screenshot_dir / f"layout--phone-390--fold--{screenshot_name(page_name)}.png"
-        )
-        title.click()
-        page.wait_for_timeout(100)
-        if not title.is_visible() or title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
-            problems.append(
-                f"an opened fold does not show its whole title: {title.text_content()!r}"
-            )
-        break
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
 
 
 # -- figure text ------------------------------------------------------------------------------
@@ -429,31 +374,6 @@ def figure_text_problems(figures: list[dict], images: Path, unrecorded_ok=False)
                 f"wide); at least {MIN_TEXT_PX:.0f} px needed"
             )
     return problems
-
-
-@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1280", "390"])
-@pytest.mark.parametrize("page_name", toc_files())
-def test_figure_text_is_at_least_10_px_at_1280_and_390_px(
-    page_name, viewport, site_server, offline_page, built_site: Path, screenshot_dir: Path
-):
-    r"""On a phone a figure keeps its laptop width inside a box that scrolls sideways
-    (``site_assets/css/book.css``), so its text is as large as at 1280 px."""
-    page = offline_page.page
-    page.set_viewport_size(viewport)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    page.wait_for_function(
-        "() => Array.from(document.querySelectorAll('article img')).every(i => i.complete)"
-    )
-    figures = page.evaluate(FIGURES)
-    if viewport is PHONE and figures:
-        page.locator("article img[src*='_images/']").first.scroll_into_view_if_needed()
-        page.screenshot(
-            path=screenshot_dir / f"layout--phone-390--figure--{screenshot_name(page_name)}.png"
-        )
-    problems = figure_text_problems(
-        figures, built_site / "_images", unrecorded_ok=page_name in UNRECORDED_FIGURES
-    )
-    assert not problems, f"{page_name}:\n" + "\n".join(problems)
 
 
 def test_small_figure_text_is_caught(tmp_path: Path):
@@ -560,40 +480,52 @@ def contrast_problems(page) -> list[str]:
 
 def choose_colour_mode(page, mode: str) -> None:
     r"""Open the next pages in ``mode``, as a reader who chose it with the theme's switch:
-    the theme reads the choice from localStorage before the page is first drawn (switching
-    on a drawn page starts colour transitions, which a measurement would catch midway)."""
+    the theme reads the choice from localStorage before the page is first drawn."""
     page.add_init_script(
         f"localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}');"
     )
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
-@pytest.mark.parametrize("page_name", toc_files())
-def test_every_text_is_readable_in_both_colour_modes(
-    page_name, mode, site_server, offline_page, screenshot_dir: Path
-):
-    page = offline_page.page
-    page.set_viewport_size(LAPTOP)
-    choose_colour_mode(page, mode)
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
-    page.evaluate(MATHJAX_READY)
+# Press the theme's own switch (it cycles auto, dark, light) until the page shows ``mode``,
+# then wait for the colour transitions it starts to finish (a measurement taken midway
+# would see colours of neither mode); returns the mode the page shows.
+SWITCH_COLOUR_MODE = """async (mode) => {
+    const button = document.querySelector(".theme-switch-button");
+    for (let k = 0; button && k < 3 && document.documentElement.dataset.theme !== mode; k++) {
+        button.click();
+    }
+    const finite = a => a.effect && a.effect.getComputedTiming().endTime !== Infinity;
+    await Promise.all(document.getAnimations().filter(finite).map(a => a.finished));
+    await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    return document.documentElement.dataset.theme;
+}"""
+
+
+def switch_colour_mode(page, mode: str) -> str:
+    r"""Switch the open page to ``mode`` with the theme's switch, as a reader does; return
+    the mode it then shows (``document.documentElement.dataset.theme``)."""
+    return page.evaluate(SWITCH_COLOUR_MODE, mode)
+
+
+BACKGROUND = "() => getComputedStyle(document.body).backgroundColor"
+
+
+def colour_mode_problems(page, mode: str) -> list[str]:
+    r"""In ``mode`` (the page must show it): the texts whose contrast is too low."""
     theme = page.evaluate("() => document.documentElement.dataset.theme")
-    assert theme == mode, f"the page opened in mode {theme!r}, not {mode!r}"
-    if page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count():
-        page.wait_for_function(
-            """() => Array.from(document.querySelectorAll(
-                'script[type="application/vnd.jupyter.widget-view+json"]')).every(t =>
-                t.previousElementSibling && t.previousElementSibling.querySelector(
-                ".jupyter-widgets, .lm-Widget"))""",
-            timeout=30_000,
-        )
-    page.wait_for_timeout(300)
-    problems = contrast_problems(page)
-    if mode == "dark":
-        page.screenshot(
-            path=screenshot_dir / f"layout--laptop-1280-dark--{screenshot_name(page_name)}.png"
-        )
-    assert not problems, f"{page_name} ({mode}):\n" + "\n".join(problems[:20])
+    if theme != mode:
+        return [f"the page shows mode {theme!r}, not {mode!r}"]
+    return contrast_problems(page)
+
+
+def dark_mode_problems(page) -> list[str]:
+    r"""On a page open in the light mode: switch it to the dark one with the theme's button
+    (:func:`switch_colour_mode`); the background must change, and every text stay readable."""
+    light = page.evaluate(BACKGROUND)
+    switch_colour_mode(page, "dark")
+    if page.evaluate(BACKGROUND) == light:
+        return [f"the dark mode kept the light mode's background {light}"]
+    return colour_mode_problems(page, "dark")
 
 
 def test_unreadable_text_is_caught(offline_page):
@@ -606,6 +538,235 @@ def test_unreadable_text_is_caught(offline_page):
     problems = contrast_problems(page)
     assert len(problems) == 1, problems
     assert problems[0].startswith("widget <h3> 'Pair explorer': contrast 1.0"), problems
+
+
+def test_a_dark_mode_that_does_not_switch_is_caught(offline_page):
+    page = offline_page.page
+    page.set_content('<html data-theme="light"><body><article><p>text</p></article></body></html>')
+    assert dark_mode_problems(page) == [
+        "the dark mode kept the light mode's background rgba(0, 0, 0, 0)"
+    ]
+    # a switch that sets the mode but not the colours: the colours are what is measured
+    page.set_content(
+        '<html data-theme="light"><body><button class="theme-switch-button" onclick='
+        "\"document.documentElement.dataset.theme = 'dark'\">◐</button>"
+        '<article><p style="color: rgb(230, 230, 230)">pale</p></article></body></html>'
+    )
+    assert dark_mode_problems(page) == [
+        "the dark mode kept the light mode's background rgba(0, 0, 0, 0)"
+    ]
+    page.set_content(
+        '<html data-theme="light"><style>html[data-theme="dark"] body { background: #121212 }'
+        '</style><body><button class="theme-switch-button" onclick='
+        "\"document.documentElement.dataset.theme = 'dark'\">◐</button>"
+        '<article><p style="color: rgb(30, 30, 30)">dark on dark</p></article></body></html>'
+    )
+    problems = dark_mode_problems(page)
+    assert len(problems) == 1 and problems[0].startswith("<p> 'dark on dark': contrast"), problems
+    assert colour_mode_problems(page, "light") == ["the page shows mode 'dark', not 'light'"]
+
+
+def test_objectives_filling_a_phone_screen_and_a_wide_equation_are_caught(offline_page):
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    page.set_content(
+        '<article><div class="admonition"><p class="admonition-title">What you will learn</p>'
+        "<ul>" + "<li>an objective</li>" * 40 + "</ul></div></article>"
+    )
+    problems = objectives_problems(page)
+    assert len(problems) == 1 and "below 506 px" in problems[0], problems
+    page.set_content(
+        '<article><div class="math" style="width: 100px"><mjx-container display="true">'
+        '<mjx-math style="display: inline-block; width: 300px">E</mjx-math></mjx-container>'
+        "</div></article>"
+    )
+    assert wide_problems(page) == ["300 px in a 100 px column: E"]
+
+
+# -- every page, one load per viewport ----------------------------------------------------------
+#
+# Each page is opened once at 1280 px and once at 390 px, and every check of this module that
+# needs that viewport runs on that load; the test collects every check's problems under the
+# check's name and fails once, naming all of them.
+
+# The saved widget views have been rendered (they change the page's text and colours).
+WIDGETS_RENDERED = """() => Array.from(document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]')).every(t =>
+    t.previousElementSibling && t.previousElementSibling.querySelector(
+    ".jupyter-widgets, .lm-Widget"))"""
+
+IMAGES_LOADED = "() => Array.from(document.querySelectorAll('article img')).every(i => i.complete)"
+
+
+def open_page(page, url: str, viewport: dict) -> None:
+    r"""Open ``url`` at ``viewport``; wait for MathJax, the saved widgets and the images."""
+    page.set_viewport_size(viewport)
+    page.goto(url, wait_until="load")
+    page.evaluate(MATHJAX_READY)
+    page.wait_for_function(WIDGETS_RENDERED, timeout=30_000)
+    page.wait_for_function(IMAGES_LOADED)
+    page.wait_for_timeout(200)  # let the layout settle after MathJax's typesetting
+
+
+def page_figure_problems(page, page_name: str, images: Path, screenshot: Path | None = None):
+    r"""The figures of the open page whose text renders under ``MIN_TEXT_PX``
+    (:func:`figure_text_problems`); with ``screenshot``, the first figure is saved there."""
+    figures = page.evaluate(FIGURES)
+    if screenshot is not None and figures:
+        page.locator("article img[src*='_images/']").first.scroll_into_view_if_needed()
+        page.screenshot(path=screenshot)
+    return figure_text_problems(figures, images, unrecorded_ok=page_name in UNRECORDED_FIGURES)
+
+
+def numbered_equation_screenshot(page, screenshot: Path) -> None:
+    r"""Save the first numbered display equation of the open page (if any) to ``screenshot``."""
+    first = page.locator("article div.math:has(> .eqno)").first
+    if first.count():
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=screenshot)
+
+
+def opened_fold_problems(page, screenshot: Path) -> list[str]:
+    r"""A fold title cut short while folded is shown whole once the fold is opened (every
+    word stays reachable): the first such title is saved to ``screenshot``, then clicked.
+    It opens a fold: run it after the page's other checks."""
+    cut = page.locator("article details.hide:not([open]) > summary > p.collapsed")
+    for k in range(cut.count()):
+        title = cut.nth(k).element_handle()  # the locator would move on to the next fold
+        if not title.is_visible() or not title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
+            continue
+        title.scroll_into_view_if_needed()
+        page.screenshot(path=screenshot)
+        title.click()
+        page.wait_for_timeout(100)
+        if not title.is_visible() or title.evaluate("p => p.scrollHeight > p.clientHeight + 1"):
+            return [f"an opened fold does not show its whole title: {title.text_content()!r}"]
+        return []
+    return []
+
+
+def wide_problems(page) -> list[str]:
+    r"""Display equations wider than their column, every fold opened
+    (``reading_metrics.wide_equations``, issue 21). It opens the folds: run it last."""
+    return [
+        f"{w['width']:.0f} px in a {w['column']:.0f} px column: {w['text']}"
+        for w in rm.wide_equations(page)
+    ]
+
+
+def objectives_problems(page) -> list[str]:
+    r"""The "What you will learn" box fills the first screen, unfolded
+    (``reading_metrics.objectives_problem``, issue 21)."""
+    state = page.evaluate(rm.OBJECTIVES, rm.OBJECTIVES_TITLE)
+    problem = rm.objectives_problem(state, page.viewport_size["height"])
+    return [] if problem is None else [problem]
+
+
+def run_checks(checks, shown: int = 20) -> list[str]:
+    r"""Run ``(name, check)`` pairs in order; the problems of each (its first ``shown``, and
+    how many more), prefixed with its name. A check that raises is a problem too, so that
+    one failure names every defect."""
+    problems = []
+    for name, check in checks:
+        try:
+            found = check()
+        except Exception as error:  # noqa: BLE001 - reported with the other problems
+            found = [f"the check failed to run: {type(error).__name__}: {error}"]
+        problems += [f"[{name}] {p}" for p in found[:shown]]
+        if len(found) > shown:
+            problems.append(f"[{name}] ... and {len(found) - shown} more")
+    return problems
+
+
+def test_every_failing_check_is_named():
+    def broken():
+        raise ValueError("boom")
+
+    problems = run_checks([("a", lambda: ["x"] * 25), ("b", lambda: []), ("c", broken)])
+    assert problems[:20] == ["[a] x"] * 20
+    assert problems[20:] == ["[a] ... and 5 more", "[c] the check failed to run: ValueError: boom"]
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_page_layout_at_1280_px(
+    page_name, site_server, offline_page, built_site: Path, screenshot_dir: Path
+):
+    r"""At 1280 px: no code block needs a scroll bar and the page does not scroll sideways;
+    figure text is at least 10 px; every text is readable in the light colour mode, then,
+    switched with the theme's own button, in the dark one; last, with every fold opened,
+    no display equation is wider than its column (``test_reading_path.py``'s measure)."""
+    page = offline_page.page
+    choose_colour_mode(page, "light")
+    open_page(page, f"{site_server}{page_name}.html", LAPTOP)
+    name = screenshot_name(page_name)
+    problems = run_checks(
+        [
+            ("code fits the column", lambda: code_overflow_problems(page)),
+            ("no sideways scrolling", lambda: sideways_problems(page)),
+            (
+                "figure text",
+                lambda: page_figure_problems(page, page_name, built_site / "_images"),
+            ),
+            ("readable text, light mode", lambda: colour_mode_problems(page, "light")),
+            ("readable text, dark mode", lambda: dark_mode_problems(page)),
+        ]
+    )
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=screenshot_dir / f"layout--laptop-1280-dark--{name}.png")
+    # last: it opens every fold
+    problems += run_checks([("display equations fit the column", lambda: wide_problems(page))])
+    assert not problems, f"{page_name} at 1280 px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page_name", toc_files())
+def test_page_layout_at_390_px(
+    page_name, site_server, offline_page, built_site: Path, screenshot_dir: Path
+):
+    r"""At 390 px: the page does not scroll sideways (a wide table or equation scrolls inside
+    its own box); every control is at least 24 px each way and every button 44 px tall, and
+    the "What you will learn" box ends above 60 % of the first screen or is folded
+    (``test_reading_path.py``'s measures); no equation number covers its maths; fold
+    titles take at most 3 lines, and one cut short while folded shows whole when opened;
+    figure text is at least 10 px (a figure keeps its laptop width inside a box that
+    scrolls sideways, ``site_assets/css/book.css``)."""
+    page = offline_page.page
+    open_page(page, f"{site_server}{page_name}.html", PHONE)
+    shot = f"layout--phone-390--{{}}{screenshot_name(page_name)}.png"
+
+    def sideways():
+        found = sideways_problems(page)
+        page.screenshot(path=screenshot_dir / shot.format(""))
+        return found
+
+    def equation_numbers():
+        found = equation_number_problems(page)
+        numbered_equation_screenshot(page, screenshot_dir / shot.format("equations--"))
+        return found
+
+    problems = run_checks(
+        [
+            ("no sideways scrolling", sideways),
+            ("controls big enough", lambda: rm.small_controls(page.evaluate(rm.CONTROLS))),
+            ("the objectives leave room", lambda: objectives_problems(page)),
+            ("equation numbers", equation_numbers),
+            ("fold titles", lambda: fold_title_problems(page)),
+            (
+                "figure text",
+                lambda: page_figure_problems(
+                    page,
+                    page_name,
+                    built_site / "_images",
+                    screenshot_dir / shot.format("figure--"),
+                ),
+            ),
+            # last: it opens a fold
+            (
+                "opened fold titles",
+                lambda: opened_fold_problems(page, screenshot_dir / shot.format("fold--")),
+            ),
+        ]
+    )
+    assert not problems, f"{page_name} at 390 px:\n" + "\n".join(problems)
 
 
 # -- search -----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 r"""Every control inside every page's outputs does something, with no kernel and no network.
 
-For each page of ``_toc.yml``, the test finds every control inside the cell outputs
+:func:`every_control_problems` runs on the load of ``test_browser_pages.py::test_page_in_use``
+(each page of ``_toc.yml`` at 1280 x 900, after its other checks and screenshots). It finds
+every control inside the cell outputs
 (buttons, range inputs, selects, radio buttons, sphinx-design tab labels, ipywidgets slider
 handles; not the theme's copy buttons on code blocks), uses it as a reader would (a click;
 a select set to another option; a range input moved one step; a slider handle moved with
@@ -24,11 +26,6 @@ cases, each because the visible effect is elsewhere in time:
 """
 
 from __future__ import annotations
-
-import pytest
-from book_paths import toc_files
-
-pytestmark = [pytest.mark.book, pytest.mark.browser]
 
 # Controls inside outputs, each given an index (data-every-control) so Python can address
 # it; returns a description of each.
@@ -153,15 +150,9 @@ OTHER_TAB = """(k) => {
 }"""
 
 
-def _pages_with_outputs():
-    return [p for p in toc_files() if p != "intro"]
-
-
-@pytest.mark.parametrize("page_name", _pages_with_outputs())
-def test_every_control_does_something(page_name, site_server, offline_page):
-    page = offline_page.page
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(f"{site_server}{page_name}.html", wait_until="load")
+def every_control_problems(page) -> tuple[int, list[str]]:
+    r"""Use every control inside the outputs of the open page (its saved widgets rendered,
+    waited for here); return how many there are and those that changed nothing."""
     page.wait_for_function(RENDERED, timeout=30000)  # widgets render after load
     controls = page.evaluate(FIND)
     problems = []
@@ -234,6 +225,4 @@ def test_every_control_does_something(page_name, site_server, offline_page):
                 page.evaluate(USE, k)  # the explorer's Play is also its Pause
         if after == before:
             problems.append(f"{name}: using it changed nothing visible")
-    problems += offline_page.problems()
-    print(f"{page_name}: {len(controls)} controls used")  # shown with pytest -s
-    assert not problems, f"{page_name} ({len(controls)} controls):\n" + "\n".join(problems)
+    return len(controls), problems
