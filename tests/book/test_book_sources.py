@@ -184,3 +184,31 @@ def test_the_code_width_check_can_fail(tmp_path: Path):
     code_width.fix(md)
     assert code_width.long_lines(md) == []
     assert "x = 1" in md.read_text(encoding="utf-8")
+
+
+#: Markup a fold's title cannot render: myst-nb shows ``code_prompt_show`` as plain text.
+PROMPT_MARKUP = re.compile(r"[`$]|\\[A-Za-z]+|\{[a-z]+\}`")
+
+
+def prompt_markup_problems(text: str) -> list[str]:
+    r"""Fold titles (``code_prompt_show``/``_hide``) holding Markdown or TeX markup, which
+    the page would show raw (backticks, dollars, TeX commands, roles)."""
+    return [
+        f"{prompt[:70]!r}: {PROMPT_MARKUP.search(prompt).group(0)!r} would show as typed"
+        for prompt in re.findall(r'code_prompt_(?:show|hide): "([^"\n]*)"', text)
+        if PROMPT_MARKUP.search(prompt)
+    ]
+
+
+@pytest.mark.parametrize("page", toc_files())
+def test_fold_titles_hold_no_markup(page: str):
+    path = source_of(page)
+    problems = prompt_markup_problems(path.read_text(encoding="utf-8"))
+    assert not problems, f"{page}:\n" + "\n".join(problems)
+
+
+def test_markup_in_a_fold_title_is_caught():
+    for bad in ("of `fit` on", "of $\\delta$", "the \\sigma", "see {eq}`x`"):
+        text = f'  code_prompt_show: "✓ Checked: {bad}"\n'
+        assert len(prompt_markup_problems(text)) == 1, bad
+    assert prompt_markup_problems('  code_prompt_show: "✓ Checked: (eq:td-l) and fit"\n') == []
