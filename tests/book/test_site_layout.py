@@ -42,6 +42,11 @@ pytestmark = [pytest.mark.book, pytest.mark.browser]
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 NAV_SHIM = REPO_ROOT / "site_assets" / "js" / "book_nav.js"
+FIGURE_SCRIPT = REPO_ROOT / "site_assets" / "js" / "book_figures.js"
+_ONE_PIXEL_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJ"
+    "RU5ErkJggg=="
+)
 
 
 def screenshot_name(page_name: str) -> str:
@@ -618,6 +623,26 @@ def page_figure_problems(page, page_name: str, images: Path, screenshot: Path | 
     return figure_text_problems(figures, images, unrecorded_ok=page_name in UNRECORDED_FIGURES)
 
 
+# Every figure image of the article (a PNG of _images/): whether a link around it opens the
+# same image, and the link's title.
+FIGURE_LINKS = """() => Array.from(document.querySelectorAll("article figure img"))
+    .filter(img => /_images\\/[^/]+\\.png$/.test(img.getAttribute("src") || ""))
+    .map(img => {
+        const link = img.closest("a[href]");
+        return {src: img.getAttribute("src").split("/").pop(),
+                opens: link ? link.href === img.src : false};
+    })"""
+
+
+def figure_link_problems(page) -> list[str]:
+    r"""Figures that a tap does not open alone (``site_assets/js/book_figures.js``)."""
+    return [
+        f"{f['src']}: a tap does not open the figure alone (no link to the image)"
+        for f in page.evaluate(FIGURE_LINKS)
+        if not f["opens"]
+    ]
+
+
 def numbered_equation_screenshot(page, screenshot: Path) -> None:
     r"""Save the first numbered display equation of the open page (if any) to ``screenshot``."""
     first = page.locator("article div.math:has(> .eqno)").first
@@ -728,7 +753,8 @@ def test_page_layout_at_390_px(
     (``test_reading_path.py``'s measures); no equation number covers its maths; fold
     titles take at most 3 lines, and one cut short while folded shows whole when opened;
     figure text is at least 10 px (a figure keeps its laptop width inside a box that
-    scrolls sideways, ``site_assets/css/book.css``)."""
+    scrolls sideways, ``site_assets/css/book.css``), and a tap on a figure opens the image
+    alone (``site_assets/js/book_figures.js``)."""
     page = offline_page.page
     open_page(page, f"{site_server}{page_name}.html", PHONE)
     shot = f"layout--phone-390--{{}}{screenshot_name(page_name)}.png"
@@ -759,6 +785,7 @@ def test_page_layout_at_390_px(
                     screenshot_dir / shot.format("figure--"),
                 ),
             ),
+            ("a tap opens a figure alone", lambda: figure_link_problems(page)),
             # last: it opens a fold
             (
                 "opened fold titles",
@@ -822,3 +849,21 @@ def test_tex_in_snippets_is_caught_and_the_shim_writes_it_as_text(offline_page):
     )
     assert text == "δ^l = (∂E)/(∂s^l)", text
     assert snippet_problems([text]) == []
+
+
+def test_a_figure_a_tap_does_not_open_is_caught_and_the_script_links_it(offline_page):
+    page = offline_page.page
+    page.set_viewport_size(PHONE)
+    png = "data:image/png;base64," + _ONE_PIXEL_PNG
+    page.set_content(
+        '<article><figure><img src="_images/a.png"><figcaption><span class="caption-number">'
+        "Fig. 1.1 </span></figcaption></figure>"
+        f'<figure><img src="{png}"></figure></article>'
+    )
+    problems = figure_link_problems(page)
+    assert len(problems) == 1 and problems[0].startswith("a.png: a tap"), problems
+    page.add_script_tag(path=str(FIGURE_SCRIPT))
+    assert figure_link_problems(page) == []
+    link = page.locator("article figure a.book-figure-link")
+    assert link.count() == 1 and link.get_attribute("title") == "Open Fig. 1.1 alone"
+    assert page.evaluate("() => window.bookLinkFigures()") == 0  # a second run adds nothing
