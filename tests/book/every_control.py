@@ -27,6 +27,13 @@ cases, each because the visible effect is elsewhere in time:
 
 from __future__ import annotations
 
+import sys
+
+from book_paths import REPO_ROOT
+
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+from reading_metrics import WIDGETS_RENDERED  # noqa: E402
+
 # Controls inside outputs, each given an index (data-every-control) so Python can address
 # it; returns a description of each.
 FIND = """() => {
@@ -124,12 +131,6 @@ ANIMATION_ID = """(k) => {
 }"""
 
 
-# Every saved widget view has been rendered into its area.
-RENDERED = """() => Array.from(document.querySelectorAll(
-    'script[type="application/vnd.jupyter.widget-view+json"]')).every(t =>
-    t.previousElementSibling && t.previousElementSibling.querySelector(
-        ".jupyter-widgets, .lm-Widget"))"""
-
 # Put an animation at its middle frame, so that every frame button has somewhere to go.
 MIDDLE_FRAME = """(k) => {
     const el = document.querySelector(`[data-every-control="${k}"]`);
@@ -153,7 +154,7 @@ OTHER_TAB = """(k) => {
 def every_control_problems(page) -> tuple[int, list[str]]:
     r"""Use every control inside the outputs of the open page (its saved widgets rendered,
     waited for here); return how many there are and those that changed nothing."""
-    page.wait_for_function(RENDERED, timeout=30000)  # widgets render after load
+    page.wait_for_function(WIDGETS_RENDERED, timeout=30000)  # widgets render after load
     controls = page.evaluate(FIND)
     problems = []
     for control in controls:
