@@ -34,6 +34,10 @@ It also numbers the equations named in the titles of folded cells: a title (myst
 number instead, e.g. ``(12.3)``, as ``{eq}`eq:td-update``` prints it in the text; a label
 that names no equation is a warning (a build failure under ``-W``).
 
+It also gives every figure's image an alternative text: a figure drawn by a cell gets none
+from myst-nb, which writes the image's path (``../_images/<hash>.png``) in its place, what a
+screen reader would read out. The figure's caption (without its number) is used instead.
+
 When the build starts, it also builds matplotlib's font cache in the build process. On a
 fresh machine the first ``import matplotlib`` may otherwise do it inside a chapter's kernel,
 and if that takes long, matplotlib says so on the cell's stderr: a build failure.
@@ -207,12 +211,27 @@ def number_equations_in_fold_titles(app: Sphinx, doctree: nodes.document, docnam
                 node[key] = EQUATION_LABEL.sub(lambda m, node=node: number(m, node), text)
 
 
+def describe_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    r"""``doctree-resolved`` handler: a figure's image whose ``alt`` is missing or its own
+    path gets the figure's caption as its alternative text."""
+    for figure in doctree.findall(nodes.figure):
+        captions = list(figure.findall(nodes.caption))
+        if not captions:
+            continue
+        text = " ".join(captions[0].astext().split())
+        for image in figure.findall(nodes.image):
+            alt = image.get("alt", "")
+            if not alt or alt == image.get("uri") or "_images/" in alt:
+                image["alt"] = text
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", warm_matplotlib_font_cache)
     app.connect("build-finished", copy_anywidget_frontend)
     app.connect("doctree-read", clean_listings)
     app.connect("doctree-read", hide_nbgrader_markers)
     app.connect("doctree-resolved", number_equations_in_fold_titles)
+    app.connect("doctree-resolved", describe_figures)
     # After myst-nb (priority 500) has added the widget scripts for the page.
     app.connect("html-page-context", on_page_context, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

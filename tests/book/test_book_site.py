@@ -328,3 +328,23 @@ def test_fold_titles_number_their_equations(built_site: Path, toc_pages: list[st
     assert len(named) >= 10, named  # 17 when this test was written
     problems = fold_equation_problems(built_site, sources)
     assert not problems, "\n".join(problems)
+
+
+def figure_alt_problems(site: Path) -> list[str]:
+    r"""Figure images (PNGs of ``_images/``; an animation's frames are drawn by its script)
+    whose alternative text is missing or a file path (what a screen reader would read out
+    instead of what the figure shows)."""
+    problems = []
+    for page in html_pages(site):
+        for img in soup_of(page).select('figure img[src*="_images/"]'):
+            alt = " ".join((img.get("alt") or "").split())
+            if len(alt) < 10 or "_images/" in alt or alt.endswith((".png", ".svg")):
+                problems.append(f"{page.name}: {img.get('src')} has the alt text {alt!r}")
+    return problems
+
+
+def test_every_figure_image_has_a_description(built_site: Path):
+    r"""Every figure's image carries a text alternative, its caption (tools/book_site.py),
+    not the path myst-nb writes for a figure drawn by a cell."""
+    problems = figure_alt_problems(built_site)
+    assert not problems, "\n".join(problems[:20])
