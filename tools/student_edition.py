@@ -115,41 +115,40 @@ def defined_names(source: str) -> list[str]:
     return names
 
 
-def _regions_in_functions(source: str) -> list[bool]:
-    r"""For each marked solution region: whether it lies in the body of a ``def``."""
+def _region_functions(source: str) -> list[str | None]:
+    r"""For each marked solution region: the name of the ``def`` whose body holds it, or
+    None. Walks back through the blocks that enclose the region (each line indented less
+    than the last one found) and stops at the first ``def`` or at the module's level."""
     lines = source.split("\n")
-    inside = []
+    found: list[str | None] = []
     for a, _ in _regions(source, BEGIN_SOLUTION, END_SOLUTION):
         indent = len(lines[a]) - len(lines[a].lstrip())
-        found = False
+        name = None
         for line in reversed(lines[:a]):
             stripped = line.lstrip()
             if not stripped:
                 continue
             depth = len(line) - len(stripped)
             if depth < indent:
-                if re.match(r"def \w+\(", stripped):
-                    found = True
+                match = re.match(r"def (\w+)\(", stripped)
+                if match:
+                    name = match.group(1)
                     break
                 indent = depth
                 if depth == 0:
                     break
-        inside.append(found)
-    return inside
+        found.append(name)
+    return found
+
+
+def _regions_in_functions(source: str) -> list[bool]:
+    r"""For each marked solution region: whether it lies in the body of a ``def``."""
+    return [name is not None for name in _region_functions(source)]
 
 
 def enclosing_functions(source: str) -> list[str]:
     r"""The functions whose body holds a marked solution region (the student completes them)."""
-    lines = source.split("\n")
-    names = []
-    for a, _ in _regions(source, BEGIN_SOLUTION, END_SOLUTION):
-        indent = len(lines[a]) - len(lines[a].lstrip())
-        for line in reversed(lines[:a]):
-            match = re.match(r"^(\s*)def (\w+)\(", line)
-            if match and len(match.group(1)) < indent:
-                names.append(match.group(2))
-                break
-    return names
+    return [name for name in _region_functions(source) if name is not None]
 
 
 def clear_solutions(source: str) -> str:
@@ -289,6 +288,8 @@ def student_notebook(path: Path, teacher: bool = False) -> nbformat.NotebookNode
     )
     out = nbformat.v4.new_notebook(cells=[title, *cells], metadata=dict(nb.metadata))
     out.metadata.pop("jupytext", None)
+    for k, cell in enumerate(out.cells):  # nbformat's ids are random: the same file each run
+        cell.id = f"{path.stem}-{k}"
     return out
 
 

@@ -477,3 +477,27 @@ def test_task_names_what_the_student_defines():
     # not the function's local y, nor the comprehension's v: only total, and the function
     assert se.defined_names(source) == ["total"]
     assert se.enclosing_functions(source) == ["f"]
+
+
+def test_a_region_in_a_loop_after_a_function_is_not_in_that_function():
+    source = (
+        "def helper():\n"
+        "    return 1\n"
+        "\n"
+        "\n"
+        "for k in range(3):\n"
+        "    ### BEGIN SOLUTION\n"
+        "    x = k\n"
+        "    ### END SOLUTION\n"
+    )
+    assert se.enclosing_functions(source) == []
+    assert se.defined_names(source) == ["x"]
+
+
+def test_the_edition_is_the_same_file_on_every_run(tmp_path):
+    chapter = CHAPTERS[0]
+    first, second = tmp_path / "a", tmp_path / "b"
+    (written,) = se.main([str(chapter), "--out", str(first)])
+    se.main([str(chapter), "--out", str(second)])
+    assert written.read_bytes() == (second / written.name).read_bytes()
+    nbformat.validate(nbformat.read(written, as_version=4))
